@@ -1,0 +1,33 @@
+"""Writing the append-only audit log; every service that changes members calls audit_record."""
+
+from typing import Any
+
+from django.db import models
+
+from accounts.models import AuditEvent, Organisation, User
+
+
+def audit_record(
+    *,
+    action: str,
+    obj: models.Model,
+    actor: User | None,
+    organisation: Organisation | None = None,
+    actor_organisation: Organisation | None = None,
+    ip_address: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    object_id = getattr(obj, "uuid", None) or obj.pk
+    return AuditEvent.objects.create(
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(object_id),
+        object_repr=str(obj)[:300],
+        actor=actor,
+        actor_organisation=actor_organisation,
+        organisation=organisation,
+        ip_address=ip_address,
+        before=before,
+        after=after,
+    )

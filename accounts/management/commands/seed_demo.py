@@ -1,0 +1,66 @@
+"""Idempotent demo data for the README quick start; never for a production database."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from accounts import demo
+from accounts.models import Membership, Organisation, Sector, User
+from accounts.services import membership_create, organisation_create, user_create
+
+
+class Command(BaseCommand):
+    help = "Create the demo ISAC, member organisations and people (safe to run repeatedly)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even though DEBUG is off (the demo people share a published password).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "seed_demo creates people with a published password; run it with DEBUG=1 "
+                "or pass --force if this really is a throw-away database."
+            )
+        with transaction.atomic():
+            organisations = {o.name: self._organisation(o) for o in demo.ORGANISATIONS}
+            for person in demo.PEOPLE:
+                self._person(person, organisations[person.organisation])
+        self._print_logins()
+
+    def _organisation(self, spec: demo.DemoOrganisation) -> Organisation:
+        existing = Organisation.objects.filter(name__iexact=spec.name).first()
+        if existing is not None:
+            return existing
+        return organisation_create(
+            name=spec.name,
+            short_name=spec.short_name,
+            sectors=Sector.objects.filter(slug__in=spec.sectors),
+            country=spec.country,
+            domains=spec.domains,
+            status=Organisation.Status.ACTIVE,
+            is_isac=spec.is_isac,
+            by=None,
+        )
+
+    def _person(self, spec: demo.DemoPerson, organisation: Organisation) -> None:
+        user = User.objects.filter(email__iexact=spec.email).first()
+        if user is None:
+            user = user_create(
+                email=spec.email, full_name=spec.full_name, password=demo.DEMO_PASSWORD
+            )
+        if not Membership.objects.filter(user=user, organisation=organisation).exists():
+            membership_create(user=user, organisation=organisation, role=spec.role, by=None)
+
+    def _print_logins(self) -> None:
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in as any of:"))
+        width = max(len(p.email) for p in demo.PEOPLE)
+        for person in demo.PEOPLE:
+            role = Membership.Role(person.role).label
+            self.stdout.write(f"  {person.email:<{width}}  {role:<24}  {person.organisation}")
+        self.stdout.write(f"Demo password for everyone: {demo.DEMO_PASSWORD}")

@@ -1,0 +1,267 @@
+"""Who the members are: people, organisations, memberships, agreements, audit."""
+
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, username: str | None) -> "User":
+        # E-mail addresses are compared case-insensitively at sign-in.
+        return self.get(email__iexact=username)
+
+    def create_user(self, email: str, password: str | None = None, **fields: object) -> "User":
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: object) -> "User":
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with an e-mail address; acts for one organisation at a time."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+    # Django admin site access only; portal visibility never depends on it.
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Sector(models.Model):
+    """An industry sector; seeded with the 16 US critical-infrastructure sectors, editable."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organisation(models.Model):
+    """A member company, or the ISAC itself (exactly one row has is_isac)."""
+
+    class Status(models.TextChoices):
+        APPLICANT = "applicant", "Applicant"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        OFFBOARDED = "offboarded", "Offboarded"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=50, blank=True)
+    sectors = models.ManyToManyField(Sector, blank=True, related_name="organisations")
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPLICANT)
+    is_isac = models.BooleanField(default=False)
+    require_mfa = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="organisation_name_ci_unique"),
+            models.UniqueConstraint(
+                fields=["is_isac"], condition=models.Q(is_isac=True), name="one_isac_organisation"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganisationDomain(models.Model):
+    """An e-mail domain registered to an organisation (invitations, victim recognition)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class Membership(models.Model):
+    """A person's role in one organisation; ISAC roles exist only in the ISAC organisation."""
+
+    class Role(models.TextChoices):
+        ANALYST = "analyst", "Analyst"
+        ORG_ADMIN = "org_admin", "Organisation admin"
+        ISAC_ANALYST = "isac_analyst", "ISAC analyst (curator)"
+        ISAC_ADMIN = "isac_admin", "ISAC admin"
+
+    ISAC_ROLES = frozenset({Role.ISAC_ANALYST, Role.ISAC_ADMIN})
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ANALYST)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="one_membership_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.get_role_display()})"
+
+    @property
+    def is_isac_staff(self) -> bool:
+        return self.role in self.ISAC_ROLES and self.organisation.is_isac
+
+    @property
+    def is_isac_admin(self) -> bool:
+        return self.role == self.Role.ISAC_ADMIN and self.organisation.is_isac
+
+    @property
+    def is_org_admin(self) -> bool:
+        return self.role in {self.Role.ORG_ADMIN, self.Role.ISAC_ADMIN}
+
+
+class AgreementVersion(models.Model):
+    """A version of the membership agreement; immutable once published.
+
+    The structured terms are what the code enforces; the Markdown body is what people read.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    version_label = models.CharField(max_length=50, unique=True)
+    body_markdown = models.TextField()
+    effective_date = models.DateField()
+    renewal_period_days = models.PositiveIntegerField(default=365)
+    may_forward_to_government = models.BooleanField(
+        default=False,
+        help_text=(
+            "The ISAC may forward the member's CLEAR/GREEN reports, anonymised, "
+            "to government partners."
+        ),
+    )
+    may_show_source_name = models.BooleanField(
+        default=False, help_text="Reports show the member as source by default (else anonymous)."
+    )
+    retention_days = models.PositiveIntegerField(default=730)
+    acceptable_use = models.TextField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    body_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-effective_date", "-published_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.version_label})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class AgreementAcceptance(models.Model):
+    """An organisation's acceptance of one agreement version: who, when, from where, what text.
+
+    Rows are never edited except to record a revocation.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="acceptances"
+    )
+    version = models.ForeignKey(
+        AgreementVersion, on_delete=models.PROTECT, related_name="acceptances"
+    )
+    accepted_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    typed_full_name = models.CharField(max_length=200)
+    accepted_at = models.DateTimeField(default=timezone.now)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    text_sha256 = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoke_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} accepted {self.version} on {self.accepted_at:%Y-%m-%d}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of a change: who, what, before/after, when, from where."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=80, db_index=True)
+    object_type = models.CharField(max_length=80)
+    object_id = models.CharField(max_length=64, db_index=True)
+    object_repr = models.CharField(max_length=300, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+        help_text="The organisation the change concerns, for filtering.",
+    )
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"

@@ -1,0 +1,47 @@
+"""Good standing: an active organisation whose current agreement is accepted and in force.
+
+An organisation not in good standing may sign in, read the agreement waiting for it and
+TLP:CLEAR material, and nothing else. The ISAC organisation is in good standing while
+active: it does not sign its own agreement.
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import AgreementAcceptance, AgreementVersion, Organisation
+
+
+def current_agreement_version() -> AgreementVersion | None:
+    """The newest published version already in effect."""
+    today = timezone.localdate()
+    return (
+        AgreementVersion.objects.filter(published_at__isnull=False, effective_date__lte=today)
+        .order_by("-effective_date", "-published_at")
+        .first()
+    )
+
+
+def good_standing_q(*, prefix: str = "") -> Q:
+    """A Q over Organisation (or over a relation to it, via prefix such as 'organisation__')."""
+    version = current_agreement_version()
+    active = Q(**{f"{prefix}status": Organisation.Status.ACTIVE})
+    isac = Q(**{f"{prefix}is_isac": True})
+    if version is None:
+        return active & isac
+    accepted = Exists(
+        AgreementAcceptance.objects.filter(
+            organisation=OuterRef(f"{prefix}pk"),
+            version=version,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+    )
+    return active & (isac | Q(accepted))
+
+
+def organisations_in_good_standing() -> QuerySet[Organisation]:
+    return Organisation.objects.filter(good_standing_q())
+
+
+def is_in_good_standing(organisation: Organisation) -> bool:
+    return organisations_in_good_standing().filter(pk=organisation.pk).exists()

@@ -1,0 +1,95 @@
+"""Test-wide fixtures. Service-backed tests use the real PostgreSQL, Redis and a Celery worker."""
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.db import connection
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from portal.celery import app as celery_app
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "").strip().lower() in {"1", "true", "yes"}
+
+pytest_plugins = ["tests.fixtures.personas"]
+
+
+def _services_missing() -> str | None:
+    """Why service-backed tests cannot run here, or None when PostgreSQL and Redis are in use."""
+    if connection.vendor != "postgresql":
+        return "DATABASE_URL does not point at PostgreSQL"
+    if not settings.REDIS_URL:
+        return "REDIS_URL is not set"
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        return f"Redis at REDIS_URL does not answer ({exc})"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    service_items = [item for item in items if item.get_closest_marker("services")]
+    if not service_items:
+        return
+    reason = _services_missing()
+    if reason is None:
+        return
+    if REQUIRE_SERVICES:
+        raise pytest.UsageError(f"REQUIRE_SERVICES=1 but {reason}.")
+    for item in service_items:
+        item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL and Redis: {reason}"))
+
+
+@pytest.fixture(autouse=True)
+def _plain_http_in_tests(settings: SettingsWrapper) -> None:
+    # The test client speaks plain HTTP, and tests do not run collectstatic; every other
+    # production security setting stays on.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Run tasks in-process unless a test asks for a real worker or a real broker."""
+    if {"celery_worker", "celery_broker_without_worker"} & set(request.fixturenames):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def celery_broker_without_worker() -> Iterator[None]:
+    """Tasks go to Redis, and no worker consumes them."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    yield
+    celery_app.control.purge()
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[object]:
+    """A real Celery worker consuming from Redis, in a thread, against the test database."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    with start_worker(
+        celery_app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,  # needs a result backend; the portal keeps none
+        shutdown_timeout=20,
+        loglevel="WARNING",
+    ) as worker:
+        yield worker
+    celery_app.conf.task_always_eager = previous
