@@ -1,0 +1,3 @@
+from sharing.models.reports import Report
+
+__all__ = ["Report"]

@@ -1,0 +1,84 @@
+"""Reports: what members share, marked with a TLP and addressed to an audience."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from sharing.tlp import TLP
+
+
+class Report(models.Model):
+    """A TLP-marked report posted by an analyst for their organisation.
+
+    Who may see it is decided only by sharing.policy from its TLP and audience fields.
+    """
+
+    class Type(models.TextChoices):
+        ALERT = "alert", "Alert"
+        ADVISORY = "advisory", "Advisory"
+        INCIDENT = "incident", "Incident"
+        VULNERABILITY = "vulnerability", "Vulnerability"
+        CAMPAIGN = "campaign", "Campaign"
+        RFI = "rfi", "Request for information"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PENDING_REVIEW = "pending_review", "Waiting for ISAC review"
+        PUBLISHED = "published", "Published"
+        REJECTED = "rejected", "Rejected"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Confidence(models.IntegerChoices):
+        # STIX 2.1 appendix A, "None / Low / Med / High" scale.
+        NONE = 0, "None"
+        LOW = 15, "Low"
+        MEDIUM = 50, "Medium"
+        HIGH = 85, "High"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True)
+    body_markdown = models.TextField(blank=True)
+    tlp = models.CharField(max_length=20, choices=TLP.choices)
+    report_type = models.CharField(max_length=20, choices=Type.choices, default=Type.ALERT)
+    confidence = models.PositiveSmallIntegerField(
+        choices=Confidence.choices, default=Confidence.MEDIUM
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reports"
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="reports"
+    )
+    # False: the report shows the ISAC as its source; only ISAC staff see the real submitter.
+    attributed = models.BooleanField(default=False)
+    sectors = models.ManyToManyField(
+        "accounts.Sector", blank=True, related_name="affected_by_reports"
+    )
+
+    # The audience. Under CLEAR and GREEN "everyone" means every member in good standing;
+    # RED admits only audience_people.
+    audience_everyone = models.BooleanField(default=False)
+    audience_sectors = models.ManyToManyField("accounts.Sector", blank=True, related_name="+")
+    audience_organisations = models.ManyToManyField(
+        "accounts.Organisation", blank=True, related_name="+"
+    )
+    audience_people = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-published_at", "-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def tlp_label(self) -> TLP:
+        return TLP(self.tlp)
