@@ -8,13 +8,12 @@ import redis
 from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.db import connection
-from pytest_django.fixtures import Settings as SettingsWrapper
 
 from portal.celery import app as celery_app
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "").strip().lower() in {"1", "true", "yes"}
 
-pytest_plugins = ["tests.fixtures.personas"]
+pytest_plugins = ["tests.fixtures.personas", "tests.fixtures.browser"]
 
 
 def _services_missing() -> str | None:
@@ -43,13 +42,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL and Redis: {reason}"))
 
 
-@pytest.fixture(autouse=True)
-def _plain_http_in_tests(settings: SettingsWrapper) -> None:
-    # The test client speaks plain HTTP, and tests do not run collectstatic; every other
-    # production security setting stays on.
-    settings.SECURE_SSL_REDIRECT = False
-    settings.STORAGES = {
-        **settings.STORAGES,
+@pytest.fixture(autouse=True, scope="session")
+def _plain_http_in_tests(django_test_environment: None) -> None:
+    """Tests speak plain HTTP and do not run collectstatic.
+
+    Set for the whole session because the live server builds its middleware once; every
+    other production security setting stays on.
+    """
+    from django.conf import settings as django_settings
+
+    django_settings.SECURE_SSL_REDIRECT = False
+    django_settings.STORAGES = {
+        **django_settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
