@@ -18,10 +18,12 @@ PRODUCTION_LIKE = {
 }
 
 
+# Variables of the test run itself that must not leak into the checked process.
+_NOT_INHERITED = {"DATABASE_URL", "DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG", "SECRET_KEY"}
-    }
+    clean = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
