@@ -265,3 +265,7 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+# API tokens live in their own module; importing them here registers them with the app.
+from accounts.models_tokens import ApiToken  # noqa: E402, F401

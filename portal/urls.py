@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.api import MeView
 from portal import health, views
 
 admin.site.site_header = "ISAC portal administration"
@@ -9,5 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("tokens/", include("accounts.token_urls")),
+    path("api/v1/me/", MeView.as_view(), name="api-me"),
     path("admin/", admin.site.urls),
 ]
