@@ -6,7 +6,7 @@ import binascii
 from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.request import Request
 
 from accounts.models import ApiToken, User
@@ -63,3 +63,19 @@ class TokenWritePermission(permissions.BasePermission):
         if isinstance(token, ApiToken) and token.read_only:
             return request.method in permissions.SAFE_METHODS
         return True
+
+
+class PerTokenRateThrottle(throttling.SimpleRateThrottle):
+    """Limits each API token (or signed-in person) separately, so one busy poller cannot
+    starve the other members; the rate is API_RATE_LIMIT."""
+
+    scope = "per_token"
+
+    def get_cache_key(self, request: Request, view: "APIView") -> str | None:
+        if isinstance(request.auth, ApiToken):
+            ident = f"token:{request.auth.prefix}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"anon:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
