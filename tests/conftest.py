@@ -13,7 +13,14 @@ from portal.celery import app as celery_app
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "").strip().lower() in {"1", "true", "yes"}
 
-pytest_plugins = ["tests.fixtures.personas", "tests.fixtures.browser"]
+pytest_plugins = [
+    "tests.fixtures.personas",
+    "tests.fixtures.browser",
+    "tests.fixtures.members",
+    "tests.fixtures.trust_groups",
+    "tests.fixtures.normalize",
+    "tests.fixtures.fanout",
+]
 
 
 def _services_missing() -> str | None:
@@ -52,6 +59,8 @@ def _plain_http_in_tests(django_test_environment: None) -> None:
     from django.conf import settings as django_settings
 
     django_settings.SECURE_SSL_REDIRECT = False
+    # Password hashing is not under test; a fast hasher keeps persona fixtures cheap.
+    django_settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     django_settings.STORAGES = {
         **django_settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
