@@ -1,0 +1,193 @@
+"""The one access policy: who may see, edit and forward shared material.
+
+Every read of reports (and of anything that hangs off a report: indicators, STIX objects,
+attachments, comments, sightings, counts) starts from `visible_to`; every yes/no question
+is answered by a predicate here that is derived from the same queryset, so a page, a count,
+the API, TAXII and fan-out can never disagree. The rules are written out in docs/tlp.md.
+
+The viewer is a Membership: a person acting for one organisation.
+"""
+
+from enum import StrEnum
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from accounts.models import Membership, Organisation
+from accounts.standing import is_in_good_standing
+from sharing.models import Report
+from sharing.tlp import TLP
+
+# Statuses a recipient may read. A withdrawn report stays readable for the record and
+# shows a banner; feeds, TAXII and fan-out take only published ones (see `forwardable`).
+READABLE_STATUSES = (Report.Status.PUBLISHED, Report.Status.WITHDRAWN)
+
+
+class Channel(StrEnum):
+    """Where a report may travel once it leaves the report page."""
+
+    PORTAL = "portal"  # in-portal notification: a link, read under the policy
+    EMAIL_NOTICE = "email_notice"  # an e-mail that names the report and links to it
+    EMAIL_CONTENT = "email_content"  # an e-mail that carries the report's content
+    WEBHOOK = "webhook"  # a member's own receiver (machine-to-machine, to one organisation)
+    TAXII = "taxii"  # a TAXII collection polled with a member's token
+    PUBLIC_FEED = "public_feed"  # an unauthenticated feed
+    GOVERNMENT = "government"  # forwarded by the ISAC, anonymised, to government partners
+
+
+def _is_usable(viewer: Membership | None) -> bool:
+    return bool(
+        viewer is not None
+        and viewer.pk is not None
+        and viewer.is_active
+        and viewer.user.is_active
+        and viewer.organisation.status != Organisation.Status.OFFBOARDED
+    )
+
+
+def _in_audience(organisation: Organisation) -> Q:
+    """Reports whose audience (other than named people) includes the organisation."""
+    sector_ids = list(organisation.sectors.values_list("pk", flat=True))
+    through = Report.audience_organisations.through
+    sectors_through = Report.audience_sectors.through
+    named_org = Exists(
+        through.objects.filter(report_id=OuterRef("pk"), organisation_id=organisation.pk)
+    )
+    in_sector = Exists(
+        sectors_through.objects.filter(report_id=OuterRef("pk"), sector_id__in=sector_ids)
+    )
+    return Q(audience_everyone=True) | Q(named_org) | Q(in_sector) | _in_groups(organisation)
+
+
+def _in_groups(organisation: Organisation) -> Q:
+    """Reports addressed to a trust group the organisation belongs to."""
+    # Trust groups join the audience in their own change; until then no report names one.
+    return Q(pk__in=[])
+
+
+def _named_person(viewer: Membership) -> Q:
+    through = Report.audience_people.through
+    return Q(Exists(through.objects.filter(report_id=OuterRef("pk"), user_id=viewer.user_id)))
+
+
+def visible_to(viewer: Membership | None) -> QuerySet[Report]:
+    """Every report the viewer may read, at any status they may see it in."""
+    if not _is_usable(viewer):
+        return Report.objects.none()
+    assert viewer is not None  # for the type checker: _is_usable checked it
+    organisation = viewer.organisation
+    readable = Q(status__in=READABLE_STATUSES)
+    clear = readable & Q(tlp=TLP.CLEAR)
+    if not is_in_good_standing(organisation):
+        # Not in good standing: TLP:CLEAR only, not even the organisation's own reports.
+        return Report.objects.filter(clear)
+
+    own_drafts = Q(author_id=viewer.user_id, status=Report.Status.DRAFT)
+    # The source organisation always sees what it shared, at every status but a colleague's draft.
+    own_organisation = Q(organisation_id=organisation.pk) & ~Q(status=Report.Status.DRAFT)
+    green_amber = Q(tlp__in=[TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT]) & _in_audience(organisation)
+    red = Q(tlp=TLP.RED) & _named_person(viewer)
+    allowed = own_drafts | own_organisation | clear | (readable & (green_amber | red))
+
+    if viewer.is_isac_staff:
+        # Curators see everything they must curate or publish on: every submitted report
+        # except RED, which they see only while it waits for their review or names them.
+        not_draft = ~Q(status=Report.Status.DRAFT)
+        curation = Q(status=Report.Status.PENDING_REVIEW)
+        allowed |= not_draft & (~Q(tlp=TLP.RED) | curation)
+    return Report.objects.filter(allowed)
+
+
+def can_view(viewer: Membership | None, report: Report) -> bool:
+    return visible_to(viewer).filter(pk=report.pk).exists()
+
+
+def editable_by(viewer: Membership | None) -> QuerySet[Report]:
+    """Reports the viewer may change: their own, their organisation's (org admins), and
+    those waiting for ISAC review (curators). Never one they cannot see."""
+    if not _is_usable(viewer):
+        return Report.objects.none()
+    assert viewer is not None
+    if not is_in_good_standing(viewer.organisation):
+        return Report.objects.none()
+    mine = Q(author_id=viewer.user_id)
+    if viewer.is_org_admin:
+        mine |= Q(organisation_id=viewer.organisation_id) & ~Q(status=Report.Status.DRAFT)
+    if viewer.is_isac_staff:
+        mine |= Q(status=Report.Status.PENDING_REVIEW)
+    return visible_to(viewer).filter(mine)
+
+
+def can_edit(viewer: Membership | None, report: Report) -> bool:
+    return editable_by(viewer).filter(pk=report.pk).exists()
+
+
+def can_post(viewer: Membership | None) -> bool:
+    """Only organisations in good standing may share."""
+    return _is_usable(viewer) and viewer is not None and is_in_good_standing(viewer.organisation)
+
+
+def can_forward(report: Report, channel: Channel) -> bool:
+    """Whether the report's TLP lets it travel over the channel at all.
+
+    Who receives it is still decided per recipient by `can_view`; this only says what a
+    channel may carry.
+    """
+    if report.status != Report.Status.PUBLISHED:
+        return False
+    tlp = TLP(report.tlp)
+    if tlp == TLP.RED:
+        # RED never leaves the portal: a notification links to it, nothing carries it.
+        return channel == Channel.PORTAL
+    if channel == Channel.EMAIL_CONTENT:
+        return tlp in (TLP.CLEAR, TLP.GREEN)
+    if channel == Channel.PUBLIC_FEED:
+        return tlp == TLP.CLEAR
+    if channel == Channel.GOVERNMENT:
+        return tlp in (TLP.CLEAR, TLP.GREEN)
+    return True
+
+
+def forwardable(viewer: Membership | None, channel: Channel) -> QuerySet[Report]:
+    """Reports the viewer may receive over the channel: feeds, TAXII and fan-out use this."""
+    allowed_tlps = [t for t in TLP if _channel_allows_tlp(channel, t)]
+    return visible_to(viewer).filter(status=Report.Status.PUBLISHED, tlp__in=allowed_tlps)
+
+
+def _channel_allows_tlp(channel: Channel, tlp: TLP) -> bool:
+    probe = Report(tlp=tlp, status=Report.Status.PUBLISHED)
+    return can_forward(probe, channel)
+
+
+def audience_problems(
+    *,
+    tlp: str,
+    everyone: bool,
+    sector_count: int,
+    organisation_count: int,
+    group_count: int,
+    people_count: int,
+) -> list[str]:
+    """Why an audience does not fit the TLP, in words for the analyst; empty when it fits."""
+    label = TLP(tlp)
+    wide = everyone or sector_count or organisation_count or group_count
+    problems = []
+    if label == TLP.RED:
+        if wide:
+            problems.append(
+                "TLP:RED is for named people only: remove the sectors, groups, organisations "
+                "and the whole membership from the audience, or choose a wider TLP."
+            )
+        if not people_count:
+            problems.append("A TLP:RED report needs at least one named person.")
+    else:
+        if people_count:
+            problems.append(
+                "Named people are an audience for TLP:RED only; address organisations, "
+                "groups or sectors instead."
+            )
+        if label != TLP.CLEAR and not wide:
+            problems.append(
+                f"Choose who receives this {label.label} report: the whole membership, "
+                "sectors, trust groups or organisations."
+            )
+    return problems

@@ -1,0 +1,136 @@
+"""The access policy's TLP rules, persona by persona (docs/tlp.md)."""
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Membership, Organisation, Sector, User
+from sharing import policy
+from sharing.models import Report
+from sharing.policy import Channel
+from sharing.tlp import TLP
+
+
+def acting(user: User) -> Membership:
+    return Membership.objects.select_related("organisation", "user").get(user=user)
+
+
+def published(author: User, tlp: TLP, **audience: object) -> Report:
+    membership = acting(author)
+    report = Report.objects.create(
+        title=f"{tlp.label} report",
+        tlp=tlp,
+        author=author,
+        organisation=membership.organisation,
+        status=Report.Status.PUBLISHED,
+        published_at=timezone.now(),
+        audience_everyone=bool(audience.get("everyone")),
+    )
+    report.audience_organisations.set(audience.get("organisations", []))  # type: ignore[arg-type]
+    report.audience_sectors.set(audience.get("sectors", []))  # type: ignore[arg-type]
+    report.audience_people.set(audience.get("people", []))  # type: ignore[arg-type]
+    return report
+
+
+def visible(user: User) -> set[str]:
+    return {r.title for r in policy.visible_to(acting(user))}
+
+
+@pytest.fixture
+def reports_of_a(analyst_a: User, peer_b: User, org_b: Organisation, energy: Sector) -> None:
+    published(analyst_a, TLP.CLEAR)
+    published(analyst_a, TLP.GREEN, sectors=[energy])
+    published(analyst_a, TLP.AMBER, organisations=[org_b])
+    published(analyst_a, TLP.AMBER_STRICT, organisations=[org_b])
+    published(analyst_a, TLP.RED, people=[peer_b])
+
+
+ALL = {"TLP:CLEAR report", "TLP:GREEN report", "TLP:AMBER report", "TLP:AMBER+STRICT report"}
+
+
+@pytest.mark.usefixtures("reports_of_a")
+def test_named_peer_sees_every_level_addressed_to_them(peer_b: User) -> None:
+    assert visible(peer_b) == {*ALL, "TLP:RED report"}
+
+
+@pytest.mark.usefixtures("reports_of_a")
+def test_outsider_in_another_sector_sees_clear_only(outsider_c: User) -> None:
+    assert visible(outsider_c) == {"TLP:CLEAR report"}
+
+
+@pytest.mark.usefixtures("reports_of_a")
+def test_suspended_member_in_the_sector_sees_clear_only(suspended_d: User) -> None:
+    assert visible(suspended_d) == {"TLP:CLEAR report"}
+
+
+@pytest.mark.usefixtures("reports_of_a")
+def test_curator_sees_everything_but_red_not_waiting_for_review(isac_curator: User) -> None:
+    assert visible(isac_curator) == ALL
+
+
+@pytest.mark.usefixtures("reports_of_a")
+def test_superuser_gets_no_exception_on_portal_pages(outsider_c: User) -> None:
+    outsider_c.is_superuser = True
+    outsider_c.is_staff = True
+    outsider_c.save()
+
+    assert visible(outsider_c) == {"TLP:CLEAR report"}
+
+
+def test_colleague_does_not_see_an_analysts_draft(analyst_a: User, admin_a: User) -> None:
+    draft = published(analyst_a, TLP.GREEN, everyone=True)
+    Report.objects.filter(pk=draft.pk).update(status=Report.Status.DRAFT)
+
+    assert policy.can_view(acting(analyst_a), draft)
+    assert not policy.can_view(acting(admin_a), draft)
+
+
+def test_red_never_leaves_the_portal(analyst_a: User, peer_b: User) -> None:
+    red = published(analyst_a, TLP.RED, people=[peer_b])
+
+    assert policy.can_forward(red, Channel.PORTAL)
+    for channel in set(Channel) - {Channel.PORTAL}:
+        assert not policy.can_forward(red, channel), channel
+    assert not policy.forwardable(acting(peer_b), Channel.TAXII).exists()
+
+
+def test_amber_email_carries_a_notice_not_the_content(analyst_a: User, org_b: Organisation) -> None:
+    amber = published(analyst_a, TLP.AMBER, organisations=[org_b])
+
+    assert policy.can_forward(amber, Channel.EMAIL_NOTICE)
+    assert not policy.can_forward(amber, Channel.EMAIL_CONTENT)
+
+
+def test_outsider_cannot_edit_and_author_can(analyst_a: User, outsider_c: User) -> None:
+    report = published(analyst_a, TLP.CLEAR)
+
+    assert policy.can_edit(acting(analyst_a), report)
+    assert not policy.can_edit(acting(outsider_c), report)
+
+
+@pytest.mark.parametrize(
+    ("tlp", "audience", "fits"),
+    [
+        (TLP.RED, {"people_count": 1}, True),
+        (TLP.RED, {"people_count": 1, "sector_count": 1}, False),
+        (TLP.RED, {}, False),
+        (TLP.AMBER, {"organisation_count": 1}, True),
+        (TLP.AMBER, {}, False),
+        (TLP.GREEN, {"people_count": 2, "everyone": True}, False),
+        (TLP.CLEAR, {}, True),
+    ],
+)
+def test_audience_that_widens_beyond_the_tlp_is_refused(
+    tlp: TLP, audience: dict[str, int], fits: bool
+) -> None:
+    counts = {
+        "everyone": False,
+        "sector_count": 0,
+        "organisation_count": 0,
+        "group_count": 0,
+        "people_count": 0,
+    }
+    counts.update(audience)
+
+    problems = policy.audience_problems(tlp=tlp, **counts)  # type: ignore[arg-type]
+
+    assert (not problems) == fits, problems
