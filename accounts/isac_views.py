@@ -1,0 +1,561 @@
+"""ISAC admin pages: organisations, their people and agreements, agreement versions, audit."""
+
+import csv
+import uuid
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts import agreement_services, invitation_services, services, signin_services
+from accounts.decorators import client_ip, isac_admin_required
+from accounts.forms import (
+    AgreementVersionForm,
+    AuditFilterForm,
+    DomainForm,
+    IsacInviteForm,
+    OrganisationCreateForm,
+    OrganisationFilterForm,
+    OrganisationForm,
+    ReasonForm,
+    StatusForm,
+)
+from accounts.markdown import render_markdown
+from accounts.models import (
+    AgreementAcceptance,
+    AgreementVersion,
+    AuditEvent,
+    Organisation,
+    User,
+)
+from accounts.selectors import organisations_with_agreement_state
+from accounts.standing import current_agreement_version
+
+
+def _error_text(error: ValidationError | PermissionDenied) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error)
+
+
+def _filtered_organisations(request: HttpRequest) -> tuple[OrganisationFilterForm, object]:
+    form = OrganisationFilterForm(request.GET or None)
+    organisations = organisations_with_agreement_state()
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            organisations = organisations.filter(
+                Q(name__icontains=data["q"]) | Q(short_name__icontains=data["q"])
+            )
+        if data["status"]:
+            organisations = organisations.filter(status=data["status"])
+        if data["sector"]:
+            organisations = organisations.filter(sectors=data["sector"])
+        if data["agreement"]:
+            organisations = organisations.filter(agreement_state=data["agreement"])
+    return form, organisations
+
+
+@isac_admin_required
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    form, organisations = _filtered_organisations(request)
+    return render(
+        request,
+        "isac/organisation_list.html",
+        {
+            "form": form,
+            "organisations": organisations,
+            "query": request.GET.urlencode(),
+            "current_version": current_agreement_version(),
+        },
+    )
+
+
+@isac_admin_required
+def organisation_export(request: HttpRequest) -> HttpResponse:
+    """The filtered organisations list as CSV."""
+    _, organisations = _filtered_organisations(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="organisations-{stamp}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "id",
+            "name",
+            "short_name",
+            "status",
+            "country",
+            "sectors",
+            "domains",
+            "agreement_state",
+            "accepted_at",
+            "expires_at",
+            "people",
+        ]
+    )
+    for org in organisations:  # type: ignore[attr-defined]
+        writer.writerow(
+            [
+                org.uuid,
+                _csv_cell(org.name),
+                _csv_cell(org.short_name),
+                org.status,
+                org.country,
+                ";".join(s.slug for s in org.sectors.all()),
+                ";".join(d.domain for d in org.domains.all()),
+                org.agreement_state,
+                org.agreement_accepted_at.isoformat() if org.agreement_accepted_at else "",
+                org.agreement_expires_at.isoformat() if org.agreement_expires_at else "",
+                org.people,
+            ]
+        )
+    return response
+
+
+def _csv_cell(text: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas; quote them as text."""
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+@isac_admin_required
+def organisation_create(request: HttpRequest) -> HttpResponse:
+    form = OrganisationCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            org = services.organisation_create(
+                name=data["name"],
+                short_name=data["short_name"],
+                country=data["country"],
+                sectors=data["sectors"],
+                domains=form.domain_list(),
+                status=data["status"],
+                require_mfa=data["require_mfa"],
+                by=request.user,  # type: ignore[arg-type]
+                ip_address=client_ip(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{org.name} created.")
+            return redirect("isac-organisation", org_uuid=org.uuid)
+    return render(request, "isac/organisation_form.html", {"form": form, "organisation": None})
+
+
+def _organisation(org_uuid: uuid.UUID) -> Organisation:
+    return get_object_or_404(Organisation, uuid=org_uuid)
+
+
+@isac_admin_required
+def organisation_detail(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
+    org = get_object_or_404(organisations_with_agreement_state(), uuid=org_uuid)
+    memberships = org.memberships.select_related("user").order_by("-is_active", "user__email")
+    return render(
+        request,
+        "isac/organisation_detail.html",
+        {
+            "organisation": org,
+            "memberships": memberships,
+            "invitations": org.invitations.select_related("invited_by")[:50],
+            "acceptances": org.acceptances.select_related("version", "accepted_by", "revoked_by"),
+            "events": org.audit_events.select_related("actor")[:50],
+            "status_form": StatusForm(initial={"status": org.status}),
+            "domain_form": DomainForm(),
+            "invite_form": IsacInviteForm(),
+            "revoke_form": ReasonForm(),
+            "roles": _roles_for(org),
+        },
+    )
+
+
+def _roles_for(org: Organisation) -> list[tuple[str, str]]:
+    from accounts.models import Membership
+
+    if org.is_isac:
+        return [(r.value, r.label) for r in Membership.Role if r in Membership.ISAC_ROLES]
+    return [(r.value, r.label) for r in Membership.Role if r not in Membership.ISAC_ROLES]
+
+
+@isac_admin_required
+def organisation_edit(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
+    org = _organisation(org_uuid)
+    initial = {
+        "name": org.name,
+        "short_name": org.short_name,
+        "country": org.country,
+        "sectors": org.sectors.all(),
+        "require_mfa": org.require_mfa,
+        "allow_any_invite_domain": org.allow_any_invite_domain,
+    }
+    form = OrganisationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.organisation_update(
+                organisation=org,
+                by=request.user,  # type: ignore[arg-type]
+                name=data["name"],
+                short_name=data["short_name"],
+                country=data["country"],
+                sectors=data["sectors"],
+                require_mfa=data["require_mfa"],
+                allow_any_invite_domain=data["allow_any_invite_domain"],
+                ip_address=client_ip(request),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Organisation saved.")
+            return redirect("isac-organisation", org_uuid=org.uuid)
+    return render(request, "isac/organisation_form.html", {"form": form, "organisation": org})
+
+
+@isac_admin_required
+@require_POST
+def organisation_status(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
+    org = _organisation(org_uuid)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose a status.")
+    else:
+        try:
+            services.organisation_set_status(
+                organisation=org,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,  # type: ignore[arg-type]
+                ip_address=client_ip(request),
+            )
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(request, f"{org.name} is now {form.cleaned_data['status']}.")
+    return redirect("isac-organisation", org_uuid=org.uuid)
+
+
+@isac_admin_required
+@require_POST
+def organisation_domain_add(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
+    org = _organisation(org_uuid)
+    form = DomainForm(request.POST)
+    if form.is_valid():
+        try:
+            row = services.organisation_domain_add(
+                organisation=org,
+                domain=form.cleaned_data["domain"],
+                by=request.user,  # type: ignore[arg-type]
+                ip_address=client_ip(request),
+            )
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(request, f"{row.domain} registered.")
+    else:
+        messages.error(request, "Enter a domain.")
+    return redirect("isac-organisation", org_uuid=org.uuid)
+
+
+@isac_admin_required
+@require_POST
+def organisation_domain_remove(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
+    org = _organisation(org_uuid)
+    try:
+        services.organisation_domain_remove(
+            organisation=org,
+            domain=request.POST.get("domain", ""),
+            by=request.user,  # type: ignore[arg-type]
+            ip_address=client_ip(request),
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, "Domain removed.")
+    return redirect("isac-organisation", org_uuid=org.uuid)
+
+
+@isac_admin_required
+@require_POST
+def organisation_invite(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
+    org = _organisation(org_uuid)
+    form = IsacInviteForm(request.POST)
+    if form.is_valid():
+        try:
+            invitation = invitation_services.invitation_create(
+                organisation=org,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                by=request.user,  # type: ignore[arg-type]
+                ip_address=client_ip(request),
+            )
+        except (ValidationError, PermissionDenied) as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(request, f"Invitation sent to {invitation.email}.")
+    else:
+        messages.error(request, "Enter a valid e-mail address and role.")
+    return redirect("isac-organisation", org_uuid=org.uuid)
+
+
+@isac_admin_required
+@require_POST
+def acceptance_revoke(request: HttpRequest, acceptance_uuid: uuid.UUID) -> HttpResponse:
+    acceptance = get_object_or_404(
+        AgreementAcceptance.objects.select_related("organisation"), uuid=acceptance_uuid
+    )
+    form = ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Say why the acceptance is revoked.")
+        agreement_services.agreement_acceptance_revoke(
+            acceptance=acceptance,
+            reason=form.cleaned_data["reason"],
+            by=request.user,  # type: ignore[arg-type]
+            ip_address=client_ip(request),
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request,
+            f"Acceptance revoked: {acceptance.organisation.name} is no longer in good standing.",
+        )
+    return redirect("isac-organisation", org_uuid=acceptance.organisation.uuid)
+
+
+@isac_admin_required
+@require_POST
+def user_suspend(request: HttpRequest, user_uuid: uuid.UUID, action: str) -> HttpResponse:
+    person = get_object_or_404(User, uuid=user_uuid)
+    try:
+        if action == "mfa-reset":
+            signin_services.mfa_reset(
+                user=person,
+                by=request.user,  # type: ignore[arg-type]
+                ip_address=client_ip(request),
+            )
+            done = f"Two-factor sign-in of {person.email} reset."
+        elif action in {"suspend", "reinstate"}:
+            services.user_set_active(
+                user=person,
+                active=action == "reinstate",
+                reason=request.POST.get("reason", ""),
+                by=request.user,  # type: ignore[arg-type]
+                ip_address=client_ip(request),
+            )
+            done = f"{person.email} {'reinstated' if action == 'reinstate' else 'suspended'}."
+        else:
+            raise Http404
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, done)
+    org_uuid = request.POST.get("organisation", "")
+    try:
+        return redirect("isac-organisation", org_uuid=uuid.UUID(org_uuid))
+    except ValueError:
+        return redirect("isac-organisations")
+
+
+# --- Agreement versions ---------------------------------------------------------------
+
+
+@isac_admin_required
+def agreement_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    versions = AgreementVersion.objects.select_related("published_by").annotate(
+        accepted=Count("acceptances", distinct=True),
+        in_force=Count(
+            "acceptances",
+            filter=Q(acceptances__revoked_at__isnull=True, acceptances__expires_at__gt=now),
+            distinct=True,
+        ),
+    )
+    return render(
+        request,
+        "isac/agreement_list.html",
+        {"versions": versions, "current": current_agreement_version()},
+    )
+
+
+@isac_admin_required
+def agreement_create(request: HttpRequest) -> HttpResponse:
+    initial = {}
+    current = current_agreement_version()
+    if current is not None:
+        # A new version usually starts from the text in force.
+        initial = AgreementVersionForm.initial_from(current)
+        initial["version_label"] = ""
+        initial["effective_date"] = timezone.localdate()
+    form = AgreementVersionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = agreement_services.agreement_version_create(
+                by=request.user,  # type: ignore[arg-type]
+                ip_address=client_ip(request),
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Draft {version.version_label} saved.")
+            return redirect("isac-agreement", version_uuid=version.uuid)
+    return render(request, "isac/agreement_form.html", {"form": form, "version": None})
+
+
+@isac_admin_required
+def agreement_edit(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
+    version = get_object_or_404(AgreementVersion, uuid=version_uuid)
+    if version.is_published:
+        messages.error(request, "A published version cannot be changed; write a new version.")
+        return redirect("isac-agreement", version_uuid=version.uuid)
+    form = AgreementVersionForm(
+        request.POST or None, initial=AgreementVersionForm.initial_from(version)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            agreement_services.agreement_version_update(
+                version=version,
+                by=request.user,  # type: ignore[arg-type]
+                ip_address=client_ip(request),
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, "Draft saved.")
+            return redirect("isac-agreement", version_uuid=version.uuid)
+    return render(request, "isac/agreement_form.html", {"form": form, "version": version})
+
+
+@isac_admin_required
+def agreement_detail(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
+    version = get_object_or_404(
+        AgreementVersion.objects.select_related("published_by"), uuid=version_uuid
+    )
+    acceptances = version.acceptances.select_related("organisation", "accepted_by", "revoked_by")
+    if request.GET.get("format") == "csv":
+        return _acceptances_csv(version, acceptances)
+    return render(
+        request,
+        "isac/agreement_detail.html",
+        {
+            "version": version,
+            "body_html": render_markdown(version.body_markdown),
+            "acceptances": acceptances,
+            "current": current_agreement_version(),
+            "now": timezone.now(),
+        },
+    )
+
+
+def _acceptances_csv(version: AgreementVersion, acceptances: object) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="acceptances-{version.version_label}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            "organisation_id",
+            "organisation",
+            "accepted_by",
+            "typed_full_name",
+            "accepted_at",
+            "ip_address",
+            "text_sha256",
+            "expires_at",
+            "revoked_at",
+            "revoke_reason",
+        ]
+    )
+    for a in acceptances:  # type: ignore[attr-defined]
+        writer.writerow(
+            [
+                a.organisation.uuid,
+                _csv_cell(a.organisation.name),
+                a.accepted_by.email,
+                _csv_cell(a.typed_full_name),
+                a.accepted_at.isoformat(),
+                a.ip_address or "",
+                a.text_sha256,
+                a.expires_at.isoformat(),
+                a.revoked_at.isoformat() if a.revoked_at else "",
+                _csv_cell(a.revoke_reason),
+            ]
+        )
+    return response
+
+
+@isac_admin_required
+@require_POST
+def agreement_publish(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
+    version = get_object_or_404(AgreementVersion, uuid=version_uuid)
+    try:
+        agreement_services.agreement_version_publish(
+            version=version,
+            by=request.user,  # type: ignore[arg-type]
+            ip_address=client_ip(request),
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request,
+            f"Version {version.version_label} published; it is in force from "
+            f"{version.effective_date:%Y-%m-%d} and members must accept it.",
+        )
+    return redirect("isac-agreement", version_uuid=version.uuid)
+
+
+@isac_admin_required
+@require_POST
+def agreement_delete(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
+    version = get_object_or_404(AgreementVersion, uuid=version_uuid)
+    try:
+        agreement_services.agreement_version_delete(
+            version=version,
+            by=request.user,  # type: ignore[arg-type]
+            ip_address=client_ip(request),
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return redirect("isac-agreement", version_uuid=version.uuid)
+    messages.success(request, "Draft deleted.")
+    return redirect("isac-agreements")
+
+
+# --- Audit log ------------------------------------------------------------------------
+
+
+@isac_admin_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.select_related("actor", "organisation", "actor_organisation")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["action"]:
+            events = events.filter(action__startswith=data["action"].strip())
+        if data["organisation"]:
+            events = events.filter(organisation=data["organisation"])
+        if data["actor"]:
+            events = events.filter(actor__email__iexact=data["actor"].strip())
+        tz = timezone.get_current_timezone()
+        if data["since"]:
+            events = events.filter(at__gte=datetime.combine(data["since"], time.min, tzinfo=tz))
+        if data["until"]:
+            events = events.filter(at__lte=datetime.combine(data["until"], time.max, tzinfo=tz))
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "isac/audit_log.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
