@@ -194,7 +194,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sign-in security: lockout after repeated failures, keyed on the e-mail address and the
 # client address together, counted whatever the HTTP method (django-axes).
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "accounts.auth_backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
