@@ -108,7 +108,7 @@ def invitation_send(*, invitation_id: int) -> bool:
     if sending fails the transaction rolls back and the sweep tries again.
     """
     invitation = (
-        Invitation.objects.select_for_update(skip_locked=True)
+        Invitation.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("organisation", "invited_by")
         .filter(pk=invitation_id, sent_at__isnull=True)
         .first()

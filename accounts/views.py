@@ -55,17 +55,21 @@ def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
     existing = User.objects.filter(email__iexact=invitation.email).exists()
     signed_in = request.user if request.user.is_authenticated else None
     form = InvitationAcceptForm(request.POST or None)
+    error = None
     if request.method == "POST" and (existing or form.is_valid()):
+        details = {} if existing else form.cleaned_data
         try:
             membership = invitation_services.invitation_accept(
                 secret=secret,
-                full_name=form.cleaned_data.get("full_name", "") if not existing else "",
-                password=form.cleaned_data.get("password1", "") if not existing else "",
+                full_name=details.get("full_name", ""),
+                password=details.get("password1", ""),
                 signed_in_user=signed_in,  # type: ignore[arg-type]
                 ip_address=client_ip(request),
             )
-        except ValidationError as error:
-            form.add_error(None, error)
+        except ValidationError as refused:
+            error = " ".join(refused.messages)
+            if not existing:
+                form.add_error(None, refused)
         else:
             request.session[SESSION_MEMBERSHIP_KEY] = str(membership.uuid)
             if not existing:
@@ -79,7 +83,7 @@ def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
     return render(
         request,
         "accounts/invitation_accept.html",
-        {"invitation": invitation, "form": form, "existing": existing},
+        {"invitation": invitation, "form": form, "existing": existing, "error": error},
     )
 
 
