@@ -1,6 +1,10 @@
 import uuid
+from typing import Any
 
 import segno
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
+from django.contrib.auth import views as auth_views
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
@@ -184,3 +188,19 @@ def account_security(request: HttpRequest) -> HttpResponse:
             "codes": codes,
         },
     )
+
+
+class PortalLoginView(auth_views.LoginView):
+    """Django's sign-in page, refusing any request (whatever its method) for an e-mail
+    address locked out from this client address."""
+
+    redirect_authenticated_user = True
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = request.POST.get("username") or request.GET.get("username")
+        if username:
+            credentials = {"username": username}
+            AxesProxyHandler.update_request(request)
+            if not AxesProxyHandler.is_allowed(request, credentials):
+                return get_lockout_response(request, None, credentials)
+        return super().dispatch(request, *args, **kwargs)
