@@ -248,11 +248,12 @@ def agreement_accept(
     if org.status not in USABLE_STATUSES:
         raise ValidationError(f"{org.name} is {org.get_status_display().lower()}.")
     current = current_agreement_version()
-    if not version.is_published or current is None or version.pk != current.pk:
+    if current is None or version.pk != current.pk:
         raise ValidationError(
             f"Version {version.version_label} is not the current agreement; "
             "reload the page and accept the current version."
         )
+    version = current  # the row as stored, not the caller's copy
     if not typed_full_name.strip() or _normalise_name(typed_full_name) != _normalise_name(
         by.full_name
     ):

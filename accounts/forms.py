@@ -151,13 +151,16 @@ class OrganisationFilterForm(forms.Form):
         from accounts.selectors import AgreementState
 
         super().__init__(*args, **kwargs)
-        self.fields["agreement"].choices = [("", "any agreement state"), *AgreementState.choices]  # type: ignore[attr-defined]
+        self.fields["agreement"].choices = [  # type: ignore[attr-defined]
+            ("", "any agreement state"),
+            *AgreementState.choices,
+        ]
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
     """Django's reset form, with the e-mail sent by the e-mail queue after commit."""
 
-    def save(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         from accounts.tasks import send_password_reset_email
 
         for user in self.get_users(self.cleaned_data["email"]):

@@ -3,6 +3,7 @@
 import csv
 import uuid
 from datetime import datetime, time
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -44,9 +45,9 @@ def _error_text(error: ValidationError | PermissionDenied) -> str:
     return str(error)
 
 
-def _filtered_organisations(request: HttpRequest) -> tuple[OrganisationFilterForm, object]:
+def _filtered_organisations(request: HttpRequest) -> tuple[OrganisationFilterForm, Any]:
     form = OrganisationFilterForm(request.GET or None)
-    organisations = organisations_with_agreement_state()
+    organisations: Any = organisations_with_agreement_state()
     if form.is_valid():
         data = form.cleaned_data
         if data["q"]:
@@ -100,7 +101,7 @@ def organisation_export(request: HttpRequest) -> HttpResponse:
             "people",
         ]
     )
-    for org in organisations:  # type: ignore[attr-defined]
+    for org in organisations:
         writer.writerow(
             [
                 org.uuid,

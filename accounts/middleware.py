@@ -41,9 +41,7 @@ class SignInPolicyMiddleware:
         user = request.user
         if not user.is_authenticated:
             return self.get_response(request)
-        if (
-            Membership.objects.filter(user=user).exists() and not memberships_of(user).exists()  # type: ignore[arg-type]
-        ):
+        if Membership.objects.filter(user=user).exists() and not memberships_of(user).exists():
             logout(request)
             messages.error(
                 request,
@@ -51,7 +49,7 @@ class SignInPolicyMiddleware:
                 "a member. Contact the ISAC if you think this is a mistake.",
             )
             return redirect_to_login(request.get_full_path())
-        if user_requires_mfa(user) and not user.is_verified():  # type: ignore[arg-type, union-attr]
+        if user_requires_mfa(user) and not user.is_verified():  # type: ignore[attr-defined]
             match = resolve_or_none(request.path_info)
             static = request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/"))
             if static or (match is not None and match.url_name in _MFA_OPEN_URL_NAMES):
@@ -60,7 +58,7 @@ class SignInPolicyMiddleware:
                 return JsonResponse(
                     {"detail": "Two-factor sign-in is required; use an API token."}, status=403
                 )
-            target = "mfa-verify" if user_has_mfa(user) else "mfa-setup"  # type: ignore[arg-type]
+            target = "mfa-verify" if user_has_mfa(user) else "mfa-setup"
             return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
 

@@ -26,7 +26,7 @@ def _error_text(error: ValidationError | PermissionDenied) -> str:
 
 
 def _acting(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined, no-any-return]
+    return request.membership  # type: ignore[attr-defined]
 
 
 @org_admin_required

@@ -75,7 +75,9 @@ def _recovery_codes_replace(user: User) -> list[str]:
     )
     device.token_set.all().delete()
     # 40 random bits each: single use, and wrong guesses count towards the lockout.
-    codes = [f"{secrets.token_hex(5)[:5]}-{secrets.token_hex(5)[:5]}" for _ in range(RECOVERY_CODE_COUNT)]
+    codes = [
+        f"{secrets.token_hex(5)[:5]}-{secrets.token_hex(5)[:5]}" for _ in range(RECOVERY_CODE_COUNT)
+    ]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
     return codes
 

@@ -4,13 +4,13 @@ from typing import Any
 import segno
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
-from django.contrib.auth import views as auth_views
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -59,7 +59,7 @@ def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
     existing = User.objects.filter(email__iexact=invitation.email).exists()
     signed_in = request.user if request.user.is_authenticated else None
     form = InvitationAcceptForm(request.POST or None)
-    error = None
+    problem: str | None = None
     if request.method == "POST" and (existing or form.is_valid()):
         details = {} if existing else form.cleaned_data
         try:
@@ -67,11 +67,11 @@ def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
                 secret=secret,
                 full_name=details.get("full_name", ""),
                 password=details.get("password1", ""),
-                signed_in_user=signed_in,  # type: ignore[arg-type]
+                signed_in_user=signed_in,
                 ip_address=client_ip(request),
             )
         except ValidationError as refused:
-            error = " ".join(refused.messages)
+            problem = " ".join(refused.messages)
             if not existing:
                 form.add_error(None, refused)
         else:
@@ -87,7 +87,7 @@ def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
     return render(
         request,
         "accounts/invitation_accept.html",
-        {"invitation": invitation, "form": form, "existing": existing, "error": error},
+        {"invitation": invitation, "form": form, "existing": existing, "error": problem},
     )
 
 
@@ -196,7 +196,7 @@ class PortalLoginView(auth_views.LoginView):
 
     redirect_authenticated_user = True
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         username = request.POST.get("username") or request.GET.get("username")
         if username:
             credentials = {"username": username}

@@ -18,7 +18,10 @@ def _expires_in(org: Organisation, days: float) -> None:
 
 
 def test_thirty_days_before_expiry_the_org_admin_and_isac_admins_are_reminded(
-    org_a: Organisation, admin_a: User, analyst_a: User, isac_admin: User,
+    org_a: Organisation,
+    admin_a: User,
+    analyst_a: User,
+    isac_admin: User,
     django_capture_on_commit_callbacks: object,
 ) -> None:
     _expires_in(org_a, 29.5)
@@ -75,7 +78,9 @@ def test_first_seen_with_a_week_left_only_the_seven_day_reminder_goes(
 
 
 def test_no_reminder_far_from_expiry_or_after_it_or_when_revoked(
-    org_a: Organisation, org_b: Organisation, org_c: Organisation,
+    org_a: Organisation,
+    org_b: Organisation,
+    org_c: Organisation,
     django_capture_on_commit_callbacks: object,
 ) -> None:
     _expires_in(org_a, 90)
@@ -95,7 +100,8 @@ def test_an_unsent_reminder_is_sent_by_the_next_sweep(
     _expires_in(org_a, 20)
     # The sweep wrote the row, then its e-mail task was lost.
     agreement_reminders_sweep()  # on-commit callbacks not run: nothing sent
-    assert mail.outbox == [] and AgreementReminder.objects.get().sent_at is None
+    assert mail.outbox == []
+    assert AgreementReminder.objects.get().sent_at is None
 
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         agreement_reminders_sweep()

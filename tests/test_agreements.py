@@ -15,12 +15,12 @@ from accounts.models import (
     AgreementAcceptance,
     AgreementVersion,
     AuditEvent,
+    Membership,
     Organisation,
     User,
 )
 from accounts.standing import current_agreement_version, is_in_good_standing
 from accounts.token_services import token_issue
-from accounts.models import Membership
 
 
 def test_a_draft_is_not_in_force_until_published(
@@ -37,9 +37,10 @@ def test_publishing_freezes_the_text_and_supersedes_the_previous_version(
 
     draft_agreement.refresh_from_db()
     assert current_agreement_version() == draft_agreement
-    assert draft_agreement.body_sha256 == hashlib.sha256(
-        draft_agreement.body_markdown.encode()
-    ).hexdigest()
+    assert (
+        draft_agreement.body_sha256
+        == hashlib.sha256(draft_agreement.body_markdown.encode()).hexdigest()
+    )
     assert not is_in_good_standing(org_a), "members must accept the new version"
     with pytest.raises(ValidationError, match="cannot be changed"):
         agreement_services.agreement_version_update(
@@ -188,7 +189,10 @@ def test_an_unpublished_draft_cannot_be_accepted(
 
 
 def test_an_analyst_or_another_organisations_admin_cannot_accept(
-    applicant: tuple[Organisation, User], agreement: AgreementVersion, analyst_a: User, admin_a: User
+    applicant: tuple[Organisation, User],
+    agreement: AgreementVersion,
+    analyst_a: User,
+    admin_a: User,
 ) -> None:
     org, _ = applicant
     for person in (analyst_a, admin_a):
@@ -257,7 +261,9 @@ def test_revoking_an_acceptance_ends_good_standing_and_api_access_at_once(
 def test_revocation_needs_a_reason(isac_admin: User, org_a: Organisation) -> None:
     with pytest.raises(ValidationError, match="Say why"):
         agreement_services.agreement_acceptance_revoke(
-            acceptance=AgreementAcceptance.objects.get(organisation=org_a), reason=" ", by=isac_admin
+            acceptance=AgreementAcceptance.objects.get(organisation=org_a),
+            reason=" ",
+            by=isac_admin,
         )
 
 
@@ -341,14 +347,14 @@ def test_an_analyst_reads_the_agreement_but_cannot_accept_it(
     assert AgreementAcceptance.objects.filter(organisation=org_a).count() == 1
 
 
-def test_agreement_markdown_is_sanitised(
-    isac_admin_client: Client, isac_admin: User
-) -> None:
+def test_agreement_markdown_is_sanitised(isac_admin_client: Client, isac_admin: User) -> None:
     version = agreement_services.agreement_version_create(
         by=isac_admin,
         title="T",
         version_label="xss",
-        body_markdown='Hello <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>',
+        body_markdown=(
+            "Hello <script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>"
+        ),
         effective_date=timezone.localdate(),
         acceptable_use="ok",
     )
@@ -379,7 +385,8 @@ def test_isac_admin_writes_publishes_and_sees_who_accepted(
     )
     assert response.status_code == 302
     version = AgreementVersion.objects.get(version_label="2027.1")
-    assert version.may_forward_to_government and not version.is_published
+    assert version.may_forward_to_government
+    assert not version.is_published
 
     isac_admin_client.post(reverse("isac-agreement-publish", args=[version.uuid]))
     version.refresh_from_db()

@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core import mail
@@ -16,13 +17,16 @@ from accounts.services import organisation_update
 from accounts.tasks import invitations_sweep
 from tests.fixtures.personas import PASSWORD
 
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
 
-def _invite(client: Client, email: str, role: str = "analyst") -> object:
+
+def _invite(client: Client, email: str, role: str = "analyst") -> "_MonkeyPatchedWSGIResponse":
     return client.post(reverse("org-people"), {"email": email, "role": role})
 
 
 def _link_from_outbox() -> str:
-    match = re.search(r"http://\S+/accounts/invitation/(\S+)/", mail.outbox[-1].body)
+    match = re.search(r"http://\S+/accounts/invitation/(\S+)/", str(mail.outbox[-1].body))
     assert match, mail.outbox[-1].body
     return f"/accounts/invitation/{match.group(1)}/"
 
@@ -36,7 +40,8 @@ def test_org_admin_invites_and_the_invitee_sets_a_password(
     assert mail.outbox[-1].to == ["new.person@a.test"]
     link = _link_from_outbox()
     invitation = Invitation.objects.get()
-    assert invitation.token_sha256 and link.split("/")[-2] not in invitation.token_sha256
+    assert invitation.token_sha256
+    assert link.split("/")[-2] not in invitation.token_sha256
 
     visitor = Client()
     form = visitor.get(link)
@@ -44,7 +49,11 @@ def test_org_admin_invites_and_the_invitee_sets_a_password(
     assert b"Join Member A" in form.content
     accepted = visitor.post(
         link,
-        {"full_name": "New Person", "password1": "a-fine-long-secret-9", "password2": "a-fine-long-secret-9"},
+        {
+            "full_name": "New Person",
+            "password1": "a-fine-long-secret-9",
+            "password2": "a-fine-long-secret-9",
+        },
     )
 
     assert accepted.status_code == 302
@@ -61,7 +70,11 @@ def test_an_invitation_link_works_only_once(
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         _invite(admin_a_client, "once@a.test")
     link = _link_from_outbox()
-    body = {"full_name": "Once", "password1": "a-fine-long-secret-9", "password2": "a-fine-long-secret-9"}
+    body = {
+        "full_name": "Once",
+        "password1": "a-fine-long-secret-9",
+        "password2": "a-fine-long-secret-9",
+    }
     Client().post(link, body)
 
     again = Client().post(link, {**body, "password1": "another-long-secret-1"})
@@ -80,7 +93,12 @@ def test_an_expired_invitation_link_is_refused(
     Invitation.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
 
     response = Client().post(
-        link, {"full_name": "Late", "password1": "a-fine-long-secret-9", "password2": "a-fine-long-secret-9"}
+        link,
+        {
+            "full_name": "Late",
+            "password1": "a-fine-long-secret-9",
+            "password2": "a-fine-long-secret-9",
+        },
     )
 
     assert response.status_code == 410
@@ -103,11 +121,14 @@ def test_weak_password_or_mismatch_is_refused_and_the_link_still_works(
 
     weak = Client().post(link, {"full_name": "W", "password1": "123", "password2": "123"})
     differ = Client().post(
-        link, {"full_name": "W", "password1": "a-fine-long-secret-9", "password2": "other-long-secret-9"}
+        link,
+        {"full_name": "W", "password1": "a-fine-long-secret-9", "password2": "other-long-secret-9"},
     )
 
-    assert weak.status_code == 200 and b"too short" in weak.content
-    assert differ.status_code == 200 and b"differ" in differ.content
+    assert weak.status_code == 200
+    assert b"too short" in weak.content
+    assert differ.status_code == 200
+    assert b"differ" in differ.content
     assert not User.objects.filter(email="weak@a.test").exists()
     assert Client().get(link).status_code == 200
 
@@ -159,7 +180,9 @@ def test_an_analyst_cannot_invite(analyst_a_client: Client) -> None:
     assert not Invitation.objects.exists()
 
 
-def test_inviting_an_existing_member_is_refused(admin_a: User, analyst_a: User, org_a: Organisation) -> None:
+def test_inviting_an_existing_member_is_refused(
+    admin_a: User, analyst_a: User, org_a: Organisation
+) -> None:
     with pytest.raises(ValidationError, match="already a member"):
         invitation_create(organisation=org_a, email="ANALYST@a.test", role="analyst", by=admin_a)
 
@@ -167,7 +190,9 @@ def test_inviting_an_existing_member_is_refused(admin_a: User, analyst_a: User, 
 def test_org_admin_of_a_cannot_withdraw_bs_invitation(
     admin_a_client: Client, admin_b: User, org_b: Organisation
 ) -> None:
-    invitation = invitation_create(organisation=org_b, email="new@b.test", role="analyst", by=admin_b)
+    invitation = invitation_create(
+        organisation=org_b, email="new@b.test", role="analyst", by=admin_b
+    )
 
     response = admin_a_client.post(reverse("invitation-revoke", args=[invitation.uuid]))
 
@@ -177,7 +202,10 @@ def test_org_admin_of_a_cannot_withdraw_bs_invitation(
 
 
 def test_org_admin_withdraws_their_invitation_and_its_link_stops_working(
-    admin_a_client: Client, admin_a: User, org_a: Organisation, django_capture_on_commit_callbacks: object
+    admin_a_client: Client,
+    admin_a: User,
+    org_a: Organisation,
+    django_capture_on_commit_callbacks: object,
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         _invite(admin_a_client, "maybe@a.test")
@@ -190,12 +218,21 @@ def test_org_admin_withdraws_their_invitation_and_its_link_stops_working(
 
 
 def test_an_existing_account_joins_by_signing_in_first(
-    admin_b: User, org_b: Organisation, analyst_a: User, isac_admin: User,
+    admin_b: User,
+    org_b: Organisation,
+    analyst_a: User,
+    isac_admin: User,
     django_capture_on_commit_callbacks: object,
 ) -> None:
     organisation_update(
-        organisation=org_b, by=isac_admin, name=org_b.name, short_name="", country="",
-        sectors=[], require_mfa=False, allow_any_invite_domain=True,
+        organisation=org_b,
+        by=isac_admin,
+        name=org_b.name,
+        short_name="",
+        country="",
+        sectors=[],
+        require_mfa=False,
+        allow_any_invite_domain=True,
     )
     org_b.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
@@ -209,16 +246,24 @@ def test_an_existing_account_joins_by_signing_in_first(
     joined = signed_in.post(link, {})
 
     assert joined.status_code == 302
-    assert set(Membership.objects.filter(user=analyst_a).values_list("organisation__name", flat=True)) == {
+    assert set(
+        Membership.objects.filter(user=analyst_a).values_list("organisation__name", flat=True)
+    ) == {
         "Member A",
         "Peer B",
     }
     assert analyst_a.check_password(PASSWORD), "an invitation never changes an existing password"
 
 
-def test_the_sweep_sends_invitations_whose_email_was_lost(admin_a: User, org_a: Organisation) -> None:
-    invitation = invitation_create(organisation=org_a, email="lost@a.test", role="analyst", by=admin_a)
-    Invitation.objects.filter(pk=invitation.pk).update(created_at=timezone.now() - timedelta(hours=1))
+def test_the_sweep_sends_invitations_whose_email_was_lost(
+    admin_a: User, org_a: Organisation
+) -> None:
+    invitation = invitation_create(
+        organisation=org_a, email="lost@a.test", role="analyst", by=admin_a
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(
+        created_at=timezone.now() - timedelta(hours=1)
+    )
 
     assert invitations_sweep() == 1
 
@@ -235,7 +280,10 @@ def test_invitation_email_goes_out_through_the_email_queue_worker(
     invitation_create(organisation=org_a, email="queued@a.test", role="analyst", by=admin_a)
 
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not Invitation.objects.filter(sent_at__isnull=False).exists():
+    while (
+        time.monotonic() < deadline
+        and not Invitation.objects.filter(sent_at__isnull=False).exists()
+    ):
         time.sleep(0.2)
     assert Invitation.objects.get().sent_at is not None
     assert mail.outbox[-1].to == ["queued@a.test"]

@@ -22,7 +22,7 @@ from accounts.models import (
 from accounts.services import organisation_create
 from tests.fixtures.members import sign_in
 
-ISAC_GET_PAGES = [
+ISAC_GET_PAGES: list[tuple[str, list[str]]] = [
     ("isac-organisations", []),
     ("isac-organisations-csv", []),
     ("isac-organisation-new", []),
@@ -82,7 +82,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(db: None) -> None:
 
 
 @pytest.fixture
-def many_members(isac_admin: User, agreement: AgreementVersion, energy: Sector, finance: Sector) -> None:
+def many_members(
+    isac_admin: User, agreement: AgreementVersion, energy: Sector, finance: Sector
+) -> None:
     """Organisations in each agreement state."""
     from tests.fixtures.personas import accept_agreement, make_person
 
@@ -232,10 +234,13 @@ def test_isac_admin_revokes_an_acceptance_from_the_organisation_page(
     )
 
     acceptance.refresh_from_db()
-    assert acceptance.revoked_at is not None and acceptance.revoke_reason == "lapsed"
+    assert acceptance.revoked_at is not None
+    assert acceptance.revoke_reason == "lapsed"
 
 
-def test_audit_log_filters(isac_admin_client: Client, org_a: Organisation, org_b: Organisation, isac_admin: User) -> None:
+def test_audit_log_filters(
+    isac_admin_client: Client, org_a: Organisation, org_b: Organisation, isac_admin: User
+) -> None:
     from accounts.services import organisation_set_status
 
     organisation_set_status(organisation=org_b, status="suspended", by=isac_admin)
@@ -289,9 +294,7 @@ def test_org_admin_changes_a_role_and_removes_a_person(
     membership = Membership.objects.get(user=analyst_a)
 
     admin_a_client.post(reverse("membership-role", args=[membership.uuid]), {"role": "org_admin"})
-    admin_a_client.post(
-        reverse("membership-active", args=[membership.uuid]), {"action": "remove"}
-    )
+    admin_a_client.post(reverse("membership-active", args=[membership.uuid]), {"action": "remove"})
 
     membership.refresh_from_db()
     assert (membership.role, membership.is_active) == ("org_admin", False)
@@ -309,7 +312,8 @@ def test_org_admin_of_a_cannot_act_on_the_people_of_b(
         reverse("membership-active", args=[membership.uuid]), {"action": "remove"}
     )
 
-    assert role.status_code == 404 and remove.status_code == 404
+    assert role.status_code == 404
+    assert remove.status_code == 404
     membership.refresh_from_db()
     assert (membership.role, membership.is_active) == ("analyst", True)
 

@@ -62,6 +62,7 @@ def test_isac_admin_creates_an_organisation_and_it_is_audited(
     event = AuditEvent.objects.get(action="organisation.create", object_id=str(org.uuid))
     assert event.actor == isac_admin
     assert event.ip_address == "192.0.2.7"
+    assert event.after is not None
     assert event.after["domains"] == ["northwind.example", "nw.example"]
     assert event.after["sectors"] == ["energy"]
 
@@ -88,7 +89,9 @@ def test_a_domain_registered_to_another_organisation_is_refused(
 
 def test_malformed_domain_in_a_new_organisation_creates_nothing(isac_admin: User) -> None:
     with pytest.raises(ValidationError, match="not a valid domain"):
-        services.organisation_create(name="Bad Domains", domains=["ok.example", "no"], by=isac_admin)
+        services.organisation_create(
+            name="Bad Domains", domains=["ok.example", "no"], by=isac_admin
+        )
 
     assert not Organisation.objects.filter(name="Bad Domains").exists()
 
@@ -103,9 +106,7 @@ def test_org_admin_cannot_create_organisations(admin_a: User) -> None:
         services.organisation_create(name="Shadow", by=admin_a)
 
 
-def test_suspension_is_audited_with_before_and_after(
-    isac_admin: User, org_a: Organisation
-) -> None:
+def test_suspension_is_audited_with_before_and_after(isac_admin: User, org_a: Organisation) -> None:
     services.organisation_set_status(
         organisation=org_a, status="suspended", reason="unpaid", by=isac_admin
     )
@@ -149,9 +150,7 @@ def test_organisation_update_audits_only_what_changed(
     assert event.after == {"name": "Member A Holdings", "require_mfa": True}
 
 
-def test_org_admin_changes_roles_in_their_own_organisation(
-    admin_a: User, analyst_a: User
-) -> None:
+def test_org_admin_changes_roles_in_their_own_organisation(admin_a: User, analyst_a: User) -> None:
     membership = Membership.objects.get(user=analyst_a)
 
     services.membership_set_role(membership=membership, role="org_admin", by=admin_a)
@@ -199,9 +198,13 @@ def test_the_last_admin_cannot_be_removed_or_demoted(admin_a: User) -> None:
         services.membership_set_role(membership=membership, role="analyst", by=admin_a)
 
 
-def test_duplicate_membership_is_refused(isac_admin: User, analyst_a: User, org_a: Organisation) -> None:
+def test_duplicate_membership_is_refused(
+    isac_admin: User, analyst_a: User, org_a: Organisation
+) -> None:
     with pytest.raises(ValidationError, match="already a member"):
-        services.membership_create(user=analyst_a, organisation=org_a, role="analyst", by=isac_admin)
+        services.membership_create(
+            user=analyst_a, organisation=org_a, role="analyst", by=isac_admin
+        )
 
 
 def test_isac_admin_suspends_and_reinstates_a_person(isac_admin: User, analyst_a: User) -> None:
