@@ -166,7 +166,7 @@ def organisation_detail(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRespon
             "memberships": memberships,
             "invitations": org.invitations.select_related("invited_by")[:50],
             "acceptances": org.acceptances.select_related("version", "accepted_by", "revoked_by"),
-            "events": org.audit_events.select_related("actor")[:50],
+            "events": org.audit_events.select_related("actor", "organisation")[:50],
             "status_form": StatusForm(initial={"status": org.status}),
             "domain_form": DomainForm(),
             "invite_form": IsacInviteForm(),

@@ -91,7 +91,9 @@ def user_can_manage_organisation(user: User | None, organisation: Organisation) 
 
 def user_requires_mfa(user: User) -> bool:
     """Two factors are always required of ISAC staff, and of members of an organisation that
-    asks for them."""
+    asks for them, and of anyone who may open the Django admin site."""
+    if user.is_staff or user.is_superuser:
+        return True
     return (
         Membership.objects.filter(user=user, is_active=True)
         .filter(

@@ -370,3 +370,24 @@ def test_the_switcher_changes_the_organisation_acted_for(
     people = client.get(reverse("org-people"))
     assert people.status_code == 200
     assert b"People of Peer B" in people.content
+
+
+def test_the_organisation_page_has_a_bounded_number_of_queries(
+    isac_admin_client: Client,
+    org_a: Organisation,
+    isac_admin: User,
+    django_assert_max_num_queries: object,
+) -> None:
+    from accounts.services import membership_set_role
+    from tests.fixtures.personas import make_person
+
+    for index in range(8):
+        person = make_person(f"p{index}@a.test", org_a, Membership.Role.ANALYST)
+        membership_set_role(
+            membership=Membership.objects.get(user=person), role="org_admin", by=isac_admin
+        )
+
+    with django_assert_max_num_queries(20):  # type: ignore[operator]
+        page = isac_admin_client.get(reverse("isac-organisation", args=[org_a.uuid]))
+    assert page.status_code == 200
+    assert b"p7@a.test" in page.content

@@ -242,3 +242,11 @@ def test_a_person_in_two_organisations_keeps_the_one_still_active(
 @pytest.mark.parametrize("url_name", ["mfa-setup", "mfa-verify", "account-security"])
 def test_security_pages_need_a_signed_in_person(db: None, url_name: str) -> None:
     assert Client().get(reverse(url_name))["Location"].startswith(reverse("login"))
+
+
+def test_django_admin_site_users_need_two_factors_too(db: None) -> None:
+    superuser = User.objects.create_superuser("root@isac.test", "a-long-root-password-1")
+    client = Client()
+    client.force_login(superuser)
+
+    assert client.get("/admin/")["Location"].startswith(reverse("mfa-setup"))
