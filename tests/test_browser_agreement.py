@@ -30,7 +30,7 @@ def test_org_admin_accepts_the_agreement_in_the_browser(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_text("Not in good standing")).to_be_visible()
 
-    page.get_by_role("link", name="Agreement").click()
+    page.get_by_role("link", name="Read the agreement").click()
     expect(page.get_by_text("Waiting for acceptance")).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile("Membership agreement"))).to_have_count(3)
     screenshot(page, "agreement-accept")
@@ -53,3 +53,26 @@ def test_org_admin_accepts_the_agreement_in_the_browser(
     expect(page.get_by_text("In good standing")).to_be_visible()
     assert Organisation.objects.get(name="Applicant E").acceptances.count() == 1
     screenshot(page, "agreement-accepted")
+
+
+def test_isac_admin_signs_in_with_the_second_factor_and_manages_organisations(
+    page: Page, isac_admin: User, org_a: Organisation, org_b: Organisation
+) -> None:
+    from tests.fixtures.members import authenticator_for, totp_code
+
+    device = authenticator_for(isac_admin)
+    page.goto("/isac/organisations/")
+    page.get_by_label("E-mail address").fill("admin@isac.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="Two-factor sign-in")).to_be_visible()
+    page.get_by_label("Code").fill(totp_code(device))
+    page.get_by_role("button", name="Verify").click()
+
+    expect(page.get_by_role("heading", name="Member organisations")).to_be_visible()
+    expect(page.get_by_role("link", name="Peer B")).to_be_visible()
+    screenshot(page, "isac-organisations")
+    page.get_by_role("link", name="Member A").click()
+    expect(page.get_by_role("heading", name="Agreement history")).to_be_visible()
+    screenshot(page, "isac-organisation")
