@@ -40,6 +40,11 @@ class OrganisationCreateForm(OrganisationForm):
         return [d for d in self.cleaned_data["domains"].split() if d.strip()]
 
 
+class SectorForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    description = forms.CharField(max_length=500, required=False)
+
+
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=Organisation.Status.choices)
     reason = forms.CharField(max_length=500, required=False)

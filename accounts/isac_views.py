@@ -25,6 +25,7 @@ from accounts.forms import (
     OrganisationFilterForm,
     OrganisationForm,
     ReasonForm,
+    SectorForm,
     StatusForm,
 )
 from accounts.markdown import render_markdown
@@ -33,6 +34,7 @@ from accounts.models import (
     AgreementVersion,
     AuditEvent,
     Organisation,
+    Sector,
     User,
 )
 from accounts.selectors import organisations_with_agreement_state
@@ -362,6 +364,38 @@ def user_suspend(request: HttpRequest, user_uuid: uuid.UUID, action: str) -> Htt
         return redirect("isac-organisation", org_uuid=uuid.UUID(org_uuid))
     except ValueError:
         return redirect("isac-organisations")
+
+
+@isac_admin_required
+def sector_list(request: HttpRequest) -> HttpResponse:
+    """The editable list of sectors (seeded with the 16 US critical-infrastructure sectors)."""
+    editing = None
+    if request.GET.get("edit"):
+        editing = Sector.objects.filter(slug=request.GET["edit"]).first()
+    initial = {"name": editing.name, "description": editing.description} if editing else None
+    form = SectorForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        editing = Sector.objects.filter(slug=request.POST.get("slug", "")).first()
+        if form.is_valid():
+            try:
+                sector = services.sector_save(
+                    by=request.user,  # type: ignore[arg-type]
+                    sector=editing,
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                    ip_address=client_ip(request),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"Sector “{sector.name}” saved.")
+                return redirect("isac-sectors")
+    sectors = Sector.objects.annotate(members=Count("organisations"))
+    return render(
+        request,
+        "isac/sectors.html",
+        {"sectors": sectors, "form": form, "editing": editing},
+    )
 
 
 # --- Agreement versions ---------------------------------------------------------------

@@ -67,6 +67,7 @@ isac_urlpatterns = [
         name="isac-agreement-delete",
     ),
     path("audit/", isac_views.audit_log, name="isac-audit"),
+    path("sectors/", isac_views.sector_list, name="isac-sectors"),
 ]
 
 organisation_urlpatterns = [

@@ -17,7 +17,7 @@ from django.db.models import (
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import Membership, Organisation, User
+from accounts.models import AgreementVersion, Membership, Organisation, User
 
 SESSION_MEMBERSHIP_KEY = "membership_uuid"
 # A suspended or offboarded organisation's people cannot act for it at all: their sessions
@@ -148,3 +148,44 @@ def organisations_with_agreement_state() -> QuerySet[Organisation]:
         .prefetch_related("sectors", "domains")
         .order_by("name")
     )
+
+
+def organisation_for_email(address: str) -> Organisation | None:
+    """The organisation that registered the domain of an e-mail address (or a parent domain
+    of it: a.b.example.com matches example.com), for recognising victims in submissions."""
+    domain = address.rsplit("@", 1)[-1].strip().lower().rstrip(".")
+    if not domain:
+        return None
+    labels = domain.split(".")
+    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
+    from accounts.models import OrganisationDomain
+
+    rows = {
+        row.domain: row.organisation
+        for row in OrganisationDomain.objects.filter(domain__in=candidates).select_related(
+            "organisation"
+        )
+    }
+    for candidate in candidates:  # the most specific registration wins
+        if candidate in rows:
+            return rows[candidate]
+    return None
+
+
+def agreement_terms_for(organisation: Organisation) -> AgreementVersion | None:
+    """The agreement version whose terms govern the organisation's data now: the current
+    version, if its acceptance is in force; None when the organisation is not in good
+    standing (then nothing of its data may be forwarded or attributed)."""
+    from accounts.models import AgreementAcceptance
+    from accounts.standing import current_agreement_version
+
+    version = current_agreement_version()
+    if version is None or organisation.status != Organisation.Status.ACTIVE:
+        return None
+    in_force = AgreementAcceptance.objects.filter(
+        organisation=organisation,
+        version=version,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).exists()
+    return version if in_force else None

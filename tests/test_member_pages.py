@@ -29,6 +29,7 @@ ISAC_GET_PAGES: list[tuple[str, list[str]]] = [
     ("isac-agreements", []),
     ("isac-agreement-new", []),
     ("isac-audit", []),
+    ("isac-sectors", []),
 ]
 
 
@@ -391,3 +392,21 @@ def test_the_organisation_page_has_a_bounded_number_of_queries(
         page = isac_admin_client.get(reverse("isac-organisation", args=[org_a.uuid]))
     assert page.status_code == 200
     assert b"p7@a.test" in page.content
+
+
+def test_isac_admin_adds_and_renames_sectors(isac_admin_client: Client, energy: Sector) -> None:
+    isac_admin_client.post(reverse("isac-sectors"), {"name": "Space Systems"})
+    isac_admin_client.post(reverse("isac-sectors"), {"name": "Energy & Power", "slug": "energy"})
+    duplicate = isac_admin_client.post(reverse("isac-sectors"), {"name": "space systems"})
+
+    assert Sector.objects.get(slug="space-systems").name == "Space Systems"
+    assert Sector.objects.get(slug="energy").name == "Energy & Power"
+    assert b"already exists" in duplicate.content
+    assert AuditEvent.objects.filter(action="sector.update").count() == 1
+
+
+def test_members_cannot_edit_sectors(admin_a_client: Client, energy: Sector) -> None:
+    response = admin_a_client.post(reverse("isac-sectors"), {"name": "X", "slug": "energy"})
+
+    assert response.status_code == 404
+    assert Sector.objects.get(slug="energy").name == "Energy"

@@ -221,3 +221,35 @@ def test_isac_admin_suspends_and_reinstates_a_person(isac_admin: User, analyst_a
         .order_by("at")
         .values_list("action", flat=True)
     )[-2:] == ["user.suspend", "user.reinstate"]
+
+
+def test_an_email_address_is_recognised_as_a_members_by_its_domain(
+    org_a: Organisation, org_b: Organisation, isac_admin: User
+) -> None:
+    from accounts.selectors import organisation_for_email
+
+    services.organisation_domain_add(organisation=org_b, domain="ops.a.test", by=isac_admin)
+
+    assert organisation_for_email("Victim@A.test") == org_a
+    assert organisation_for_email("someone@mail.a.test") == org_a
+    assert organisation_for_email("x@ops.a.test") == org_b, "the most specific domain wins"
+    assert organisation_for_email("x@elsewhere.example") is None
+    assert organisation_for_email("not-an-address") is None
+
+
+def test_agreement_terms_apply_only_while_the_acceptance_is_in_force(
+    org_a: Organisation, isac_admin: User
+) -> None:
+    from accounts.agreement_services import agreement_acceptance_revoke
+    from accounts.models import AgreementAcceptance
+    from accounts.selectors import agreement_terms_for
+
+    terms = agreement_terms_for(org_a)
+    assert terms is not None
+    assert terms.may_forward_to_government is False
+
+    agreement_acceptance_revoke(
+        acceptance=AgreementAcceptance.objects.get(organisation=org_a), reason="x", by=isac_admin
+    )
+
+    assert agreement_terms_for(org_a) is None
