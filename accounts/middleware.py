@@ -12,7 +12,7 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, ResolverMatch, resolve, reverse
 
 from accounts.models import Membership
-from accounts.selectors import current_membership, memberships_of, user_requires_mfa
+from accounts.selectors import USABLE_STATUSES, current_membership
 from accounts.signin_services import user_has_mfa
 
 
@@ -41,7 +41,18 @@ class SignInPolicyMiddleware:
         user = request.user
         if not user.is_authenticated:
             return self.get_response(request)
-        if Membership.objects.filter(user=user).exists() and not memberships_of(user).exists():
+        # One query answers both questions on every request.
+        memberships = list(
+            Membership.objects.filter(user=user).values_list(
+                "is_active",
+                "role",
+                "organisation__status",
+                "organisation__is_isac",
+                "organisation__require_mfa",
+            )
+        )
+        usable = [m for m in memberships if m[0] and m[2] in USABLE_STATUSES]
+        if memberships and not usable:
             logout(request)
             messages.error(
                 request,
@@ -49,7 +60,15 @@ class SignInPolicyMiddleware:
                 "a member. Contact the ISAC if you think this is a mistake.",
             )
             return redirect_to_login(request.get_full_path())
-        if user_requires_mfa(user) and not user.is_verified():  # type: ignore[attr-defined]
+        needs_mfa = (
+            user.is_staff
+            or user.is_superuser
+            or any(
+                (is_isac and role in Membership.ISAC_ROLES) or require_mfa
+                for _, role, _, is_isac, require_mfa in usable
+            )
+        )
+        if needs_mfa and not user.is_verified():  # type: ignore[attr-defined]
             match = resolve_or_none(request.path_info)
             static = request.path_info.startswith("/" + settings.STATIC_URL.lstrip("/"))
             if static or (match is not None and match.url_name in _MFA_OPEN_URL_NAMES):

@@ -6,6 +6,7 @@ from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
@@ -150,11 +151,12 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         device = match_token(user, token)
         if device is None:
             # Wrong second factors count towards the same lockout as wrong passwords.
-            user_login_failed.send(
-                sender=__name__,
-                credentials={"username": user.email},
-                request=request,
-            )
+            credentials = {"username": user.email}
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+            if not AxesProxyHandler.is_allowed(request, credentials):
+                # Guessing codes with a stolen password ends the half-open session.
+                auth_logout(request)
+                return get_lockout_response(request, None, credentials)
             form.add_error("token", "That code is not right.")
         else:
             otp_login(request, device)

@@ -250,3 +250,19 @@ def test_django_admin_site_users_need_two_factors_too(db: None) -> None:
     client.force_login(superuser)
 
     assert client.get("/admin/")["Location"].startswith(reverse("mfa-setup"))
+
+
+def test_guessing_second_factor_codes_locks_out_and_ends_the_session(isac_admin: User) -> None:
+    authenticator_for(isac_admin)
+    client = Client()
+    _password_sign_in(client, "admin@isac.test", ip="192.0.2.80")
+
+    answers = [
+        client.post(reverse("mfa-verify"), {"token": "000001"}, REMOTE_ADDR="192.0.2.80")
+        for _ in range(5)
+    ]
+
+    assert answers[-1].status_code == 429
+    assert client.get("/", REMOTE_ADDR="192.0.2.80")["Location"].startswith(reverse("login"))
+    again = _password_sign_in(client, "admin@isac.test", ip="192.0.2.80")
+    assert again.status_code == 429
