@@ -402,3 +402,19 @@ def test_isac_admin_writes_publishes_and_sees_who_accepted(
     )
     assert csv_export["Content-Type"].startswith("text/csv")
     assert "admin@a.test" in csv_export.content.decode()
+
+
+def test_a_member_whose_acceptance_expired_signs_in_and_is_shown_the_agreement(
+    analyst_a_client: Client, org_a: Organisation
+) -> None:
+    AgreementAcceptance.objects.filter(organisation=org_a).update(
+        expires_at=timezone.now() - timedelta(hours=1)
+    )
+
+    dashboard = analyst_a_client.get("/")
+    agreement_page = analyst_a_client.get(reverse("org-agreement"))
+
+    assert dashboard.status_code == 200
+    assert b"Not in good standing" in dashboard.content
+    assert reverse("org-agreement").encode() in dashboard.content
+    assert b"Waiting for acceptance" in agreement_page.content

@@ -287,3 +287,26 @@ def test_invitation_email_goes_out_through_the_email_queue_worker(
         time.sleep(0.2)
     assert Invitation.objects.get().sent_at is not None
     assert mail.outbox[-1].to == ["queued@a.test"]
+
+
+def test_isac_admin_invites_isac_staff_from_the_isac_organisation_page(
+    isac_admin_client: Client, isac_org: Organisation, django_capture_on_commit_callbacks: object
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        isac_admin_client.post(
+            reverse("isac-organisation-invite", args=[isac_org.uuid]),
+            {"email": "analyst2@isac.test", "role": "isac_analyst"},
+        )
+    link = _link_from_outbox()
+
+    Client().post(
+        link,
+        {
+            "full_name": "New Curator",
+            "password1": "a-fine-long-secret-9",
+            "password2": "a-fine-long-secret-9",
+        },
+    )
+
+    membership = Membership.objects.get(user__email="analyst2@isac.test")
+    assert (membership.organisation, membership.role) == (isac_org, "isac_analyst")
