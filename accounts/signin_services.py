@@ -96,10 +96,10 @@ def recovery_codes_left(user: User) -> int:
 
 
 @transaction.atomic
-def mfa_reset(*, user: User, by: User, ip_address: str | None = None) -> None:
-    """An ISAC admin removes someone's second factor (a lost phone); they set it up again at
-    their next sign-in."""
-    if not user_is_isac_admin(by):
+def mfa_reset(*, user: User, by: User | None, ip_address: str | None = None) -> None:
+    """An ISAC admin (or an operator, by=None, with the reset_mfa command) removes someone's
+    second factor after a lost phone; they set it up again at their next sign-in."""
+    if by is not None and not user_is_isac_admin(by):
         raise PermissionDenied("Only ISAC admins can reset two-factor sign-in.")
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()

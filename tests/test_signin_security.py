@@ -266,3 +266,33 @@ def test_guessing_second_factor_codes_locks_out_and_ends_the_session(isac_admin:
     assert client.get("/", REMOTE_ADDR="192.0.2.80")["Location"].startswith(reverse("login"))
     again = _password_sign_in(client, "admin@isac.test", ip="192.0.2.80")
     assert again.status_code == 429
+
+
+def test_an_isac_admin_resets_a_lost_authenticator_and_it_is_audited(
+    isac_admin_client: Client, analyst_a: User, org_a: Organisation
+) -> None:
+    authenticator_for(analyst_a)
+
+    isac_admin_client.post(
+        reverse("isac-user-action", args=[analyst_a.uuid, "mfa-reset"]),
+        {"organisation": str(org_a.uuid)},
+    )
+
+    assert not TOTPDevice.objects.filter(user=analyst_a).exists()
+    from accounts.models import AuditEvent
+
+    assert AuditEvent.objects.filter(
+        action="user.mfa_reset", object_id=str(analyst_a.uuid)
+    ).exists()
+
+
+def test_an_operator_resets_two_factor_from_the_command_line(isac_admin: User) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    authenticator_for(isac_admin)
+
+    call_command("reset_mfa", "ADMIN@isac.test", stdout=StringIO())
+
+    assert not TOTPDevice.objects.filter(user=isac_admin).exists()
