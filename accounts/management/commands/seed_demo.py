@@ -114,3 +114,6 @@ class Command(BaseCommand):
             role = Membership.Role(person.role).label
             self.stdout.write(f"  {person.email:<{width}}  {role:<24}  {person.organisation}")
         self.stdout.write(f"Demo password for everyone: {demo.DEMO_PASSWORD}")
+        self.stdout.write(
+            "ISAC staff pair an authenticator app (two-factor sign-in) the first time they sign in."
+        )
