@@ -50,18 +50,19 @@ def _error_text(error: ValidationError | PermissionDenied) -> str:
 def _filtered_organisations(request: HttpRequest) -> tuple[OrganisationFilterForm, Any]:
     form = OrganisationFilterForm(request.GET or None)
     organisations: Any = organisations_with_agreement_state()
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["q"]:
-            organisations = organisations.filter(
-                Q(name__icontains=data["q"]) | Q(short_name__icontains=data["q"])
-            )
-        if data["status"]:
-            organisations = organisations.filter(status=data["status"])
-        if data["sector"]:
-            organisations = organisations.filter(sectors=data["sector"])
-        if data["agreement"]:
-            organisations = organisations.filter(agreement_state=data["agreement"])
+    form.is_valid()
+    # Each valid filter applies; an invalid one is shown as an error on the form.
+    data = getattr(form, "cleaned_data", {})
+    if data.get("q"):
+        organisations = organisations.filter(
+            Q(name__icontains=data["q"]) | Q(short_name__icontains=data["q"])
+        )
+    if data.get("status"):
+        organisations = organisations.filter(status=data["status"])
+    if data.get("sector"):
+        organisations = organisations.filter(sectors=data["sector"])
+    if data.get("agreement"):
+        organisations = organisations.filter(agreement_state=data["agreement"])
     return form, organisations
 
 
@@ -573,19 +574,19 @@ def agreement_delete(request: HttpRequest, version_uuid: uuid.UUID) -> HttpRespo
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     events = AuditEvent.objects.select_related("actor", "organisation", "actor_organisation")
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["action"]:
-            events = events.filter(action__startswith=data["action"].strip())
-        if data["organisation"]:
-            events = events.filter(organisation=data["organisation"])
-        if data["actor"]:
-            events = events.filter(actor__email__iexact=data["actor"].strip())
-        tz = timezone.get_current_timezone()
-        if data["since"]:
-            events = events.filter(at__gte=datetime.combine(data["since"], time.min, tzinfo=tz))
-        if data["until"]:
-            events = events.filter(at__lte=datetime.combine(data["until"], time.max, tzinfo=tz))
+    form.is_valid()
+    data = getattr(form, "cleaned_data", {})
+    if data.get("action"):
+        events = events.filter(action__startswith=data["action"].strip())
+    if data.get("organisation"):
+        events = events.filter(organisation=data["organisation"])
+    if data.get("actor"):
+        events = events.filter(actor__email__iexact=data["actor"].strip())
+    tz = timezone.get_current_timezone()
+    if data.get("since"):
+        events = events.filter(at__gte=datetime.combine(data["since"], time.min, tzinfo=tz))
+    if data.get("until"):
+        events = events.filter(at__lte=datetime.combine(data["until"], time.max, tzinfo=tz))
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

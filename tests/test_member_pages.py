@@ -410,3 +410,18 @@ def test_members_cannot_edit_sectors(admin_a_client: Client, energy: Sector) -> 
 
     assert response.status_code == 404
     assert Sector.objects.get(slug="energy").name == "Energy"
+
+
+def test_an_unknown_filter_value_does_not_drop_the_other_filters(
+    isac_admin_client: Client, many_members: None
+) -> None:
+    export = isac_admin_client.get(
+        reverse("isac-organisations-csv"), {"status": "applicant", "sector": "no-such-sector"}
+    )
+    page = isac_admin_client.get(
+        reverse("isac-organisations"), {"status": "applicant", "sector": "no-such-sector"}
+    )
+
+    rows = list(csv.DictReader(io.StringIO(export.content.decode())))
+    assert {row["name"] for row in rows} == {"Pending Org"}
+    assert b"Select a valid choice" in page.content
