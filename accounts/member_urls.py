@@ -73,6 +73,7 @@ isac_urlpatterns = [
 organisation_urlpatterns = [
     path("", org_views.my_organisation, name="org-overview"),
     path("people/", org_views.people, name="org-people"),
+    path("require-mfa/", org_views.require_mfa, name="org-require-mfa"),
     path("agreement/", org_views.agreement, name="org-agreement"),
     path("people/<uuid:membership_uuid>/role/", org_views.membership_role, name="membership-role"),
     path(

@@ -50,6 +50,25 @@ def my_organisation(request: HttpRequest) -> HttpResponse:
 
 
 @org_admin_required
+@require_POST
+def require_mfa(request: HttpRequest) -> HttpResponse:
+    org = _acting(request).organisation
+    try:
+        services.organisation_require_mfa(
+            organisation=org,
+            by=request.user,  # type: ignore[arg-type]
+            ip_address=client_ip(request),
+        )
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request, f"Everyone at {org.name} now signs in with two factors, you included."
+        )
+    return redirect("org-overview")
+
+
+@org_admin_required
 def people(request: HttpRequest) -> HttpResponse:
     org = _acting(request).organisation
     form = InviteForm(request.POST or None)

@@ -484,3 +484,27 @@ def sector_save(
         after={"name": sector.name, "description": sector.description},
     )
     return sector
+
+
+@transaction.atomic
+def organisation_require_mfa(
+    *, organisation: Organisation, by: User, ip_address: str | None = None
+) -> Organisation:
+    """An org admin makes two-factor sign-in compulsory for their own people. Only an ISAC
+    admin can lift it again (organisation_update)."""
+    _require_manager(by, organisation)
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if org.require_mfa:
+        raise ValidationError(f"{org.name} already requires two-factor sign-in.")
+    org.require_mfa = True
+    org.save(update_fields=["require_mfa", "updated_at"])
+    audit_record(
+        action="organisation.update",
+        obj=org,
+        actor=by,
+        organisation=org,
+        ip_address=ip_address,
+        before={"require_mfa": False},
+        after={"require_mfa": True},
+    )
+    return org

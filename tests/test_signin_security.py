@@ -296,3 +296,24 @@ def test_an_operator_resets_two_factor_from_the_command_line(isac_admin: User) -
     call_command("reset_mfa", "ADMIN@isac.test", stdout=StringIO())
 
     assert not TOTPDevice.objects.filter(user=isac_admin).exists()
+
+
+def test_an_org_admin_makes_two_factor_compulsory_for_their_people(
+    admin_a_client: Client, org_a: Organisation, analyst_a: User
+) -> None:
+    analyst = Client()
+    analyst.force_login(analyst_a)
+
+    admin_a_client.post(reverse("org-require-mfa"))
+
+    org_a.refresh_from_db()
+    assert org_a.require_mfa
+    assert analyst.get("/")["Location"].startswith(reverse("mfa-setup"))
+
+
+def test_an_analyst_cannot_change_the_two_factor_rule(
+    analyst_a_client: Client, org_a: Organisation
+) -> None:
+    assert analyst_a_client.post(reverse("org-require-mfa")).status_code == 404
+    org_a.refresh_from_db()
+    assert not org_a.require_mfa
