@@ -1,14 +1,12 @@
-"""ISAC admin pages: organisations, their people and agreements, agreement versions, audit."""
+"""ISAC admin pages: organisations, their people, domains, status and acceptances."""
 
 import csv
 import uuid
-from datetime import datetime, time
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,31 +15,24 @@ from django.views.decorators.http import require_POST
 from accounts import agreement_services, invitation_services, services, signin_services
 from accounts.decorators import client_ip, isac_admin_required
 from accounts.forms import (
-    AgreementVersionForm,
-    AuditFilterForm,
     DomainForm,
     IsacInviteForm,
     OrganisationCreateForm,
     OrganisationFilterForm,
     OrganisationForm,
     ReasonForm,
-    SectorForm,
     StatusForm,
 )
-from accounts.markdown import render_markdown
 from accounts.models import (
     AgreementAcceptance,
-    AgreementVersion,
-    AuditEvent,
     Organisation,
-    Sector,
     User,
 )
 from accounts.selectors import organisations_with_agreement_state
 from accounts.standing import current_agreement_version
 
 
-def _error_text(error: ValidationError | PermissionDenied) -> str:
+def error_text(error: ValidationError | PermissionDenied) -> str:
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return str(error)
@@ -108,8 +99,8 @@ def organisation_export(request: HttpRequest) -> HttpResponse:
         writer.writerow(
             [
                 org.uuid,
-                _csv_cell(org.name),
-                _csv_cell(org.short_name),
+                csv_cell(org.name),
+                csv_cell(org.short_name),
                 org.status,
                 org.country,
                 ";".join(s.slug for s in org.sectors.all()),
@@ -123,7 +114,7 @@ def organisation_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _csv_cell(text: str) -> str:
+def csv_cell(text: str) -> str:
     """Spreadsheets run cells that start with = + - @ as formulas; quote them as text."""
     return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
 
@@ -238,7 +229,7 @@ def organisation_status(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRespon
                 ip_address=client_ip(request),
             )
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, f"{org.name} is now {form.cleaned_data['status']}.")
     return redirect("isac-organisation", org_uuid=org.uuid)
@@ -258,7 +249,7 @@ def organisation_domain_add(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRe
                 ip_address=client_ip(request),
             )
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, f"{row.domain} registered.")
     else:
@@ -278,7 +269,7 @@ def organisation_domain_remove(request: HttpRequest, org_uuid: uuid.UUID) -> Htt
             ip_address=client_ip(request),
         )
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, "Domain removed.")
     return redirect("isac-organisation", org_uuid=org.uuid)
@@ -299,7 +290,7 @@ def organisation_invite(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRespon
                 ip_address=client_ip(request),
             )
         except (ValidationError, PermissionDenied) as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, error_text(error))
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
     else:
@@ -324,7 +315,7 @@ def acceptance_revoke(request: HttpRequest, acceptance_uuid: uuid.UUID) -> HttpR
             ip_address=client_ip(request),
         )
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(
             request,
@@ -357,7 +348,7 @@ def user_suspend(request: HttpRequest, user_uuid: uuid.UUID, action: str) -> Htt
         else:
             raise Http404
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, done)
     org_uuid = request.POST.get("organisation", "")
@@ -365,233 +356,3 @@ def user_suspend(request: HttpRequest, user_uuid: uuid.UUID, action: str) -> Htt
         return redirect("isac-organisation", org_uuid=uuid.UUID(org_uuid))
     except ValueError:
         return redirect("isac-organisations")
-
-
-@isac_admin_required
-def sector_list(request: HttpRequest) -> HttpResponse:
-    """The editable list of sectors (seeded with the 16 US critical-infrastructure sectors)."""
-    editing = None
-    if request.GET.get("edit"):
-        editing = Sector.objects.filter(slug=request.GET["edit"]).first()
-    initial = {"name": editing.name, "description": editing.description} if editing else None
-    form = SectorForm(request.POST or None, initial=initial)
-    if request.method == "POST":
-        editing = Sector.objects.filter(slug=request.POST.get("slug", "")).first()
-        if form.is_valid():
-            try:
-                sector = services.sector_save(
-                    by=request.user,  # type: ignore[arg-type]
-                    sector=editing,
-                    name=form.cleaned_data["name"],
-                    description=form.cleaned_data["description"],
-                    ip_address=client_ip(request),
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, f"Sector “{sector.name}” saved.")
-                return redirect("isac-sectors")
-    sectors = Sector.objects.annotate(members=Count("organisations"))
-    return render(
-        request,
-        "isac/sectors.html",
-        {"sectors": sectors, "form": form, "editing": editing},
-    )
-
-
-# --- Agreement versions ---------------------------------------------------------------
-
-
-@isac_admin_required
-def agreement_list(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    versions = AgreementVersion.objects.select_related("published_by").annotate(
-        accepted=Count("acceptances", distinct=True),
-        in_force=Count(
-            "acceptances",
-            filter=Q(acceptances__revoked_at__isnull=True, acceptances__expires_at__gt=now),
-            distinct=True,
-        ),
-    )
-    return render(
-        request,
-        "isac/agreement_list.html",
-        {"versions": versions, "current": current_agreement_version()},
-    )
-
-
-@isac_admin_required
-def agreement_create(request: HttpRequest) -> HttpResponse:
-    initial = {}
-    current = current_agreement_version()
-    if current is not None:
-        # A new version usually starts from the text in force.
-        initial = AgreementVersionForm.initial_from(current)
-        initial["version_label"] = ""
-        initial["effective_date"] = timezone.localdate()
-    form = AgreementVersionForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            version = agreement_services.agreement_version_create(
-                by=request.user,  # type: ignore[arg-type]
-                ip_address=client_ip(request),
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, f"Draft {version.version_label} saved.")
-            return redirect("isac-agreement", version_uuid=version.uuid)
-    return render(request, "isac/agreement_form.html", {"form": form, "version": None})
-
-
-@isac_admin_required
-def agreement_edit(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
-    version = get_object_or_404(AgreementVersion, uuid=version_uuid)
-    if version.is_published:
-        messages.error(request, "A published version cannot be changed; write a new version.")
-        return redirect("isac-agreement", version_uuid=version.uuid)
-    form = AgreementVersionForm(
-        request.POST or None, initial=AgreementVersionForm.initial_from(version)
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            agreement_services.agreement_version_update(
-                version=version,
-                by=request.user,  # type: ignore[arg-type]
-                ip_address=client_ip(request),
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, "Draft saved.")
-            return redirect("isac-agreement", version_uuid=version.uuid)
-    return render(request, "isac/agreement_form.html", {"form": form, "version": version})
-
-
-@isac_admin_required
-def agreement_detail(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
-    version = get_object_or_404(
-        AgreementVersion.objects.select_related("published_by"), uuid=version_uuid
-    )
-    acceptances = version.acceptances.select_related("organisation", "accepted_by", "revoked_by")
-    if request.GET.get("format") == "csv":
-        return _acceptances_csv(version, acceptances)
-    return render(
-        request,
-        "isac/agreement_detail.html",
-        {
-            "version": version,
-            "body_html": render_markdown(version.body_markdown),
-            "acceptances": acceptances,
-            "current": current_agreement_version(),
-            "now": timezone.now(),
-        },
-    )
-
-
-def _acceptances_csv(version: AgreementVersion, acceptances: object) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="acceptances-{version.version_label}.csv"'
-    )
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            "organisation_id",
-            "organisation",
-            "accepted_by",
-            "typed_full_name",
-            "accepted_at",
-            "ip_address",
-            "text_sha256",
-            "expires_at",
-            "revoked_at",
-            "revoke_reason",
-        ]
-    )
-    for a in acceptances:  # type: ignore[attr-defined]
-        writer.writerow(
-            [
-                a.organisation.uuid,
-                _csv_cell(a.organisation.name),
-                a.accepted_by.email,
-                _csv_cell(a.typed_full_name),
-                a.accepted_at.isoformat(),
-                a.ip_address or "",
-                a.text_sha256,
-                a.expires_at.isoformat(),
-                a.revoked_at.isoformat() if a.revoked_at else "",
-                _csv_cell(a.revoke_reason),
-            ]
-        )
-    return response
-
-
-@isac_admin_required
-@require_POST
-def agreement_publish(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
-    version = get_object_or_404(AgreementVersion, uuid=version_uuid)
-    try:
-        agreement_services.agreement_version_publish(
-            version=version,
-            by=request.user,  # type: ignore[arg-type]
-            ip_address=client_ip(request),
-        )
-    except ValidationError as error:
-        messages.error(request, _error_text(error))
-    else:
-        messages.success(
-            request,
-            f"Version {version.version_label} published; it is in force from "
-            f"{version.effective_date:%Y-%m-%d} and members must accept it.",
-        )
-    return redirect("isac-agreement", version_uuid=version.uuid)
-
-
-@isac_admin_required
-@require_POST
-def agreement_delete(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
-    version = get_object_or_404(AgreementVersion, uuid=version_uuid)
-    try:
-        agreement_services.agreement_version_delete(
-            version=version,
-            by=request.user,  # type: ignore[arg-type]
-            ip_address=client_ip(request),
-        )
-    except ValidationError as error:
-        messages.error(request, _error_text(error))
-        return redirect("isac-agreement", version_uuid=version.uuid)
-    messages.success(request, "Draft deleted.")
-    return redirect("isac-agreements")
-
-
-# --- Audit log ------------------------------------------------------------------------
-
-
-@isac_admin_required
-def audit_log(request: HttpRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET or None)
-    events = AuditEvent.objects.select_related("actor", "organisation", "actor_organisation")
-    form.is_valid()
-    data = getattr(form, "cleaned_data", {})
-    if data.get("action"):
-        events = events.filter(action__startswith=data["action"].strip())
-    if data.get("organisation"):
-        events = events.filter(organisation=data["organisation"])
-    if data.get("actor"):
-        events = events.filter(actor__email__iexact=data["actor"].strip())
-    tz = timezone.get_current_timezone()
-    if data.get("since"):
-        events = events.filter(at__gte=datetime.combine(data["since"], time.min, tzinfo=tz))
-    if data.get("until"):
-        events = events.filter(at__lte=datetime.combine(data["until"], time.max, tzinfo=tz))
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "isac/audit_log.html",
-        {"form": form, "page": page, "query": query.urlencode()},
-    )

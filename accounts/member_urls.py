@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from accounts import isac_views, org_views
+from accounts import isac_agreement_views, isac_views, org_views
 
 isac_urlpatterns = [
     path("organisations/", isac_views.organisation_list, name="isac-organisations"),
@@ -48,26 +48,30 @@ isac_urlpatterns = [
         isac_views.user_suspend,
         name="isac-user-action",
     ),
-    path("agreements/", isac_views.agreement_list, name="isac-agreements"),
-    path("agreements/new/", isac_views.agreement_create, name="isac-agreement-new"),
-    path("agreements/<uuid:version_uuid>/", isac_views.agreement_detail, name="isac-agreement"),
+    path("agreements/", isac_agreement_views.agreement_list, name="isac-agreements"),
+    path("agreements/new/", isac_agreement_views.agreement_create, name="isac-agreement-new"),
+    path(
+        "agreements/<uuid:version_uuid>/",
+        isac_agreement_views.agreement_detail,
+        name="isac-agreement",
+    ),
     path(
         "agreements/<uuid:version_uuid>/edit/",
-        isac_views.agreement_edit,
+        isac_agreement_views.agreement_edit,
         name="isac-agreement-edit",
     ),
     path(
         "agreements/<uuid:version_uuid>/publish/",
-        isac_views.agreement_publish,
+        isac_agreement_views.agreement_publish,
         name="isac-agreement-publish",
     ),
     path(
         "agreements/<uuid:version_uuid>/delete/",
-        isac_views.agreement_delete,
+        isac_agreement_views.agreement_delete,
         name="isac-agreement-delete",
     ),
-    path("audit/", isac_views.audit_log, name="isac-audit"),
-    path("sectors/", isac_views.sector_list, name="isac-sectors"),
+    path("audit/", isac_agreement_views.audit_log, name="isac-audit"),
+    path("sectors/", isac_agreement_views.sector_list, name="isac-sectors"),
 ]
 
 organisation_urlpatterns = [
