@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts import agreement_services, services
+from accounts import agreement_services, sector_services
 from accounts.decorators import client_ip, isac_admin_required
 from accounts.forms import AgreementVersionForm, AuditFilterForm, SectorForm
 from accounts.isac_views import csv_cell, error_text
@@ -34,7 +34,7 @@ def sector_list(request: HttpRequest) -> HttpResponse:
         editing = Sector.objects.filter(slug=request.POST.get("slug", "")).first()
         if form.is_valid():
             try:
-                sector = services.sector_save(
+                sector = sector_services.sector_save(
                     by=request.user,  # type: ignore[arg-type]
                     sector=editing,
                     name=form.cleaned_data["name"],

@@ -12,7 +12,6 @@ from typing import Any
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils.text import slugify
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, OrganisationDomain, Sector, User
@@ -46,7 +45,7 @@ def domain_normalise(raw: str) -> str:
     return ascii_name
 
 
-def _require_isac_admin(by: User | None) -> None:
+def require_isac_admin(by: User | None) -> None:
     # by=None is the system itself (migrations, seed_demo, tests' fixtures).
     if by is not None and not user_is_isac_admin(by):
         raise PermissionDenied("Only ISAC admins can do this.")
@@ -127,7 +126,7 @@ def organisation_create(
     require_mfa: bool = False,
     ip_address: str | None = None,
 ) -> Organisation:
-    _require_isac_admin(by)
+    require_isac_admin(by)
     name, country = _check_organisation_fields(name=name, country=country)
     if status not in Organisation.Status.values:
         raise ValidationError(f"Unknown status {status!r}.")
@@ -170,7 +169,7 @@ def organisation_update(
     ip_address: str | None = None,
 ) -> Organisation:
     """Change an organisation's details (ISAC admins)."""
-    _require_isac_admin(by)
+    require_isac_admin(by)
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
     before = _organisation_state(org)
     org.name, org.country = _check_organisation_fields(name=name, country=country, exclude=org)
@@ -197,7 +196,7 @@ def organisation_update(
 def organisation_domain_add(
     *, organisation: Organisation, domain: str, by: User | None, ip_address: str | None = None
 ) -> OrganisationDomain:
-    _require_isac_admin(by)
+    require_isac_admin(by)
     name = domain_normalise(domain)
     if organisation.domains.filter(domain=name).exists():
         raise ValidationError(f"{name} is already registered to {organisation.name}.")
@@ -218,7 +217,7 @@ def organisation_domain_add(
 def organisation_domain_remove(
     *, organisation: Organisation, domain: str, by: User | None, ip_address: str | None = None
 ) -> None:
-    _require_isac_admin(by)
+    require_isac_admin(by)
     deleted, _ = OrganisationDomain.objects.filter(
         organisation=organisation, domain=domain.strip().lower()
     ).delete()
@@ -248,7 +247,7 @@ def organisation_set_status(
     Suspension and offboarding take effect on the next request of each of its people (their
     sessions for it end) and of each of its API tokens (good standing is checked on use).
     """
-    _require_isac_admin(by)
+    require_isac_admin(by)
     if status not in Organisation.Status.values:
         raise ValidationError(f"Unknown status {status!r}.")
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
@@ -303,7 +302,7 @@ def _check_role(*, role: str, organisation: Organisation, by: User | None) -> No
     if role in Membership.ISAC_ROLES:
         if not organisation.is_isac:
             raise ValidationError("ISAC roles can only be held in the ISAC organisation.")
-        _require_isac_admin(by)
+        require_isac_admin(by)
     elif organisation.is_isac:
         raise ValidationError("People of the ISAC organisation hold ISAC roles.")
 
@@ -410,7 +409,7 @@ def user_set_active(
 ) -> User:
     """Suspend or reinstate a person everywhere (ISAC admins). A suspended person's sessions
     end on their next request and their API tokens stop working at once."""
-    _require_isac_admin(by)
+    require_isac_admin(by)
     if by is not None and by.pk == user.pk:
         raise ValidationError("You cannot suspend yourself.")
     user = User.objects.select_for_update().get(pk=user.pk)
@@ -438,52 +437,6 @@ def user_set_password(
     user.save(update_fields=["password"])
     audit_record(action="user.set_password", obj=user, actor=by, ip_address=ip_address)
     return user
-
-
-@transaction.atomic
-def sector_save(
-    *,
-    by: User | None,
-    name: str,
-    description: str = "",
-    sector: Sector | None = None,
-    ip_address: str | None = None,
-) -> Sector:
-    """Add a sector, or rename one (its slug, used in feeds and URLs, stays)."""
-    _require_isac_admin(by)
-    name = name.strip()
-    if not name:
-        raise ValidationError("A sector needs a name.")
-    clash = Sector.objects.filter(name__iexact=name)
-    if sector is not None:
-        clash = clash.exclude(pk=sector.pk)
-    if clash.exists():
-        raise ValidationError(f"A sector named “{name}” already exists.")
-    if sector is None:
-        slug = slugify(name)[:50]
-        if not slug or Sector.objects.filter(slug=slug).exists():
-            raise ValidationError(f"Choose another name: “{slug}” is taken or empty.")
-        sector = Sector.objects.create(slug=slug, name=name, description=description.strip())
-        audit_record(
-            action="sector.create",
-            obj=sector,
-            actor=by,
-            ip_address=ip_address,
-            after={"slug": slug, "name": name},
-        )
-        return sector
-    before = {"name": sector.name, "description": sector.description}
-    sector.name, sector.description = name, description.strip()
-    sector.save(update_fields=["name", "description"])
-    audit_record(
-        action="sector.update",
-        obj=sector,
-        actor=by,
-        ip_address=ip_address,
-        before=before,
-        after={"name": sector.name, "description": sector.description},
-    )
-    return sector
 
 
 @transaction.atomic
