@@ -1,12 +1,19 @@
 """REST endpoints about the caller; the sharing API lives in sharing/api/."""
 
-from drf_spectacular.utils import extend_schema
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Organisation
+from accounts.selectors import AgreementState, organisations_with_agreement_state
 
 
 class OrganisationRefSerializer(serializers.Serializer[object]):
@@ -48,3 +55,68 @@ class MeView(APIView):
             "token": token,
         }
         return Response(MeSerializer(body).data)
+
+
+class OrganisationSerializer(serializers.Serializer[Organisation]):
+    id = serializers.UUIDField(source="uuid")
+    name = serializers.CharField()
+    short_name = serializers.CharField()
+    status = serializers.ChoiceField(choices=Organisation.Status.choices)
+    country = serializers.CharField()
+    is_isac = serializers.BooleanField()
+    sectors = serializers.SerializerMethodField()
+    domains = serializers.SerializerMethodField()
+    agreement_state = serializers.ChoiceField(choices=AgreementState.choices)
+    agreement_expires_at = serializers.DateTimeField(allow_null=True)
+
+    def get_sectors(self, org: Organisation) -> list[str]:
+        return [s.slug for s in org.sectors.all()]
+
+    def get_domains(self, org: Organisation) -> list[str]:
+        return [d.domain for d in org.domains.all()]
+
+
+class OrganisationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Organisation.Status.choices)
+    sector = django_filters.CharFilter(field_name="sectors__slug", label="Sector slug")
+    agreement = django_filters.ChoiceFilter(
+        field_name="agreement_state", choices=AgreementState.choices, label="Agreement state"
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ["status", "sector", "agreement"]
+
+
+class OrganisationCursor(CursorPagination):
+    ordering = ("name", "id")
+
+
+class OrganisationListView(ListAPIView[Organisation]):
+    """Member organisations with their agreement state: all of them for ISAC admins, the
+    caller's own organisation for everyone else."""
+
+    serializer_class = OrganisationSerializer
+    filterset_class = OrganisationFilter
+    pagination_class = OrganisationCursor
+
+    def get_queryset(self) -> QuerySet[Organisation]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no request
+            return Organisation.objects.none()
+        membership = getattr(self.request._request, "membership", None)
+        organisations = organisations_with_agreement_state()
+        if membership is None:
+            return organisations.none()
+        if membership.is_isac_admin:
+            return organisations
+        return organisations.filter(pk=membership.organisation_id)
+
+    @extend_schema(
+        summary="Member organisations and the state of their agreement",
+        responses={
+            200: OrganisationSerializer(many=True),
+            404: OpenApiResponse(description="The paging cursor is not valid."),
+        },
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)

@@ -70,3 +70,33 @@ PEOPLE = (
         Membership.Role.ANALYST,
     ),
 )
+
+
+AGREEMENT_BODY = """\
+# Membership agreement
+
+This agreement is between the **Example ISAC** and the member organisation that accepts it.
+
+## 1. What members share
+Technical cyber-threat information only: indicators, tactics, techniques, vulnerabilities
+and incidents. Never prices, costs, bids, wages, customers or business strategy: the ISAC is
+not a place to discuss competition (antitrust).
+
+## 2. Traffic Light Protocol
+Every report carries a TLP 2.0 label. Members respect the label of everything they receive
+and never share beyond it.
+
+## 3. Use of shared data
+Shared data is used for network defence only. The ISAC anonymises what it forwards.
+
+## 4. Liability
+Information is shared in good faith and as is, without warranty. No member is liable to
+another for acting, or not acting, on shared information.
+"""
+
+AGREEMENT_LABEL = "2026.1"
+# Whose acceptance the demo records, and how many days before it lapses (None: a full term).
+DEMO_ACCEPTANCES = {
+    "Northwind Energy": ("admin@northwind.example", None),
+    "Harbor Bank": ("admin@harborbank.example", 12),
+}

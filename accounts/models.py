@@ -89,6 +89,11 @@ class Organisation(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.APPLICANT)
     is_isac = models.BooleanField(default=False)
     require_mfa = models.BooleanField(default=False)
+    allow_any_invite_domain = models.BooleanField(
+        default=False,
+        help_text="Set by an ISAC admin: invitations may go to addresses outside the "
+        "registered domains.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -268,4 +273,6 @@ class AuditEvent(models.Model):
 
 
 # API tokens live in their own module; importing them here registers them with the app.
+# Invitations and agreement reminders live in their own module, like the tokens.
+from accounts.models_invitations import AgreementReminder, Invitation  # noqa: E402, F401
 from accounts.models_tokens import ApiToken  # noqa: E402, F401

@@ -1,12 +1,98 @@
-"""Every change to people, organisations and memberships goes through these functions."""
+"""Every change to people, organisations and memberships goes through these functions.
 
+Each checks who is acting (`by`) may make the change, validates its input and raises
+ValidationError (bad input) or PermissionDenied (not allowed) before changing anything,
+and writes the change to the audit log with its before and after.
+"""
+
+import re
 from collections.abc import Iterable
+from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, OrganisationDomain, Sector, User
+from accounts.selectors import user_can_manage_organisation, user_is_isac_admin
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def domain_normalise(raw: str) -> str:
+    """A registered e-mail domain in canonical form (lower case, IDNA), or ValidationError.
+
+    Accepts `example.com` and `münchen.example`; refuses addresses, URLs, wildcards, IP
+    addresses and single labels.
+    """
+    text = raw.strip().lower().rstrip(".")
+    if text.startswith("@"):
+        text = text[1:]
+    try:
+        ascii_name = text.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValidationError(f"“{raw}” is not a valid domain name.") from None
+    labels = ascii_name.split(".")
+    if (
+        len(ascii_name) > 253
+        or len(labels) < 2
+        or not all(_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise ValidationError(f"“{raw}” is not a valid domain name (for example: example.com).")
+    return ascii_name
+
+
+def require_isac_admin(by: User | None) -> None:
+    # by=None is the system itself (migrations, seed_demo, tests' fixtures).
+    if by is not None and not user_is_isac_admin(by):
+        raise PermissionDenied("Only ISAC admins can do this.")
+
+
+def _require_manager(by: User | None, organisation: Organisation) -> None:
+    if by is not None and not user_can_manage_organisation(by, organisation):
+        raise PermissionDenied("You can only manage the people of your own organisation.")
+
+
+def _organisation_state(org: Organisation) -> dict[str, Any]:
+    return {
+        "name": org.name,
+        "short_name": org.short_name,
+        "country": org.country,
+        "status": org.status,
+        "require_mfa": org.require_mfa,
+        "allow_any_invite_domain": org.allow_any_invite_domain,
+        "sectors": sorted(s.slug for s in org.sectors.all()),
+        "domains": sorted(d.domain for d in org.domains.all()),
+    }
+
+
+def _check_organisation_fields(
+    *, name: str, country: str, exclude: Organisation | None = None
+) -> tuple[str, str]:
+    name = name.strip()
+    if not name:
+        raise ValidationError("An organisation needs a name.")
+    clash = Organisation.objects.filter(name__iexact=name)
+    if exclude is not None:
+        clash = clash.exclude(pk=exclude.pk)
+    if clash.exists():
+        raise ValidationError(f"An organisation named “{name}” already exists.")
+    country = country.strip().upper()
+    if country and not _COUNTRY.match(country):
+        raise ValidationError("The country is a two-letter ISO 3166 code, such as US or DE.")
+    return name, country
+
+
+def _check_domains_free(domains: Iterable[str], organisation: Organisation | None) -> None:
+    taken = OrganisationDomain.objects.filter(domain__in=list(domains))
+    if organisation is not None:
+        taken = taken.exclude(organisation=organisation)
+    clash = taken.select_related("organisation").first()
+    if clash is not None:
+        raise ValidationError(f"The domain {clash.domain} is registered to another organisation.")
 
 
 @transaction.atomic
@@ -18,6 +104,9 @@ def user_create(
     by: User | None = None,
     is_staff: bool = False,
 ) -> User:
+    email = email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(f"There is already an account for {email}.")
     user = User.objects.create_user(email, password, full_name=full_name, is_staff=is_staff)
     audit_record(action="user.create", obj=user, actor=by, after={"email": user.email})
     return user
@@ -34,12 +123,24 @@ def organisation_create(
     domains: Iterable[str] = (),
     status: str = Organisation.Status.APPLICANT,
     is_isac: bool = False,
+    require_mfa: bool = False,
+    ip_address: str | None = None,
 ) -> Organisation:
+    require_isac_admin(by)
+    name, country = _check_organisation_fields(name=name, country=country)
+    if status not in Organisation.Status.values:
+        raise ValidationError(f"Unknown status {status!r}.")
+    domain_names = sorted({domain_normalise(d) for d in domains if d.strip()})
+    _check_domains_free(domain_names, None)
     org = Organisation.objects.create(
-        name=name, short_name=short_name, country=country.upper(), status=status, is_isac=is_isac
+        name=name,
+        short_name=short_name.strip(),
+        country=country,
+        status=status,
+        is_isac=is_isac,
+        require_mfa=require_mfa,
     )
     org.sectors.set(list(sectors))
-    domain_names = sorted({d.strip().lower() for d in domains if d.strip()})
     OrganisationDomain.objects.bulk_create(
         [OrganisationDomain(organisation=org, domain=d) for d in domain_names]
     )
@@ -48,28 +149,315 @@ def organisation_create(
         obj=org,
         actor=by,
         organisation=org,
-        after={
-            "name": org.name,
-            "status": org.status,
-            "sectors": sorted(s.slug for s in org.sectors.all()),
-            "domains": domain_names,
-        },
+        ip_address=ip_address,
+        after=_organisation_state(org),
+    )
+    return org
+
+
+@transaction.atomic
+def organisation_update(
+    *,
+    organisation: Organisation,
+    by: User | None,
+    name: str,
+    short_name: str,
+    country: str,
+    sectors: Iterable[Sector],
+    require_mfa: bool,
+    allow_any_invite_domain: bool,
+    ip_address: str | None = None,
+) -> Organisation:
+    """Change an organisation's details (ISAC admins)."""
+    require_isac_admin(by)
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    before = _organisation_state(org)
+    org.name, org.country = _check_organisation_fields(name=name, country=country, exclude=org)
+    org.short_name = short_name.strip()
+    org.require_mfa = require_mfa
+    org.allow_any_invite_domain = allow_any_invite_domain
+    org.save()
+    org.sectors.set(list(sectors))
+    after = _organisation_state(org)
+    if after != before:
+        audit_record(
+            action="organisation.update",
+            obj=org,
+            actor=by,
+            organisation=org,
+            ip_address=ip_address,
+            before={k: v for k, v in before.items() if after[k] != v},
+            after={k: v for k, v in after.items() if before[k] != v},
+        )
+    return org
+
+
+@transaction.atomic
+def organisation_domain_add(
+    *, organisation: Organisation, domain: str, by: User | None, ip_address: str | None = None
+) -> OrganisationDomain:
+    require_isac_admin(by)
+    name = domain_normalise(domain)
+    if organisation.domains.filter(domain=name).exists():
+        raise ValidationError(f"{name} is already registered to {organisation.name}.")
+    _check_domains_free([name], organisation)
+    row = OrganisationDomain.objects.create(organisation=organisation, domain=name)
+    audit_record(
+        action="organisation.domain_add",
+        obj=organisation,
+        actor=by,
+        organisation=organisation,
+        ip_address=ip_address,
+        after={"domain": name},
+    )
+    return row
+
+
+@transaction.atomic
+def organisation_domain_remove(
+    *, organisation: Organisation, domain: str, by: User | None, ip_address: str | None = None
+) -> None:
+    require_isac_admin(by)
+    deleted, _ = OrganisationDomain.objects.filter(
+        organisation=organisation, domain=domain.strip().lower()
+    ).delete()
+    if not deleted:
+        raise ValidationError(f"{domain} is not registered to {organisation.name}.")
+    audit_record(
+        action="organisation.domain_remove",
+        obj=organisation,
+        actor=by,
+        organisation=organisation,
+        ip_address=ip_address,
+        before={"domain": domain.strip().lower()},
+    )
+
+
+@transaction.atomic
+def organisation_set_status(
+    *,
+    organisation: Organisation,
+    status: str,
+    by: User | None,
+    reason: str = "",
+    ip_address: str | None = None,
+) -> Organisation:
+    """Admit, suspend, reinstate or offboard an organisation.
+
+    Suspension and offboarding take effect on the next request of each of its people (their
+    sessions for it end) and of each of its API tokens (good standing is checked on use).
+    """
+    require_isac_admin(by)
+    if status not in Organisation.Status.values:
+        raise ValidationError(f"Unknown status {status!r}.")
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if org.is_isac and status != Organisation.Status.ACTIVE:
+        raise ValidationError("The ISAC organisation itself cannot be suspended or offboarded.")
+    if org.status == status:
+        raise ValidationError(f"{org.name} is already {org.get_status_display().lower()}.")
+    before = org.status
+    org.status = status
+    org.save(update_fields=["status", "updated_at"])
+    audit_record(
+        action="organisation.status",
+        obj=org,
+        actor=by,
+        organisation=org,
+        ip_address=ip_address,
+        before={"status": before},
+        after={"status": status, "reason": reason.strip()},
     )
     return org
 
 
 @transaction.atomic
 def membership_create(
-    *, user: User, organisation: Organisation, role: str, by: User | None
+    *,
+    user: User,
+    organisation: Organisation,
+    role: str,
+    by: User | None,
+    ip_address: str | None = None,
 ) -> Membership:
-    if role in Membership.ISAC_ROLES and not organisation.is_isac:
-        raise ValidationError("ISAC roles can only be held in the ISAC organisation.")
+    _require_manager(by, organisation)
+    _check_role(role=role, organisation=organisation, by=by)
+    existing = Membership.objects.filter(user=user, organisation=organisation).first()
+    if existing is not None:
+        raise ValidationError(f"{user.email} is already a member of {organisation.name}.")
     membership = Membership.objects.create(user=user, organisation=organisation, role=role)
     audit_record(
         action="membership.create",
         obj=membership,
         actor=by,
         organisation=organisation,
+        ip_address=ip_address,
         after={"user": user.email, "role": role},
     )
     return membership
+
+
+def _check_role(*, role: str, organisation: Organisation, by: User | None) -> None:
+    if role not in Membership.Role.values:
+        raise ValidationError(f"Unknown role {role!r}.")
+    if role in Membership.ISAC_ROLES:
+        if not organisation.is_isac:
+            raise ValidationError("ISAC roles can only be held in the ISAC organisation.")
+        require_isac_admin(by)
+    elif organisation.is_isac:
+        raise ValidationError("People of the ISAC organisation hold ISAC roles.")
+
+
+@transaction.atomic
+def membership_set_role(
+    *, membership: Membership, role: str, by: User | None, ip_address: str | None = None
+) -> Membership:
+    row = Membership.objects.select_for_update().select_related("organisation", "user")
+    membership = row.get(pk=membership.pk)
+    _require_manager(by, membership.organisation)
+    _check_role(role=role, organisation=membership.organisation, by=by)
+    if membership.role == role:
+        return membership
+    admin_roles = {Membership.Role.ORG_ADMIN, Membership.Role.ISAC_ADMIN}
+    _keep_one_admin(membership, leaving=role not in admin_roles)
+    before = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record(
+        action="membership.role",
+        obj=membership,
+        actor=by,
+        organisation=membership.organisation,
+        ip_address=ip_address,
+        before={"user": membership.user.email, "role": before},
+        after={"user": membership.user.email, "role": role},
+    )
+    return membership
+
+
+def _keep_one_admin(membership: Membership, *, leaving: bool) -> None:
+    """An organisation keeps at least one active admin, so it is never left unmanaged."""
+    if not leaving or not membership.is_active or not membership.is_org_admin:
+        return
+    others = (
+        Membership.objects.filter(
+            organisation=membership.organisation,
+            is_active=True,
+            user__is_active=True,
+            role=membership.role,
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+    if not others:
+        raise ValidationError(
+            f"{membership.user.email} is the last admin of {membership.organisation.name}; "
+            "make someone else an admin first."
+        )
+
+
+@transaction.atomic
+def membership_deactivate(
+    *, membership: Membership, by: User | None, ip_address: str | None = None
+) -> Membership:
+    """Remove a person from an organisation; their session and API tokens for it stop working."""
+    row = Membership.objects.select_for_update().select_related("organisation", "user")
+    membership = row.get(pk=membership.pk)
+    _require_manager(by, membership.organisation)
+    if not membership.is_active:
+        raise ValidationError(f"{membership.user.email} is already removed.")
+    _keep_one_admin(membership, leaving=True)
+    membership.is_active = False
+    membership.save(update_fields=["is_active"])
+    audit_record(
+        action="membership.deactivate",
+        obj=membership,
+        actor=by,
+        organisation=membership.organisation,
+        ip_address=ip_address,
+        before={"user": membership.user.email, "is_active": True},
+        after={"user": membership.user.email, "is_active": False},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_reactivate(
+    *, membership: Membership, by: User | None, ip_address: str | None = None
+) -> Membership:
+    row = Membership.objects.select_for_update().select_related("organisation", "user")
+    membership = row.get(pk=membership.pk)
+    _require_manager(by, membership.organisation)
+    if membership.is_active:
+        raise ValidationError(f"{membership.user.email} is already active.")
+    membership.is_active = True
+    membership.save(update_fields=["is_active"])
+    audit_record(
+        action="membership.reactivate",
+        obj=membership,
+        actor=by,
+        organisation=membership.organisation,
+        ip_address=ip_address,
+        before={"user": membership.user.email, "is_active": False},
+        after={"user": membership.user.email, "is_active": True},
+    )
+    return membership
+
+
+@transaction.atomic
+def user_set_active(
+    *, user: User, active: bool, by: User | None, reason: str = "", ip_address: str | None = None
+) -> User:
+    """Suspend or reinstate a person everywhere (ISAC admins). A suspended person's sessions
+    end on their next request and their API tokens stop working at once."""
+    require_isac_admin(by)
+    if by is not None and by.pk == user.pk:
+        raise ValidationError("You cannot suspend yourself.")
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.is_active == active:
+        raise ValidationError(f"{user.email} is already {'active' if active else 'suspended'}.")
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit_record(
+        action="user.reinstate" if active else "user.suspend",
+        obj=user,
+        actor=by,
+        ip_address=ip_address,
+        before={"is_active": not active},
+        after={"is_active": active, "reason": reason.strip()},
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_password(
+    *, user: User, password: str, by: User | None, ip_address: str | None = None
+) -> User:
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(action="user.set_password", obj=user, actor=by, ip_address=ip_address)
+    return user
+
+
+@transaction.atomic
+def organisation_require_mfa(
+    *, organisation: Organisation, by: User, ip_address: str | None = None
+) -> Organisation:
+    """An org admin makes two-factor sign-in compulsory for their own people. Only an ISAC
+    admin can lift it again (organisation_update)."""
+    _require_manager(by, organisation)
+    org = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if org.require_mfa:
+        raise ValidationError(f"{org.name} already requires two-factor sign-in.")
+    org.require_mfa = True
+    org.save(update_fields=["require_mfa", "updated_at"])
+    audit_record(
+        action="organisation.update",
+        obj=org,
+        actor=by,
+        organisation=org,
+        ip_address=ip_address,
+        before={"require_mfa": False},
+        after={"require_mfa": True},
+    )
+    return org

@@ -46,3 +46,24 @@ def test_seed_demo_refuses_a_production_database(settings: object) -> None:
     with pytest.raises(CommandError, match="published password"):
         call_command("seed_demo", stdout=StringIO())
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_publishes_an_agreement_with_one_acceptance_expiring_soon() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import AgreementAcceptance
+    from accounts.selectors import organisations_with_agreement_state
+
+    call_command("seed_demo", force=True, stdout=StringIO())
+    call_command("seed_demo", force=True, stdout=StringIO())
+
+    states = {o.name: o.agreement_state for o in organisations_with_agreement_state()}  # type: ignore[attr-defined]
+    assert states["Northwind Energy"] == "active"
+    assert states["Harbor Bank"] == "expiring"
+    assert states["Cascade Health"] == "pending"
+    assert AgreementAcceptance.objects.count() == 2
+    soon = AgreementAcceptance.objects.get(organisation__name="Harbor Bank")
+    assert soon.expires_at < timezone.now() + timedelta(days=30)

@@ -1,13 +1,27 @@
 """Idempotent demo data for the README quick start; never for a production database."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import demo
-from accounts.models import Membership, Organisation, Sector, User
+from accounts.agreement_services import (
+    agreement_accept,
+    agreement_version_create,
+    agreement_version_publish,
+)
+from accounts.models import (
+    AgreementAcceptance,
+    AgreementVersion,
+    Membership,
+    Organisation,
+    Sector,
+    User,
+)
 from accounts.services import membership_create, organisation_create, user_create
 
 
@@ -31,7 +45,43 @@ class Command(BaseCommand):
             organisations = {o.name: self._organisation(o) for o in demo.ORGANISATIONS}
             for person in demo.PEOPLE:
                 self._person(person, organisations[person.organisation])
+            self._agreement(organisations)
         self._print_logins()
+
+    def _agreement(self, organisations: dict[str, Organisation]) -> None:
+        """The current agreement, accepted by Northwind (in force) and Harbor Bank (expiring
+        soon); Cascade Health and Granite Water have not accepted it yet."""
+        version = AgreementVersion.objects.filter(version_label=demo.AGREEMENT_LABEL).first()
+        if version is None:
+            version = agreement_version_create(
+                by=None,
+                title="Membership agreement",
+                version_label=demo.AGREEMENT_LABEL,
+                body_markdown=demo.AGREEMENT_BODY,
+                effective_date=timezone.localdate() - timedelta(days=60),
+                acceptable_use="Network defence of the member's own systems only.",
+                renewal_period_days=365,
+                retention_days=730,
+            )
+            version = agreement_version_publish(version=version, by=None)
+        for org_name, (email, days_left) in demo.DEMO_ACCEPTANCES.items():
+            org = organisations[org_name]
+            if AgreementAcceptance.objects.filter(organisation=org, version=version).exists():
+                continue
+            admin = User.objects.get(email__iexact=email)
+            acceptance = agreement_accept(
+                organisation=org,
+                version=version,
+                by=admin,
+                typed_full_name=admin.full_name,
+                ip_address="127.0.0.1",
+            )
+            if days_left is not None:
+                # Demo data only: show an acceptance about to lapse (and its reminders).
+                AgreementAcceptance.objects.filter(pk=acceptance.pk).update(
+                    accepted_at=timezone.now() - timedelta(days=365 - days_left),
+                    expires_at=timezone.now() + timedelta(days=days_left),
+                )
 
     def _organisation(self, spec: demo.DemoOrganisation) -> Organisation:
         existing = Organisation.objects.filter(name__iexact=spec.name).first()
@@ -64,3 +114,6 @@ class Command(BaseCommand):
             role = Membership.Role(person.role).label
             self.stdout.write(f"  {person.email:<{width}}  {role:<24}  {person.organisation}")
         self.stdout.write(f"Demo password for everyone: {demo.DEMO_PASSWORD}")
+        self.stdout.write(
+            "ISAC staff pair an authenticator app (two-factor sign-in) the first time they sign in."
+        )
