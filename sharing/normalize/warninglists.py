@@ -36,6 +36,7 @@ def _domain_in(domain: str, domains: Collection[str]) -> bool:
     return any(".".join(labels[i:]) in domains for i in range(len(labels) - 1))
 
 
+@lru_cache(maxsize=65536)
 def _ip_list(value: str, *, allow_documentation_ranges: bool) -> str | None:
     try:
         network = ipaddress.ip_network(value, strict=False)
