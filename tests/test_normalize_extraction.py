@@ -270,9 +270,7 @@ def test_analysis_of_phishing_report_redacts_victims_and_keeps_attackers() -> No
 
 
 def test_analysis_keeps_each_value_once() -> None:
-    analysis = analyse_text(
-        "8.8.4.4 then 8[.]8.4.4 again", own_domains=(), member_domains=()
-    )
+    analysis = analyse_text("8.8.4.4 then 8[.]8.4.4 again", own_domains=(), member_domains=())
 
     assert [(item.type, item.value) for item in analysis.indicators] == [(T.IPV4, "8.8.4.4")]
 

@@ -484,7 +484,8 @@ def parse_modified(value: Any, default: datetime) -> datetime:
 
 
 def _same(stored: dict[str, Any], new: dict[str, Any]) -> bool:
-    ignore = {"modified", "created"}
+    """Equal apart from timestamps a re-run sets to "now" (valid_from of a text indicator)."""
+    ignore = {"modified", "created", "valid_from"}
     return {k: v for k, v in stored.items() if k not in ignore} == {
         k: v for k, v in new.items() if k not in ignore
     }
