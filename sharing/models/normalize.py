@@ -159,8 +159,8 @@ class StixObject(models.Model):
         indexes = [
             models.Index(fields=["date_added", "id"], name="stixobject_paging_idx"),
             models.Index(fields=["stix_id", "modified"], name="stixobject_version_idx"),
-            models.Index(fields=["report", "stix_id"], name="stixobject_report_idx"),
         ]
+        # The unique constraint's index also serves lookups by report (and report, stix_id).
         constraints = [
             models.UniqueConstraint(
                 fields=["report", "stix_id", "modified"], name="stixobject_version_unique"
