@@ -386,3 +386,34 @@ def test_preview_analysis_uses_the_members_registered_domains(
         (hit.value, hit.list_name) for hit in analysis.warning_hits
     }
     assert "dana.whitfield@northgrid-energy.example" in {r.original for r in analysis.redactions}
+
+
+def test_uploaded_stix_objects_naming_a_victim_address_are_not_shared(
+    submit: Submit, analyst_a: User, org_a: Organisation, victim_org: Organisation
+) -> None:
+    bundle = json.loads(sample_bytes("bundle-tlp2.json"))
+    bundle["objects"].append(
+        {
+            "type": "email-addr",
+            "spec_version": "2.1",
+            "id": "email-addr--2d77a846-6264-5d51-b586-e43822ea1ea3",
+            "value": "dana.whitfield@northgrid-energy.example",
+        }
+    )
+
+    submission = submit(
+        organisation=org_a,
+        submitted_by=analyst_a,
+        kind="stix",
+        raw=json.dumps(bundle).encode(),
+    )
+
+    assert submission.status == Submission.Status.NEEDS_REVIEW, submission.error
+    stored = json.dumps(list(StixObject.objects.values_list("data", flat=True)))
+    assert "northgrid-energy" not in stored
+    assert submission.findings["skipped"] == [
+        {
+            "id": "email-addr--2d77a846-6264-5d51-b586-e43822ea1ea3",
+            "message": "not shared: it names a victim's e-mail address",
+        }
+    ]

@@ -273,12 +273,27 @@ def indicator_objects(
 
 
 def bundle_objects(
-    prepared: Prepared, *, identity_id: str, marking_id: str
+    prepared: Prepared, *, identity_id: str, marking_id: str, context: Context
 ) -> Iterator[tuple[dict[str, Any], list[ParsedIndicator]]]:
-    """Each object kept from an uploaded bundle, rewritten for sharing, with its indicators."""
-    assert prepared.scan is not None
+    """Each object kept from an uploaded bundle, rewritten for sharing, with its indicators.
+
+    An object carrying a victim's address (an e-mail address at a member's registered
+    domain) is not shared at all; its id is listed in `prepared.skipped`.
+    """
+    if prepared.scan is None:
+        raise ValueError("bundle_objects needs a scanned STIX bundle")
+    member_domains = {domain.lower() for domain in context.member_domains}
     for obj in iter_objects(prepared.data, scan=prepared.scan):
-        yield rewrite(obj, identity_id=identity_id, marking_id=marking_id), indicators_in(obj)
+        indicators = indicators_in(obj)
+        if any(
+            item.type == IndicatorType.EMAIL and is_victim_address(item.value, member_domains)
+            for item in indicators
+        ):
+            prepared.skipped.append(
+                {"id": obj["id"], "message": "not shared: it names a victim's e-mail address"}
+            )
+            continue
+        yield rewrite(obj, identity_id=identity_id, marking_id=marking_id), indicators
 
 
 def findings(prepared: Prepared, classified: Classified) -> dict[str, Any]:

@@ -271,7 +271,12 @@ def _process(submission: Submission) -> None:
         if prepared.scan is not None:
             store.add(
                 _collect(
-                    bundle_objects(prepared, identity_id=identity["id"], marking_id=marking_id),
+                    bundle_objects(
+                        prepared,
+                        identity_id=identity["id"],
+                        marking_id=marking_id,
+                        context=context,
+                    ),
                     found,
                 )
             )
@@ -640,8 +645,8 @@ _LINK_SQL = [
 
 
 def _link_indicators_postgresql(report: Report, kept: list[KeptIndicator], now: datetime) -> None:
-    """The same as the ORM path, through COPY into a temporary table: 50,000 indicators
-    take well under a second instead of many."""
+    """The same as the ORM path, through COPY into a temporary table and two set-based
+    upserts: several times faster than bulk_create's upserts for 50,000 values."""
     with connection.cursor() as cursor:
         cursor.execute(_LINK_SQL[0])
         with cursor.cursor.copy("COPY normalize_kept FROM STDIN") as copy:
