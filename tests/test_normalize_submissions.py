@@ -429,3 +429,16 @@ def test_uploaded_stix_objects_naming_a_victim_are_dropped_or_scrubbed(
             "message": "not shared: it names a victim's e-mail address",
         }
     ]
+
+
+def test_normalisation_is_routed_to_the_normalize_queue_and_swept_periodically() -> None:
+    from django.conf import settings
+
+    from portal.celery import app
+
+    route = app.amqp.router.route({}, "sharing.tasks.normalize_submission")
+
+    assert route["queue"].name == "normalize"
+    assert settings.CELERY_BEAT_SCHEDULE["sharing-normalize-sweep"]["task"] == (
+        "sharing.tasks.normalize_sweep"
+    )
