@@ -220,6 +220,7 @@ _LINK_SQL = [
     """
     INSERT INTO sharing_indicator (type, value, stix_id, first_seen, last_seen)
     SELECT type, value, stix_id, first_seen, last_seen FROM normalize_kept
+    ORDER BY type, value  -- one lock order for all workers: no deadlocks between them
     ON CONFLICT (type, value) DO UPDATE SET
         first_seen = LEAST(sharing_indicator.first_seen, EXCLUDED.first_seen),
         last_seen = GREATEST(sharing_indicator.last_seen, EXCLUDED.last_seen)
@@ -236,6 +237,7 @@ _LINK_SQL = [
     SELECT %(report)s, i.id, k.first_seen, k.last_seen, k.confidence, k.description,
         k.on_warning_list, k.kept_by_insistence
     FROM normalize_kept k JOIN sharing_indicator i ON i.type = k.type AND i.value = k.value
+    ORDER BY i.id
     ON CONFLICT (report_id, indicator_id) DO UPDATE SET
         last_seen = EXCLUDED.last_seen, confidence = EXCLUDED.confidence,
         description = EXCLUDED.description, on_warning_list = EXCLUDED.on_warning_list,
