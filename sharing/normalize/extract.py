@@ -129,8 +129,13 @@ def normalise_domain(value: str) -> str | None:
     return domain if has_known_tld(domain) else None
 
 
+MAX_URL_LENGTH = 2048  # Indicator.value; longer "URLs" are data blobs, not indicators
+
+
 def normalise_url(value: str) -> str | None:
     url = refang(value.strip()).rstrip(_TRAILING)
+    if len(url) > MAX_URL_LENGTH:
+        return None
     match = re.match(r"^([a-z][a-z0-9+.-]*)://([^/?#]+)(.*)$", url, re.IGNORECASE)
     if not match:
         return None
