@@ -578,7 +578,7 @@ def test_channels_of_a_kind_carry_the_same_labels() -> None:
 
 
 # Bounded so CI stays near a minute on two cores; POLICY_EXAMPLES=200 for a longer hunt.
-EXAMPLES = int(os.environ.get("POLICY_EXAMPLES", "10"))
+EXAMPLES = int(os.environ.get("POLICY_EXAMPLES", "8"))
 
 
 @pytest.mark.django_db
@@ -588,7 +588,7 @@ def test_every_read_path_agrees_with_the_reference_policy() -> None:
         PolicyMachine,
         settings=settings(
             max_examples=EXAMPLES,
-            stateful_step_count=14,
+            stateful_step_count=12,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             database=None,
