@@ -58,37 +58,55 @@ def walk(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator
 
 ROUTE_PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 REGEX_PARAM = re.compile(r"\(\?P<(?P<name>\w+)>(?P<body>[^)]*)\)")
+# Converters whose values are not identifiers, with a value they accept.
+CONVERTER_SAMPLES = {"int": "1", "drf_format_suffix": ".json"}
 
 
 def fill(route: str, object_id: str) -> list[str]:
-    """Concrete paths for a route: UUID parameters get `object_id`, others sample values."""
-    names = [m.group("name") for m in ROUTE_PARAM.finditer(route)]
+    """Concrete paths for a route. Identifier parameters (uuid, str, slug, path converters,
+    and free-form regex groups) get `object_id`; others get sample values."""
+    names = [m.group("name") for m in REGEX_PARAM.finditer(route)]
+    names += [m.group("name") for m in ROUTE_PARAM.finditer(REGEX_PARAM.sub("", route))]
     sampled = [name for name in names if name in SAMPLES]
     paths = []
-    for variant in SAMPLES[sampled[0]] if sampled else ["1"]:
+    for variant in SAMPLES[sampled[0]] if sampled else [""]:
 
         def route_value(m: re.Match[str], variant: str = variant) -> str:
-            if m.group("conv") == "uuid":
-                return object_id
-            return variant if m.group("name") in SAMPLES else "1"
+            if m.group("name") in SAMPLES:
+                return variant
+            return CONVERTER_SAMPLES.get(m.group("conv") or "str", object_id)
 
-        def regex_value(m: re.Match[str]) -> str:
+        def regex_value(m: re.Match[str], variant: str = variant) -> str:
             body = m.group("body")
-            return body.split("|")[0] if re.fullmatch(r"[\w|]+", body) else "x"
+            if m.group("name") in SAMPLES:
+                return variant
+            if re.fullmatch(r"[\w|]+", body):  # a literal choice, such as an app label
+                return body.split("|")[0]
+            return object_id
 
-        path = ROUTE_PARAM.sub(route_value, route)
-        path = REGEX_PARAM.sub(regex_value, path).replace("^", "").replace("$", "")
+        # Regex groups first: their "(?P<name>" would look like a route parameter.
+        path = REGEX_PARAM.sub(regex_value, route)
+        path = ROUTE_PARAM.sub(route_value, path)
+        path = path.replace("^", "").replace("$", "").replace("/?", "/").replace("\\.", ".")
         paths.append("/" + path)
     return paths
 
 
-def has_uuid_param(route: str) -> bool:
-    return any(m.group("conv") == "uuid" for m in ROUTE_PARAM.finditer(route))
+def has_object_param(route: str) -> bool:
+    return fill(route, "OBJECT") != fill(route, "")
 
 
-def protected_uuids(outsider: Membership) -> dict[str, list[str]]:
-    """UUIDs of objects the outsider must not see, by model label."""
-    found: dict[str, list[str]] = defaultdict(list)
+def protected_ids(outsider: Membership) -> dict[str, list[str]]:
+    """Identifiers (UUIDs, and STIX ids where a model has them) of objects the outsider must
+    not see, by model label."""
+    return {
+        label: [str(i) for row in rows for i in row if i]
+        for label, rows in _protected_rows(outsider).items()
+    }
+
+
+def _protected_rows(outsider: Membership) -> dict[str, list[tuple[object, ...]]]:
+    found: dict[str, list[tuple[object, ...]]] = defaultdict(list)
     visible_reports = set(policy.visible_to(outsider).values_list("pk", flat=True))
     # Written here, not taken from the selectors under test: groups the outsider's
     # organisation is in, was invited to, or may ask to join are not protected.
@@ -120,7 +138,8 @@ def protected_uuids(outsider: Membership) -> dict[str, list[str]]:
             rows = rows.exclude(organisation=outsider.organisation)
         elif model in (User, Organisation):
             continue  # people and organisations are named on shared pages by design
-        found[model._meta.label].extend(str(u) for u in rows.values_list("uuid", flat=True))
+        id_fields = ["uuid"] + (["stix_id"] if "stix_id" in fields else [])
+        found[model._meta.label].extend(rows.values_list(*id_fields))
     return {label: ids for label, ids in found.items() if ids}
 
 
@@ -167,13 +186,13 @@ def test_outsider_gets_nothing_protected_from_any_url(outsider_c: User) -> None:
     _, secret = token_issue(membership=outsider, name="walker", by=outsider_c)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert client.login(username=outsider_c.email, password=PASSWORD)
-    protected = protected_uuids(outsider)
+    protected = protected_ids(outsider)
     assert {"sharing.Report", "accounts.TrustGroup", "accounts.ApiToken"} <= set(protected)
 
     routes = [(r, n) for r, n in walk(get_resolver().url_patterns) if n not in SKIPPED_NAMES]
     walked, problems = 0, []
     for route, name in routes:
-        if has_uuid_param(route):
+        if has_object_param(route):
             candidates = [ids[0] for ids in protected.values()]
             # A few rows of each kind are tried with GET; one of each kind with the others.
             every = [i for ids in protected.values() for i in ids[:3]]
