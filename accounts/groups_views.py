@@ -135,7 +135,7 @@ def group_detail(request: HttpRequest, group_uuid: str) -> HttpResponse:
         context.update(
             edit_form=GroupForm(instance=group),
             invite_form=InviteForm(group=group),
-            transfer_form=MemberChoiceForm(group=group),
+            transfer_form=MemberChoiceForm(group=group, exclude_owner=True),
             moderator_form=ModeratorForm(group=group),
             pending=group.invitations.filter(
                 status=TrustGroupInvitation.Status.PENDING
