@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.groups_services import sector_communities_changed
 from accounts.models import AgreementAcceptance, AgreementVersion, Membership, Organisation, User
 from accounts.selectors import USABLE_STATUSES, user_is_isac_admin
 from accounts.standing import current_agreement_version
@@ -295,6 +296,7 @@ def agreement_accept(
             "expires_at": acceptance.expires_at.isoformat(),
         },
     )
+    sector_communities_changed(organisation=org)
     return acceptance
 
 
@@ -326,6 +328,7 @@ def agreement_acceptance_revoke(
         before={"revoked_at": None},
         after={"revoked_at": acceptance.revoked_at.isoformat(), "reason": acceptance.revoke_reason},
     )
+    sector_communities_changed(organisation=acceptance.organisation)
     return acceptance
 
 

@@ -272,7 +272,12 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
 
 
-# API tokens live in their own module; importing them here registers them with the app.
-# Invitations and agreement reminders live in their own module, like the tokens.
+# Invitations, trust groups and API tokens live in their own modules; importing them here
+# registers them with the app.
+from accounts.models_groups import (  # noqa: E402, F401
+    TrustGroup,
+    TrustGroupInvitation,
+    TrustGroupMember,
+)
 from accounts.models_invitations import AgreementReminder, Invitation  # noqa: E402, F401
 from accounts.models_tokens import ApiToken  # noqa: E402, F401

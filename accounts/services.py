@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.audit import audit_record
+from accounts.groups_services import sector_communities_changed
 from accounts.models import Membership, Organisation, OrganisationDomain, Sector, User
 from accounts.selectors import user_can_manage_organisation, user_is_isac_admin
 
@@ -189,6 +190,7 @@ def organisation_update(
             before={k: v for k, v in before.items() if after[k] != v},
             after={k: v for k, v in after.items() if before[k] != v},
         )
+        sector_communities_changed(organisation=org)
     return org
 
 
@@ -267,6 +269,7 @@ def organisation_set_status(
         before={"status": before},
         after={"status": status, "reason": reason.strip()},
     )
+    sector_communities_changed(organisation=org)
     return org
 
 

@@ -1,10 +1,12 @@
-"""Background work for members: invitation and reminder e-mails, and the sweeps that make
-sure none is lost. Tasks take ids and call services."""
+"""Background work for members: invitation and reminder e-mails, the sweeps that make
+sure none is lost, and the sector communities. Tasks take ids and call services."""
 
 from celery import shared_task
 from django.db import transaction
 
 from accounts import agreement_services, invitation_services, signin_services
+from accounts.groups_services import sector_communities_sync
+from accounts.models import Sector
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=8)
@@ -41,3 +43,11 @@ def invitations_sweep() -> int:
     for invitation_id in unsent:
         send_invitation_email.delay(invitation_id)
     return len(unsent)
+
+
+@shared_task(acks_late=True)
+def sync_sector_communities(sector_ids: list[int] | None = None) -> int:
+    """Standing changes with no event (an agreement expires); beat keeps communities current.
+    With sector ids (after an organisation changed) only those communities are refreshed."""
+    sectors = None if sector_ids is None else Sector.objects.filter(pk__in=sector_ids)
+    return sector_communities_sync(sectors=sectors)

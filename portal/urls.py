@@ -15,6 +15,7 @@ urlpatterns = [
     path("tokens/", include("accounts.token_urls")),
     path("isac/", include(isac_urlpatterns)),
     path("organisation/", include(organisation_urlpatterns)),
+    path("groups/", include("accounts.groups_urls")),
     path("api/v1/me/", MeView.as_view(), name="api-me"),
     path("api/v1/organisations/", OrganisationListView.as_view(), name="api-organisations"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
