@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/v1/me/", MeView.as_view(), name="api-me"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("taxii2/", include("sharing.taxii.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Organisation
 from accounts.standing import is_in_good_standing
-from sharing.models import Report
+from sharing.models import Report, StixObject, Submission
 from sharing.tlp import TLP
 
 # Statuses a recipient may read. A withdrawn report stays readable for the record and
@@ -191,3 +191,34 @@ def audience_problems(
                 "sectors, trust groups or organisations."
             )
     return problems
+
+
+# --- Derived reads: everything that hangs off a report follows the report ------------------
+
+
+def visible_stix_objects(
+    viewer: Membership | None, channel: Channel = Channel.TAXII
+) -> QuerySet[StixObject]:
+    """STIX objects of the reports the viewer may receive over the channel (TAXII by default,
+    so never TLP:RED and only published reports)."""
+    return StixObject.objects.filter(report__in=forwardable(viewer, channel))
+
+
+def own_stix_objects(
+    viewer: Membership | None, channel: Channel = Channel.TAXII
+) -> QuerySet[StixObject]:
+    """The viewer's organisation's own shared STIX objects: what it may also delete."""
+    if not can_post(viewer):
+        return StixObject.objects.none()
+    assert viewer is not None
+    return visible_stix_objects(viewer, channel).filter(
+        report__organisation_id=viewer.organisation_id
+    )
+
+
+def visible_submissions(viewer: Membership | None) -> QuerySet[Submission]:
+    """Raw uploads and their progress: only the submitting organisation sees them."""
+    if not _is_usable(viewer):
+        return Submission.objects.none()
+    assert viewer is not None
+    return Submission.objects.filter(organisation_id=viewer.organisation_id)

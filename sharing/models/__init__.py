@@ -1,3 +1,4 @@
+from sharing.models.normalize import StixObject, Submission
 from sharing.models.reports import Report
 
-__all__ = ["Report"]
+__all__ = ["Report", "StixObject", "Submission"]

@@ -1,0 +1,219 @@
+"""Reads behind the TAXII endpoints: collections, filtered pages of STIX object versions.
+
+Every queryset starts from the access policy; this module only narrows and pages it.
+"""
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.functions import Cast
+
+from accounts.models import Membership
+from sharing import policy
+from sharing.models import StixObject, Submission
+from sharing.taxii.protocol import Cursor, ObjectQuery, format_timestamp
+
+STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
+_NAMESPACE = uuid.UUID("6f1d6c38-3a39-4d4e-9a43-5b1e3f0f4a21")
+SHARED_WITH_ME_ID = uuid.uuid5(_NAMESPACE, "shared-with-me")
+INBOX_ID = uuid.uuid5(_NAMESPACE, "inbox")
+
+
+@dataclass(frozen=True)
+class TaxiiCollection:
+    """A collection as one caller sees it; `objects` is already filtered by the policy."""
+
+    id: uuid.UUID
+    title: str
+    description: str
+    can_read: bool
+    can_write: bool
+    objects: Callable[[], QuerySet[StixObject]]
+
+    def resource(self) -> dict[str, object]:
+        return {
+            "id": str(self.id),
+            "title": self.title,
+            "description": self.description,
+            "can_read": self.can_read,
+            "can_write": self.can_write,
+            "media_types": [STIX_MEDIA_TYPE],
+        }
+
+
+def collections_for(viewer: Membership) -> list[TaxiiCollection]:
+    """The collections the caller may use, in the order a client lists them."""
+    collections = [
+        TaxiiCollection(
+            id=SHARED_WITH_ME_ID,
+            title="Shared with my organisation",
+            description=(
+                "Every published report's STIX objects the access policy lets this "
+                "organisation receive over TAXII (TLP:CLEAR, GREEN, AMBER, AMBER+STRICT; "
+                "never RED)."
+            ),
+            can_read=True,
+            can_write=False,
+            objects=lambda: policy.visible_stix_objects(viewer),
+        )
+    ]
+    if policy.can_post(viewer):
+        collections.append(
+            TaxiiCollection(
+                id=INBOX_ID,
+                title="Inbox: submit to the ISAC",
+                description=(
+                    "POST a TAXII envelope of STIX 2.1 objects to submit them; they go "
+                    "through normalisation and review before they are shared. Reading "
+                    "lists this organisation's own shared objects, which it may delete."
+                ),
+                can_read=True,
+                can_write=True,
+                objects=lambda: policy.own_stix_objects(viewer),
+            )
+        )
+    return collections
+
+
+def collection_for(viewer: Membership, collection_id: str) -> TaxiiCollection | None:
+    for collection in collections_for(viewer):
+        if str(collection.id) == collection_id.lower():
+            return collection
+    return None
+
+
+# --- Filtering and paging ---------------------------------------------------------------
+
+
+def matching_versions(objects: QuerySet[StixObject], query: ObjectQuery) -> QuerySet[StixObject]:
+    """Apply the id, type, spec_version and version filters, but not the paging ones."""
+    if query.ids:
+        objects = objects.filter(stix_id__in=query.ids)
+    if query.types:
+        objects = objects.filter(type__in=query.types)
+    if query.spec_versions:
+        objects = objects.filter(spec_version__in=query.spec_versions)
+    if "all" in query.versions:
+        return objects
+    # "first" and "last" are decided among the versions this caller may see, so a version
+    # in a report they cannot see neither hides nor reveals anything.
+    same_object = objects.filter(stix_id=OuterRef("stix_id"))
+    wanted = Q()
+    if "last" in query.versions:
+        wanted |= Q(~Exists(same_object.filter(modified__gt=OuterRef("modified"))))
+    if "first" in query.versions:
+        wanted |= Q(~Exists(same_object.filter(modified__lt=OuterRef("modified"))))
+    if query.version_timestamps:
+        wanted |= Q(modified__in=query.version_timestamps)
+    return objects.filter(wanted)
+
+
+@dataclass(frozen=True)
+class Row:
+    pk: int
+    stix_id: str
+    modified: datetime
+    date_added: datetime
+    json: str
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    more: bool
+    next: Cursor | None
+
+
+def object_page(
+    objects: QuerySet[StixObject], query: ObjectQuery, *, with_json: bool = True
+) -> Page:
+    """One page in (date_added, row id) order, continuing after the cursor if there is one.
+
+    The objects' JSON comes back as text so a page is served without decoding and
+    re-encoding every object.
+    """
+    matching = matching_versions(objects, query)
+    if query.added_after is not None:
+        matching = matching.filter(date_added__gt=query.added_after)
+    if query.after is not None:
+        after = query.after
+        matching = matching.filter(
+            Q(date_added__gt=after.date_added) | Q(date_added=after.date_added, pk__gt=after.row_id)
+        )
+    ordered = matching.order_by("date_added", "pk")
+    if with_json:
+        values = ordered.annotate(json=Cast("data", output_field=TextField())).values_list(
+            "pk", "stix_id", "modified", "date_added", "json"
+        )
+        rows = [Row(*value) for value in values[: query.limit + 1]]
+    else:
+        fields = ordered.values_list("pk", "stix_id", "modified", "date_added")
+        rows = [Row(*value, json="") for value in fields[: query.limit + 1]]
+    more = len(rows) > query.limit
+    rows = rows[: query.limit]
+    cursor = Cursor(date_added=rows[-1].date_added, row_id=rows[-1].pk) if more else None
+    return Page(rows=rows, more=more, next=cursor)
+
+
+# --- Status of an Add Objects request ---------------------------------------------------
+
+
+def _posted_objects(submission: Submission) -> list[tuple[str, str]]:
+    """(id, version) of each object in the posted envelope, in the order they were sent."""
+    try:
+        envelope = json.loads(bytes(submission.raw))
+    except ValueError:
+        return []
+    objects = envelope.get("objects") if isinstance(envelope, dict) else None
+    posted = []
+    for obj in objects if isinstance(objects, list) else []:
+        if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+            version = obj.get("modified") or obj.get("created") or ""
+            posted.append((obj["id"], str(version)))
+    return posted
+
+
+def status_resource(submission: Submission) -> dict[str, object]:
+    """The TAXII status resource of a submission made over TAXII: pending while it is being
+    normalised, then per object success (kept for review or published) or failure."""
+    posted = _posted_objects(submission)
+    pending = submission.status in (Submission.Status.QUEUED, Submission.Status.PROCESSING)
+    successes: list[dict[str, str]] = []
+    failures: list[dict[str, str]] = []
+    pendings: list[dict[str, str]] = []
+    if pending:
+        pendings = [{"id": i, "version": v} for i, v in posted]
+    elif submission.status == Submission.Status.FAILED:
+        message = submission.error or "The submission could not be normalised."
+        failures = [{"id": i, "version": v, "message": message} for i, v in posted]
+    else:
+        kept = set(submission.stix_objects.values_list("stix_id", flat=True))
+        message = (
+            "Published."
+            if submission.status == Submission.Status.PUBLISHED
+            else "Accepted; it is shared once the ISAC has reviewed it."
+        )
+        for stix_id, version in posted:
+            if stix_id in kept:
+                successes.append({"id": stix_id, "version": version, "message": message})
+            else:
+                failures.append(
+                    {"id": stix_id, "version": version, "message": "Not kept by normalisation."}
+                )
+    resource: dict[str, object] = {
+        "id": str(submission.uuid),
+        "status": "pending" if pending else "complete",
+        "request_timestamp": format_timestamp(submission.created_at),
+        "total_count": len(posted),
+        "success_count": len(successes),
+        "failure_count": len(failures),
+        "pending_count": len(pendings),
+    }
+    for name, items in (("successes", successes), ("failures", failures), ("pendings", pendings)):
+        if items:
+            resource[name] = items
+    return resource
