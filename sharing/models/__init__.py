@@ -1,4 +1,4 @@
-from sharing.models.normalize import StixObject, Submission
+from sharing.models.normalize import Indicator, ReportIndicator, StixObject, Submission
 from sharing.models.reports import Report
 
-__all__ = ["Report", "StixObject", "Submission"]
+__all__ = ["Indicator", "Report", "ReportIndicator", "StixObject", "Submission"]

@@ -1,8 +1,10 @@
-"""Submissions and the STIX objects normalisation makes of them.
+"""Submissions and what normalisation makes of them: deduplicated indicators and STIX objects.
 
-Minimal version of the models the normalisation change owns (same names and fields as its
-contract), so the TAXII server and the API can be built and tested alongside it; that
-change's version replaces this one.
+Contracts other parts of the portal rely on:
+- `Submission`: one raw upload, kept byte for byte, and the state of its normalisation.
+- `Indicator`: one row per (type, normalised value) across all reports; `ReportIndicator`
+  links it to each report carrying it, so "reported by N organisations" is one query.
+- `StixObject`: one row per version of a STIX object; TAXII pages by (date_added, id).
 """
 
 import uuid
@@ -13,15 +15,20 @@ from django.utils import timezone
 
 
 class Submission(models.Model):
-    """A raw upload (form, text, STIX, CSV, MISP or TAXII), kept unchanged, and its progress."""
+    """Something a member submitted, stored raw, then normalised by a worker into STIX 2.1.
+
+    `raw` is never modified; a retry re-runs normalisation from it. `report` is the report
+    the output belongs to: given for the browser form (the draft exists already), created as
+    a draft by the pipeline for a STIX/CSV/MISP upload without one.
+    """
 
     class Kind(models.TextChoices):
-        FORM = "form", "Form"
-        TEXT = "text", "Text"
+        FORM = "form", "Browser form"
+        TEXT = "text", "Free text"
         STIX = "stix", "STIX bundle"
-        CSV = "csv", "CSV"
+        CSV = "csv", "CSV of indicators"
         MISP = "misp", "MISP event"
-        TAXII = "taxii", "TAXII envelope"
+        TAXII = "taxii", "TAXII"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -37,37 +44,106 @@ class Submission(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions"
     )
+    anonymous = models.BooleanField(default=False)
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     raw = models.BinaryField()
     filename = models.CharField(max_length=255, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
-    anonymous = models.BooleanField(default=False)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # Values the analyst asked to keep although they are on a warning list.
+    insist_values = models.JSONField(default=list, blank=True)
+
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(default=0, help_text="percent")
+    error = models.TextField(blank=True)
+    # [{"line": 3, "field": "value", "message": "..."}]: where the input went wrong.
+    error_details = models.JSONField(default=list, blank=True)
+    # What the analyst should look at before publishing (warning-list hits, redactions ...).
+    findings = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
     report = models.ForeignKey(
         "sharing.Report",
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
         related_name="submissions",
     )
-    error = models.TextField(blank=True)
-    details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "started_at"], name="submission_sweep_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} submission {self.uuid}"
+        return f"{self.get_kind_display()} {self.filename or self.uuid}"
+
+
+class Indicator(models.Model):
+    """One observable value, stored once however many reports carry it.
+
+    `stix_id` is deterministic: the STIX 2.1 SCO id for observables (ipv4-addr, url ...),
+    a UUIDv5 for vulnerabilities and attack patterns.
+    """
+
+    type = models.CharField(max_length=20)
+    value = models.CharField(max_length=2048)
+    stix_id = models.CharField(max_length=100, unique=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ["type", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["type", "value"], name="indicator_type_value_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.value}"
+
+
+class ReportIndicator(models.Model):
+    """An indicator as one report carries it, with that report's context."""
+
+    report = models.ForeignKey(
+        "sharing.Report", on_delete=models.CASCADE, related_name="report_indicators"
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="report_indicators"
+    )
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    on_warning_list = models.CharField(max_length=100, blank=True)
+    kept_by_insistence = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["indicator__type", "indicator__value"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "indicator"], name="report_indicator_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} in {self.report_id}"
 
 
 class StixObject(models.Model):
-    """One version of one STIX 2.1 object, as served over TAXII and in bundles."""
+    """One version of one STIX 2.1 object (`modified` is its version).
+
+    `date_added` is server time of storage; (date_added, id) orders rows uniquely for
+    TAXII paging. The JSON is served as stored.
+    """
 
     stix_id = models.CharField(max_length=100)
-    type = models.CharField(max_length=50)
-    spec_version = models.CharField(max_length=5, default="2.1")
+    type = models.CharField(max_length=64)
+    spec_version = models.CharField(max_length=10, default="2.1")
     modified = models.DateTimeField()
     date_added = models.DateTimeField(default=timezone.now)
     data = models.JSONField()
@@ -75,22 +151,19 @@ class StixObject(models.Model):
         "sharing.Report", on_delete=models.CASCADE, related_name="stix_objects"
     )
     submission = models.ForeignKey(
-        Submission,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="stix_objects",
+        Submission, on_delete=models.SET_NULL, null=True, blank=True, related_name="stix_objects"
     )
 
     class Meta:
+        ordering = ["date_added", "id"]
         indexes = [
-            # TAXII paging walks (date_added, id); versions are looked up per object.
-            models.Index(fields=["date_added", "id"], name="stixobject_paging"),
-            models.Index(fields=["stix_id", "modified"], name="stixobject_versions"),
+            models.Index(fields=["date_added", "id"], name="stixobject_paging_idx"),
+            models.Index(fields=["stix_id", "modified"], name="stixobject_version_idx"),
+            models.Index(fields=["report", "stix_id"], name="stixobject_report_idx"),
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["report", "stix_id", "modified"], name="stixobject_one_version_per_report"
+                fields=["report", "stix_id", "modified"], name="stixobject_version_unique"
             )
         ]
 
