@@ -5,6 +5,7 @@ API can hand uploads over; that change's version (which also enqueues the pipeli
 this one.
 """
 
+import hashlib
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -31,6 +32,9 @@ def submission_create(
         submitted_by=submitted_by,
         kind=kind,
         raw=raw,
+        size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        insist_values=list(insist_values),
         filename=filename,
         content_type=content_type,
         report=report,
