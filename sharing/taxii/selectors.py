@@ -3,15 +3,18 @@
 Every queryset starts from the access policy; this module only narrows and pages it.
 """
 
+import functools
 import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
+from accounts.groups_selectors import groups_of
 from accounts.models import Membership
 from sharing import policy
 from sharing.models import StixObject, Submission
@@ -58,9 +61,23 @@ def collections_for(viewer: Membership) -> list[TaxiiCollection]:
             ),
             can_read=True,
             can_write=False,
-            objects=lambda: policy.visible_stix_objects(viewer),
+            objects=lambda: _taxii_objects(viewer),
         )
     ]
+    for group in groups_of(viewer).order_by("name"):
+        collections.append(
+            TaxiiCollection(
+                id=group.uuid,
+                title=f"Trust group: {group.name}",
+                description=(
+                    f"STIX objects of published reports addressed to the "
+                    f"{group.get_kind_display().lower()} {group.name}."
+                ),
+                can_read=True,
+                can_write=False,
+                objects=functools.partial(policy.group_stix_objects, viewer, group),
+            )
+        )
     if policy.can_post(viewer):
         collections.append(
             TaxiiCollection(
@@ -77,6 +94,11 @@ def collections_for(viewer: Membership) -> list[TaxiiCollection]:
             )
         )
     return collections
+
+
+def _taxii_objects(viewer: Membership) -> QuerySet[StixObject]:
+    objects = policy.visible_stix_objects(viewer, channel=policy.Channel.TAXII)
+    return cast("QuerySet[StixObject]", objects)
 
 
 def collection_for(viewer: Membership, collection_id: str) -> TaxiiCollection | None:
