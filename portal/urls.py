@@ -14,6 +14,7 @@ urlpatterns = [
     path("tokens/", include("accounts.token_urls")),
     path("groups/", include("accounts.groups_urls")),
     path("api/v1/me/", MeView.as_view(), name="api-me"),
+    path("api/v1/", include("sharing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("taxii2/", include("sharing.taxii.urls")),

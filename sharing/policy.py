@@ -323,6 +323,18 @@ def group_stix_objects(viewer: Membership | None, group: TrustGroup) -> QuerySet
     return restrict(viewer, objects, channel=Channel.TAXII)
 
 
+def shows_source(viewer: Membership | None, report: Report) -> bool:
+    """Whether the viewer may see which organisation shared the report: always for an
+    attributed report, otherwise only its own organisation and ISAC staff."""
+    if viewer is None:
+        return False
+    return (
+        report.attributed
+        or viewer.organisation_id == report.organisation_id
+        or (viewer.is_isac_staff)
+    )
+
+
 def visible_submissions(viewer: Membership | None) -> QuerySet[Submission]:
     """Raw uploads and their progress: only the submitting organisation sees them."""
     if not _is_usable(viewer):

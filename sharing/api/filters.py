@@ -1,0 +1,54 @@
+"""Query-string filters of the sharing API (django-filter)."""
+
+from datetime import UTC, datetime
+
+import django_filters
+from django_filters.fields import IsoDateTimeField
+
+from sharing.models import Report, ReportIndicator, Submission
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 timestamp turned into UTC, so that any offset the format allows reaches
+    the database as one it accepts; beyond the calendar's ends it is clamped to them."""
+
+    def to_python(self, value: object) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            edge = datetime.min if parsed.year < 2 else datetime.max
+            return edge.replace(tzinfo=UTC)
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
+class ReportFilter(django_filters.FilterSet):
+    published_after = UtcDateTimeFilter(field_name="published_at", lookup_expr="gt")
+    published_before = UtcDateTimeFilter(field_name="published_at", lookup_expr="lt")
+    sector = django_filters.CharFilter(field_name="sectors__slug")
+
+    class Meta:
+        model = Report
+        fields = ["tlp", "status", "report_type"]
+
+
+class SubmissionFilter(django_filters.FilterSet):
+    class Meta:
+        model = Submission
+        fields = ["status", "kind"]
+
+
+class IndicatorFilter(django_filters.FilterSet):
+    type = django_filters.CharFilter(field_name="indicator__type")
+    value = django_filters.CharFilter(field_name="indicator__value")
+    report = django_filters.UUIDFilter(field_name="report__uuid")
+    seen_after = UtcDateTimeFilter(field_name="last_seen", lookup_expr="gt")
+
+    class Meta:
+        model = ReportIndicator
+        fields = ["type", "value", "report", "seen_after"]

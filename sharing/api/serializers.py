@@ -1,0 +1,126 @@
+"""Shapes of the sharing API's answers. Serializers only translate: no access rules here
+(the views take their rows from sharing.policy) and no writes (those are services)."""
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from accounts.models_groups import TrustGroup
+from sharing import policy
+from sharing.models import Report, ReportIndicator, Submission
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+
+
+class ValidationErrorSerializer(serializers.Serializer[Any]):
+    """Field name (or non_field_errors) to the list of problems with it."""
+
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class ReportSerializer(serializers.ModelSerializer[Report]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    source: Any = serializers.SerializerMethodField(
+        help_text="The sharing organisation's name, or null when the ISAC is shown as source."
+    )
+    sectors: Any = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "title",
+            "summary",
+            "body_markdown",
+            "tlp",
+            "report_type",
+            "confidence",
+            "status",
+            "source",
+            "sectors",
+            "published_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+    def get_source(self, report: Report) -> str | None:
+        viewer = self.context["viewer"]
+        return report.organisation.name if policy.shows_source(viewer, report) else None
+
+
+class SubmissionSerializer(serializers.ModelSerializer[Submission]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    report: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Submission
+        fields = [
+            "id",
+            "kind",
+            "filename",
+            "status",
+            "progress",
+            "error",
+            "error_details",
+            "report",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class SubmissionCreateSerializer(serializers.Serializer[Any]):
+    """An upload: the content as text, kept byte for byte as UTF-8."""
+
+    kind = serializers.ChoiceField(
+        choices=[
+            (Submission.Kind.TEXT, "Free text"),
+            (Submission.Kind.STIX, "STIX 2.1 bundle"),
+            (Submission.Kind.CSV, "CSV of indicators"),
+            (Submission.Kind.MISP, "MISP event"),
+        ]
+    )
+    content = serializers.CharField(
+        trim_whitespace=False, max_length=settings.NORMALIZE_MAX_UPLOAD_BYTES
+    )
+    filename = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    anonymous = serializers.BooleanField(
+        required=False, default=False, help_text="Show the ISAC, not the organisation, as source."
+    )
+
+
+class IndicatorSerializer(serializers.ModelSerializer[ReportIndicator]):
+    """An indicator as one report the caller may read carries it."""
+
+    stix_id = serializers.CharField(source="indicator.stix_id")
+    type = serializers.CharField(source="indicator.type")
+    value = serializers.CharField(source="indicator.value")
+    report: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ReportIndicator
+        fields = [
+            "stix_id",
+            "type",
+            "value",
+            "report",
+            "first_seen",
+            "last_seen",
+            "confidence",
+            "description",
+        ]
+        read_only_fields = fields
+
+
+class TrustGroupSerializer(serializers.ModelSerializer[TrustGroup]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    sector: Any = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = TrustGroup
+        fields = ["id", "name", "description", "kind", "sector", "join_policy"]
+        read_only_fields = fields

@@ -1,0 +1,180 @@
+"""The sharing REST API: reports, submissions, indicators and trust groups.
+
+Every queryset comes from the access policy (or the groups' selectors) for the membership
+the token acts for; a row the caller may not see is a 404, whatever the method.
+"""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, pagination, status, viewsets
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.groups_selectors import groups_of, visible_groups
+from accounts.models import Membership
+from accounts.models_groups import TrustGroup
+from sharing import policy
+from sharing.api import filters, serializers
+from sharing.models import Report, ReportIndicator, Submission
+from sharing.normalize.services import submission_create
+
+_ERROR = serializers.ErrorSerializer
+UNAUTHENTICATED = OpenApiResponse(_ERROR, description="No valid API token.")
+FORBIDDEN = OpenApiResponse(_ERROR, description="The token may not do this (e.g. read-only).")
+NOT_FOUND = OpenApiResponse(
+    _ERROR, description="No such object for this caller, or a cursor the server did not issue."
+)
+THROTTLED = OpenApiResponse(_ERROR, description="The token's rate limit is used up.")
+INVALID = OpenApiResponse(
+    serializers.ValidationErrorSerializer, description="The request's fields are invalid."
+)
+READ_ERRORS = {400: INVALID, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND, 429: THROTTLED}
+
+
+def listing(summary: str, serializer: type[Any]) -> Any:
+    return extend_schema(summary=summary, responses={200: serializer(many=True), **READ_ERRORS})
+
+
+def detail(summary: str, serializer: type[Any]) -> Any:
+    return extend_schema(summary=summary, responses={200: serializer, **READ_ERRORS})
+
+
+def viewer_of(request: Request) -> Membership | None:
+    """The membership the token (or the signed-in person's switcher) acts for."""
+    return getattr(request._request, "membership", None)
+
+
+class NewestFirst(pagination.CursorPagination):
+    ordering: Any = "-created_at"
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class PublishedFirst(NewestFirst):
+    ordering = ("-published_at", "-created_at")
+
+
+class LastSeenFirst(NewestFirst):
+    ordering = ("-last_seen", "-first_seen")
+
+
+@extend_schema_view(
+    list=listing("Reports the caller may read", serializers.ReportSerializer),
+    retrieve=detail("One report", serializers.ReportSerializer),
+)
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Published reports the TLP access policy lets the caller's organisation receive."""
+
+    serializer_class = serializers.ReportSerializer
+    filterset_class = filters.ReportFilter
+    pagination_class = PublishedFirst
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[Report]:
+        # Machine clients get what TAXII may carry: published reports, never TLP:RED, which
+        # stays on the portal's pages for the people it names.
+        return (
+            policy.forwardable(viewer_of(self.request), policy.Channel.TAXII)
+            .select_related("organisation")
+            .prefetch_related("sectors")
+        )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "viewer": viewer_of(self.request)}
+
+
+@extend_schema_view(
+    list=listing(
+        "The organisation's submissions and their progress", serializers.SubmissionSerializer
+    ),
+    retrieve=detail(
+        "One submission's status: queued, processing, needs_review, published or failed",
+        serializers.SubmissionSerializer,
+    ),
+)
+class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Uploads for normalisation into STIX 2.1; the organisation's own only."""
+
+    serializer_class = serializers.SubmissionSerializer
+    filterset_class = filters.SubmissionFilter
+    pagination_class = NewestFirst
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[Submission]:
+        return policy.visible_submissions(viewer_of(self.request)).select_related("report")
+
+    @extend_schema(
+        summary="Submit text, a STIX bundle, a CSV or a MISP event for normalisation",
+        request=serializers.SubmissionCreateSerializer,
+        responses={
+            202: serializers.SubmissionSerializer,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            429: THROTTLED,
+        },
+    )
+    def create(self, request: Request) -> Response:
+        viewer = viewer_of(request)
+        if viewer is None or not policy.can_post(viewer):
+            raise PermissionDenied("Only organisations in good standing may submit.")
+        incoming = serializers.SubmissionCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        submission = submission_create(
+            organisation=viewer.organisation,
+            submitted_by=viewer.user,
+            kind=data["kind"],
+            raw=data["content"].encode(),
+            filename=data["filename"],
+            content_type="text/plain; charset=utf-8",
+            anonymous=data["anonymous"],
+        )
+        body = serializers.SubmissionSerializer(submission).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    list=listing(
+        "Indicators in reports the caller may read, with each report's context",
+        serializers.IndicatorSerializer,
+    ),
+)
+class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """One row per (indicator, report) the caller may read: first/last seen and confidence are
+    the report's, never totals over reports the caller cannot see."""
+
+    serializer_class = serializers.IndicatorSerializer
+    filterset_class = filters.IndicatorFilter
+    pagination_class = LastSeenFirst
+
+    def get_queryset(self) -> QuerySet[ReportIndicator]:
+        viewer = viewer_of(self.request)
+        links: Any = policy.visible_report_indicators(viewer, channel=policy.Channel.TAXII)
+        return links.select_related("indicator", "report")
+
+
+@extend_schema_view(
+    list=listing(
+        "Trust groups the caller's organisation belongs to", serializers.TrustGroupSerializer
+    ),
+    retrieve=detail("A trust group the caller may see", serializers.TrustGroupSerializer),
+)
+class TrustGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = serializers.TrustGroupSerializer
+    pagination_class = NewestFirst
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[TrustGroup]:
+        viewer = viewer_of(self.request)
+        if viewer is None:
+            return TrustGroup.objects.none()
+        if self.action == "list":
+            return groups_of(viewer).select_related("sector")
+        return visible_groups(viewer).select_related("sector")
