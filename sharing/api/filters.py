@@ -19,8 +19,9 @@ class UtcDateTimeField(IsoDateTimeField):
         try:
             return parsed.astimezone(UTC)
         except OverflowError:
-            edge = datetime.min if parsed.year < 2 else datetime.max
-            return edge.replace(tzinfo=UTC)
+            if parsed.year < 2:
+                return datetime.min.replace(tzinfo=UTC)
+            return datetime.max.replace(tzinfo=UTC)
 
 
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
