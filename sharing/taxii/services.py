@@ -1,5 +1,9 @@
 """Changes made over TAXII: adding objects (a submission) and deleting one's own objects."""
 
+import json
+import uuid
+from typing import Any
+
 from django.db import transaction
 
 from accounts.audit import audit_record
@@ -16,15 +20,22 @@ class TaxiiRefused(Exception):
 
 
 @transaction.atomic
-def taxii_objects_add(*, viewer: Membership, envelope: bytes, content_type: str) -> Submission:
-    """Hand a posted envelope to normalisation as a submission, kept byte for byte."""
+def taxii_objects_add(
+    *, viewer: Membership, objects: list[dict[str, Any]], content_type: str
+) -> Submission:
+    """Hand the objects of a posted envelope to normalisation as a submission.
+
+    Normalisation reads STIX bundles, so the envelope's objects are stored, unchanged, as
+    the equivalent bundle.
+    """
     if not policy.can_post(viewer):
         raise TaxiiRefused("Only organisations in good standing may submit.")
+    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
     return submission_create(
         organisation=viewer.organisation,
         submitted_by=viewer.user,
         kind=Submission.Kind.TAXII,
-        raw=envelope,
+        raw=json.dumps(bundle, ensure_ascii=False).encode(),
         filename="taxii-envelope.json",
         content_type=content_type,
     )

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -211,7 +212,7 @@ def _read_envelope(request: HttpRequest) -> bytes:
     return raw
 
 
-def _check_envelope(raw: bytes) -> None:
+def _envelope_objects(raw: bytes) -> list[dict[str, Any]]:
     try:
         envelope = json.loads(raw)
     except ValueError:
@@ -222,6 +223,7 @@ def _check_envelope(raw: bytes) -> None:
     for obj in objects:
         if not (isinstance(obj, dict) and isinstance(obj.get("id"), str) and obj.get("type")):
             raise TaxiiError(422, "Every object needs a type and an id")
+    return objects
 
 
 def _add_objects(
@@ -229,14 +231,17 @@ def _add_objects(
 ) -> HttpResponse:
     if not collection.can_write:
         raise TaxiiError(403, "This collection cannot be written to")
-    raw = _read_envelope(request)
-    _check_envelope(raw)
+    objects = _envelope_objects(_read_envelope(request))
     try:
         submission = services.taxii_objects_add(
-            viewer=viewer, envelope=raw, content_type=request.content_type or ""
+            viewer=viewer, objects=objects, content_type=request.content_type or ""
         )
     except services.TaxiiRefused as refused:
         raise TaxiiError(403, str(refused)) from None
+    except ValidationError as invalid:
+        raise TaxiiError(
+            422, "The objects cannot be submitted", " ".join(invalid.messages)
+        ) from None
     return taxii_response(selectors.status_resource(submission), status=202)
 
 
