@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
+from accounts.groups_services import group_create
 from accounts.models import User
 from sharing.models import StixObject, Submission
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE, format_timestamp
@@ -480,3 +481,36 @@ def test_unsupported_method_is_a_taxii_405(
 
     assert response.status_code == 405
     assert response["Content-Type"] == TAXII_MEDIA_TYPE
+
+
+def test_trust_group_collection_carries_reports_addressed_to_the_group_for_members_only(
+    client: Client,
+    analyst_a: User,
+    admin_a: User,
+    peer_b: User,
+    outsider_c: User,
+    published_report: MakeReport,
+    add_indicator: AddIndicator,
+    issue_token: IssueToken,
+) -> None:
+    # given a group of A, and an AMBER report addressed to it
+    group = group_create(name="Grid circle", by=admin_a.memberships.get())
+    report = published_report(
+        organisation=analyst_a.memberships.get().organisation,
+        author=analyst_a,
+        tlp=TLP.AMBER,
+        everyone=False,
+    )
+    report.audience_groups.set([group])
+    obj = add_indicator(report)
+    published_report(organisation=report.organisation, author=analyst_a)  # not to the group
+    url = f"{ROOT}collections/{group.uuid}/"
+
+    # then A's members poll it in the group's collection; C does not even see the collection
+    as_a = issue_token(analyst_a)
+    listed = get(client, f"{ROOT}collections/", as_a).json()["collections"]
+    assert str(group.uuid) in [c["id"] for c in listed]
+    assert ids_of(get(client, f"{url}objects/", as_a)) == [obj.stix_id]
+    as_c = issue_token(outsider_c)
+    assert get(client, url, as_c).status_code == 404
+    assert get(client, f"{url}objects/", as_c).status_code == 404
