@@ -277,7 +277,7 @@ def run_medallion(port: int, objects: list[tuple[dict[str, Any], str]], timeout:
     return seconds
 
 
-def page_times(port: int, env: dict[str, str], token: str, samples: int) -> list[float]:
+def page_times(port: int, env: dict[str, str], token: str, samples: int) -> tuple[list[float], int]:
     """Seconds for one 1,000-object page, first page and pages at random positions."""
     import requests
     from django.db import connection
@@ -317,7 +317,7 @@ def page_times(port: int, env: dict[str, str], token: str, samples: int) -> list
             response.raise_for_status()
             assert len(response.json()["objects"]) == PAGE
             times.append(elapsed)
-    return times
+    return times, total
 
 
 def main() -> None:
@@ -327,6 +327,11 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=21)
     parser.add_argument("--medallion-timeout", type=float, default=600)
     parser.add_argument("--skip-medallion", action="store_true")
+    parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="only time pages of the collection a previous run left in the database",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -339,6 +344,9 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     ensure_database(args.database_url)
 
+    if args.pages_only:
+        report_pages(*page_times(free_port(), env, existing_token(), args.samples))
+        return
     token, report_pk = seed_portal(args.n)
     portal_seconds = run_portal(free_port(), env, token, args.n)
     print(
@@ -356,12 +364,25 @@ def main() -> None:
         started = time.perf_counter()
         insert(report_pk, args.n + 1, args.million)
         print(f"loaded {args.million:,} objects in {time.perf_counter() - started:.0f} s")
-        times = page_times(free_port(), env, token, args.samples)
-        print(
-            f"one {PAGE}-object page of {args.million:,}: median "
-            f"{statistics.median(times) * 1000:.1f} ms, first {times[0] * 1000:.1f} ms, "
-            f"max {max(times) * 1000:.1f} ms over {len(times)} pages"
-        )
+        report_pages(*page_times(free_port(), env, token, args.samples))
+
+
+def report_pages(times: list[float], total: int) -> None:
+    print(
+        f"one {PAGE}-object page of {total:,}: median {statistics.median(times) * 1000:.1f} ms, "
+        f"first {times[0] * 1000:.1f} ms, max {max(times) * 1000:.1f} ms over {len(times)} pages"
+    )
+
+
+def existing_token() -> str:
+    import django
+
+    django.setup()
+    from accounts.models import Membership
+    from accounts.token_services import token_issue
+
+    membership = Membership.objects.get(user__email="analyst@bench.test")
+    return token_issue(membership=membership, name="bench pages", by=None)[1]
 
 
 def ensure_database(url: str) -> None:
