@@ -281,3 +281,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Reports --------------------------------------------------------------------------
+# Every member's reports wait for ISAC review before publication (else per organisation).
+REPORT_REVIEW_REQUIRED = env_bool("REPORT_REVIEW_REQUIRED", False)
+# Largest attachment accepted, in bytes.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)

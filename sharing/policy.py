@@ -191,3 +191,76 @@ def audience_problems(
                 "sectors, trust groups or organisations."
             )
     return problems
+
+
+# --- Derived reads: everything that hangs off a report ---------------------------------
+# Each starts from visible_to, so a comment, a sighting, a file or a count is never
+# readable where its report is not.
+
+
+def visible_attachments(viewer: Membership | None) -> "QuerySet[Attachment]":
+    return Attachment.objects.filter(report__in=visible_to(viewer))
+
+
+def visible_comments(viewer: Membership | None) -> "QuerySet[Comment]":
+    return Comment.objects.filter(report__in=visible_to(viewer))
+
+
+def visible_sightings(viewer: Membership | None) -> "QuerySet[Sighting]":
+    return Sighting.objects.filter(report__in=visible_to(viewer))
+
+
+def visible_revisions(viewer: Membership | None) -> "QuerySet[ReportRevision]":
+    return ReportRevision.objects.filter(report__in=visible_to(viewer))
+
+
+def curation_queue(viewer: Membership | None) -> QuerySet[Report]:
+    """Reports waiting for ISAC review, for ISAC staff; nothing for anyone else."""
+    if not _is_usable(viewer) or viewer is None or not viewer.is_isac_staff:
+        return Report.objects.none()
+    return visible_to(viewer).filter(status=Report.Status.PENDING_REVIEW)
+
+
+def can_curate(viewer: Membership | None, report: Report) -> bool:
+    return curation_queue(viewer).filter(pk=report.pk).exists()
+
+
+def curation_thread_visible(viewer: Membership | None, report: Report) -> bool:
+    """The review thread is between the ISAC and the report's authors only."""
+    if viewer is None or not can_view(viewer, report):
+        return False
+    return (
+        viewer.is_isac_staff
+        or viewer.user_id == report.author_id
+        or (viewer.is_org_admin and viewer.organisation_id == report.organisation_id)
+    )
+
+
+def can_see_source(viewer: Membership | None, report: Report) -> bool:
+    """Whether the viewer may learn which organisation and person shared the report.
+
+    An unattributed report shows the ISAC as its source to everyone but ISAC staff and the
+    organisation that shared it.
+    """
+    if viewer is None:
+        return False
+    return bool(
+        report.attributed
+        or viewer.is_isac_staff
+        or viewer.organisation_id == report.organisation_id
+    )
+
+
+def can_interact(viewer: Membership | None, report: Report) -> bool:
+    """Comments and sightings: a reader in good standing, on a published report."""
+    return (
+        report.status == Report.Status.PUBLISHED and can_post(viewer) and can_view(viewer, report)
+    )
+
+
+from sharing.models import (  # noqa: E402  (the derived models import Report from here)
+    Attachment,
+    Comment,
+    ReportRevision,
+    Sighting,
+)

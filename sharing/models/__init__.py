@@ -1,3 +1,15 @@
+from sharing.models.attachments import Attachment
+from sharing.models.discussion import Comment, CurationEvent, ReviewRequirement
 from sharing.models.reports import Report
+from sharing.models.revisions import ReportRevision
+from sharing.models.sightings import Sighting
 
-__all__ = ["Report"]
+__all__ = [
+    "Attachment",
+    "Comment",
+    "CurationEvent",
+    "Report",
+    "ReportRevision",
+    "ReviewRequirement",
+    "Sighting",
+]
