@@ -51,9 +51,15 @@ class ReportForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    report_type = forms.ChoiceField(choices=Report.Type.choices, initial=Report.Type.ALERT)
+    report_type = forms.ChoiceField(
+        choices=Report.Type.choices, initial=Report.Type.ALERT, required=False
+    )
     confidence = forms.TypedChoiceField(
-        choices=Report.Confidence.choices, coerce=int, initial=Report.Confidence.MEDIUM
+        choices=Report.Confidence.choices,
+        coerce=int,
+        initial=Report.Confidence.MEDIUM,
+        required=False,
+        empty_value=None,
     )
     attributed = forms.BooleanField(
         label="Show my organisation as the source",
