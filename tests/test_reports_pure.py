@@ -67,7 +67,7 @@ def test_an_executable_named_pdf_is_refused_with_a_clear_message() -> None:
 
 
 def test_a_png_named_pdf_is_refused_as_disguised() -> None:
-    with pytest.raises(ValidationError, match="named .pdf but its content is image/png"):
+    with pytest.raises(ValidationError, match=r"named \.pdf but its content is image/png"):
         check_upload(name="scan.pdf", head=PNG, size=len(PNG), max_bytes=1000)
 
 
