@@ -24,7 +24,7 @@ from accounts.standing import current_agreement_version
 from sharing import policy
 from sharing.models import Comment, CurationEvent, Report, Sighting
 
-# Must stay identical to the expression indexed in migration 0003_report_search_index.
+# Must stay identical to the expression indexed in migration 0004_report_search_index.
 SEARCH_DOCUMENT_SQL = (
     "to_tsvector('english'::regconfig, sharing_report.title || ' ' || sharing_report.summary"
     " || ' ' || sharing_report.body_markdown)"

@@ -25,6 +25,6 @@ def drop_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
 
-    dependencies = [("sharing", "0002_reports_workflow")]
+    dependencies = [("sharing", "0003_reports_workflow")]
 
     operations = [migrations.RunPython(create_index, drop_index, elidable=False)]
