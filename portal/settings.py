@@ -153,6 +153,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "portal.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
+    "accounts-sync-sector-communities": {
+        "task": "accounts.tasks.sync_sector_communities",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- Auth -----------------------------------------------------------------------------

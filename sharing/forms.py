@@ -4,8 +4,9 @@ from typing import Any
 
 from django import forms
 
-from accounts.models import Organisation, Sector, User
+from accounts.models import Membership, Organisation, Sector, TrustGroup, User
 from accounts.standing import good_standing_q
+from sharing.audience import addressable_groups
 from sharing.models import Report
 from sharing.services import ReportContent
 from sharing.tlp import TLP
@@ -42,6 +43,12 @@ class ReportForm(forms.Form):
     audience_organisations = forms.ModelMultipleChoiceField(
         label="Organisations", queryset=Organisation.objects.none(), required=False
     )
+    audience_groups = forms.ModelMultipleChoiceField(
+        label="Trust groups",
+        queryset=TrustGroup.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
     audience_people = forms.ModelMultipleChoiceField(
         label="Named people (TLP:RED only)", queryset=User.objects.none(), required=False
     )
@@ -76,8 +83,11 @@ class ReportForm(forms.Form):
         required=False, help_text="PDF, images, ZIP or plain text; checked by content."
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, viewer: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["audience_groups"].queryset = addressable_groups(viewer).order_by(  # type: ignore[attr-defined]
+            "kind", "name"
+        )
         members = Organisation.objects.filter(good_standing_q(), is_isac=False)
         self.fields["audience_organisations"].queryset = members  # type: ignore[attr-defined]
         people = (
@@ -112,6 +122,7 @@ class ReportForm(forms.Form):
             audience_sectors=list(data["audience_sectors"]),
             audience_organisations=list(data["audience_organisations"]),
             audience_people=list(data["audience_people"]),
+            audience_groups=list(data["audience_groups"]),
         )
 
     @staticmethod
@@ -125,6 +136,7 @@ class ReportForm(forms.Form):
             "audience_sectors": list(report.audience_sectors.all()),
             "audience_organisations": list(report.audience_organisations.all()),
             "audience_people": list(report.audience_people.all()),
+            "audience_groups": list(report.audience_groups.all()),
             "sectors": list(report.sectors.all()),
             "report_type": report.report_type,
             "confidence": report.confidence,
@@ -141,6 +153,7 @@ class ListFilterForm(forms.Form):
         label="Type", choices=[("", "Any type"), *Report.Type.choices], required=False
     )
     source = forms.ChoiceField(required=False)
+    group = forms.ChoiceField(label="Trust group", required=False)
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput({"type": "date"})
     )
@@ -155,11 +168,18 @@ class ListFilterForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, viewer: Membership | None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["sector"].choices = [  # type: ignore[attr-defined]
             ("", "Any sector"),
             *Sector.objects.values_list("slug", "name"),
+        ]
+        # Only groups the viewer belongs to (or sector communities): names can be private.
+        mine = addressable_groups(viewer) if viewer is not None else TrustGroup.objects.none()
+        groups = mine.order_by("name").values_list("uuid", "name")
+        self.fields["group"].choices = [  # type: ignore[attr-defined]
+            ("", "Any group"),
+            *[(str(u), n) for u, n in groups],
         ]
         sources = Organisation.objects.filter(is_isac=False).values_list("uuid", "name")
         self.fields["source"].choices = [  # type: ignore[attr-defined]
@@ -207,3 +227,9 @@ class CurationForm(forms.Form):
 
 class RevisionNoteForm(forms.Form):
     note = forms.CharField(label="What changed", required=False, max_length=300)
+    widen_reason = forms.CharField(
+        label="Reason for widening the audience",
+        required=False,
+        max_length=1000,
+        help_text="Only if this version lets more people read it; the reason is recorded.",
+    )

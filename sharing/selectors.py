@@ -95,8 +95,8 @@ def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[R
         reports = reports.filter(report_type=filters.report_type)
     if filters.sector:
         reports = reports.filter(sectors__slug=filters.sector)
-    if filters.group and hasattr(Report, "audience_groups"):
-        reports = reports.filter(**{"audience_groups__uuid": filters.group})
+    if filters.group:
+        reports = reports.filter(audience_groups__uuid=filters.group)
     if filters.source == "isac":
         reports = reports.filter(attributed=False)
     elif filters.source and viewer is not None:
@@ -134,11 +134,10 @@ def audience_summary(report: Report) -> str:
     parts = []
     counts = [
         (len(report.audience_sectors.all()), "sector"),
+        (len(report.audience_groups.all()), "trust group"),
         (len(report.audience_organisations.all()), "organisation"),
         (len(report.audience_people.all()), "named person"),
     ]
-    if hasattr(report, "audience_groups"):
-        counts.insert(1, (len(report.audience_groups.all()), "trust group"))
     for count, noun in counts:
         if count:
             plural = "named people" if noun == "named person" else noun + "s"
@@ -154,8 +153,8 @@ def dashboard(viewer: Membership | None) -> dict[str, Any]:
     sector_ids = list(viewer.organisation.sectors.values_list("pk", flat=True))
     for_me = Q(sectors__in=sector_ids) | Q(audience_sectors__in=sector_ids)
     for_me |= Q(audience_organisations=viewer.organisation) | Q(audience_people=viewer.user)
-    if hasattr(Report, "audience_groups"):
-        for_me |= Q(**{"audience_groups__memberships__organisation": viewer.organisation})
+    for_me |= Q(audience_groups__memberships__organisation=viewer.organisation)
+    for_me |= Q(audience_groups__sector__in=sector_ids)
     new_ids = (
         policy.visible_to(viewer)
         .filter(status=Report.Status.PUBLISHED, published_at__gte=since)
@@ -175,7 +174,9 @@ def dashboard(viewer: Membership | None) -> dict[str, Any]:
             )
         )
         .select_related("organisation")
-        .prefetch_related("audience_sectors", "audience_organisations", "audience_people")
+        .prefetch_related(
+            "audience_sectors", "audience_groups", "audience_organisations", "audience_people"
+        )
         .order_by("-published_at")[:6]
     )
     drafts = (

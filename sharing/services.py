@@ -20,9 +20,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import AgreementAcceptance, Membership, Organisation, Sector, User
+from accounts.models import (
+    AgreementAcceptance,
+    Membership,
+    Organisation,
+    Sector,
+    TrustGroup,
+    User,
+)
 from accounts.standing import current_agreement_version
 from sharing import policy
+from sharing.audience import addressable_groups, report_audience_change, report_audience_widen
 from sharing.fanout.outbox import outbox_write
 from sharing.models import (
     Attachment,
@@ -54,7 +62,7 @@ class ReportContent:
     audience_sectors: Sequence[Sector] = ()
     audience_organisations: Sequence[Organisation] = ()
     audience_people: Sequence[User] = ()
-    audience_groups: Sequence[object] = field(default_factory=tuple)
+    audience_groups: Sequence[TrustGroup] = field(default_factory=tuple)
 
 
 EDITABLE_STATUSES = (Report.Status.DRAFT, Report.Status.REJECTED)
@@ -78,25 +86,51 @@ def review_required(organisation: Organisation) -> bool:
 
 
 def _apply_content(report: Report, content: ReportContent) -> None:
+    """Everything but the TLP and audience, which only _apply_audience changes."""
     report.title = content.title.strip()[:300]
     report.summary = content.summary
     report.body_markdown = content.body_markdown
-    report.tlp = content.tlp
     report.report_type = content.report_type
     report.confidence = content.confidence
     report.indicators_text = content.indicators_text
     if content.attributed is not None:
         report.attributed = content.attributed
-    report.audience_everyone = content.audience_everyone
 
 
-def _apply_relations(report: Report, content: ReportContent) -> None:
+def _apply_audience(
+    report: Report, content: ReportContent, *, by: Membership, widen_reason: str = ""
+) -> Report:
+    """Set the TLP and audience.
+
+    A draft (or a rejected report, back with its author) takes whatever was typed, even
+    half-chosen: it is checked when the analyst confirms the preview. Once submitted, the
+    audience changes only through sharing.audience, which refuses an accidental widening.
+    """
     report.sectors.set(list(content.sectors))
-    report.audience_sectors.set(list(content.audience_sectors))
-    report.audience_organisations.set(list(content.audience_organisations))
-    report.audience_people.set(list(content.audience_people))
-    if hasattr(report, "audience_groups"):
+    if report.status in EDITABLE_STATUSES:
+        report.tlp = content.tlp
+        report.audience_everyone = content.audience_everyone
+        report.save(update_fields=["tlp", "audience_everyone", "updated_at"])
+        report.audience_sectors.set(list(content.audience_sectors))
+        report.audience_organisations.set(list(content.audience_organisations))
         report.audience_groups.set(list(content.audience_groups))
+        report.audience_people.set(list(content.audience_people))
+        return report
+    if content.tlp not in TLP.values:
+        raise ValidationError("Choose a TLP label: there is no default.")
+    audience = {
+        "report": report,
+        "by": by,
+        "tlp": content.tlp,
+        "everyone": content.audience_everyone,
+        "sectors": content.audience_sectors,
+        "organisations": content.audience_organisations,
+        "groups": content.audience_groups,
+        "people": content.audience_people,
+    }
+    if widen_reason.strip():
+        return report_audience_widen(reason=widen_reason, **audience)  # type: ignore[arg-type]
+    return report_audience_change(**audience)  # type: ignore[arg-type]
 
 
 def _require_edit(by: Membership, report: Report) -> None:
@@ -114,8 +148,7 @@ def report_create_draft(*, by: Membership, content: ReportContent) -> Report:
     report = Report(author=by.user, organisation=by.organisation, status=Report.Status.DRAFT)
     _apply_content(report, content)
     report.save()
-    _apply_relations(report, content)
-    return report
+    return _apply_audience(report, content, by=by)
 
 
 @transaction.atomic
@@ -128,27 +161,30 @@ def report_update_draft(*, report: Report, by: Membership, content: ReportConten
         raise ValidationError("Only drafts can be edited this way; revise a published report.")
     _apply_content(report, content)
     report.save()
-    _apply_relations(report, content)
+    report = _apply_audience(report, content, by=by)
     if curating:
         CurationEvent.objects.create(report=report, action=CurationEvent.Action.EDITED, by=by.user)
     return report
 
 
-def report_problems(report: Report) -> list[str]:
+def report_problems(report: Report, *, by: Membership | None = None) -> list[str]:
     """Why the report cannot be shared yet, in words for the analyst; empty when it can."""
     problems = []
+    if by is not None:
+        allowed = addressable_groups(by).filter(pk__in=report.audience_groups.values("pk"))
+        if allowed.count() != report.audience_groups.count():
+            problems.append("You can address only trust groups your organisation belongs to.")
     if not report.title.strip():
         problems.append("Give the report a title.")
     if report.tlp not in TLP.values:
         problems.append("Choose a TLP label: there is no default.")
         return problems
-    groups = report.audience_groups.count() if hasattr(report, "audience_groups") else 0
     problems += policy.audience_problems(
         tlp=report.tlp,
         everyone=report.audience_everyone,
         sector_count=report.audience_sectors.count(),
         organisation_count=report.audience_organisations.count(),
-        group_count=groups,
+        group_count=report.audience_groups.count(),
         people_count=report.audience_people.count(),
     )
     return problems
@@ -167,7 +203,7 @@ def report_submit(
     if report.author_id != by.user_id or report.status not in EDITABLE_STATUSES:
         raise PermissionDenied("Only the author can submit their draft.")
     _require_edit(by, report)
-    problems = report_problems(report)
+    problems = report_problems(report, by=by)
     if sensitive_hits and not sensitive_confirmed:
         problems.append(
             "The preview found wording about prices, costs, bids, salaries or strategy: "
@@ -281,9 +317,18 @@ def report_answer(*, report: Report, by: Membership, answer: str) -> CurationEve
 
 @transaction.atomic
 def report_revise(
-    *, report: Report, by: Membership, content: ReportContent, note: str = ""
+    *,
+    report: Report,
+    by: Membership,
+    content: ReportContent,
+    note: str = "",
+    widen_reason: str = "",
 ) -> Report:
-    """Edit a published report: a new version, kept in its history, and recipients told."""
+    """Edit a published report: a new version, kept in its history, and recipients told.
+
+    A change that lets anyone new read it needs widen_reason (audited); without one it is
+    refused with sharing.audience.AudienceWidening.
+    """
     report = Report.objects.select_for_update().get(pk=report.pk)
     _require_edit(by, report)
     if report.status != Report.Status.PUBLISHED:
@@ -291,7 +336,7 @@ def report_revise(
     _apply_content(report, content)
     report.version += 1
     report.save()
-    _apply_relations(report, content)
+    report = _apply_audience(report, content, by=by, widen_reason=widen_reason)
     problems = report_problems(report)
     if problems:
         raise ValidationError(problems)

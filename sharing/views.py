@@ -76,7 +76,7 @@ def _errors(error: ValidationError) -> list[str]:
 @login_required
 @require_GET
 def report_list_view(request: HttpRequest) -> HttpResponse:
-    form = ListFilterForm(request.GET or None)
+    form = ListFilterForm(request.GET or None, viewer=_viewer(request))
     data = form.cleaned_data if form.is_valid() else {}
     filters = ReportFilters(
         q=data.get("q") or "",
@@ -84,6 +84,7 @@ def report_list_view(request: HttpRequest) -> HttpResponse:
         sector=data.get("sector") or "",
         report_type=data.get("report_type") or "",
         source=data.get("source") or "",
+        group=data.get("group") or "",
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
         sort=data.get("sort") or "newest",
@@ -251,8 +252,8 @@ def report_new(request: HttpRequest) -> HttpResponse:
         messages.warning(request, "Your organisation can share once it is in good standing.")
         return redirect("home")
     if request.method != "POST":
-        return _form_page(request, ReportForm(), None, [])
-    form = ReportForm(request.POST, request.FILES)
+        return _form_page(request, ReportForm(viewer=_member(request)), None, [])
+    form = ReportForm(request.POST, request.FILES, viewer=_member(request))
     if not form.is_valid():
         return _form_page(request, form, None, [])
     report, errors = _save_form(request, form, None)
@@ -287,8 +288,13 @@ def report_edit(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     if report.status == Report.Status.WITHDRAWN:
         raise Http404("A withdrawn report cannot be edited.")
     if request.method != "POST":
-        return _form_page(request, ReportForm(initial=ReportForm.initial_for(report)), report, [])
-    form = ReportForm(request.POST, request.FILES)
+        return _form_page(
+            request,
+            ReportForm(initial=ReportForm.initial_for(report), viewer=_member(request)),
+            report,
+            [],
+        )
+    form = ReportForm(request.POST, request.FILES, viewer=_member(request))
     if not form.is_valid():
         return _form_page(request, form, report, [])
     saved, errors = _save_form(request, form, report)
@@ -302,7 +308,7 @@ def report_edit(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
 @require_POST
 def report_autosave(request: HttpRequest, report_uuid: uuid.UUID) -> JsonResponse:
     report = _editable(request, report_uuid)
-    form = ReportForm(request.POST)
+    form = ReportForm(request.POST, viewer=_member(request))
     if not form.is_valid():
         return JsonResponse({"saved": False, "errors": form.errors}, status=400)
     try:
@@ -316,9 +322,9 @@ def report_revise_view(request: HttpRequest, report: Report) -> HttpResponse:
     viewer = _member(request)
     note_form = RevisionNoteForm(request.POST or None)
     if request.method != "POST":
-        form = ReportForm(initial=ReportForm.initial_for(report))
+        form = ReportForm(initial=ReportForm.initial_for(report), viewer=_member(request))
         return _form_page(request, form, report, [], revising=True, note_form=note_form)
-    form = ReportForm(request.POST)
+    form = ReportForm(request.POST, viewer=_member(request))
     errors: list[str] = []
     if form.is_valid() and note_form.is_valid():
         try:
@@ -327,6 +333,7 @@ def report_revise_view(request: HttpRequest, report: Report) -> HttpResponse:
                 by=viewer,
                 content=form.content(),
                 note=note_form.cleaned_data["note"],
+                widen_reason=note_form.cleaned_data["widen_reason"],
             )
         except ValidationError as error:
             errors = _errors(error)
@@ -372,7 +379,7 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
             "tlp": report.tlp_label if report.tlp else None,
             "body_html": render_markdown(report.body_markdown),
             "findings": findings,
-            "problems": errors or services.report_problems(report),
+            "problems": errors or services.report_problems(report, by=viewer),
             "audience": audience_summary(report),
             "attachments": list(report.attachments.all()),
             "review_required": services.review_required(report.organisation),
