@@ -7,7 +7,7 @@ from django import forms
 from accounts.models import Membership, Organisation, Sector, TrustGroup, User
 from accounts.standing import good_standing_q
 from sharing.audience import addressable_groups
-from sharing.models import Report
+from sharing.models import Indicator, Report
 from sharing.services import ReportContent
 from sharing.tlp import TLP
 
@@ -196,6 +196,12 @@ class CommentForm(forms.Form):
 
 
 class SightingForm(forms.Form):
+    indicator = forms.ModelChoiceField(
+        label="What did you see?",
+        queryset=Indicator.objects.none(),
+        required=False,
+        empty_label="The report as a whole",
+    )
     seen_on = forms.DateField(
         label="When did you see it?", required=False, widget=forms.DateInput({"type": "date"})
     )
@@ -205,6 +211,12 @@ class SightingForm(forms.Form):
     anonymous = forms.BooleanField(
         label="Report anonymously", required=False, help_text="Others see a count, not your name."
     )
+
+    def __init__(self, *args: Any, indicators: list[Indicator], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["indicator"]
+        field.queryset = Indicator.objects.filter(pk__in=[i.pk for i in indicators])  # type: ignore[attr-defined]
+        field.label_from_instance = lambda i: f"{i.type}: {i.value}"  # type: ignore[attr-defined]
 
 
 class ReasonForm(forms.Form):

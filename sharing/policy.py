@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from django.apps import apps
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Organisation, TrustGroup
 from accounts.standing import is_in_good_standing
@@ -367,3 +367,31 @@ def can_interact(viewer: Membership | None, report: Report) -> bool:
     return (
         report.status == Report.Status.PUBLISHED and can_post(viewer) and can_view(viewer, report)
     )
+
+
+def indicator_counts(viewer: Membership | None, report: Report) -> dict[int, dict[str, int]]:
+    """Per indicator of the report: how many other organisations reported it and how many
+    organisations sighted it, counted only over reports the viewer may read.
+
+    Two queries whatever the number of indicators.
+    """
+    readable = visible_to(viewer).filter(status__in=READABLE_STATUSES).values("pk")
+    indicator_ids = report.report_indicators.values("indicator_id")
+    links = apps.get_model(_CHILD_MODELS["report_indicator"]).objects
+    reported = (
+        links.filter(indicator_id__in=indicator_ids, report__in=readable)
+        .exclude(report__organisation_id=report.organisation_id)
+        .values("indicator_id")
+        .annotate(n=Count("report__organisation_id", distinct=True))
+    )
+    sighted = (
+        Sighting.objects.filter(indicator_id__in=indicator_ids, report__in=readable)
+        .values("indicator_id")
+        .annotate(n=Count("organisation_id", distinct=True))
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in reported:
+        counts.setdefault(row["indicator_id"], {})["reported"] = row["n"]
+    for row in sighted:
+        counts.setdefault(row["indicator_id"], {})["sighted"] = row["n"]
+    return counts

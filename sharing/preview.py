@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sharing.models import Report
+from sharing.normalize.analysis import analyse_for_organisation
 
 
 @dataclass
 class PreviewFindings:
-    available: bool = True
     indicators: list[Any] = field(default_factory=list)
     redactions: list[Any] = field(default_factory=list)
     warning_hits: list[Any] = field(default_factory=list)
@@ -29,16 +29,25 @@ def report_text(report: Report) -> str:
 
 
 def preview_findings(report: Report) -> PreviewFindings:
-    try:
-        from sharing.normalize.analysis import analyse_for_organisation
-    except ImportError:
-        return PreviewFindings(available=False)
     analysis = analyse_for_organisation(report_text(report), organisation=report.organisation)
     return PreviewFindings(
-        indicators=list(getattr(analysis, "indicators", [])),
-        redactions=list(getattr(analysis, "redactions", [])),
-        warning_hits=list(getattr(analysis, "warning_hits", [])),
-        sensitive_hits=list(
-            getattr(analysis, "sensitive_hits", None) or getattr(analysis, "antitrust_hits", [])
-        ),
+        indicators=list(analysis.indicators),
+        redactions=list(analysis.redactions),
+        warning_hits=list(analysis.warning_hits),
+        sensitive_hits=list(analysis.sensitive),
     )
+
+
+def redact_report(report: Report) -> list[str]:
+    """Remove personal data from every text field, as the preview announced; the fields
+    changed are returned. Called when the analyst confirms, before anything is shared."""
+    changed = []
+    for name in ("title", "summary", "body_markdown", "indicators_text"):
+        text = getattr(report, name)
+        if not text:
+            continue
+        redacted = analyse_for_organisation(text, organisation=report.organisation).redacted_text
+        if redacted != text:
+            setattr(report, name, redacted[:300] if name == "title" else redacted)
+            changed.append(name)
+    return changed

@@ -36,11 +36,15 @@ from sharing.models import (
     Attachment,
     Comment,
     CurationEvent,
+    Indicator,
     Report,
     ReportRevision,
     ReviewRequirement,
     Sighting,
+    Submission,
 )
+from sharing.normalize.services import submission_create, submission_mark_published
+from sharing.preview import preview_findings, redact_report, report_text
 from sharing.tlp import TLP
 from sharing.uploads import HEAD_BYTES, check_upload
 
@@ -191,20 +195,19 @@ def report_problems(report: Report, *, by: Membership | None = None) -> list[str
 
 
 @transaction.atomic
-def report_submit(
-    *, report: Report, by: Membership, sensitive_confirmed: bool = False, sensitive_hits: int = 0
-) -> Report:
+def report_submit(*, report: Report, by: Membership, sensitive_confirmed: bool = False) -> Report:
     """The analyst confirmed the preview: publish now, or send to ISAC review.
 
-    sensitive_hits is how many competitively sensitive phrases the preview showed; they
-    must be removed or explicitly confirmed.
+    Competitively sensitive wording found in the text must be removed or explicitly
+    confirmed. The text goes to the normalisation pipeline, which extracts the indicators
+    and writes the STIX objects after commit.
     """
     report = Report.objects.select_for_update().get(pk=report.pk)
     if report.author_id != by.user_id or report.status not in EDITABLE_STATUSES:
         raise PermissionDenied("Only the author can submit their draft.")
     _require_edit(by, report)
     problems = report_problems(report, by=by)
-    if sensitive_hits and not sensitive_confirmed:
+    if preview_findings(report).sensitive_hits and not sensitive_confirmed:
         problems.append(
             "The preview found wording about prices, costs, bids, salaries or strategy: "
             "remove it or confirm that it is fit to share."
@@ -212,14 +215,23 @@ def report_submit(
     if problems:
         raise ValidationError(problems)
     report.submitted_at = timezone.now()
+    redacted = redact_report(report)
+    report.save(update_fields=["submitted_at", "updated_at", *redacted])
+    submission_create(
+        organisation=report.organisation,
+        submitted_by=by.user,
+        kind=Submission.Kind.FORM,
+        raw=report_text(report).encode(),
+        report=report,
+        anonymous=not report.attributed,
+    )
     if review_required(report.organisation):
         report.status = Report.Status.PENDING_REVIEW
-        report.save(update_fields=["status", "submitted_at", "updated_at"])
+        report.save(update_fields=["status", "updated_at"])
         CurationEvent.objects.create(
             report=report, action=CurationEvent.Action.SUBMITTED, by=by.user
         )
         return report
-    report.save(update_fields=["submitted_at", "updated_at"])
     return _publish(report=report, by=by.user)
 
 
@@ -242,6 +254,10 @@ def _publish(*, report: Report, by: User) -> Report:
     report.published_at = timezone.now()
     report.save(update_fields=["status", "published_at", "updated_at"])
     _snapshot(report, by=by, note="First published")
+    # Submissions already analysed get their final marking; one still queued is published
+    # with the report's state when the pipeline reaches it.
+    for submission in report.submissions.filter(status=Submission.Status.NEEDS_REVIEW):
+        submission_mark_published(submission=submission)
     audit_record(
         action="report.publish",
         obj=report,
@@ -340,7 +356,19 @@ def report_revise(
     problems = report_problems(report)
     if problems:
         raise ValidationError(problems)
+    redacted = redact_report(report)
+    if redacted:
+        report.save(update_fields=[*redacted, "updated_at"])
     _snapshot(report, by=by.user, note=note.strip()[:300] or f"Version {report.version}")
+    # The new text is analysed again: new indicators join, STIX objects get a new version.
+    submission_create(
+        organisation=report.organisation,
+        submitted_by=by.user,
+        kind=Submission.Kind.FORM,
+        raw=report_text(report).encode(),
+        report=report,
+        anonymous=not report.attributed,
+    )
     audit_record(
         action="report.revise",
         obj=report,
@@ -449,10 +477,13 @@ def sighting_create(
     seen_on: date | None = None,
     note: str = "",
     anonymous: bool = False,
+    indicator: Indicator | None = None,
 ) -> Sighting:
-    """Record that the viewer's organisation saw this too."""
+    """Record that the viewer's organisation saw this too: the report, or one indicator of it."""
     if not policy.can_interact(by, report):
         raise PermissionDenied("You cannot report a sighting on this report.")
+    if indicator is not None and not report.report_indicators.filter(indicator=indicator).exists():
+        raise ValidationError("That indicator is not part of this report.")
     if seen_on is not None and seen_on > timezone.localdate():
         raise ValidationError("A sighting cannot be in the future.")
     return Sighting.objects.create(
@@ -462,6 +493,7 @@ def sighting_create(
         seen_on=seen_on,
         note=note.strip()[:2000],
         anonymous=anonymous,
+        indicator=indicator,
     )
 
 

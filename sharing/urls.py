@@ -13,6 +13,7 @@ urlpatterns = [
         name="attachment-remove",
     ),
     path("<uuid:report_uuid>/", views.report_detail, name="report-detail"),
+    path("<uuid:report_uuid>/stix/", views.report_stix, name="report-stix"),
     path("<uuid:report_uuid>/edit/", views.report_edit, name="report-edit"),
     path("<uuid:report_uuid>/autosave/", views.report_autosave, name="report-autosave"),
     path("<uuid:report_uuid>/preview/", views.report_preview, name="report-preview"),

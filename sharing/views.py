@@ -26,9 +26,10 @@ from sharing.forms import (
     SightingForm,
 )
 from sharing.markdown import render_markdown
-from sharing.models import Report, ReportRevision
+from sharing.models import Report, ReportIndicator, ReportRevision
 from sharing.preview import preview_findings
 from sharing.selectors import ReportFilters, audience_summary, report_list, revealed_source
+from sharing.stix.bundle import report_bundle
 
 PAGE_SIZE = 20
 
@@ -111,10 +112,19 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     sightings = list(
         policy.visible_sightings(viewer)
         .filter(report=report)
-        .select_related("organisation", "reported_by")
+        .select_related("organisation", "reported_by", "indicator")
     )
     staff = viewer is not None and viewer.is_isac_staff
+    links: list[ReportIndicator] = list(
+        policy.visible_report_indicators(viewer)  # type: ignore[arg-type]
+        .filter(report=report)
+        .select_related("indicator")
+        .order_by("indicator__type", "indicator__value")
+    )
+    counts = policy.indicator_counts(viewer, report)
+    indicators = [(link, counts.get(link.indicator_id, {})) for link in links]
     context: dict[str, Any] = {
+        "indicators": indicators,
         "report": report,
         "tlp": report.tlp_label,
         "body_html": render_markdown(report.body_markdown),
@@ -140,7 +150,7 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         "curation_events": list(report.curation_events.select_related("by")),
         "audience": audience_summary(report),
         "comment_form": CommentForm(),
-        "sighting_form": SightingForm(),
+        "sighting_form": SightingForm(indicators=[link.indicator for link in links]),
         "reason_form": ReasonForm(),
         "curation_form": CurationForm(),
     }
@@ -201,6 +211,20 @@ def attachment_download(request: HttpRequest, attachment_uuid: uuid.UUID) -> Fil
         content_type="application/octet-stream",
     )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def report_stix(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
+    """The report's current STIX 2.1 bundle, as a download."""
+    report = _report(request, report_uuid)
+    if report.status not in (Report.Status.PUBLISHED, Report.Status.WITHDRAWN):
+        raise Http404("No STIX for an unpublished report.")
+    response = JsonResponse(report_bundle(report), json_dumps_params={"indent": 2})
+    response["Content-Type"] = "application/stix+json;version=2.1"
+    response["Content-Disposition"] = f'attachment; filename="report-{report.uuid}.stix.json"'
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -359,7 +383,6 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
                 report=report,
                 by=viewer,
                 sensitive_confirmed=bool(request.POST.get("confirm_sensitive")),
-                sensitive_hits=len(findings.sensitive_hits),
             )
         except ValidationError as error:
             errors = _errors(error)
@@ -464,7 +487,10 @@ def comment_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRes
 @require_POST
 def sighting_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     report = _report(request, report_uuid)
-    form = SightingForm(request.POST)
+    links = ReportIndicator.objects.filter(
+        pk__in=policy.visible_report_indicators(_viewer(request)).filter(report=report).values("pk")
+    ).select_related("indicator")
+    form = SightingForm(request.POST, indicators=[link.indicator for link in links])
     if form.is_valid():
         data = form.cleaned_data
         _service_call(
@@ -475,6 +501,7 @@ def sighting_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRe
                 seen_on=data["seen_on"],
                 note=data["note"],
                 anonymous=data["anonymous"],
+                indicator=data["indicator"],
             ),
             "Thank you: your sighting is counted.",
         )

@@ -79,13 +79,16 @@ def test_confirming_the_preview_publishes_version_one(analyst_a: User, peer_b: U
 
 
 def test_sensitive_wording_must_be_confirmed_before_sharing(analyst_a: User) -> None:
-    report = draft(analyst_a, TLP.GREEN, audience_everyone=True)
+    report = draft(
+        analyst_a,
+        TLP.GREEN,
+        audience_everyone=True,
+        body_markdown="The attackers targeted our bid for the grid tender.",
+    )
 
     with pytest.raises(ValidationError, match="prices, costs, bids"):
-        report_submit(report=report, by=acting(analyst_a), sensitive_hits=2)
-    confirmed = report_submit(
-        report=report, by=acting(analyst_a), sensitive_hits=2, sensitive_confirmed=True
-    )
+        report_submit(report=report, by=acting(analyst_a))
+    confirmed = report_submit(report=report, by=acting(analyst_a), sensitive_confirmed=True)
 
     assert confirmed.status == Report.Status.PUBLISHED
 

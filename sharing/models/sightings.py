@@ -16,6 +16,14 @@ class Sighting(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     report = models.ForeignKey("sharing.Report", on_delete=models.CASCADE, related_name="sightings")
+    # Blank: the report as a whole was seen; else one of its indicators.
+    indicator = models.ForeignKey(
+        "sharing.Indicator",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sightings",
+    )
     organisation = models.ForeignKey(
         "accounts.Organisation", on_delete=models.PROTECT, related_name="sightings"
     )
