@@ -49,4 +49,6 @@ document.addEventListener("change", (event) => {
     clearTimeout(timer);
     timer = setTimeout(save, 1500);
   });
+  // The form's own submit saves everything; no autosave may race it.
+  form.addEventListener("submit", () => clearTimeout(timer));
 })();
