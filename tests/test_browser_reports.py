@@ -74,7 +74,9 @@ def test_analyst_posts_amber_to_a_group_peer_sights_it_outsider_cannot_find_it(
 
     # when: peer B, in the group, reads it and adds a sighting
     sign_in(page, "analyst@b.test")
-    expect(page.get_by_role("link", name="Loader delivered through fake VPN updates")).to_be_visible()
+    expect(
+        page.get_by_role("link", name="Loader delivered through fake VPN updates")
+    ).to_be_visible()
     screenshot(page, "dashboard-with-reports")
     page.get_by_role("link", name="Reports", exact=True).click()
     page.get_by_role("link", name="Loader delivered through fake VPN updates").click()
