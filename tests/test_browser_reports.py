@@ -4,7 +4,7 @@ share it; a peer in the group reads it and adds a sighting; an outsider finds no
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from accounts.models import TrustGroup, User
 from sharing.models import Report
@@ -41,7 +41,12 @@ def test_analyst_posts_amber_to_a_group_peer_sights_it_outsider_cannot_find_it(
     page: Page, analyst_a: User, peer_b: User, outsider_c: User, circle: TrustGroup
 ) -> None:
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def record(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", record)
 
     # given: the analyst of member A writes an AMBER report for the trust group
     sign_in(page, "analyst@a.test")
