@@ -272,3 +272,16 @@ def test_outsider_cannot_comment_or_sight_what_they_cannot_see(
 def test_a_suspended_member_cannot_post(suspended_d: User) -> None:
     with pytest.raises(PermissionDenied):
         draft(suspended_d, TLP.GREEN)
+
+
+def test_the_isac_admin_requires_review_for_one_organisation_from_the_command_line(
+    analyst_a: User, isac_admin: User, org_a: Organisation
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("require_review", org_a.name, by=isac_admin.email, stdout=StringIO())
+
+    assert shared(analyst_a, TLP.GREEN).status == Report.Status.PENDING_REVIEW
+    assert AuditEvent.objects.filter(action="organisation.review_requirement").exists()
