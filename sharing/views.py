@@ -107,7 +107,8 @@ def report_list_view(request: HttpRequest) -> HttpResponse:
 def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     viewer = _viewer(request)
     report = _report(request, report_uuid)
-    if report.status == Report.Status.DRAFT or report.status == Report.Status.REJECTED:
+    drafting = report.status in (Report.Status.DRAFT, Report.Status.REJECTED)
+    if drafting and policy.can_edit(viewer, report):
         return redirect("report-edit", report_uuid=report.uuid)
     sightings = list(
         policy.visible_sightings(viewer)

@@ -334,3 +334,37 @@ def test_full_text_search_matches_word_forms_and_uses_the_gin_index(
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'sharing_report_search_gin'"
         )
         assert "gin" in cursor.fetchone()[0]
+
+
+def test_curator_approves_a_waiting_report_from_its_page(
+    analyst_a: User, isac_curator: User, peer_b: User, settings: object
+) -> None:
+    settings.REPORT_REVIEW_REQUIRED = True  # type: ignore[attr-defined]
+    report = shared(analyst_a, TLP.GREEN, title="Waiting report")
+    curator = signed_in(isac_curator)
+    assert signed_in(peer_b).get(reverse("report-detail", args=[report.uuid])).status_code == 404
+
+    page = curator.get(reverse("report-detail", args=[report.uuid])).text
+    response = curator.post(
+        reverse("report-curation", args=[report.uuid]), {"action": "approve", "message": ""}
+    )
+
+    assert "Approve and publish" in page
+    assert response.status_code == 302
+    assert signed_in(peer_b).get(reverse("report-detail", args=[report.uuid])).status_code == 200
+
+
+def test_the_author_reads_the_rejection_reason_on_the_draft(
+    analyst_a: User, isac_curator: User, settings: object
+) -> None:
+    settings.REPORT_REVIEW_REQUIRED = True  # type: ignore[attr-defined]
+    report = shared(analyst_a, TLP.GREEN, title="Will be rejected")
+    signed_in(isac_curator).post(
+        reverse("report-curation", args=[report.uuid]),
+        {"action": "reject", "message": "Names a customer; remove it."},
+    )
+
+    page = signed_in(analyst_a).get(reverse("report-detail", args=[report.uuid]), follow=True)
+
+    assert "Rejected by the ISAC" in page.text
+    assert "Names a customer; remove it." in page.text
