@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("tokens/", include("accounts.token_urls")),
+    path("reports/", include("sharing.urls")),
     path("groups/", include("accounts.groups_urls")),
     path("api/v1/me/", MeView.as_view(), name="api-me"),
     path("api/v1/", include("sharing.api.urls")),

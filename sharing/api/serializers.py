@@ -49,7 +49,7 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
 
     def get_source(self, report: Report) -> str | None:
         viewer = self.context["viewer"]
-        return report.organisation.name if policy.shows_source(viewer, report) else None
+        return report.organisation.name if policy.can_see_source(viewer, report) else None
 
 
 class SubmissionSerializer(serializers.ModelSerializer[Submission]):

@@ -15,6 +15,7 @@ in one transaction, and output of an earlier run of the same submission is repla
 """
 
 import hashlib
+import json
 import logging
 from collections.abc import Collection, Iterable, Iterator
 from datetime import datetime, timedelta
@@ -23,7 +24,7 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -379,6 +380,8 @@ class _VersionStore:
         self.now = now
         self.refs: list[str] = []
         self._has_rows = StixObject.objects.filter(report=report).exists()
+        self._written: set[tuple[str, datetime]] = set()
+        self._timestamps: dict[str, datetime] = {}
 
     def add(self, objects: Iterable[dict[str, Any]]) -> None:
         batch: list[dict[str, Any]] = []
@@ -402,7 +405,7 @@ class _VersionStore:
 
     def _write(self, batch: list[dict[str, Any]]) -> None:
         latest = self._latest([obj["id"] for obj in batch])
-        rows: list[StixObject] = []
+        rows: list[tuple[str, str, str, datetime, dict[str, Any]]] = []
         for obj in batch:
             self.refs.append(obj["id"])
             previous = latest.get(obj["id"])
@@ -410,20 +413,63 @@ class _VersionStore:
                 if _same(previous.data, obj):
                     continue
                 obj = _next_version(obj, previous)
-            modified = obj.get("modified") or obj.get("created")
-            rows.append(
-                StixObject(
-                    stix_id=obj["id"],
-                    type=obj["type"],
-                    spec_version=obj.get("spec_version", "2.1"),
-                    modified=parse_modified(modified, self.now),
-                    date_added=self.now,
-                    data=obj,
-                    report=self.report,
-                    submission=self.submission,
-                )
+            modified = self._modified(obj.get("modified") or obj.get("created"))
+            if self._first_time((obj["id"], modified)):
+                rows.append((obj["id"], obj["type"], obj.get("spec_version", "2.1"), modified, obj))
+        if connection.vendor == "postgresql":
+            self._copy(rows)
+            return
+        StixObject.objects.bulk_create(
+            StixObject(
+                stix_id=stix_id,
+                type=object_type,
+                spec_version=spec_version,
+                modified=modified,
+                date_added=self.now,
+                data=data,
+                report=self.report,
+                submission=self.submission,
             )
-        StixObject.objects.bulk_create(rows, ignore_conflicts=True)
+            for stix_id, object_type, spec_version, modified, data in rows
+        )
+
+    def _copy(self, rows: list[tuple[str, str, str, datetime, dict[str, Any]]]) -> None:
+        """COPY instead of INSERT: several times faster for 100,000-object bundles."""
+        with connection.cursor() as cursor, cursor.cursor.copy(_COPY_SQL) as copy:
+            for stix_id, object_type, spec_version, modified, data in rows:
+                copy.write_row(
+                    (
+                        stix_id,
+                        object_type,
+                        spec_version,
+                        modified,
+                        self.now,
+                        json.dumps(data, separators=(",", ":")),
+                        self.report.pk,
+                        self.submission.pk,
+                    )
+                )
+
+    def _modified(self, value: Any) -> datetime:
+        if not isinstance(value, str):
+            return self.now
+        parsed = self._timestamps.get(value)
+        if parsed is None:
+            parsed = self._timestamps[value] = parse_modified(value, self.now)
+        return parsed
+
+    def _first_time(self, key: tuple[str, datetime]) -> bool:
+        """A bundle may repeat an object version; it is stored once."""
+        if key in self._written:
+            return False
+        self._written.add(key)
+        return True
+
+
+_COPY_SQL = (
+    "COPY sharing_stixobject (stix_id, type, spec_version, modified, date_added, data, "
+    "report_id, submission_id) FROM STDIN"
+)
 
 
 def parse_modified(value: Any, default: datetime) -> datetime:
@@ -438,7 +484,8 @@ def parse_modified(value: Any, default: datetime) -> datetime:
 
 
 def _same(stored: dict[str, Any], new: dict[str, Any]) -> bool:
-    ignore = {"modified", "created"}
+    """Equal apart from timestamps a re-run sets to "now" (valid_from of a text indicator)."""
+    ignore = {"modified", "created", "valid_from"}
     return {k: v for k, v in stored.items() if k not in ignore} == {
         k: v for k, v in new.items() if k not in ignore
     }
@@ -462,9 +509,11 @@ def _link_indicators(report: Report, classified: Classified, now: datetime) -> N
     """Upsert the deduplicated Indicator rows and make the report's links match `kept`."""
     kept = classified.kept
     by_key = {(item.type.value, item.value): item for item in kept}
+    indicators: dict[tuple[str, str], Indicator] = {}
     for start in range(0, len(kept), BATCH):
         chunk = kept[start : start + BATCH]
-        Indicator.objects.bulk_create(
+        # With update_conflicts, PostgreSQL and SQLite return the primary keys.
+        created = Indicator.objects.bulk_create(
             [
                 Indicator(
                     type=item.type.value,
@@ -479,14 +528,7 @@ def _link_indicators(report: Report, classified: Classified, now: datetime) -> N
             unique_fields=["type", "value"],
             update_fields=["last_seen"],
         )
-    indicators: dict[tuple[str, str], Indicator] = {}
-    for start in range(0, len(kept), BATCH):
-        chunk = kept[start : start + BATCH]
-        query = Q()
-        for item in chunk:
-            query |= Q(type=item.type.value, value=item.value)
-        for indicator in Indicator.objects.filter(query):
-            indicators[(indicator.type, indicator.value)] = indicator
+        indicators.update({(row.type, row.value): row for row in created})
     ReportIndicator.objects.filter(report=report).exclude(
         indicator_id__in=[indicator.pk for indicator in indicators.values()]
     ).delete()

@@ -36,6 +36,7 @@ def _domain_in(domain: str, domains: Collection[str]) -> bool:
     return any(".".join(labels[i:]) in domains for i in range(len(labels) - 1))
 
 
+@lru_cache(maxsize=65536)
 def _ip_list(value: str, *, allow_documentation_ranges: bool) -> str | None:
     try:
         network = ipaddress.ip_network(value, strict=False)
@@ -51,8 +52,8 @@ def _ip_list(value: str, *, allow_documentation_ranges: bool) -> str | None:
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
         ("unspecified", address.is_unspecified),
-        ("private address ranges", address.is_private),
         ("reserved address ranges", address.is_reserved),
+        ("private address ranges", address.is_private),
     )
     for name, hit in checks:
         if hit:
