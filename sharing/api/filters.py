@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import django_filters
+from drf_spectacular.utils import extend_schema_field
 from django_filters.fields import IsoDateTimeField
 
 from sharing.models import Report, ReportIndicator, Submission
@@ -28,10 +29,20 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
+@extend_schema_field({"type": "string", "pattern": "^[-a-z0-9_]+$"})
+class SlugFilter(django_filters.CharFilter):
+    """A slug (a sector's, for example)."""
+
+
+@extend_schema_field({"type": "string", "pattern": "^[^\\u0000]*$"})
+class TextFilter(django_filters.CharFilter):
+    """Any text but the NUL character, which a form field refuses."""
+
+
 class ReportFilter(django_filters.FilterSet):
     published_after = UtcDateTimeFilter(field_name="published_at", lookup_expr="gt")
     published_before = UtcDateTimeFilter(field_name="published_at", lookup_expr="lt")
-    sector = django_filters.CharFilter(field_name="sectors__slug")
+    sector = SlugFilter(field_name="sectors__slug")
 
     class Meta:
         model = Report
@@ -45,8 +56,8 @@ class SubmissionFilter(django_filters.FilterSet):
 
 
 class IndicatorFilter(django_filters.FilterSet):
-    type = django_filters.CharFilter(field_name="indicator__type")
-    value = django_filters.CharFilter(field_name="indicator__value")
+    type = TextFilter(field_name="indicator__type")
+    value = TextFilter(field_name="indicator__value")
     report = django_filters.UUIDFilter(field_name="report__uuid")
     seen_after = UtcDateTimeFilter(field_name="last_seen", lookup_expr="gt")
 
