@@ -422,6 +422,18 @@ def group_stix_objects(viewer: Membership | None, group: TrustGroup) -> QuerySet
     return restrict(viewer, objects, channel=Channel.TAXII)
 
 
+def can_see_sighter(viewer: Membership | None, sighting: Sighting) -> bool:
+    """Who reported a sighting: hidden for an anonymous one, except from ISAC staff and the
+    organisation that reported it."""
+    if viewer is None:
+        return False
+    return (
+        not sighting.anonymous
+        or viewer.is_isac_staff
+        or viewer.organisation_id == sighting.organisation_id
+    )
+
+
 def visible_submissions(viewer: Membership | None) -> QuerySet[Submission]:
     """Raw uploads and their progress: only the submitting organisation sees them."""
     if not _is_usable(viewer):

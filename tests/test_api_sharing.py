@@ -234,3 +234,35 @@ def test_trust_groups_list_shows_the_organisations_groups_only(
     assert str(group.uuid) not in [g["id"] for g in theirs]
     hidden = api_get(client, f"/api/v1/trust-groups/{group.uuid}/", issue_token(outsider_c))
     assert hidden.status_code == 404
+
+
+def test_peer_reports_an_anonymous_sighting_the_author_sees_without_its_name(
+    client: Client,
+    analyst_a: User,
+    peer_b: User,
+    outsider_c: User,
+    published_report: MakeReport,
+    issue_token: IssueToken,
+) -> None:
+    report = amber_for_energy(published_report, analyst_a)
+    link = link_indicator(report, "evil.example")
+
+    created = api_post(
+        client,
+        "/api/v1/sightings/",
+        issue_token(peer_b),
+        {"report": str(report.uuid), "indicator": link.indicator.stix_id, "anonymous": True},
+    )
+    refused = api_post(
+        client, "/api/v1/sightings/", issue_token(outsider_c), {"report": str(report.uuid)}
+    )
+
+    assert created.status_code == 201
+    assert refused.status_code == 404
+    seen_by_a = api_get(
+        client, "/api/v1/sightings/", issue_token(analyst_a), report=str(report.uuid)
+    ).json()["results"]
+    assert [(s["indicator"], s["organisation"]) for s in seen_by_a] == [
+        (link.indicator.stix_id, None)
+    ]
+    assert api_get(client, "/api/v1/sightings/", issue_token(outsider_c)).json()["results"] == []

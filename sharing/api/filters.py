@@ -3,10 +3,10 @@
 from datetime import UTC, datetime
 
 import django_filters
-from drf_spectacular.utils import extend_schema_field
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 
-from sharing.models import Report, ReportIndicator, Submission
+from sharing.models import Report, ReportIndicator, Sighting, Submission
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -64,3 +64,11 @@ class IndicatorFilter(django_filters.FilterSet):
     class Meta:
         model = ReportIndicator
         fields = ["type", "value", "report", "seen_after"]
+
+
+class SightingFilter(django_filters.FilterSet):
+    report = django_filters.UUIDFilter(field_name="report__uuid")
+
+    class Meta:
+        model = Sighting
+        fields = ["report"]

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from accounts.models_groups import TrustGroup
 from sharing import policy
-from sharing.models import Report, ReportIndicator, Submission
+from sharing.models import Report, ReportIndicator, Sighting, Submission
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
@@ -124,3 +124,36 @@ class TrustGroupSerializer(serializers.ModelSerializer[TrustGroup]):
         model = TrustGroup
         fields = ["id", "name", "description", "kind", "sector", "join_policy"]
         read_only_fields = fields
+
+
+class SightingSerializer(serializers.ModelSerializer[Sighting]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    report: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    indicator: Any = serializers.SlugRelatedField(
+        slug_field="stix_id", read_only=True, allow_null=True
+    )
+    organisation: Any = serializers.SerializerMethodField(
+        help_text="Who saw it; null for an anonymous sighting (except for ISAC staff)."
+    )
+
+    class Meta:
+        model = Sighting
+        fields = ["id", "report", "indicator", "organisation", "seen_on", "note", "created_at"]
+        read_only_fields = fields
+
+    def get_organisation(self, sighting: Sighting) -> str | None:
+        if policy.can_see_sighter(self.context["viewer"], sighting):
+            return sighting.organisation.name
+        return None
+
+
+class SightingCreateSerializer(serializers.Serializer[Any]):
+    report = serializers.UUIDField(help_text="The report whose threat was seen.")
+    indicator = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text="STIX id of one of the report's indicators, when that was what was seen.",
+    )
+    seen_on = serializers.DateField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    anonymous = serializers.BooleanField(required=False, default=False)

@@ -6,6 +6,7 @@ router = SimpleRouter()
 router.register("reports", views.ReportViewSet, basename="api-report")
 router.register("submissions", views.SubmissionViewSet, basename="api-submission")
 router.register("indicators", views.IndicatorViewSet, basename="api-indicator")
+router.register("sightings", views.SightingViewSet, basename="api-sighting")
 router.register("trust-groups", views.TrustGroupViewSet, basename="api-trust-group")
 
 urlpatterns = router.urls

@@ -6,10 +6,12 @@ the token acts for; a row the caller may not see is a 404, whatever the method.
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, pagination, status, viewsets
-from rest_framework.exceptions import PermissionDenied
+from rest_framework import mixins, pagination, parsers, status, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,8 +20,9 @@ from accounts.models import Membership
 from accounts.models_groups import TrustGroup
 from sharing import policy
 from sharing.api import filters, serializers
-from sharing.models import Report, ReportIndicator, Submission
+from sharing.models import Indicator, Report, ReportIndicator, Sighting, Submission
 from sharing.normalize.services import submission_create
+from sharing.services import sighting_create
 
 _ERROR = serializers.ErrorSerializer
 UNAUTHENTICATED = OpenApiResponse(_ERROR, description="No valid API token.")
@@ -100,6 +103,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Uploads for normalisation into STIX 2.1; the organisation's own only."""
 
     serializer_class = serializers.SubmissionSerializer
+    parser_classes = [parsers.JSONParser]
     filterset_class = filters.SubmissionFilter
     pagination_class = NewestFirst
     lookup_field = "uuid"
@@ -178,3 +182,64 @@ class TrustGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if self.action == "list":
             return groups_of(viewer).select_related("sector")
         return visible_groups(viewer).select_related("sector")
+
+
+@extend_schema_view(
+    list=listing("Sightings of reports the caller may read", serializers.SightingSerializer),
+)
+class SightingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """ "We saw this too": sightings of reports the caller may read."""
+
+    serializer_class = serializers.SightingSerializer
+    parser_classes = [parsers.JSONParser]
+    filterset_class = filters.SightingFilter
+    pagination_class = NewestFirst
+
+    def get_queryset(self) -> QuerySet[Sighting]:
+        return policy.visible_sightings(viewer_of(self.request)).select_related(
+            "report", "indicator", "organisation"
+        )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "viewer": viewer_of(self.request)}
+
+    @extend_schema(
+        summary="Report a sighting of a report, or of one of its indicators",
+        request=serializers.SightingCreateSerializer,
+        responses={
+            201: serializers.SightingSerializer,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def create(self, request: Request) -> Response:
+        viewer = viewer_of(request)
+        incoming = serializers.SightingCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        report = policy.visible_to(viewer).filter(uuid=data["report"]).first()
+        if viewer is None or report is None:
+            raise NotFound("No such report.")
+        indicator = None
+        if data.get("indicator"):
+            indicator = Indicator.objects.filter(stix_id=data["indicator"]).first()
+            if indicator is None:
+                raise ValidationError({"indicator": ["That indicator is not part of this report."]})
+        try:
+            sighting = sighting_create(
+                report=report,
+                by=viewer,
+                seen_on=data["seen_on"],
+                note=data["note"],
+                anonymous=data["anonymous"],
+                indicator=indicator,
+            )
+        except DjangoPermissionDenied as refused:
+            raise PermissionDenied(str(refused)) from None
+        except DjangoValidationError as invalid:
+            raise ValidationError({"non_field_errors": invalid.messages}) from None
+        body = serializers.SightingSerializer(sighting, context={"viewer": viewer}).data
+        return Response(body, status=status.HTTP_201_CREATED)
