@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Organisation
 from accounts.standing import is_in_good_standing
-from sharing.models import Report
+from sharing.models import Delivery, Notification, Report
 from sharing.tlp import TLP
 
 # Statuses a recipient may read. A withdrawn report stays readable for the record and
@@ -191,3 +191,31 @@ def audience_problems(
                 "sectors, trust groups or organisations."
             )
     return problems
+
+
+def visible_deliveries(viewer: Membership | None) -> QuerySet[Delivery]:
+    """Fan-out deliveries the viewer may see in a delivery log: those of subscriptions they
+    manage (their own; their organisation's as its admin; all as ISAC admin), and only for
+    reports they may see themselves."""
+    from sharing.models import Subscription
+
+    if not _is_usable(viewer):
+        return Delivery.objects.none()
+    assert viewer is not None
+    deliveries = Delivery.objects.filter(report__in=visible_to(viewer))
+    if viewer.is_isac_admin:
+        return deliveries
+    managed = Q(subscription__membership=viewer)
+    if viewer.is_org_admin:
+        managed |= Q(
+            subscription__scope=Subscription.Scope.ORGANISATION,
+            subscription__membership__organisation_id=viewer.organisation_id,
+        )
+    return deliveries.filter(managed)
+
+
+def visible_notifications(viewer: Membership | None) -> QuerySet[Notification]:
+    """The viewer's in-portal notifications about reports they may still see."""
+    if not _is_usable(viewer):
+        return Notification.objects.none()
+    return Notification.objects.filter(membership=viewer, report__in=visible_to(viewer))

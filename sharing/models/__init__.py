@@ -1,3 +1,20 @@
 from sharing.models.reports import Report
 
 __all__ = ["Report"]
+from sharing.models.fanout import (  # noqa: E402
+    Delivery,
+    DeliveryAttempt,
+    Feed,
+    Notification,
+    PrivateNetworkAllowance,
+    Subscription,
+)
+
+__all__ += [
+    "Delivery",
+    "DeliveryAttempt",
+    "Feed",
+    "Notification",
+    "PrivateNetworkAllowance",
+    "Subscription",
+]

@@ -1,0 +1,139 @@
+"""The outbox: a report event becomes one delivery row per matching, permitted subscription.
+
+`outbox_write` is called by the report services in the transaction that publishes, revises
+or withdraws a report, so the rows exist exactly when the change does. Workers are
+enqueued only after commit; `fanout_sweep` sends whatever a crash left behind.
+"""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership
+from sharing import policy
+from sharing.fanout.channels import next_digest_at, policy_channel
+from sharing.fanout.selectors import criteria_match, feed_criteria, report_facts
+from sharing.models import Delivery, Feed, Report, Subscription
+from sharing.tlp import TLP
+
+
+def _matching_subscriptions(report: Report, event: Delivery.Event) -> list[Subscription]:
+    pushed = Subscription.objects.filter(is_active=True).exclude(
+        channel=Subscription.ChannelKind.TAXII
+    )
+    if event == Delivery.Event.WITHDRAWN:
+        # Only those who were sent the report hear that it was withdrawn.
+        pushed = pushed.filter(
+            deliveries__report=report, deliveries__status=Delivery.Status.DELIVERED
+        ).distinct()
+    else:
+        facts = report_facts(report)
+        feeds = (
+            Feed.objects.filter(is_active=True, subscriptions__is_active=True)
+            .distinct()
+            .prefetch_related("sectors")
+        )
+        feed_ids = [
+            feed.pk
+            for feed in feeds
+            if criteria_match(
+                feed_criteria(feed, sector_ids=[s.pk for s in feed.sectors.all()]), facts
+            )
+        ]
+        pushed = pushed.filter(feed_id__in=feed_ids)
+    return list(pushed.select_related("membership__organisation", "membership__user", "feed"))
+
+
+def _channel_allowed(report: Report, subscription: Subscription) -> bool:
+    channel = policy_channel(subscription.channel, TLP(report.tlp))
+    if channel is None:
+        return False
+    # A withdrawal notice goes where the report went: judge the channel as published.
+    probe = Report(tlp=report.tlp, status=Report.Status.PUBLISHED)
+    return policy.can_forward(probe, channel)
+
+
+def _due_at(subscription: Subscription) -> object:
+    now = timezone.now()
+    if (
+        subscription.channel == Subscription.ChannelKind.EMAIL
+        and subscription.email_mode == Subscription.EmailMode.DIGEST
+    ):
+        return next_digest_at(now, hour=subscription.digest_hour, time_zone=subscription.time_zone)
+    return now
+
+
+@transaction.atomic
+def outbox_write(*, report: Report, event: str) -> int:
+    """Write the deliveries for a report event; returns how many new rows were written.
+
+    Calling it twice for the same report version and event writes nothing the second time.
+    """
+    kind = Delivery.Event(event)
+    if kind != Delivery.Event.WITHDRAWN and report.status != Report.Status.PUBLISHED:
+        return 0
+    subscriptions = _matching_subscriptions(report, kind)
+    already = set(
+        Delivery.objects.filter(
+            report=report, report_version=report.version, event=kind
+        ).values_list("subscription_id", flat=True)
+    )
+    permitted: dict[int, bool] = {}
+
+    def may_receive(membership: Membership) -> bool:
+        if membership.pk not in permitted:
+            permitted[membership.pk] = policy.can_view(membership, report)
+        return permitted[membership.pk]
+
+    now = timezone.now()
+    rows = [
+        Delivery(
+            report=report,
+            report_version=report.version,
+            event=kind,
+            subscription=subscription,
+            channel=subscription.channel,
+            next_attempt_at=_due_at(subscription),
+            created_at=now,
+        )
+        for subscription in subscriptions
+        if subscription.pk not in already
+        and _channel_allowed(report, subscription)
+        and may_receive(subscription.membership)
+    ]
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    due = list(
+        Delivery.objects.filter(
+            report=report,
+            report_version=report.version,
+            event=kind,
+            status=Delivery.Status.PENDING,
+            enqueued_at__isnull=True,
+            next_attempt_at__lte=now,
+        )
+        .order_by("channel", "pk")
+        .values_list("pk", "channel")
+    )
+    deliveries_enqueue(due)
+    return len(rows)
+
+
+def deliveries_enqueue(rows: Iterable[tuple[int, str]]) -> None:
+    """Mark rows as enqueued and send them to the workers once the transaction commits."""
+    from sharing.fanout import tasks  # the tasks module imports the services
+
+    by_channel: dict[str, list[int]] = {}
+    for pk, channel in rows:
+        by_channel.setdefault(channel, []).append(pk)
+    if not by_channel:
+        return
+    all_ids = [pk for ids in by_channel.values() for pk in ids]
+    Delivery.objects.filter(pk__in=all_ids).update(enqueued_at=timezone.now())
+    size = settings.FANOUT_BATCH_SIZE
+    for channel, ids in by_channel.items():
+        task = tasks.send_email_batch if channel == "email" else tasks.deliver_batch
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            transaction.on_commit(lambda t=task, c=chunk: t.delay(c))
