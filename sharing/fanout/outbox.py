@@ -6,6 +6,8 @@ enqueued only after commit; `fanout_sweep` sends whatever a crash left behind.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -55,8 +57,7 @@ def _channel_allowed(report: Report, subscription: Subscription) -> bool:
     return policy.can_forward(probe, channel)
 
 
-def _due_at(subscription: Subscription) -> object:
-    now = timezone.now()
+def _due_at(subscription: Subscription, now: datetime) -> datetime:
     if (
         subscription.channel == Subscription.ChannelKind.EMAIL
         and subscription.email_mode == Subscription.EmailMode.DIGEST
@@ -95,7 +96,7 @@ def outbox_write(*, report: Report, event: str) -> int:
             event=kind,
             subscription=subscription,
             channel=subscription.channel,
-            next_attempt_at=_due_at(subscription),
+            next_attempt_at=_due_at(subscription, now),
             created_at=now,
         )
         for subscription in subscriptions
@@ -135,5 +136,4 @@ def deliveries_enqueue(rows: Iterable[tuple[int, str]]) -> None:
     for channel, ids in by_channel.items():
         task = tasks.send_email_batch if channel == "email" else tasks.deliver_batch
         for start in range(0, len(ids), size):
-            chunk = ids[start : start + size]
-            transaction.on_commit(lambda t=task, c=chunk: t.delay(c))
+            transaction.on_commit(partial(task.delay, ids[start : start + size]))

@@ -97,9 +97,7 @@ def feeds_for(viewer: Membership | None) -> QuerySet[Feed]:
     """The feeds a member may browse: the ISAC's, and their own personal filters."""
     if viewer is None:
         return Feed.objects.none()
-    return Feed.objects.filter(is_active=True).filter(
-        ~Q(kind=Feed.Kind.PERSONAL) | Q(owner=viewer)
-    )
+    return Feed.objects.filter(is_active=True).filter(~Q(kind=Feed.Kind.PERSONAL) | Q(owner=viewer))
 
 
 def feed_reports(
@@ -123,4 +121,54 @@ def subscriptions_managed_by(viewer: Membership | None) -> QuerySet[Subscription
         )
     return Subscription.objects.filter(mine).select_related(
         "feed", "membership__user", "membership__organisation"
+    )
+
+
+@dataclass(frozen=True)
+class FanoutHealth:
+    pending: int
+    due_now: int
+    oldest_pending_seconds: float | None
+    delivered_24h: int
+    failed_24h: int
+    cancelled_24h: int
+    disabled_webhooks: int
+
+    @property
+    def failure_rate(self) -> float:
+        finished = self.delivered_24h + self.failed_24h
+        return self.failed_24h / finished if finished else 0.0
+
+
+def fanout_health() -> FanoutHealth:
+    """Numbers for ISAC admins only: counts of rows, nothing about any report's content."""
+    from datetime import timedelta
+
+    from django.db.models import Count, Min
+    from django.utils import timezone
+
+    from sharing.models import Delivery
+
+    now = timezone.now()
+    pending = Delivery.objects.filter(status=Delivery.Status.PENDING).aggregate(
+        n=Count("pk"), oldest=Min("created_at")
+    )
+    due = Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+    recent = dict(
+        Delivery.objects.filter(finished_at__gte=now - timedelta(hours=24))
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    oldest = pending["oldest"]
+    return FanoutHealth(
+        pending=pending["n"],
+        due_now=due.count(),
+        oldest_pending_seconds=(now - oldest).total_seconds() if oldest else None,
+        delivered_24h=recent.get(Delivery.Status.DELIVERED, 0),
+        failed_24h=recent.get(Delivery.Status.FAILED, 0),
+        cancelled_24h=recent.get(Delivery.Status.CANCELLED, 0),
+        disabled_webhooks=Subscription.objects.filter(
+            channel=Subscription.ChannelKind.WEBHOOK, is_active=False, disabled_at__isnull=False
+        ).count(),
     )

@@ -60,9 +60,7 @@ def feeds_ensure_builtin() -> int:
             description="Every report shared with you, whatever its sector or type.",
         )
         created += 1
-    covered = set(
-        Feed.objects.filter(kind=Feed.Kind.SECTOR).values_list("sectors", flat=True)
-    )
+    covered = set(Feed.objects.filter(kind=Feed.Kind.SECTOR).values_list("sectors", flat=True))
     for sector in Sector.objects.exclude(pk__in=[pk for pk in covered if pk is not None]):
         feed = Feed.objects.create(
             kind=Feed.Kind.SECTOR,
@@ -201,7 +199,11 @@ def subscription_rotate_secret(*, subscription: Subscription, by: User) -> str:
     subscription.previous_secret_expires_at = timezone.now() + SECRET_ROTATION_OVERLAP
     subscription.secret_encrypted = encrypt_secret(secret)
     subscription.save(
-        update_fields=["previous_secret_encrypted", "previous_secret_expires_at", "secret_encrypted"]
+        update_fields=[
+            "previous_secret_encrypted",
+            "previous_secret_expires_at",
+            "secret_encrypted",
+        ]
     )
     audit_record(
         action="subscription.rotate_secret",

@@ -1,7 +1,7 @@
 from sharing.models.reports import Report
 
 __all__ = ["Report"]
-from sharing.models.fanout import (  # noqa: E402
+from sharing.models.fanout import (
     Delivery,
     DeliveryAttempt,
     Feed,
