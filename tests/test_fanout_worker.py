@@ -86,7 +86,7 @@ def test_receiver_down_then_up_gets_the_delivery_once_after_a_retry(
 
 
 def _worker(env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
