@@ -6,6 +6,7 @@ enqueued only after commit; `fanout_sweep` sends whatever a crash left behind.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
@@ -21,7 +22,17 @@ from sharing.models import Delivery, Feed, Report, Subscription
 from sharing.tlp import TLP
 
 
-def _matching_subscriptions(report: Report, event: Delivery.Event) -> list[Subscription]:
+@dataclass(frozen=True)
+class _Candidate:
+    pk: int
+    channel: str
+    membership_id: int
+    email_mode: str
+    digest_hour: int
+    time_zone: str
+
+
+def _matching_subscriptions(report: Report, event: Delivery.Event) -> list[_Candidate]:
     pushed = Subscription.objects.filter(is_active=True).exclude(
         channel=Subscription.ChannelKind.TAXII
     )
@@ -45,11 +56,17 @@ def _matching_subscriptions(report: Report, event: Delivery.Event) -> list[Subsc
             )
         ]
         pushed = pushed.filter(feed_id__in=feed_ids)
-    return list(pushed.select_related("membership__organisation", "membership__user", "feed"))
+    # Plain values: a publish may fan out to thousands of subscriptions.
+    return [
+        _Candidate(*row)
+        for row in pushed.values_list(
+            "pk", "channel", "membership_id", "email_mode", "digest_hour", "time_zone"
+        )
+    ]
 
 
-def _channel_allowed(report: Report, subscription: Subscription) -> bool:
-    channel = policy_channel(subscription.channel, TLP(report.tlp))
+def _channel_allowed(report: Report, subscription_channel: str) -> bool:
+    channel = policy_channel(subscription_channel, TLP(report.tlp))
     if channel is None:
         return False
     # A withdrawal notice goes where the report went: judge the channel as published.
@@ -57,7 +74,7 @@ def _channel_allowed(report: Report, subscription: Subscription) -> bool:
     return policy.can_forward(probe, channel)
 
 
-def _due_at(subscription: Subscription, now: datetime) -> datetime:
+def _due_at(subscription: _Candidate, now: datetime) -> datetime:
     if (
         subscription.channel == Subscription.ChannelKind.EMAIL
         and subscription.email_mode == Subscription.EmailMode.DIGEST
@@ -81,47 +98,49 @@ def outbox_write(*, report: Report, event: str) -> int:
             report=report, report_version=report.version, event=kind
         ).values_list("subscription_id", flat=True)
     )
-    permitted: dict[int, bool] = {}
-
-    def may_receive(membership: Membership) -> bool:
-        if membership.pk not in permitted:
-            permitted[membership.pk] = policy.can_view(membership, report)
-        return permitted[membership.pk]
-
-    now = timezone.now()
-    rows = [
-        Delivery(
-            report=report,
-            report_version=report.version,
-            event=kind,
-            subscription=subscription,
-            channel=subscription.channel,
-            next_attempt_at=_due_at(subscription, now),
-            created_at=now,
-        )
-        for subscription in subscriptions
-        if subscription.pk not in already
-        and _channel_allowed(report, subscription)
-        and may_receive(subscription.membership)
-    ]
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    due = list(
-        Delivery.objects.filter(
-            report=report,
-            report_version=report.version,
-            event=kind,
-            status=Delivery.Status.PENDING,
-            enqueued_at__isnull=True,
-            next_attempt_at__lte=now,
-        )
-        .order_by("channel", "pk")
-        .values_list("pk", "channel")
+    memberships = Membership.objects.select_related("organisation", "user").in_bulk(
+        {c.membership_id for c in subscriptions}
     )
-    deliveries_enqueue(due)
+    permitted = {pk: policy.can_view(m, report) for pk, m in memberships.items()}
+    channel_ok = {
+        channel: _channel_allowed(report, channel) for channel in {c.channel for c in subscriptions}
+    }
+    now = timezone.now()
+    rows = []
+    for candidate in subscriptions:
+        if (
+            candidate.pk in already
+            or not channel_ok[candidate.channel]
+            or not permitted.get(candidate.membership_id)
+        ):
+            continue
+        due = _due_at(candidate, now)
+        rows.append(
+            Delivery(
+                report_id=report.pk,
+                report_version=report.version,
+                event=kind,
+                subscription_id=candidate.pk,
+                channel=candidate.channel,
+                next_attempt_at=due,
+                created_at=now,
+                enqueued_at=now if due <= now else None,
+            )
+        )
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    # Rows another transaction wrote first (a conflict) carry another enqueued_at.
+    due_rows = (
+        Delivery.objects.filter(
+            report=report, report_version=report.version, event=kind, enqueued_at=now
+        )
+        .values_list("pk", "channel")
+        .order_by("pk")
+    )
+    deliveries_enqueue(due_rows, mark=False)
     return len(rows)
 
 
-def deliveries_enqueue(rows: Iterable[tuple[int, str]]) -> None:
+def deliveries_enqueue(rows: Iterable[tuple[int, str]], *, mark: bool = True) -> None:
     """Mark rows as enqueued and send them to the workers once the transaction commits."""
     from sharing.fanout import tasks  # the tasks module imports the services
 
@@ -130,8 +149,9 @@ def deliveries_enqueue(rows: Iterable[tuple[int, str]]) -> None:
         by_channel.setdefault(channel, []).append(pk)
     if not by_channel:
         return
-    all_ids = [pk for ids in by_channel.values() for pk in ids]
-    Delivery.objects.filter(pk__in=all_ids).update(enqueued_at=timezone.now())
+    if mark:
+        all_ids = [pk for ids in by_channel.values() for pk in ids]
+        Delivery.objects.filter(pk__in=all_ids).update(enqueued_at=timezone.now())
     size = settings.FANOUT_BATCH_SIZE
     for channel, ids in by_channel.items():
         task = tasks.send_email_batch if channel == "email" else tasks.deliver_batch

@@ -7,6 +7,7 @@ the database alone does not let anyone forge deliveries.
 
 import base64
 import secrets
+from functools import lru_cache
 
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes
@@ -22,9 +23,14 @@ def generate_secret() -> str:
 
 
 def _fernet() -> Fernet:
+    return _fernet_for(settings.SECRET_KEY)
+
+
+@lru_cache(maxsize=4)
+def _fernet_for(secret_key: str) -> Fernet:
     key = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"portal webhook secrets"
-    ).derive(settings.SECRET_KEY.encode())
+    ).derive(secret_key.encode())
     return Fernet(base64.urlsafe_b64encode(key))
 
 

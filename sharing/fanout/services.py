@@ -8,8 +8,11 @@ attempt and decide what comes next (done, retry later, or give up and tell the o
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -370,31 +373,54 @@ def _tell_owner_disabled(subscription: Subscription, reason: str) -> None:
     )
 
 
-@transaction.atomic
-def _record(delivery: Delivery, outcome: Outcome, started: float) -> None:
+@dataclass(frozen=True)
+class _Result:
+    delivery: Delivery
+    outcome: Outcome
+    started_at: datetime
+    duration_ms: int
+
+
+def _record_all(results: Sequence[_Result]) -> None:
+    """Write the attempts of a batch and their consequences in one short transaction."""
+    if not results:
+        return
     now = timezone.now()
-    DeliveryAttempt.objects.create(
-        delivery=delivery,
-        number=delivery.attempts,
-        started_at=now - timedelta(seconds=time.monotonic() - started),
-        duration_ms=int((time.monotonic() - started) * 1000),
-        status_code=outcome.status_code,
-        ok=outcome.ok,
-        error=outcome.error[:500],
-    )
+    with transaction.atomic():
+        DeliveryAttempt.objects.bulk_create(
+            [
+                DeliveryAttempt(
+                    delivery=r.delivery,
+                    number=r.delivery.attempts,
+                    started_at=r.started_at,
+                    duration_ms=r.duration_ms,
+                    status_code=r.outcome.status_code,
+                    ok=r.outcome.ok,
+                    error=r.outcome.error[:500],
+                )
+                for r in results
+            ]
+        )
+        succeeded = [r.delivery for r in results if r.outcome.ok]
+        for delivery in succeeded:
+            delivery.status = Delivery.Status.DELIVERED
+            delivery.delivered_at = delivery.finished_at = now
+            delivery.claimed_until = None
+            delivery.last_error = ""
+        Delivery.objects.bulk_update(
+            succeeded, ["status", "delivered_at", "finished_at", "claimed_until", "last_error"]
+        )
+        recovered = {d.subscription_id for d in succeeded if d.subscription.consecutive_failures}
+        if recovered:
+            Subscription.objects.filter(pk__in=recovered).update(consecutive_failures=0)
+        for r in results:
+            if not r.outcome.ok:
+                _record_failure(r.delivery, r.outcome, now)
+
+
+def _record_failure(delivery: Delivery, outcome: Outcome, now: datetime) -> None:
     subscription = delivery.subscription
     pending = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING)
-    if outcome.ok:
-        pending.update(
-            status=Delivery.Status.DELIVERED,
-            delivered_at=now,
-            finished_at=now,
-            claimed_until=None,
-            last_error="",
-        )
-        if subscription.consecutive_failures:
-            Subscription.objects.filter(pk=subscription.pk).update(consecutive_failures=0)
-        return
     Subscription.objects.filter(pk=subscription.pk).update(
         consecutive_failures=F("consecutive_failures") + 1
     )
@@ -406,73 +432,94 @@ def _record(delivery: Delivery, outcome: Outcome, started: float) -> None:
             claimed_until=None,
             last_error=outcome.error[:500],
         )
-        reason = (
-            "the receiver answered 410 Gone."
-            if outcome.gone
-            else f"{delivery.attempts} attempts failed, the last with: {outcome.error}"
-        )
-        subscription_set_active(subscription=subscription, active=False, by=None, reason=reason)
-        _tell_owner_disabled(subscription, reason)
+        if subscription.is_active:
+            reason = (
+                "the receiver answered 410 Gone."
+                if outcome.gone
+                else f"{delivery.attempts} attempts failed, the last with: {outcome.error}"
+            )
+            subscription_set_active(subscription=subscription, active=False, by=None, reason=reason)
+            _tell_owner_disabled(subscription, reason)
         return
     delay = retry_delay(delivery.attempts, delays=settings.FANOUT_RETRY_DELAYS)
     pending.update(
         next_attempt_at=now + timedelta(seconds=delay),
         claimed_until=None,
         last_error=outcome.error[:500],
+        enqueued_at=now,
     )
-    if delay <= settings.CELERY_MAX_RETRY_DELAY:
-        from sharing.fanout import tasks
+    from sharing.fanout import tasks
 
-        task = tasks.send_email_batch if delivery.channel == "email" else tasks.deliver_batch
-        pending.update(enqueued_at=now)
+    task = tasks.send_email_batch if delivery.channel == "email" else tasks.deliver_batch
+    # Retries beyond the broker's horizon are left to the sweep.
+    if delay <= settings.CELERY_MAX_RETRY_DELAY:
         transaction.on_commit(lambda: task.apply_async(([delivery.pk],), countdown=delay))
 
 
+def _timed(send: Callable[[], Outcome]) -> tuple[Outcome, datetime, int]:
+    started_at = timezone.now()
+    started = time.monotonic()
+    outcome = send()
+    return outcome, started_at, int((time.monotonic() - started) * 1000)
+
+
 def deliveries_process(*, ids: Sequence[int]) -> int:
-    """Send the given deliveries that are due; returns how many were delivered now."""
+    """Send the given deliveries that are due; returns how many were delivered now.
+
+    Webhooks of a batch are sent concurrently (they are I/O-bound and touch no database);
+    the attempts are then recorded together.
+    """
     claimed = _claim(ids)
     if not claimed:
         return 0
     context = SendContext(allowed_networks=_allowed_networks())
     permitted: dict[int, bool] = {}
     digests: dict[int, list[Delivery]] = {}
-    delivered = 0
+    webhooks: list[tuple[Delivery, webhook_transport.Prepared]] = []
+    results: list[_Result] = []
     try:
         for delivery in claimed:
             if delivery.attempts > settings.FANOUT_MAX_ATTEMPTS:
                 # A delivery that keeps killing its worker stops here.
-                with transaction.atomic():
-                    Delivery.objects.filter(pk=delivery.pk).update(
-                        status=Delivery.Status.FAILED,
-                        finished_at=timezone.now(),
-                        claimed_until=None,
-                        last_error="Gave up: no attempt finished.",
-                    )
+                Delivery.objects.filter(pk=delivery.pk).update(
+                    status=Delivery.Status.FAILED,
+                    finished_at=timezone.now(),
+                    claimed_until=None,
+                    last_error="Gave up: no attempt finished.",
+                )
                 continue
             reason = _why_not(delivery, permitted)
             if reason:
                 _cancel(delivery, reason)
                 continue
             subscription = delivery.subscription
-            if (
-                subscription.channel == Subscription.ChannelKind.EMAIL
+            if delivery.channel == Subscription.ChannelKind.WEBHOOK:
+                webhooks.append((delivery, webhook_transport.prepare_delivery(delivery, context)))
+            elif (
+                delivery.channel == Subscription.ChannelKind.EMAIL
                 and subscription.email_mode == Subscription.EmailMode.DIGEST
             ):
                 digests.setdefault(subscription.membership.user_id, []).append(delivery)
-                continue
-            started = time.monotonic()
-            outcome = _TRANSPORTS[Subscription.ChannelKind(delivery.channel)](delivery, context)
-            _record(delivery, outcome, started)
-            delivered += outcome.ok
+            else:
+                transport = _TRANSPORTS[Subscription.ChannelKind(delivery.channel)]
+                outcome, started_at, ms = _timed(partial(transport, delivery, context))
+                results.append(_Result(delivery, outcome, started_at, ms))
+        if webhooks:
+            threads = min(settings.FANOUT_SEND_THREADS, len(webhooks))
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                timed = pool.map(
+                    lambda job: _timed(partial(webhook_transport.deliver, job[1], context)),
+                    webhooks,
+                )
+                for (delivery, _), (outcome, started_at, ms) in zip(webhooks, timed, strict=True):
+                    results.append(_Result(delivery, outcome, started_at, ms))
         for group in digests.values():
-            started = time.monotonic()
-            outcome = email_transport.send_digest(group)
-            for delivery in group:
-                _record(delivery, outcome, started)
-            delivered += len(group) if outcome.ok else 0
+            outcome, started_at, ms = _timed(partial(email_transport.send_digest, group))
+            results.extend(_Result(d, outcome, started_at, ms) for d in group)
     finally:
         context.close()
-    return delivered
+        _record_all(results)
+    return sum(1 for r in results if r.outcome.ok)
 
 
 def deliveries_sweep(*, limit: int = 5000) -> int:
@@ -504,11 +551,9 @@ def delivery_send_test(*, subscription: Subscription) -> Outcome:
     try:
         import uuid
 
-        return webhook_transport.post_signed(
-            subscription=subscription,
-            msg_id=f"msg_test_{uuid.uuid4().hex}",
-            body=body,
-            context=context,
+        prepared = webhook_transport.prepare(
+            subscription=subscription, msg_id=f"msg_test_{uuid.uuid4().hex}", body=body
         )
+        return webhook_transport.deliver(prepared, context)
     finally:
         context.close()

@@ -1,6 +1,7 @@
 """Webhooks: a signed JSON POST with the report and its STIX 2.1 bundle."""
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -70,9 +71,16 @@ def _bundle(report: Report, context: SendContext) -> Any:
     return context.bundles[key]
 
 
-def post_signed(
-    *, subscription: Subscription, msg_id: str, body: dict[str, Any], context: SendContext
-) -> Outcome:
+@dataclass(frozen=True)
+class Prepared:
+    """A signed request, ready to send from any thread (no database access needed)."""
+
+    url: str
+    content: bytes
+    headers: dict[str, str]
+
+
+def prepare(*, subscription: Subscription, msg_id: str, body: dict[str, Any]) -> Prepared:
     content = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
     headers = {
         "Content-Type": "application/json",
@@ -84,11 +92,15 @@ def post_signed(
             body=content,
         ),
     }
+    return Prepared(url=subscription.webhook_url, content=content, headers=headers)
+
+
+def deliver(prepared: Prepared, context: SendContext) -> Outcome:
     try:
         response = netguard.post(
-            subscription.webhook_url,
-            content=content,
-            headers=headers,
+            prepared.url,
+            content=prepared.content,
+            headers=prepared.headers,
             allowed=context.allowed_networks,
             timeout=settings.FANOUT_WEBHOOK_TIMEOUT,
             client=context.client(),
@@ -109,12 +121,15 @@ def post_signed(
     return Outcome(ok=False, status_code=code, error=f"HTTP {code}", gone=code == 410)
 
 
-def send(delivery: Delivery, context: SendContext) -> Outcome:
+def prepare_delivery(delivery: Delivery, context: SendContext) -> Prepared:
     report = delivery.report
     bundle = None if delivery.event == Delivery.Event.WITHDRAWN else _bundle(report, context)
-    return post_signed(
+    return prepare(
         subscription=delivery.subscription,
         msg_id=delivery.webhook_id,
         body=payload(delivery, report, bundle),
-        context=context,
     )
+
+
+def send(delivery: Delivery, context: SendContext) -> Outcome:
+    return deliver(prepare_delivery(delivery, context), context)
