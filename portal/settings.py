@@ -165,7 +165,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # each gets +/-20% jitter. The attempt counter lives in the database.
 FANOUT_RETRY_DELAYS = [10, 60, 300, 900, 1800, 3600, 7200, 14400, 21600, 21600, 21600]
 FANOUT_MAX_ATTEMPTS = len(FANOUT_RETRY_DELAYS) + 1
-FANOUT_BATCH_SIZE = env_int("FANOUT_BATCH_SIZE", 50, minimum=1)
+FANOUT_BATCH_SIZE = env_int("FANOUT_BATCH_SIZE", 100, minimum=1)
 FANOUT_WEBHOOK_TIMEOUT = 10.0
 # Webhooks of one batch are sent concurrently by this many threads per worker process.
 FANOUT_SEND_THREADS = env_int("FANOUT_SEND_THREADS", 8, minimum=1)

@@ -402,13 +402,14 @@ def _record_all(results: Sequence[_Result]) -> None:
             ]
         )
         succeeded = [r.delivery for r in results if r.outcome.ok]
-        for delivery in succeeded:
-            delivery.status = Delivery.Status.DELIVERED
-            delivery.delivered_at = delivery.finished_at = now
-            delivery.claimed_until = None
-            delivery.last_error = ""
-        Delivery.objects.bulk_update(
-            succeeded, ["status", "delivered_at", "finished_at", "claimed_until", "last_error"]
+        Delivery.objects.filter(
+            pk__in=[d.pk for d in succeeded], status=Delivery.Status.PENDING
+        ).update(
+            status=Delivery.Status.DELIVERED,
+            delivered_at=now,
+            finished_at=now,
+            claimed_until=None,
+            last_error="",
         )
         recovered = {d.subscription_id for d in succeeded if d.subscription.consecutive_failures}
         if recovered:

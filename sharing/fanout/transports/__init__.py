@@ -4,6 +4,7 @@ Each transport's `send(delivery, context)` returns an `Outcome`; it never writes
 state itself (sharing.fanout.services records the attempt and decides what happens next).
 """
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,11 +31,30 @@ class SendContext:
     bundles: dict[tuple[int, int], Any] = field(default_factory=dict)
 
     def client(self) -> httpx.Client:
-        if self.http is None:
-            self.http = httpx.Client(follow_redirects=False, trust_env=False)
-        return self.http
+        return self.http or _shared_client()
 
     def close(self) -> None:
         if self.http is not None:
             self.http.close()
             self.http = None
+
+
+_client: httpx.Client | None = None
+_client_lock = threading.Lock()
+
+
+def _shared_client() -> httpx.Client:
+    """One connection pool per worker process, kept across batches (keep-alive, TLS context).
+
+    Connections are made to checked addresses only (see netguard.post), so a pooled
+    connection is always to an address that passed the check.
+    """
+    global _client
+    with _client_lock:
+        if _client is None:
+            _client = httpx.Client(
+                follow_redirects=False,
+                trust_env=False,
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            )
+        return _client

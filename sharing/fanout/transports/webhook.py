@@ -81,7 +81,7 @@ class Prepared:
 
 
 def prepare(*, subscription: Subscription, msg_id: str, body: dict[str, Any]) -> Prepared:
-    content = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+    content = json.dumps(body, separators=(",", ":")).encode()
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "isac-portal-webhooks/1",
