@@ -14,6 +14,7 @@ class SubscriptionForm(forms.Form):
     scope = forms.ChoiceField(
         choices=Subscription.Scope.choices,
         initial=Subscription.Scope.PERSON,
+        required=False,
         help_text="Webhooks are always for the organisation; only its admins set them up.",
     )
     name = forms.CharField(max_length=150, required=False, help_text="Optional, for your list.")
@@ -31,6 +32,7 @@ class SubscriptionForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
+        data["scope"] = data.get("scope") or Subscription.Scope.PERSON
         if data.get("channel") == Subscription.ChannelKind.WEBHOOK:
             data["scope"] = Subscription.Scope.ORGANISATION
             if not data.get("webhook_url"):
