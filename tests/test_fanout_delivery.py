@@ -399,3 +399,62 @@ def test_a_daily_digest_groups_the_days_reports_by_feed_in_one_e_mail(
     assert digest.body.count("First") == 2
     assert digest.body.count("Second") == 1
     assert set(Delivery.objects.values_list("status", flat=True)) == {Delivery.Status.DELIVERED}
+
+
+def test_deliveries_stranded_between_commit_and_enqueue_are_sent_by_the_sweep(
+    analyst_a: User,
+    org_a: Organisation,
+    admin_b: User,
+    everything_feed: Feed,
+    receiver: Receiver,
+    publish_report: PublishReport,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sharing.fanout.services import deliveries_sweep
+
+    subscribe(admin_b, everything_feed, "webhook", webhook_url=receiver.url)
+    report = publish_report(author=analyst_a, organisation=org_a)
+    # the process dies after commit, before its enqueue callbacks run
+    with django_capture_on_commit_callbacks(execute=False):
+        outbox_write(report=report, event="published")
+    assert receiver.requests == []
+    # the sweep leaves freshly enqueued rows alone, then takes them once they look stranded
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliveries_sweep() == 0
+    Delivery.objects.update(enqueued_at=timezone.now() - timedelta(hours=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deliveries_sweep() == 1
+
+    assert len(receiver.requests) == 1
+    assert Delivery.objects.get().status == Delivery.Status.DELIVERED
+
+
+def test_a_poison_delivery_stops_after_the_attempt_limit_without_being_sent(
+    analyst_a: User,
+    org_a: Organisation,
+    admin_b: User,
+    everything_feed: Feed,
+    receiver: Receiver,
+    publish_report: PublishReport,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+    settings: Any,
+) -> None:
+    from sharing.fanout.services import deliveries_process
+
+    subscribe(admin_b, everything_feed, "webhook", webhook_url=receiver.url)
+    with django_capture_on_commit_callbacks(execute=False):
+        outbox_write(report=publish_report(author=analyst_a, organisation=org_a), event="published")
+    # every earlier worker died while holding it: the counter was raised at each claim
+    Delivery.objects.update(attempts=settings.FANOUT_MAX_ATTEMPTS)
+
+    assert deliveries_process(ids=list(Delivery.objects.values_list("pk", flat=True))) == 0
+
+    delivery = Delivery.objects.get()
+    assert delivery.status == Delivery.Status.FAILED
+    assert "Gave up" in delivery.last_error
+    assert receiver.requests == []
