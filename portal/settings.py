@@ -300,3 +300,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# --- Normalisation of submissions -------------------------------------------------------
+# Uploads larger than this are refused before they are stored.
+NORMALIZE_MAX_UPLOAD_BYTES = env_int("NORMALIZE_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1024)
+# Longest line of text analysed; longer lines (minified blobs, garbage) fail the submission.
+NORMALIZE_MAX_LINE_CHARS = env_int("NORMALIZE_MAX_LINE_CHARS", 100_000, minimum=1000)
+# Deepest JSON nesting accepted in STIX and MISP uploads.
+NORMALIZE_MAX_JSON_DEPTH = env_int("NORMALIZE_MAX_JSON_DEPTH", 64, minimum=8)
+# Documentation ranges (192.0.2.0/24, example.com ...) are warning-listed unless allowed.
+NORMALIZE_ALLOW_DOCUMENTATION_RANGES = env_bool("NORMALIZE_ALLOW_DOCUMENTATION_RANGES", False)
+# A submission left "processing" this long (a worker died) is queued again by the sweep.
+NORMALIZE_STALE_AFTER_SECONDS = env_int("NORMALIZE_STALE_AFTER_SECONDS", 900, minimum=60)
+CELERY_BEAT_SCHEDULE["sharing-normalize-sweep"] = {
+    "task": "sharing.tasks.normalize_sweep",
+    "schedule": 300.0,
+}

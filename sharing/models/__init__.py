@@ -1,6 +1,3 @@
-from sharing.models.reports import Report
-
-__all__ = ["Report"]
 from sharing.models.fanout import (
     Delivery,
     DeliveryAttempt,
@@ -9,12 +6,19 @@ from sharing.models.fanout import (
     PrivateNetworkAllowance,
     Subscription,
 )
+from sharing.models.normalize import Indicator, ReportIndicator, StixObject, Submission
+from sharing.models.reports import Report
 
-__all__ += [
+__all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Feed",
+    "Indicator",
     "Notification",
     "PrivateNetworkAllowance",
+    "Report",
+    "ReportIndicator",
+    "StixObject",
+    "Submission",
     "Subscription",
 ]

@@ -1,44 +1,66 @@
-"""A report's current STIX 2.1 bundle.
+"""The current STIX 2.1 bundle of a report, as fan-out puts it in webhook bodies."""
 
-Minimal stand-in for the normalisation pipeline's builder (which also carries the report's
-indicators and observables from its StixObject rows); it keeps the same signature.
-"""
-
+import uuid
 from typing import Any
 
-import stix2
+from django.utils import timezone
 
-from sharing.models import Report
-
-# TLP 2.0 marking-definition ids published by OASIS (STIX 2.1 TLP extension).
-_TLP_MARKINGS = {
-    "clear": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
-    "green": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
-    "amber": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
-    "amber+strict": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
-    "red": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
-}
+from sharing.models import Report, StixObject
+from sharing.stix.markings import TLP2_MARKING_IDS, marking_definition
+from sharing.tlp import TLP
 
 
 def report_bundle(report: Report) -> dict[str, Any]:
-    published = report.published_at or report.created_at
-    sdo = stix2.v21.Report(
-        id=f"report--{report.uuid}",
-        name=report.title,
-        description=report.summary,
-        report_types=["threat-report"],
-        published=published,
-        created=report.created_at,
-        modified=report.updated_at if report.updated_at >= report.created_at else report.created_at,
-        object_refs=[f"report--{report.uuid}"],
-        object_marking_refs=[_TLP_MARKINGS[report.tlp]],
-        confidence=report.confidence,
-        allow_custom=True,
-    )
-    import json
+    """The latest version of each object of `report`'s current STIX report object.
 
-    return {
-        "type": "bundle",
-        "id": f"bundle--{report.uuid}",
-        "objects": [json.loads(sdo.serialize())],
+    Contains the source identity (the member, or the ISAC when the report is not attributed),
+    the TLP 2.0 marking definition and everything the report object references. A report
+    never normalised yet gets a bundle with its report object and source identity only.
+    Valid under stix2-validator strict mode. The caller decides who may receive it.
+    """
+    latest: dict[str, dict[str, Any]] = {}
+    rows = (
+        StixObject.objects.filter(report=report)
+        .order_by("stix_id", "-modified", "-id")
+        .values_list("stix_id", "data")
+        .iterator(chunk_size=2000)
+    )
+    for stix_id, data in rows:
+        latest.setdefault(stix_id, data)
+    marking = marking_definition(TLP(report.tlp))
+    report_object = latest.get(f"report--{report.uuid}")
+    if report_object is None:
+        identity, report_object = _bare_objects(report)
+        objects = [marking, identity, report_object]
+    else:
+        objects = [marking]
+        seen = {marking["id"]}
+        for ref in [report_object["created_by_ref"], *report_object["object_refs"]]:
+            obj = latest.get(ref)
+            if obj is not None and ref not in seen:
+                seen.add(ref)
+                objects.append(obj)
+        objects.append(report_object)
+    return {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
+
+
+def _bare_objects(report: Report) -> tuple[dict[str, Any], dict[str, Any]]:
+    from sharing.normalize.services import source_identity
+    from sharing.stix.objects import timestamp
+
+    now = timezone.now()
+    identity = source_identity(report=report, anonymous=False, now=now)
+    report_object = {
+        "type": "report",
+        "spec_version": "2.1",
+        "id": f"report--{report.uuid}",
+        "created_by_ref": identity["id"],
+        "created": timestamp(report.created_at),
+        "modified": timestamp(report.updated_at or now),
+        "name": report.title,
+        "report_types": ["threat-report"],
+        "published": timestamp(report.published_at or report.created_at),
+        "object_refs": [identity["id"]],
+        "object_marking_refs": [TLP2_MARKING_IDS[TLP(report.tlp)]],
     }
+    return identity, report_object

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_api_tokens'),
-        ('sharing', '0001_reports'),
+        ('sharing', '0002_normalize'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,171 @@
+"""Submissions and what normalisation makes of them: deduplicated indicators and STIX objects.
+
+Contracts other parts of the portal rely on:
+- `Submission`: one raw upload, kept byte for byte, and the state of its normalisation.
+- `Indicator`: one row per (type, normalised value) across all reports; `ReportIndicator`
+  links it to each report carrying it, so "reported by N organisations" is one query.
+- `StixObject`: one row per version of a STIX object; TAXII pages by (date_added, id).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Submission(models.Model):
+    """Something a member submitted, stored raw, then normalised by a worker into STIX 2.1.
+
+    `raw` is never modified; a retry re-runs normalisation from it. `report` is the report
+    the output belongs to: given for the browser form (the draft exists already), created as
+    a draft by the pipeline for a STIX/CSV/MISP upload without one.
+    """
+
+    class Kind(models.TextChoices):
+        FORM = "form", "Browser form"
+        TEXT = "text", "Free text"
+        STIX = "stix", "STIX bundle"
+        CSV = "csv", "CSV of indicators"
+        MISP = "misp", "MISP event"
+        TAXII = "taxii", "TAXII"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Processing"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        PUBLISHED = "published", "Published"
+        FAILED = "failed", "Failed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="submissions"
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions"
+    )
+    anonymous = models.BooleanField(default=False)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    raw = models.BinaryField()
+    filename = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    # Values the analyst asked to keep although they are on a warning list.
+    insist_values = models.JSONField(default=list, blank=True)
+
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField(default=0, help_text="percent")
+    error = models.TextField(blank=True)
+    # [{"line": 3, "field": "value", "message": "..."}]: where the input went wrong.
+    error_details = models.JSONField(default=list, blank=True)
+    # What the analyst should look at before publishing (warning-list hits, redactions ...).
+    findings = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    report = models.ForeignKey(
+        "sharing.Report",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="submissions",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "started_at"], name="submission_sweep_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.filename or self.uuid}"
+
+
+class Indicator(models.Model):
+    """One observable value, stored once however many reports carry it.
+
+    `stix_id` is deterministic: the STIX 2.1 SCO id for observables (ipv4-addr, url ...),
+    a UUIDv5 for vulnerabilities and attack patterns.
+    """
+
+    type = models.CharField(max_length=20)
+    value = models.CharField(max_length=2048)
+    stix_id = models.CharField(max_length=100, unique=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ["type", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["type", "value"], name="indicator_type_value_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.value}"
+
+
+class ReportIndicator(models.Model):
+    """An indicator as one report carries it, with that report's context."""
+
+    report = models.ForeignKey(
+        "sharing.Report", on_delete=models.CASCADE, related_name="report_indicators"
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="report_indicators"
+    )
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    on_warning_list = models.CharField(max_length=100, blank=True)
+    kept_by_insistence = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["indicator__type", "indicator__value"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "indicator"], name="report_indicator_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} in {self.report_id}"
+
+
+class StixObject(models.Model):
+    """One version of one STIX 2.1 object (`modified` is its version).
+
+    `date_added` is server time of storage; (date_added, id) orders rows uniquely for
+    TAXII paging. The JSON is served as stored.
+    """
+
+    stix_id = models.CharField(max_length=100)
+    type = models.CharField(max_length=64)
+    spec_version = models.CharField(max_length=10, default="2.1")
+    modified = models.DateTimeField()
+    date_added = models.DateTimeField(default=timezone.now)
+    data = models.JSONField()
+    report = models.ForeignKey(
+        "sharing.Report", on_delete=models.CASCADE, related_name="stix_objects"
+    )
+    submission = models.ForeignKey(
+        Submission, on_delete=models.SET_NULL, null=True, blank=True, related_name="stix_objects"
+    )
+
+    class Meta:
+        ordering = ["date_added", "id"]
+        indexes = [
+            models.Index(fields=["date_added", "id"], name="stixobject_paging_idx"),
+            models.Index(fields=["stix_id", "modified"], name="stixobject_version_idx"),
+            models.Index(fields=["report", "stix_id"], name="stixobject_report_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "stix_id", "modified"], name="stixobject_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stix_id} @ {self.modified.isoformat()}"

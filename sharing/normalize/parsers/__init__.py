@@ -1,0 +1,43 @@
+"""Parsers for each kind of submission. Pure: bytes in, plain data out, errors in words.
+
+Every parser raises `NormalisationError` with a sentence an analyst understands and, where
+possible, details naming the line (CSV), the object (STIX) or the attribute (MISP).
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sharing.normalize.extract import IndicatorType
+
+
+class NormalisationError(Exception):
+    """The submission cannot be normalised; `message` says why, `details` say where."""
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedIndicator:
+    """An indicator value from structured input, with the context the input gave it."""
+
+    type: IndicatorType
+    value: str
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    confidence: int | None = None
+    description: str = ""
+
+
+@dataclass(slots=True)
+class Parsed:
+    """What a parser found: a title, TLP names from the input's markings, and indicators."""
+
+    title: str = ""
+    description: str = ""
+    tlp_names: list[str] = field(default_factory=list)
+    indicators: list[ParsedIndicator] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)

@@ -1,0 +1,33 @@
+"""Decoding uploads to text, refusing binary data and pathological lines."""
+
+import codecs
+
+from sharing.normalize.parsers import NormalisationError
+
+
+def decode_text(raw: bytes, *, max_line_chars: int) -> str:
+    """`raw` as UTF-8 text (a BOM is dropped), or a NormalisationError saying why not."""
+    if b"\x00" in raw[:65536]:
+        raise NormalisationError(
+            "This file is binary data, not text. Upload a text, CSV, STIX or MISP JSON file."
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad_line = raw[: exc.start].count(b"\n") + 1
+        raise NormalisationError(
+            "This file is not UTF-8 text (it may be binary data or another encoding).",
+            [{"line": bad_line, "message": f"undecodable byte at offset {exc.start}"}],
+        ) from None
+    text = text.removeprefix(codecs.BOM_UTF8.decode())
+    control = sum(1 for char in text[:65536] if ord(char) < 32 and char not in "\r\n\t\f")
+    if control > 16:
+        raise NormalisationError("This file is binary data, not text.")
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if len(line) > max_line_chars:
+            raise NormalisationError(
+                f"Line {line_number} is {len(line):,} characters long; the limit is "
+                f"{max_line_chars:,}. Split the text into lines or upload a structured file.",
+                [{"line": line_number, "message": "line too long"}],
+            )
+    return text

@@ -1,0 +1,315 @@
+"""From raw bytes to what will be stored: the pure half of normalisation.
+
+`prepare` unpacks, decodes and parses a submission of any kind; `classify` applies the
+warning lists, the analyst's insistence and the scrubbing of victims' addresses to the
+indicators found; `indicator_objects` turns the kept indicators into STIX objects. The
+services module does the database work around these.
+"""
+
+import json
+import re
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sharing.normalize.analysis import TextAnalysis, WarningHit, analyse_text
+from sharing.normalize.extract import IndicatorType
+from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator
+from sharing.normalize.parsers.archive import unpack
+from sharing.normalize.parsers.csv import parse_csv
+from sharing.normalize.parsers.misp import parse_misp
+from sharing.normalize.parsers.stix import (
+    BundleScan,
+    indicators_in,
+    iter_objects,
+    rewrite,
+    scan_bundle,
+)
+from sharing.normalize.parsers.text import decode_text
+from sharing.normalize.scrub import is_victim_address
+from sharing.normalize.warninglists import warning_list_for
+from sharing.stix.markings import narrowest, tlp_from_name
+from sharing.stix.objects import objects_for_indicator, timestamp
+from sharing.tlp import TLP
+
+TEXT_KINDS = frozenset({"form", "text"})
+JSON_KINDS = frozenset({"stix", "misp", "taxii"})
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the pipeline needs to know besides the bytes (loaded by the service)."""
+
+    own_domains: Collection[str]
+    member_domains: Collection[str]
+    allow_documentation_ranges: bool = False
+    insist_values: Collection[str] = ()
+    max_bytes: int = 50 * 1024 * 1024
+    max_line_chars: int = 100_000
+    max_json_depth: int = 64
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A parsed submission. For STIX, `scan` is set and objects are streamed later."""
+
+    title: str = ""
+    description: str = ""
+    tlp: TLP | None = None
+    indicators: list[ParsedIndicator] = field(default_factory=list)
+    analysis: TextAnalysis | None = None
+    scan: BundleScan | None = None
+    data: bytes = b""
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptIndicator:
+    """An indicator that will be stored and shared."""
+
+    type: IndicatorType
+    value: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    confidence: int | None
+    description: str
+    warning_list: str  # empty unless kept because the analyst insisted
+    kept_by_insistence: bool
+
+
+@dataclass(slots=True)
+class Classified:
+    kept: list[KeptIndicator] = field(default_factory=list)
+    warning_hits: list[WarningHit] = field(default_factory=list)
+    scrubbed: list[str] = field(default_factory=list)
+
+
+_TLP_IN_TEXT = re.compile(r"\bTLP:\s?(CLEAR|WHITE|GREEN|AMBER\+STRICT|AMBER|RED)\b", re.IGNORECASE)
+
+
+def _depth(value: Any) -> int:
+    """How deeply containers nest in `value`, computed without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def _too_deep(max_depth: int) -> NormalisationError:
+    return NormalisationError(f"The JSON is nested more than {max_depth} levels deep; refused.")
+
+
+def _json(data: bytes, *, max_depth: int) -> Any:
+    try:
+        document = _loads(data)
+    except RecursionError:
+        raise _too_deep(max_depth) from None
+    if _depth(document) > max_depth:
+        raise _too_deep(max_depth)
+    return document
+
+
+def _loads(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError:
+        raise NormalisationError("This file is binary data, not JSON.") from None
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(exc.doc.rstrip()):
+            raise NormalisationError(
+                "The JSON ends before it is complete: the file looks truncated.",
+                [{"line": exc.lineno, "column": exc.colno, "message": exc.msg}],
+            ) from None
+        raise NormalisationError(
+            f"This is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.",
+            [{"line": exc.lineno, "column": exc.colno, "message": exc.msg}],
+        ) from None
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:4096]
+    if b"\x00" in head:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start < len(head) - 4  # a multi-byte character cut at the boundary is fine
+    return False
+
+
+def prepare(kind: str, raw: bytes, *, context: Context) -> Prepared:
+    """Parse `raw` as a submission of `kind`; NormalisationError says why it cannot be."""
+    if not raw.strip():
+        raise NormalisationError("The submission is empty.")
+    data = unpack(raw, limit=context.max_bytes)
+    if kind in TEXT_KINDS:
+        text = decode_text(data, max_line_chars=context.max_line_chars)
+        analysis = analyse_text(
+            text,
+            own_domains=context.own_domains,
+            member_domains=context.member_domains,
+            allow_documentation_ranges=context.allow_documentation_ranges,
+        )
+        first_line = next(
+            (line.strip() for line in analysis.redacted_text.splitlines() if line.strip()), ""
+        )
+        tlps = [tlp for name in _TLP_IN_TEXT.findall(text) if (tlp := tlp_from_name(name))]
+        insisted = [
+            ParsedIndicator(hit.type, hit.value)
+            for hit in analysis.warning_hits
+            if hit.value in context.insist_values
+        ]
+        return Prepared(
+            title=first_line[:300],
+            description=analysis.redacted_text,
+            tlp=narrowest(tlps),
+            indicators=[ParsedIndicator(item.type, item.value) for item in analysis.indicators]
+            + insisted,
+            analysis=analysis,
+        )
+    if _looks_binary(data):
+        raise NormalisationError(
+            "This file is binary data, not text. Upload a text, CSV, STIX or MISP JSON file."
+        )
+    if kind == "csv":
+        text = decode_text(data, max_line_chars=context.max_line_chars)
+        return _from_parsed(parse_csv(text))
+    if kind == "misp":
+        return _from_parsed(parse_misp(_json(data, max_depth=context.max_json_depth)))
+    if kind in ("stix", "taxii"):
+        scan = scan_bundle(data, max_depth=context.max_json_depth)
+        if scan.spec_version not in ("2.0", "2.1"):
+            raise NormalisationError(f"STIX version {scan.spec_version} is not supported.")
+        return Prepared(
+            title=scan.report_name,
+            description=scan.report_description,
+            tlp=narrowest(scan.tlps),
+            scan=scan,
+            data=data,
+        )
+    raise NormalisationError(f"Unknown kind of submission {kind!r}.")
+
+
+def _from_parsed(parsed: Parsed) -> Prepared:
+    tlps = [tlp for name in parsed.tlp_names if (tlp := tlp_from_name(name))]
+    return Prepared(
+        title=parsed.title,
+        description=parsed.description,
+        tlp=narrowest(tlps),
+        indicators=parsed.indicators,
+        skipped=parsed.skipped,
+    )
+
+
+def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Classified:
+    """Apply warning lists, insistence and victim scrubbing; one entry per (type, value)."""
+    result = Classified()
+    seen: set[tuple[IndicatorType, str]] = set()
+    member_domains = {domain.lower() for domain in context.member_domains}
+    for item in indicators:
+        key = (item.type, item.value)
+        if key in seen:
+            continue
+        seen.add(key)
+        if item.type == IndicatorType.EMAIL and is_victim_address(item.value, member_domains):
+            result.scrubbed.append(item.value)
+            continue
+        list_name = warning_list_for(
+            item.type,
+            item.value,
+            own_domains=context.own_domains,
+            allow_documentation_ranges=context.allow_documentation_ranges,
+        )
+        insisted = bool(list_name) and item.value in context.insist_values
+        if list_name and not insisted:
+            result.warning_hits.append(WarningHit(item.value, item.type, list_name))
+            continue
+        result.kept.append(
+            KeptIndicator(
+                type=item.type,
+                value=item.value,
+                first_seen=item.first_seen,
+                last_seen=item.last_seen,
+                confidence=item.confidence,
+                description=item.description,
+                warning_list=list_name or "",
+                kept_by_insistence=insisted,
+            )
+        )
+    return result
+
+
+def indicator_objects(
+    kept: Iterable[KeptIndicator],
+    *,
+    report_key: str,
+    now: datetime,
+    identity_id: str,
+    marking_id: str,
+) -> Iterator[dict[str, Any]]:
+    """STIX objects for the kept indicators (created/modified set to `now`)."""
+    stamp = timestamp(now)
+    for item in kept:
+        yield from objects_for_indicator(
+            item.type,
+            item.value,
+            report_key=report_key,
+            created=stamp,
+            modified=stamp,
+            valid_from=timestamp(item.first_seen) if item.first_seen else stamp,
+            identity_id=identity_id,
+            marking_id=marking_id,
+            description=item.description,
+            confidence=item.confidence,
+        )
+
+
+def bundle_objects(
+    prepared: Prepared, *, identity_id: str, marking_id: str
+) -> Iterator[tuple[dict[str, Any], list[ParsedIndicator]]]:
+    """Each object kept from an uploaded bundle, rewritten for sharing, with its indicators."""
+    assert prepared.scan is not None
+    for obj in iter_objects(prepared.data, scan=prepared.scan):
+        yield rewrite(obj, identity_id=identity_id, marking_id=marking_id), indicators_in(obj)
+
+
+def findings(prepared: Prepared, classified: Classified) -> dict[str, Any]:
+    """What the analyst should see before publishing, as JSON for Submission.findings."""
+    analysis = prepared.analysis
+    insisted = {item.value for item in classified.kept if item.kept_by_insistence}
+    text_hits = [
+        hit for hit in (analysis.warning_hits if analysis else ()) if hit.value not in insisted
+    ]
+    return {
+        "indicators": len(classified.kept),
+        "warning_hits": [
+            {"value": hit.value, "type": hit.type.value, "list": hit.list_name}
+            for hit in [*text_hits, *classified.warning_hits]
+        ],
+        "insisted": [item.value for item in classified.kept if item.kept_by_insistence],
+        "redactions": [
+            {
+                "kind": redaction.kind,
+                "original": redaction.original,
+                "replacement": redaction.replacement,
+            }
+            for redaction in (analysis.redactions if analysis else ())
+        ]
+        + [
+            {"kind": "email", "original": value, "replacement": "(not shared)"}
+            for value in classified.scrubbed
+        ],
+        "sensitive": [
+            {"phrase": hit.phrase, "category": hit.category, "position": hit.position}
+            for hit in (analysis.sensitive if analysis else ())
+        ],
+        "skipped": prepared.skipped[:100],
+    }

@@ -1,0 +1,17 @@
+"""Celery tasks of the sharing app. Tasks take ids and call services; nothing else."""
+
+from celery import shared_task
+
+from sharing.normalize.services import submission_process, submission_sweep
+
+
+@shared_task(name="sharing.tasks.normalize_submission", acks_late=True)
+def normalize_submission(submission_id: int) -> None:
+    """Normalise one submission (queue `normalize`)."""
+    submission_process(submission_id=submission_id)
+
+
+@shared_task(name="sharing.tasks.normalize_sweep")
+def normalize_sweep() -> int:
+    """Re-queue submissions whose message was lost or whose worker died."""
+    return submission_sweep()
