@@ -88,7 +88,10 @@ def test_published_report_reaches_exactly_the_matching_permitted_subscriptions(
     assert body["type"] == "report.published"
     assert body["data"]["report"]["id"] == str(report.uuid)
     assert body["data"]["report"]["source"] == "ISAC"  # not attributed: the source stays hidden
-    assert body["data"]["stix_bundle"]["type"] == "bundle"
+    bundle = body["data"]["stix_bundle"]
+    assert bundle["type"] == "bundle"
+    assert f"report--{report.uuid}" in {obj["id"] for obj in bundle["objects"]}
+    assert "Member A" not in receiver.requests[0].body.decode()  # nor in the STIX identity
 
 
 def test_writing_the_outbox_twice_for_one_version_writes_nothing_more(
