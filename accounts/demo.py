@@ -70,3 +70,31 @@ PEOPLE = (
         Membership.Role.ANALYST,
     ),
 )
+
+
+@dataclass(frozen=True)
+class DemoGroup:
+    name: str
+    description: str
+    owner: str
+    members: tuple[str, ...]
+    join_policy: str = "invite"
+    members_visible: bool = True
+
+
+GROUPS = (
+    DemoGroup(
+        "Grid and water operators",
+        "Operators of electricity and water networks sharing OT/ICS intrusions.",
+        ISAC.name,
+        ("Northwind Energy", "Granite Water Utility"),
+    ),
+    DemoGroup(
+        "Payments fraud circle",
+        "Banks and payment processors comparing card-fraud and BEC campaigns.",
+        "Harbor Bank",
+        (),
+        join_policy="request",
+        members_visible=False,
+    ),
+)

@@ -267,5 +267,10 @@ class AuditEvent(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
 
 
-# API tokens live in their own module; importing them here registers them with the app.
+# API tokens and trust groups live in their own modules; importing them here registers them.
+from accounts.models_groups import (  # noqa: E402, F401
+    TrustGroup,
+    TrustGroupInvitation,
+    TrustGroupMember,
+)
 from accounts.models_tokens import ApiToken  # noqa: E402, F401

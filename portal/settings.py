@@ -158,6 +158,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # Sends deliveries stranded between commit and enqueue, retries and due digests.
     "fanout-sweep": {"task": "sharing.fanout.tasks.fanout_sweep", "schedule": 30.0},
+    "accounts-sync-sector-communities": {
+        "task": "accounts.tasks.sync_sector_communities",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # --- Fan-out: feeds, subscriptions, deliveries ----------------------------------------

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("tokens/", include("accounts.token_urls")),
     path("feeds/", include("sharing.fanout.urls")),
+    path("groups/", include("accounts.groups_urls")),
     path("api/v1/me/", MeView.as_view(), name="api-me"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

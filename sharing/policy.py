@@ -9,10 +9,12 @@ The viewer is a Membership: a person acting for one organisation.
 """
 
 from enum import StrEnum
+from typing import TypeVar
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.apps import apps
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
-from accounts.models import Membership, Organisation
+from accounts.models import Membership, Organisation, TrustGroup
 from accounts.standing import is_in_good_standing
 from sharing.models import Delivery, Notification, Report
 from sharing.tlp import TLP
@@ -20,6 +22,8 @@ from sharing.tlp import TLP
 # Statuses a recipient may read. A withdrawn report stays readable for the record and
 # shows a banner; feeds, TAXII and fan-out take only published ones (see `forwardable`).
 READABLE_STATUSES = (Report.Status.PUBLISHED, Report.Status.WITHDRAWN)
+
+M = TypeVar("M", bound=Model)
 
 
 class Channel(StrEnum):
@@ -55,13 +59,33 @@ def _in_audience(organisation: Organisation) -> Q:
     in_sector = Exists(
         sectors_through.objects.filter(report_id=OuterRef("pk"), sector_id__in=sector_ids)
     )
-    return Q(audience_everyone=True) | Q(named_org) | Q(in_sector) | _in_groups(organisation)
+    return (
+        Q(audience_everyone=True)
+        | Q(named_org)
+        | Q(in_sector)
+        | _in_groups(organisation, sector_ids)
+    )
 
 
-def _in_groups(organisation: Organisation) -> Q:
-    """Reports addressed to a trust group the organisation belongs to."""
-    # Trust groups join the audience in their own change; until then no report names one.
-    return Q(pk__in=[])
+def _in_groups(organisation: Organisation, sector_ids: list[int]) -> Q:
+    """Reports addressed to a trust group the organisation belongs to.
+
+    Sector communities are read live from the organisation's sectors (its standing is
+    checked by the caller), so a sector change takes effect at once, before the periodic
+    sync updates the community's member rows.
+    """
+    through = Report.audience_groups.through
+    custom = through.objects.filter(
+        report_id=OuterRef("pk"),
+        trustgroup__kind=TrustGroup.Kind.CUSTOM,
+        trustgroup__memberships__organisation_id=organisation.pk,
+    )
+    community = through.objects.filter(
+        report_id=OuterRef("pk"),
+        trustgroup__kind=TrustGroup.Kind.SECTOR,
+        trustgroup__sector_id__in=sector_ids,
+    )
+    return Q(Exists(custom)) | Q(Exists(community))
 
 
 def _named_person(viewer: Membership) -> Q:
@@ -81,12 +105,18 @@ def visible_to(viewer: Membership | None) -> QuerySet[Report]:
         # Not in good standing: TLP:CLEAR only, not even the organisation's own reports.
         return Report.objects.filter(clear)
 
-    own_drafts = Q(author_id=viewer.user_id, status=Report.Status.DRAFT)
-    # The source organisation always sees what it shared, at every status but a colleague's draft.
-    own_organisation = Q(organisation_id=organisation.pk) & ~Q(status=Report.Status.DRAFT)
+    # Reports written for this organisation; a person who moved on does not take their
+    # drafts (or anything else of the old organisation's) along to the new one.
+    own = Q(organisation_id=organisation.pk)
+    mine = own & Q(author_id=viewer.user_id)
+    # The source organisation sees what it shared, at every status but a colleague's draft;
+    # a colleague's TLP:RED report only if they are named in it or administer the organisation.
+    submitted = own & ~Q(status=Report.Status.DRAFT)
+    if not viewer.is_org_admin:
+        submitted &= ~Q(tlp=TLP.RED) | _named_person(viewer)
     green_amber = Q(tlp__in=[TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT]) & _in_audience(organisation)
     red = Q(tlp=TLP.RED) & _named_person(viewer)
-    allowed = own_drafts | own_organisation | clear | (readable & (green_amber | red))
+    allowed = mine | submitted | clear | (readable & (green_amber | red))
 
     if viewer.is_isac_staff:
         # Curators see everything they must curate or publish on: every submitted report
@@ -109,7 +139,7 @@ def editable_by(viewer: Membership | None) -> QuerySet[Report]:
     assert viewer is not None
     if not is_in_good_standing(viewer.organisation):
         return Report.objects.none()
-    mine = Q(author_id=viewer.user_id)
+    mine = Q(author_id=viewer.user_id, organisation_id=viewer.organisation_id)
     if viewer.is_org_admin:
         mine |= Q(organisation_id=viewer.organisation_id) & ~Q(status=Report.Status.DRAFT)
     if viewer.is_isac_staff:
@@ -219,3 +249,86 @@ def visible_notifications(viewer: Membership | None) -> QuerySet[Notification]:
     if not _is_usable(viewer):
         return Notification.objects.none()
     return Notification.objects.filter(membership=viewer, report__in=visible_to(viewer))
+
+
+# --- Derived reads -------------------------------------------------------------------------
+# Everything that hangs off a report is read through these, so a count, a search hit, a
+# correlation hint or a child object can never be wider than the report it comes from.
+
+# Models of the normalisation pipeline, looked up when first used so the policy does not
+# import the modules that import it.
+_CHILD_MODELS: dict[str, str] = {
+    "stix_object": "sharing.StixObject",
+    "indicator": "sharing.Indicator",
+    "report_indicator": "sharing.ReportIndicator",
+}
+
+
+def restrict(
+    viewer: Membership | None,
+    queryset: QuerySet[M],
+    *,
+    via: str = "report",
+    channel: Channel | None = None,
+) -> QuerySet[M]:
+    """Rows of `queryset` whose report (reached through the `via` lookup) the viewer may read.
+
+    For attachments, comments, sightings, revisions, STIX objects, indicator links: pass the
+    child queryset and the name of its report relation. With a channel, only reports that
+    may travel over it count (TAXII and fan-out pass theirs). Rows without a report are
+    never returned.
+    """
+    reports = visible_to(viewer) if channel is None else forwardable(viewer, channel)
+    return queryset.filter(**{f"{via}__in": reports.values("pk")})
+
+
+def visible_report_count(viewer: Membership | None) -> int:
+    """What a dashboard may say about how many reports the viewer can read."""
+    return visible_to(viewer).filter(status__in=READABLE_STATUSES).count()
+
+
+def reporting_organisations_count(
+    viewer: Membership | None, reports: QuerySet[Report], *, exclude_own: bool = True
+) -> int:
+    """ "Also reported by N organisations": distinct organisations behind those of `reports`
+    the viewer may read (published or withdrawn), not counting the viewer's own.
+
+    A report the viewer cannot see never adds to the count, so the hint cannot reveal that
+    an invisible report mentions the same indicator.
+    """
+    counted = reports.filter(
+        pk__in=visible_to(viewer).filter(status__in=READABLE_STATUSES).values("pk")
+    )
+    if exclude_own and viewer is not None:
+        counted = counted.exclude(organisation_id=viewer.organisation_id)
+    return counted.values("organisation_id").distinct().count()
+
+
+def visible_stix_objects(
+    viewer: Membership | None, *, channel: Channel | None = None
+) -> QuerySet[Model]:
+    """STIX object rows (sharing.StixObject) of reports the viewer may read (or receive over
+    the channel, e.g. Channel.TAXII)."""
+    stix_object = apps.get_model(_CHILD_MODELS["stix_object"])
+    return restrict(viewer, stix_object.objects.all(), channel=channel)
+
+
+def visible_indicators(
+    viewer: Membership | None, *, channel: Channel | None = None
+) -> QuerySet[Model]:
+    """Indicators (sharing.Indicator) that occur in at least one report the viewer may read.
+
+    First/last seen and confidence must come from `visible_report_indicators`, never from
+    the indicator row's totals over all reports.
+    """
+    indicator = apps.get_model(_CHILD_MODELS["indicator"])
+    links = visible_report_indicators(viewer, channel=channel)
+    return indicator.objects.filter(pk__in=links.values("indicator_id"))
+
+
+def visible_report_indicators(
+    viewer: Membership | None, *, channel: Channel | None = None
+) -> QuerySet[Model]:
+    """Report-indicator links (sharing.ReportIndicator) of reports the viewer may read."""
+    report_indicator = apps.get_model(_CHILD_MODELS["report_indicator"])
+    return restrict(viewer, report_indicator.objects.all(), channel=channel)

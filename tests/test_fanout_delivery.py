@@ -461,3 +461,31 @@ def test_a_poison_delivery_stops_after_the_attempt_limit_without_being_sent(
     assert delivery.status == Delivery.Status.FAILED
     assert "Gave up" in delivery.last_error
     assert receiver.requests == []
+
+
+def test_a_trust_group_feed_carries_the_reports_addressed_to_the_group_and_nothing_else(
+    analyst_a: User,
+    org_a: Organisation,
+    peer_b: User,
+    outsider_c: User,
+    circle: Any,
+    builtin_feeds: None,
+    publish_report: PublishReport,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from sharing.fanout.services import feed_create
+
+    feed = feed_create(name="Grid circle reports", by=member(peer_b), trust_group=circle)
+    subscribe(peer_b, feed, "portal")
+    for_circle = publish_report(
+        author=analyst_a, organisation=org_a, tlp=TLP.AMBER, audience_everyone=False
+    )
+    for_circle.audience_groups.set([circle])
+    for_everyone = publish_report(author=analyst_a, organisation=org_a, title="For everyone")
+
+    publish(for_circle, django_capture_on_commit_callbacks)
+    publish(for_everyone, django_capture_on_commit_callbacks)
+
+    assert list(Notification.objects.values_list("report", flat=True)) == [for_circle.pk]
+    with pytest.raises(ValidationError, match="trust group"):
+        feed_create(name="Not mine", by=member(outsider_c), trust_group=circle)

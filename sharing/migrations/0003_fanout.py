@@ -30,6 +30,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0003_api_tokens'),
         ('sharing', '0002_normalize'),
+        ('sharing', '0002_report_audience_groups'),
+        ('accounts', '0004_trust_groups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -67,6 +67,9 @@ class Report(models.Model):
         "accounts.Organisation", blank=True, related_name="+"
     )
     audience_people = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    audience_groups = models.ManyToManyField(
+        "accounts.TrustGroup", blank=True, related_name="addressed_reports"
+    )
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

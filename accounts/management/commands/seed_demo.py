@@ -7,8 +7,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts import demo
-from accounts.models import Membership, Organisation, Sector, User
+from accounts.groups_services import (
+    group_create,
+    group_invitation_accept,
+    group_invite,
+    sector_communities_sync,
+)
+from accounts.models import Membership, Organisation, Sector, TrustGroup, User
 from accounts.services import membership_create, organisation_create, user_create
+from accounts.standing import is_in_good_standing
 
 
 class Command(BaseCommand):
@@ -31,6 +38,9 @@ class Command(BaseCommand):
             organisations = {o.name: self._organisation(o) for o in demo.ORGANISATIONS}
             for person in demo.PEOPLE:
                 self._person(person, organisations[person.organisation])
+            for group in demo.GROUPS:
+                self._group(group, organisations)
+            sector_communities_sync()
         self._print_logins()
 
     def _organisation(self, spec: demo.DemoOrganisation) -> Organisation:
@@ -57,6 +67,32 @@ class Command(BaseCommand):
         if not Membership.objects.filter(user=user, organisation=organisation).exists():
             membership_create(user=user, organisation=organisation, role=spec.role, by=None)
 
+    def _group(self, spec: demo.DemoGroup, organisations: dict[str, Organisation]) -> None:
+        """Created by the owner's admin; members join where they are in good standing (the
+        services refuse the others, and a later run adds them)."""
+        group = TrustGroup.objects.filter(name__iexact=spec.name).first()
+        owner = organisations[spec.owner]
+        if group is None:
+            admin = _admin_of(owner)
+            if admin is None or not is_in_good_standing(owner):
+                return
+            group = group_create(
+                name=spec.name,
+                description=spec.description,
+                join_policy=spec.join_policy,
+                members_visible=spec.members_visible,
+                by=admin,
+            )
+        for name in spec.members:
+            member = organisations[name]
+            admin = _admin_of(member)
+            if admin is None or group.memberships.filter(organisation=member).exists():
+                continue
+            if not is_in_good_standing(member):
+                continue
+            invitation = group_invite(group=group, organisation=member, by=_admin_of(owner))  # type: ignore[arg-type]
+            group_invitation_accept(invitation=invitation, by=admin)
+
     def _print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in as any of:"))
         width = max(len(p.email) for p in demo.PEOPLE)
@@ -64,3 +100,12 @@ class Command(BaseCommand):
             role = Membership.Role(person.role).label
             self.stdout.write(f"  {person.email:<{width}}  {role:<24}  {person.organisation}")
         self.stdout.write(f"Demo password for everyone: {demo.DEMO_PASSWORD}")
+
+
+def _admin_of(organisation: Organisation) -> Membership | None:
+    roles = [Membership.Role.ORG_ADMIN, Membership.Role.ISAC_ADMIN]
+    return (
+        Membership.objects.filter(organisation=organisation, role__in=roles, is_active=True)
+        .select_related("organisation", "user")
+        .first()
+    )
