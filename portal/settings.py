@@ -305,6 +305,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
+# --- Reports --------------------------------------------------------------------------
+# Every member's reports wait for ISAC review before publication (else per organisation).
+REPORT_REVIEW_REQUIRED = env_bool("REPORT_REVIEW_REQUIRED", False)
+# Largest attachment accepted, in bytes.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 # --- Normalisation of submissions -------------------------------------------------------
 # Uploads larger than this are refused before they are stored.
 NORMALIZE_MAX_UPLOAD_BYTES = env_int("NORMALIZE_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1024)

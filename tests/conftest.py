@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.fixtures.trust_groups",
     "tests.fixtures.normalize",
     "tests.fixtures.fanout",
+    "tests.fixtures.reports",
 ]
 
 

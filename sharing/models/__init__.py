@@ -1,3 +1,5 @@
+from sharing.models.attachments import Attachment
+from sharing.models.discussion import Comment, CurationEvent, ReviewRequirement
 from sharing.models.fanout import (
     Delivery,
     DeliveryAttempt,
@@ -8,8 +10,13 @@ from sharing.models.fanout import (
 )
 from sharing.models.normalize import Indicator, ReportIndicator, StixObject, Submission
 from sharing.models.reports import Report
+from sharing.models.revisions import ReportRevision
+from sharing.models.sightings import Sighting
 
 __all__ = [
+    "Attachment",
+    "Comment",
+    "CurationEvent",
     "Delivery",
     "DeliveryAttempt",
     "Feed",
@@ -18,6 +25,9 @@ __all__ = [
     "PrivateNetworkAllowance",
     "Report",
     "ReportIndicator",
+    "ReportRevision",
+    "ReviewRequirement",
+    "Sighting",
     "StixObject",
     "Submission",
     "Subscription",

@@ -16,6 +16,7 @@ from accounts.groups_services import (
 from accounts.models import Membership, Organisation, Sector, TrustGroup, User
 from accounts.services import membership_create, organisation_create, user_create
 from accounts.standing import is_in_good_standing
+from sharing.demo import seed_reports
 
 
 class Command(BaseCommand):
@@ -41,6 +42,10 @@ class Command(BaseCommand):
             for group in demo.GROUPS:
                 self._group(group, organisations)
             sector_communities_sync()
+            # Reports last: their authors must already be members in good standing.
+            reports = seed_reports()
+        if reports:
+            self.stdout.write(f"Shared {reports} demo reports.")
         self._print_logins()
 
     def _organisation(self, spec: demo.DemoOrganisation) -> Organisation:

@@ -29,9 +29,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_api_tokens'),
-        ('sharing', '0002_normalize'),
-        ('sharing', '0002_report_audience_groups'),
-        ('accounts', '0004_trust_groups'),
+        ('sharing', '0001_reports'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

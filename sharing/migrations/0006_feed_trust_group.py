@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_trust_groups'),
-        ('sharing', '0003_fanout'),
+        ('sharing', '0005_sighting_indicator'),
     ]
 
     operations = [

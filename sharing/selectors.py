@@ -1,0 +1,221 @@
+"""Reads of reports for pages: lists, search, the dashboard. Every one starts from the policy."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import AgreementAcceptance, Membership
+from accounts.standing import current_agreement_version
+from sharing import policy
+from sharing.models import Comment, CurationEvent, Report, Sighting
+
+# Must stay identical to the expression indexed in migration 0004_report_search_index.
+SEARCH_DOCUMENT_SQL = (
+    "to_tsvector('english'::regconfig, sharing_report.title || ' ' || sharing_report.summary"
+    " || ' ' || sharing_report.body_markdown)"
+)
+SORTS = {
+    "newest": ("-published_at", "-id"),
+    "oldest": ("published_at", "id"),
+    "title": ("title", "id"),
+    "tlp": ("tlp", "-published_at"),
+}
+LISTED_STATUSES = (Report.Status.PUBLISHED, Report.Status.WITHDRAWN)
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    q: str = ""
+    tlp: str = ""
+    sector: str = ""  # sector slug
+    report_type: str = ""
+    source: str = ""  # organisation uuid, or "isac" for reports shared without attribution
+    group: str = ""  # trust group uuid
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "newest"
+
+
+def _count(model: Any, *, distinct_field: str | None = None) -> Coalesce:
+    rows = model.objects.filter(report=OuterRef("pk")).order_by().values("report")
+    counted = Count(distinct_field, distinct=True) if distinct_field else Count("pk")
+    return Coalesce(
+        Subquery(rows.annotate(n=counted).values("n"), output_field=IntegerField()), Value(0)
+    )
+
+
+def with_counts(reports: QuerySet[Report]) -> QuerySet[Report]:
+    """Sighting organisations and comments per report, in the same query as the list."""
+    return reports.annotate(
+        sighting_count=_count(Sighting, distinct_field="organisation"),
+        comment_count=_count(Comment),
+    )
+
+
+def _search(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
+    if connection.vendor == "postgresql":
+        # The query text is a bound parameter; the SQL around it is a constant.
+        matches = RawSQL(  # noqa: S611
+            f"{SEARCH_DOCUMENT_SQL} @@ websearch_to_tsquery('english'::regconfig, %s)",
+            (q,),
+            output_field=BooleanField(),
+        )
+        return reports.filter(Q(matches) | Q(indicators_text__icontains=q))
+    return reports.filter(
+        Q(title__icontains=q)
+        | Q(summary__icontains=q)
+        | Q(body_markdown__icontains=q)
+        | Q(indicators_text__icontains=q)
+    )
+
+
+def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[Report]:
+    """The reports list: what the viewer may read, filtered, searched and sorted."""
+    reports = policy.visible_to(viewer).filter(status__in=LISTED_STATUSES)
+    if filters.q.strip():
+        reports = _search(reports, filters.q.strip()[:200])
+    if filters.tlp:
+        reports = reports.filter(tlp=filters.tlp)
+    if filters.report_type:
+        reports = reports.filter(report_type=filters.report_type)
+    if filters.sector:
+        reports = reports.filter(sectors__slug=filters.sector)
+    if filters.group:
+        reports = reports.filter(audience_groups__uuid=filters.group)
+    if filters.source == "isac":
+        reports = reports.filter(attributed=False)
+    elif filters.source and viewer is not None:
+        # Never let a filter reveal who shared an unattributed report.
+        revealed = Q(attributed=True) | Q(organisation_id=viewer.organisation_id)
+        if viewer.is_isac_staff:
+            revealed = Q()
+        reports = reports.filter(revealed, organisation__uuid=filters.source)
+    if filters.date_from:
+        reports = reports.filter(published_at__date__gte=filters.date_from)
+    if filters.date_to:
+        reports = reports.filter(published_at__date__lte=filters.date_to)
+    ordering = SORTS.get(filters.sort, SORTS["newest"])
+    # Joins through many-to-many filters can repeat a report; keep each once.
+    ids = reports.values("pk")
+    return (
+        with_counts(Report.objects.filter(pk__in=ids))
+        .select_related("organisation", "author")
+        .prefetch_related("sectors")
+        .order_by(*ordering)
+    )
+
+
+def revealed_source(viewer: Membership | None, report: Report) -> str:
+    """The source line shown to the viewer: the organisation, or the ISAC."""
+    if policy.can_see_source(viewer, report):
+        return report.organisation.name
+    return "the ISAC"
+
+
+def audience_summary(report: Report) -> str:
+    """A short description of who receives the report, for its authors."""
+    if report.audience_everyone:
+        return "the whole membership"
+    parts = []
+    counts = [
+        (len(report.audience_sectors.all()), "sector"),
+        (len(report.audience_groups.all()), "trust group"),
+        (len(report.audience_organisations.all()), "organisation"),
+        (len(report.audience_people.all()), "named person"),
+    ]
+    for count, noun in counts:
+        if count:
+            plural = "named people" if noun == "named person" else noun + "s"
+            parts.append(f"{count} {noun if count == 1 else plural}")
+    return ", ".join(parts) or "nobody yet"
+
+
+def dashboard(viewer: Membership | None) -> dict[str, Any]:
+    """What the home page shows: new reports for me, my organisation's posts, my to-dos."""
+    if viewer is None:
+        return {}
+    since = timezone.now() - timedelta(days=30)
+    sector_ids = list(viewer.organisation.sectors.values_list("pk", flat=True))
+    for_me = Q(sectors__in=sector_ids) | Q(audience_sectors__in=sector_ids)
+    for_me |= Q(audience_organisations=viewer.organisation) | Q(audience_people=viewer.user)
+    for_me |= Q(audience_groups__memberships__organisation=viewer.organisation)
+    for_me |= Q(audience_groups__sector__in=sector_ids)
+    new_ids = (
+        policy.visible_to(viewer)
+        .filter(status=Report.Status.PUBLISHED, published_at__gte=since)
+        .exclude(organisation=viewer.organisation)
+        .filter(for_me)
+        .values("pk")
+    )
+    new_reports = (
+        with_counts(Report.objects.filter(pk__in=new_ids))
+        .select_related("organisation")
+        .order_by("-published_at")[:8]
+    )
+    own = (
+        with_counts(
+            policy.visible_to(viewer).filter(
+                organisation=viewer.organisation, status__in=LISTED_STATUSES
+            )
+        )
+        .select_related("organisation")
+        .prefetch_related(
+            "audience_sectors", "audience_groups", "audience_organisations", "audience_people"
+        )
+        .order_by("-published_at")[:6]
+    )
+    drafts = (
+        policy.editable_by(viewer)
+        .filter(author=viewer.user, status__in=[Report.Status.DRAFT, Report.Status.REJECTED])
+        .order_by("-updated_at")[:8]
+    )
+    questions = (
+        policy.visible_to(viewer)
+        .filter(author=viewer.user, status=Report.Status.PENDING_REVIEW)
+        .filter(
+            curation_events__action=CurationEvent.Action.QUESTION,
+        )
+        .distinct()
+    )
+    return {
+        "new_reports": list(new_reports),
+        "own_reports": [(r, audience_summary(r)) for r in own],
+        "drafts": list(drafts),
+        "questions": list(questions),
+        "curation_count": policy.curation_queue(viewer).count(),
+        "agreement_renewal": _agreement_renewal(viewer),
+    }
+
+
+def _agreement_renewal(viewer: Membership) -> AgreementAcceptance | None:
+    """The organisation's acceptance when it runs out within 30 days (org admins only)."""
+    if not viewer.is_org_admin or viewer.organisation.is_isac:
+        return None
+    version = current_agreement_version()
+    if version is None:
+        return None
+    return (
+        AgreementAcceptance.objects.filter(
+            organisation=viewer.organisation,
+            version=version,
+            revoked_at__isnull=True,
+            expires_at__lte=timezone.now() + timedelta(days=30),
+        )
+        .order_by("expires_at")
+        .first()
+    )
