@@ -14,6 +14,7 @@ urlpatterns = [
     path("tokens/", include("accounts.token_urls")),
     path("reports/", include("sharing.urls")),
     path("groups/", include("accounts.groups_urls")),
+    path("feeds/", include("sharing.fanout.urls")),
     path("api/v1/me/", MeView.as_view(), name="api-me"),
     path("api/v1/", include("sharing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

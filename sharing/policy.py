@@ -19,6 +19,8 @@ from accounts.standing import is_in_good_standing
 from sharing.models import (
     Attachment,
     Comment,
+    Delivery,
+    Notification,
     Report,
     ReportRevision,
     Sighting,
@@ -403,6 +405,34 @@ def indicator_counts(viewer: Membership | None, report: Report) -> dict[int, dic
     for row in sighted:
         counts.setdefault(row["indicator_id"], {})["sighted"] = row["n"]
     return counts
+
+
+def visible_deliveries(viewer: Membership | None) -> QuerySet[Delivery]:
+    """Fan-out deliveries the viewer may see in a delivery log: those of subscriptions they
+    manage (their own; their organisation's as its admin; all as ISAC admin), and only for
+    reports they may see themselves."""
+    from sharing.models import Subscription
+
+    if not _is_usable(viewer):
+        return Delivery.objects.none()
+    assert viewer is not None
+    deliveries = Delivery.objects.filter(report__in=visible_to(viewer))
+    if viewer.is_isac_admin:
+        return deliveries
+    managed = Q(subscription__membership=viewer)
+    if viewer.is_org_admin:
+        managed |= Q(
+            subscription__scope=Subscription.Scope.ORGANISATION,
+            subscription__membership__organisation_id=viewer.organisation_id,
+        )
+    return deliveries.filter(managed)
+
+
+def visible_notifications(viewer: Membership | None) -> QuerySet[Notification]:
+    """The viewer's in-portal notifications about reports they may still see."""
+    if not _is_usable(viewer):
+        return Notification.objects.none()
+    return Notification.objects.filter(membership=viewer, report__in=visible_to(viewer))
 
 
 def own_stix_objects(viewer: Membership | None) -> QuerySet[StixObject]:

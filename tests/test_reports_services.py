@@ -285,3 +285,29 @@ def test_the_isac_admin_requires_review_for_one_organisation_from_the_command_li
 
     assert shared(analyst_a, TLP.GREEN).status == Report.Status.PENDING_REVIEW
     assert AuditEvent.objects.filter(action="organisation.review_requirement").exists()
+
+
+def test_recipients_are_told_when_a_report_is_published_revised_and_withdrawn(
+    analyst_a: User, peer_b: User, outsider_c: User, everything_feed: object
+) -> None:
+    from sharing.fanout.services import subscription_create
+    from sharing.models import Delivery, Feed, Subscription
+
+    assert isinstance(everything_feed, Feed)
+    for person in (peer_b, outsider_c):
+        subscription_create(
+            feed=everything_feed, by=acting(person), channel=Subscription.ChannelKind.PORTAL
+        )
+
+    report = draft(analyst_a, TLP.GREEN, audience_everyone=True, title="Told to everyone")
+    report = report_submit(report=report, by=acting(analyst_a))
+    report = report_revise(
+        report=report,
+        by=acting(analyst_a),
+        content=ReportContent(title="Told to everyone", tlp=TLP.GREEN, audience_everyone=True),
+    )
+    Delivery.objects.filter(report=report).update(status=Delivery.Status.DELIVERED)
+    report_withdraw(report=report, by=acting(analyst_a), reason="Wrong")
+
+    events = set(Delivery.objects.filter(report=report).values_list("event", flat=True))
+    assert events == {"published", "revised", "withdrawn"}

@@ -13,6 +13,7 @@ class Migration(migrations.Migration):
         ('accounts', '0003_api_tokens'),
         ('sharing', '0002_normalize'),
         ('sharing', '0002_report_audience_groups'),
+        ('sharing', '0002_fanout'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

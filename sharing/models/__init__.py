@@ -1,5 +1,13 @@
 from sharing.models.attachments import Attachment
 from sharing.models.discussion import Comment, CurationEvent, ReviewRequirement
+from sharing.models.fanout import (
+    Delivery,
+    DeliveryAttempt,
+    Feed,
+    Notification,
+    PrivateNetworkAllowance,
+    Subscription,
+)
 from sharing.models.normalize import Indicator, ReportIndicator, StixObject, Submission
 from sharing.models.reports import Report
 from sharing.models.revisions import ReportRevision
@@ -9,7 +17,12 @@ __all__ = [
     "Attachment",
     "Comment",
     "CurationEvent",
+    "Delivery",
+    "DeliveryAttempt",
+    "Feed",
     "Indicator",
+    "Notification",
+    "PrivateNetworkAllowance",
     "Report",
     "ReportIndicator",
     "ReportRevision",
@@ -17,4 +30,5 @@ __all__ = [
     "Sighting",
     "StixObject",
     "Submission",
+    "Subscription",
 ]

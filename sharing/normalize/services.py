@@ -560,7 +560,9 @@ def _link_indicators(report: Report, classified: Classified, now: datetime) -> N
 
 def _restamp(submission: Submission) -> None:
     """New versions of the report's objects when TLP or attribution changed in review."""
-    report = Report.objects.select_related("organisation").get(pk=submission.report_id)
+    if submission.report is None:
+        return
+    report = Report.objects.select_related("organisation").get(pk=submission.report.pk)
     now = timezone.now()
     identity = source_identity(report=report, anonymous=submission.anonymous, now=now)
     marking_id = TLP2_MARKING_IDS[TLP(report.tlp)]

@@ -42,11 +42,9 @@ def _ip_list(value: str, *, allow_documentation_ranges: bool) -> str | None:
         network = ipaddress.ip_network(value, strict=False)
     except ValueError:
         return None
-    if any(
-        network.subnet_of(doc) for doc in DOCUMENTATION_NETWORKS if doc.version == network.version
-    ):  # type: ignore[arg-type]
-        return None if allow_documentation_ranges else "documentation address ranges"
     address = network.network_address
+    if any(address in doc for doc in DOCUMENTATION_NETWORKS if doc.version == address.version):
+        return None if allow_documentation_ranges else "documentation address ranges"
     checks = (
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),
