@@ -10,9 +10,11 @@ from django.utils import timezone
 
 from accounts.groups_services import group_create
 from accounts.models import User
+from sharing.fanout.services import feed_create, subscription_create
 from sharing.models import Indicator, Report, ReportIndicator, Submission
+from sharing.taxii.protocol import TAXII_MEDIA_TYPE
 from sharing.tlp import TLP
-from tests.fixtures.taxii import IssueToken, MakeReport
+from tests.fixtures.taxii import AddIndicator, IssueToken, MakeReport
 
 
 def api_get(client: Client, url: str, token: str | None, **params: Any) -> Any:
@@ -266,3 +268,45 @@ def test_peer_reports_an_anonymous_sighting_the_author_sees_without_its_name(
         (link.indicator.stix_id, None)
     ]
     assert api_get(client, "/api/v1/sightings/", issue_token(outsider_c)).json()["results"] == []
+
+
+def test_personal_feed_is_a_taxii_collection_and_an_api_feed_for_its_owner_only(
+    client: Client,
+    analyst_a: User,
+    peer_b: User,
+    published_report: MakeReport,
+    add_indicator: AddIndicator,
+    issue_token: IssueToken,
+) -> None:
+    # given B's personal feed of CLEAR reports only, and two reports B may read
+    feed = feed_create(
+        name="Clear only", by=peer_b.memberships.get(), tlp_min=TLP.CLEAR, tlp_max=TLP.CLEAR
+    )
+    organisation = analyst_a.memberships.get().organisation
+    clear = add_indicator(
+        published_report(organisation=organisation, author=analyst_a, tlp=TLP.CLEAR)
+    )
+    add_indicator(published_report(organisation=organisation, author=analyst_a, tlp=TLP.GREEN))
+    subscription_create(feed=feed, by=peer_b.memberships.get(), channel="taxii")
+    as_b, as_a = issue_token(peer_b), issue_token(analyst_a)
+
+    # then B finds it in the API and polls it over TAXII; A sees neither
+    feeds = api_get(client, "/api/v1/feeds/", as_b).json()["results"]
+    path = next(f["taxii_collection"] for f in feeds if f["id"] == str(feed.uuid))
+    page = client.get(
+        f"{path}objects/", HTTP_ACCEPT=TAXII_MEDIA_TYPE, HTTP_AUTHORIZATION=f"Bearer {as_b}"
+    )
+    assert [o["id"] for o in page.json()["objects"]] == [clear.stix_id]
+    subscriptions = api_get(client, "/api/v1/subscriptions/", as_b).json()["results"]
+    assert [s["feed"] for s in subscriptions] == [str(feed.uuid)]
+    assert api_get(client, f"/api/v1/feeds/{feed.uuid}/", as_a).status_code == 404
+    assert api_get(client, "/api/v1/subscriptions/", as_a).json()["results"] == []
+    hidden = client.get(path, HTTP_ACCEPT=TAXII_MEDIA_TYPE, HTTP_AUTHORIZATION=f"Bearer {as_a}")
+    assert hidden.status_code == 404
+
+
+def test_deliveries_list_only_the_callers_subscriptions(
+    client: Client, peer_b: User, outsider_c: User, issue_token: IssueToken
+) -> None:
+    assert api_get(client, "/api/v1/deliveries/", issue_token(peer_b)).json()["results"] == []
+    assert api_get(client, "/api/v1/deliveries/", None).status_code == 401

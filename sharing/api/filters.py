@@ -6,7 +6,7 @@ import django_filters
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
-from sharing.models import Report, ReportIndicator, Sighting, Submission
+from sharing.models import Delivery, Report, ReportIndicator, Sighting, Submission
 
 
 class UtcDateTimeField(IsoDateTimeField):
@@ -72,3 +72,12 @@ class SightingFilter(django_filters.FilterSet):
     class Meta:
         model = Sighting
         fields = ["report"]
+
+
+class DeliveryFilter(django_filters.FilterSet):
+    report = django_filters.UUIDFilter(field_name="report__uuid")
+    subscription = django_filters.UUIDFilter(field_name="subscription__uuid")
+
+    class Meta:
+        model = Delivery
+        fields = ["status", "channel", "event", "report", "subscription"]

@@ -8,7 +8,15 @@ from rest_framework import serializers
 
 from accounts.models_groups import TrustGroup
 from sharing import policy
-from sharing.models import Report, ReportIndicator, Sighting, Submission
+from sharing.models import (
+    Delivery,
+    Feed,
+    Report,
+    ReportIndicator,
+    Sighting,
+    Submission,
+    Subscription,
+)
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
@@ -157,3 +165,81 @@ class SightingCreateSerializer(serializers.Serializer[Any]):
     seen_on = serializers.DateField(required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     anonymous = serializers.BooleanField(required=False, default=False)
+
+
+class FeedSerializer(serializers.ModelSerializer[Feed]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    sectors: Any = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    trust_group: Any = serializers.SlugRelatedField(
+        slug_field="uuid", read_only=True, allow_null=True
+    )
+    taxii_collection = serializers.SerializerMethodField(
+        help_text="URL path of the feed's TAXII 2.1 collection."
+    )
+
+    class Meta:
+        model = Feed
+        fields = [
+            "id",
+            "name",
+            "description",
+            "kind",
+            "sectors",
+            "report_types",
+            "min_confidence",
+            "tlp_min",
+            "tlp_max",
+            "trust_group",
+            "taxii_collection",
+        ]
+        read_only_fields = fields
+
+    def get_taxii_collection(self, feed: Feed) -> str:
+        return f"/taxii2/portal/collections/{feed.uuid}/"
+
+
+class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
+    """A subscription; a webhook's signing secret is never shown here."""
+
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    feed: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id",
+            "feed",
+            "name",
+            "scope",
+            "channel",
+            "email_mode",
+            "webhook_url",
+            "is_active",
+            "disabled_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class DeliverySerializer(serializers.ModelSerializer[Delivery]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    report: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    subscription: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "report",
+            "report_version",
+            "event",
+            "subscription",
+            "channel",
+            "status",
+            "attempts",
+            "last_error",
+            "created_at",
+            "delivered_at",
+            "finished_at",
+        ]
+        read_only_fields = fields

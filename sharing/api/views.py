@@ -20,7 +20,17 @@ from accounts.models import Membership
 from accounts.models_groups import TrustGroup
 from sharing import policy
 from sharing.api import filters, serializers
-from sharing.models import Indicator, Report, ReportIndicator, Sighting, Submission
+from sharing.fanout.selectors import feeds_for, subscriptions_managed_by
+from sharing.models import (
+    Delivery,
+    Feed,
+    Indicator,
+    Report,
+    ReportIndicator,
+    Sighting,
+    Submission,
+    Subscription,
+)
 from sharing.normalize.services import submission_create
 from sharing.services import sighting_create
 
@@ -243,3 +253,66 @@ class SightingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise ValidationError({"non_field_errors": invalid.messages}) from None
         body = serializers.SightingSerializer(sighting, context={"viewer": viewer}).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ByName(NewestFirst):
+    ordering = ("name", "created_at")
+
+
+@extend_schema_view(
+    list=listing("Feeds the caller may subscribe to", serializers.FeedSerializer),
+    retrieve=detail("One feed", serializers.FeedSerializer),
+)
+class FeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The ISAC's feeds and the caller's personal filters; each is also a TAXII collection."""
+
+    serializer_class = serializers.FeedSerializer
+    pagination_class = ByName
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[Feed]:
+        return (
+            feeds_for(viewer_of(self.request))
+            .select_related("trust_group")
+            .prefetch_related("sectors")
+        )
+
+
+@extend_schema_view(
+    list=listing(
+        "The caller's subscriptions (and the organisation's, for its admins)",
+        serializers.SubscriptionSerializer,
+    ),
+    retrieve=detail("One subscription", serializers.SubscriptionSerializer),
+)
+class SubscriptionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = serializers.SubscriptionSerializer
+    pagination_class = NewestFirst
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[Subscription]:
+        return subscriptions_managed_by(viewer_of(self.request))
+
+
+@extend_schema_view(
+    list=listing(
+        "Deliveries of the caller's subscriptions, for reports the caller may read",
+        serializers.DeliverySerializer,
+    ),
+    retrieve=detail("One delivery", serializers.DeliverySerializer),
+)
+class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = serializers.DeliverySerializer
+    filterset_class = filters.DeliveryFilter
+    pagination_class = NewestFirst
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[Delivery]:
+        return policy.visible_deliveries(viewer_of(self.request)).select_related(
+            "report", "subscription"
+        )

@@ -16,9 +16,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from accounts.groups_selectors import groups_of
-from accounts.models import Membership
+from accounts.models import Membership, TrustGroup
 from sharing import policy
-from sharing.models import StixObject, Submission
+from sharing.fanout.selectors import feed_reports, feeds_for
+from sharing.models import Feed, StixObject, Submission
 from sharing.taxii.protocol import Cursor, ObjectQuery, format_timestamp
 
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
@@ -49,8 +50,23 @@ class TaxiiCollection:
         }
 
 
-def collections_for(viewer: Membership) -> list[TaxiiCollection]:
-    """The collections the caller may use, in the order a client lists them."""
+def collections_for(viewer: Membership, *, only: uuid.UUID | None = None) -> list[TaxiiCollection]:
+    """The collections the caller may use, in the order a client lists them (`only`: just
+    the one with that id, if the caller may use it)."""
+    if only in (SHARED_WITH_ME_ID, INBOX_ID):
+        return [c for c in _fixed_collections(viewer) if c.id == only]
+    feeds = feeds_for(viewer)
+    groups = groups_of(viewer).order_by("name")
+    if only is not None:
+        feeds, groups = feeds.filter(uuid=only), groups.filter(uuid=only)
+    return (
+        ([] if only else _fixed_collections(viewer))
+        + [_feed_collection(viewer, feed) for feed in feeds]
+        + [_group_collection(viewer, group) for group in groups]
+    )
+
+
+def _fixed_collections(viewer: Membership) -> list[TaxiiCollection]:
     collections = [
         TaxiiCollection(
             id=SHARED_WITH_ME_ID,
@@ -65,20 +81,6 @@ def collections_for(viewer: Membership) -> list[TaxiiCollection]:
             objects=lambda: _taxii_objects(viewer),
         )
     ]
-    for group in groups_of(viewer).order_by("name"):
-        collections.append(
-            TaxiiCollection(
-                id=group.uuid,
-                title=f"Trust group: {group.name}",
-                description=(
-                    f"STIX objects of published reports addressed to the "
-                    f"{group.get_kind_display().lower()} {group.name}."
-                ),
-                can_read=True,
-                can_write=False,
-                objects=functools.partial(policy.group_stix_objects, viewer, group),
-            )
-        )
     if policy.can_post(viewer):
         collections.append(
             TaxiiCollection(
@@ -97,16 +99,51 @@ def collections_for(viewer: Membership) -> list[TaxiiCollection]:
     return collections
 
 
+def _feed_collection(viewer: Membership, feed: Feed) -> TaxiiCollection:
+    return TaxiiCollection(
+        id=feed.uuid,
+        title=f"Feed: {feed.name}",
+        description=feed.description or f"{feed.get_kind_display()}.",
+        can_read=True,
+        can_write=False,
+        objects=functools.partial(_feed_objects, viewer, feed),
+    )
+
+
+def _group_collection(viewer: Membership, group: TrustGroup) -> TaxiiCollection:
+    return TaxiiCollection(
+        id=group.uuid,
+        title=f"Trust group: {group.name}",
+        description=(
+            f"STIX objects of published reports addressed to the "
+            f"{group.get_kind_display().lower()} {group.name}."
+        ),
+        can_read=True,
+        can_write=False,
+        objects=functools.partial(policy.group_stix_objects, viewer, group),
+    )
+
+
 def _taxii_objects(viewer: Membership) -> QuerySet[StixObject]:
     objects = policy.visible_stix_objects(viewer, channel=policy.Channel.TAXII)
     return cast("QuerySet[StixObject]", objects)
 
 
+def _feed_objects(viewer: Membership, feed: Feed) -> QuerySet[StixObject]:
+    # The feed's reports come from the policy (forwardable over TAXII, narrowed by the
+    # feed's criteria); restrict() checks the objects against the policy once more.
+    reports = feed_reports(feed, viewer, policy.Channel.TAXII)
+    objects = StixObject.objects.filter(report__in=reports.values("pk"))
+    return policy.restrict(viewer, objects, channel=policy.Channel.TAXII)
+
+
 def collection_for(viewer: Membership, collection_id: str) -> TaxiiCollection | None:
-    for collection in collections_for(viewer):
-        if str(collection.id) == collection_id.lower():
-            return collection
-    return None
+    try:
+        wanted = uuid.UUID(collection_id)
+    except ValueError:
+        return None
+    found = collections_for(viewer, only=wanted)
+    return found[0] if found else None
 
 
 # --- Filtering and paging ---------------------------------------------------------------
