@@ -335,7 +335,7 @@ def main() -> None:
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
-            "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/portal_bench"
+            "BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/portal_bench_taxii"
         ),
     )
     args = parser.parse_args()
@@ -378,9 +378,12 @@ def existing_token() -> str:
     import django
 
     django.setup()
+    from django.core.management import call_command
+
     from accounts.models import Membership
     from accounts.token_services import token_issue
 
+    call_command("migrate", verbosity=0)
     membership = Membership.objects.get(user__email="analyst@bench.test")
     return token_issue(membership=membership, name="bench pages", by=None)[1]
 
