@@ -5,6 +5,8 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from accounts.groups_services import group_create
 from accounts.models import User
+from accounts.token_auth import PerTokenRateThrottle
 from sharing.models import StixObject, Submission
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE, format_timestamp
 from sharing.taxii.selectors import INBOX_ID, SHARED_WITH_ME_ID
@@ -514,3 +517,24 @@ def test_trust_group_collection_carries_reports_addressed_to_the_group_for_membe
     as_c = issue_token(outsider_c)
     assert get(client, url, as_c).status_code == 404
     assert get(client, f"{url}objects/", as_c).status_code == 404
+
+
+def test_a_busy_poller_is_throttled_per_token_with_a_taxii_429(
+    client: Client,
+    analyst_a: User,
+    peer_b: User,
+    issue_token: IssueToken,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cache.clear()
+    monkeypatch.setattr(PerTokenRateThrottle, "THROTTLE_RATES", {"per_token": "3/min"})
+    busy, other = issue_token(analyst_a), issue_token(peer_b)
+
+    answers = [get(client, f"{ROOT}collections/", busy).status_code for _ in range(4)]
+
+    assert answers == [200, 200, 200, 429]
+    limited = get(client, f"{ROOT}collections/", busy)
+    assert limited.json()["http_status"] == "429"
+    assert int(limited["Retry-After"]) > 0
+    assert get(client, f"{ROOT}collections/", other).status_code == 200
+    cache.clear()
