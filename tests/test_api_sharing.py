@@ -310,3 +310,18 @@ def test_deliveries_list_only_the_callers_subscriptions(
 ) -> None:
     assert api_get(client, "/api/v1/deliveries/", issue_token(peer_b)).json()["results"] == []
     assert api_get(client, "/api/v1/deliveries/", None).status_code == 401
+
+
+def test_every_documented_operation_refuses_a_call_without_a_token(
+    client: Client, db: None
+) -> None:
+    schema = client.get("/api/schema/?format=json").json()
+    some_id = "0b8e2f4c-6a3d-4a8e-9c51-3f1d2e7a9b60"
+    checked = 0
+    for path, operations in schema["paths"].items():
+        url = path.replace("{id}", some_id)
+        for method in operations.keys() & {"get", "post", "put", "patch", "delete"}:
+            response = getattr(client, method)(url, content_type="application/json")
+            assert response.status_code == 401, (method, path, response.status_code)
+            checked += 1
+    assert checked >= 15
