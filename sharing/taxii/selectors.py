@@ -54,7 +54,7 @@ def collections_for(viewer: Membership, *, only: uuid.UUID | None = None) -> lis
     """The collections the caller may use, in the order a client lists them (`only`: just
     the one with that id, if the caller may use it)."""
     if only in (SHARED_WITH_ME_ID, INBOX_ID):
-        return [c for c in _fixed_collections(viewer) if c.id == only]
+        return [c for c in _fixed_collections(viewer, only=only) if c.id == only]
     feeds = feeds_for(viewer)
     groups = groups_of(viewer).order_by("name")
     if only is not None:
@@ -66,7 +66,9 @@ def collections_for(viewer: Membership, *, only: uuid.UUID | None = None) -> lis
     )
 
 
-def _fixed_collections(viewer: Membership) -> list[TaxiiCollection]:
+def _fixed_collections(
+    viewer: Membership, *, only: uuid.UUID | None = None
+) -> list[TaxiiCollection]:
     collections = [
         TaxiiCollection(
             id=SHARED_WITH_ME_ID,
@@ -81,7 +83,9 @@ def _fixed_collections(viewer: Membership) -> list[TaxiiCollection]:
             objects=lambda: _taxii_objects(viewer),
         )
     ]
-    if policy.can_post(viewer):
+    # The inbox is there for organisations that may post; asked for the shared collection
+    # alone, the question need not be put to the database.
+    if only != SHARED_WITH_ME_ID and policy.can_post(viewer):
         collections.append(
             TaxiiCollection(
                 id=INBOX_ID,
