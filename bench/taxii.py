@@ -275,7 +275,6 @@ def run_medallion(port: int, objects: list[tuple[dict[str, Any], str]], timeout:
             server = Server(f"http://127.0.0.1:{port}/taxii2/", user="bench", password="bench")
             collection = server.api_roots[0].collections[0]
             collection._conn.session.timeout = timeout
-            collection.get_objects(limit=1)
             count, seconds = fetch_all(collection)
     assert count == len(objects), f"medallion served {count} objects, expected {len(objects)}"
     return seconds
