@@ -147,6 +147,8 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         "can_interact": policy.can_interact(viewer, report),
         "can_edit": policy.can_edit(viewer, report),
         "can_curate": policy.can_curate(viewer, report),
+        # What the reviewer must look at: the same analysis the author confirmed.
+        "review_findings": preview_findings(report) if policy.can_curate(viewer, report) else None,
         "curation_visible": policy.curation_thread_visible(viewer, report),
         "curation_events": list(report.curation_events.select_related("by")),
         "audience": audience_summary(report),

@@ -46,6 +46,7 @@ def report_urls(report: Report, attachment: Attachment) -> list[tuple[str, str]]
         ("post", reverse("report-sighting", args=[uuid])),
         ("post", reverse("report-curation", args=[uuid])),
         ("get", reverse("report-version", args=[uuid, 1])),
+        ("get", reverse("report-stix", args=[uuid])),
         ("get", reverse("attachment-download", args=[attachment.uuid])),
         ("post", reverse("attachment-remove", args=[attachment.uuid])),
     ]
