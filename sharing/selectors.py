@@ -7,13 +7,16 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
+    FloatField,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -23,6 +26,7 @@ from accounts.models import AgreementAcceptance, Membership
 from accounts.standing import current_agreement_version
 from sharing import policy
 from sharing.models import Comment, CurationEvent, Report, Sighting
+from sharing.tlp import TLP
 
 # Must stay identical to the expression indexed in migration 0004_report_search_index.
 SEARCH_DOCUMENT_SQL = (
@@ -33,7 +37,8 @@ SORTS = {
     "newest": ("-published_at", "-id"),
     "oldest": ("published_at", "id"),
     "title": ("title", "id"),
-    "tlp": ("tlp", "-published_at"),
+    "tlp": ("-tlp_rank", "-published_at", "-id"),
+    "relevance": ("-rank", "-published_at", "-id"),
 }
 LISTED_STATUSES = (Report.Status.PUBLISHED, Report.Status.WITHDRAWN)
 
@@ -48,7 +53,7 @@ class ReportFilters:
     group: str = ""  # trust group uuid
     date_from: date | None = None
     date_to: date | None = None
-    sort: str = "newest"
+    sort: str = ""  # empty: best match when searching, else newest
 
 
 def _count(model: Any, *, distinct_field: str | None = None) -> Coalesce:
@@ -109,14 +114,32 @@ def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[R
         reports = reports.filter(published_at__date__gte=filters.date_from)
     if filters.date_to:
         reports = reports.filter(published_at__date__lte=filters.date_to)
-    ordering = SORTS.get(filters.sort, SORTS["newest"])
     # Joins through many-to-many filters can repeat a report; keep each once.
     ids = reports.values("pk")
+    listed = with_counts(Report.objects.filter(pk__in=ids)).annotate(
+        tlp_rank=Case(
+            *[When(tlp=label.value, then=Value(label.rank)) for label in TLP],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+    sort = filters.sort or ("relevance" if filters.q.strip() else "newest")
+    if sort == "relevance":
+        if connection.vendor == "postgresql" and filters.q.strip():
+            listed = listed.annotate(
+                rank=RawSQL(  # noqa: S611  (the query is a bound parameter)
+                    f"ts_rank({SEARCH_DOCUMENT_SQL}, "
+                    "websearch_to_tsquery('english'::regconfig, %s))",
+                    (filters.q.strip()[:200],),
+                    output_field=FloatField(),
+                )
+            )
+        else:
+            sort = "newest"
     return (
-        with_counts(Report.objects.filter(pk__in=ids))
-        .select_related("organisation", "author")
+        listed.select_related("organisation", "author")
         .prefetch_related("sectors")
-        .order_by(*ordering)
+        .order_by(*SORTS.get(sort, SORTS["newest"]))
     )
 
 

@@ -88,7 +88,7 @@ def report_list_view(request: HttpRequest) -> HttpResponse:
         group=data.get("group") or "",
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
-        sort=data.get("sort") or "newest",
+        sort=data.get("sort") or "",
     )
     viewer = _viewer(request)
     page = Paginator(report_list(viewer, filters), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -130,6 +130,7 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         "tlp": report.tlp_label,
         "body_html": render_markdown(report.body_markdown),
         "source": revealed_source(viewer, report),
+        "source_visible": policy.can_see_source(viewer, report),
         "show_submitter": staff
         or (viewer is not None and viewer.organisation_id == report.organisation_id),
         "attachments": list(policy.visible_attachments(viewer).filter(report=report)),

@@ -369,3 +369,42 @@ def test_the_author_reads_the_rejection_reason_on_the_draft(
 
     assert "Rejected by the ISAC" in page.text
     assert "Names a customer; remove it." in page.text
+
+
+def test_the_author_commenting_on_an_unattributed_report_stays_anonymous(
+    analyst_a: User, peer_b: User
+) -> None:
+    report = shared(analyst_a, TLP.GREEN, attributed=False, title="Quiet source")
+    comment_create(report=report, by=acting(analyst_a), body="Update: second wave today.")
+
+    page = signed_in(peer_b).get(reverse("report-detail", args=[report.uuid])).text
+
+    assert "Update: second wave today." in page
+    assert "The reporting member" in page
+    assert "Member A" not in page.split("<main")[1]
+    assert "analyst@a.test" not in page
+
+
+def test_sorting_by_tlp_puts_the_narrowest_label_first(analyst_a: User, peer_b: User) -> None:
+    shared(analyst_a, TLP.CLEAR, title="Clear one")
+    shared(analyst_a, TLP.RED, title="Red one", audience_people=[peer_b])
+    shared(analyst_a, TLP.AMBER, title="Amber one", audience_everyone=True)
+
+    page = signed_in(peer_b).get("/reports/", {"sort": "tlp"}).text
+
+    assert page.index("Red one") < page.index("Amber one") < page.index("Clear one")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_search_puts_the_best_match_first(analyst_a: User, peer_b: User) -> None:
+    shared(analyst_a, TLP.GREEN, title="Ransomware note", body_markdown="A ransomware mention.")
+    shared(
+        analyst_a,
+        TLP.GREEN,
+        title="Ransomware ransomware everywhere",
+        body_markdown="Ransomware, ransomware and more ransomware.",
+    )
+
+    page = signed_in(peer_b).get("/reports/", {"q": "ransomware"}).text
+
+    assert page.index("Ransomware ransomware everywhere") < page.index("Ransomware note")
