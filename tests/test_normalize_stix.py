@@ -290,3 +290,98 @@ class TestBundleOfAReportNeverNormalised(TestCase):
             "identity",
             "report",
         ]
+
+
+STIX20_BUNDLE = {
+    "type": "bundle",
+    "id": "bundle--0d9b3a4e-8e4b-4f0c-9a4a-1c2d3e4f5a6b",
+    "spec_version": "2.0",
+    "objects": [
+        {
+            "type": "marking-definition",
+            "id": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+            "created": "2017-01-20T00:00:00.000Z",
+            "definition_type": "tlp",
+            "definition": {"tlp": "green"},
+        },
+        {
+            "type": "indicator",
+            "id": "indicator--1f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9",
+            "created": "2026-11-01T10:00:00.000Z",
+            "modified": "2026-11-01T10:00:00.000Z",
+            "name": "Loader download",
+            "labels": ["malicious-activity"],
+            "pattern": "[url:value = 'http://dl.badloader-cdn.com/a.bin']",
+            "valid_from": "2026-11-01T10:00:00Z",
+            "object_marking_refs": ["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"],
+        },
+        {
+            "type": "malware",
+            "id": "malware--2f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9",
+            "created": "2026-11-01T10:00:00.000Z",
+            "modified": "2026-11-01T10:00:00.000Z",
+            "name": "BadLoader",
+            "description": "Downloader seen in invoice lures.",
+            "labels": ["dropper"],
+            "object_marking_refs": ["marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da"],
+        },
+        {
+            "type": "relationship",
+            "id": "relationship--3f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9",
+            "created": "2026-11-01T10:00:00.000Z",
+            "modified": "2026-11-01T10:00:00.000Z",
+            "relationship_type": "indicates",
+            "source_ref": "indicator--1f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9",
+            "target_ref": "malware--2f3c2b1a-9d8e-4f7a-b6c5-d4e3f2a1b0c9",
+        },
+    ],
+}
+
+
+def test_a_stix_2_0_bundle_with_a_tlp_1_marking_is_upgraded_to_valid_stix_2_1(
+    submit: Submit, analyst_a: User, org_a: Organisation
+) -> None:
+    submission = submit(
+        organisation=org_a,
+        submitted_by=analyst_a,
+        kind="stix",
+        raw=json.dumps(STIX20_BUNDLE).encode(),
+    )
+    assert submission.status == Submission.Status.NEEDS_REVIEW, submission.error
+    assert submission.report is not None
+
+    bundle = report_bundle(submission.report)
+
+    assert submission.report.tlp == TLP.GREEN
+    assert strict_errors(bundle) == []
+    by_type = {obj["type"]: obj for obj in bundle["objects"]}
+    assert by_type["indicator"]["spec_version"] == "2.1"
+    assert by_type["indicator"]["indicator_types"] == ["malicious-activity"]
+    assert by_type["malware"]["malware_types"] == ["dropper"]
+    assert by_type["malware"]["is_family"] is True
+    assert by_type["indicator"]["object_marking_refs"] == [TLP2_MARKING_IDS[TLP.GREEN]]
+    assert submission.report.report_indicators.get().indicator.value == (
+        "http://dl.badloader-cdn.com/a.bin"
+    )
+
+
+def test_building_a_bundle_takes_the_same_queries_for_few_or_many_objects(
+    submit: Submit,
+    analyst_a: User,
+    org_a: Organisation,
+    draft_report_a: Report,
+    django_assert_max_num_queries: Any,
+) -> None:
+    many = "\n".join(f"C2 45.{i // 250}.{i % 250}.9" for i in range(300)).encode()
+    submit(
+        organisation=org_a,
+        submitted_by=analyst_a,
+        kind="form",
+        raw=many,
+        report=draft_report_a,
+    )
+
+    with django_assert_max_num_queries(3):
+        bundle = report_bundle(draft_report_a)
+
+    assert len(bundle["objects"]) == 3 + 300 * 3

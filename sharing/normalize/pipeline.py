@@ -284,11 +284,15 @@ def bundle_objects(
 def findings(prepared: Prepared, classified: Classified) -> dict[str, Any]:
     """What the analyst should see before publishing, as JSON for Submission.findings."""
     analysis = prepared.analysis
+    insisted = {item.value for item in classified.kept if item.kept_by_insistence}
+    text_hits = [
+        hit for hit in (analysis.warning_hits if analysis else ()) if hit.value not in insisted
+    ]
     return {
         "indicators": len(classified.kept),
         "warning_hits": [
             {"value": hit.value, "type": hit.type.value, "list": hit.list_name}
-            for hit in classified.warning_hits
+            for hit in [*text_hits, *classified.warning_hits]
         ],
         "insisted": [item.value for item in classified.kept if item.kept_by_insistence],
         "redactions": [

@@ -35,6 +35,7 @@ from sharing.normalize.parsers import NormalisationError, ParsedIndicator
 from sharing.normalize.pipeline import (
     Classified,
     Context,
+    KeptIndicator,
     Prepared,
     bundle_objects,
     classify,
@@ -157,7 +158,8 @@ def submission_claim(*, submission_id: int) -> Submission | None:
     claimable = Q(status=Submission.Status.QUEUED) | Q(
         status=Submission.Status.PROCESSING, started_at__lt=stale
     )
-    submission = Submission.objects.filter(claimable, pk=submission_id).first()
+    # The raw bytes (up to the upload limit) are loaded once, by the pipeline, not here.
+    submission = Submission.objects.defer("raw").filter(claimable, pk=submission_id).first()
     if submission is None:
         return None
     claimed = (
@@ -246,7 +248,9 @@ def context_for(submission: Submission) -> Context:
 
 def _process(submission: Submission) -> None:
     context = context_for(submission)
-    prepared = prepare(submission.kind, bytes(submission.raw), context=context)
+    raw = Submission.objects.filter(pk=submission.pk).values_list("raw", flat=True).get()
+    prepared = prepare(submission.kind, bytes(raw), context=context)
+    del raw
     _progress(submission, 30)
     with transaction.atomic():
         report = _report_for(submission, prepared)
@@ -507,6 +511,9 @@ def _next_version(obj: dict[str, Any], previous: StixObject) -> dict[str, Any]:
 
 def _link_indicators(report: Report, classified: Classified, now: datetime) -> None:
     """Upsert the deduplicated Indicator rows and make the report's links match `kept`."""
+    if connection.vendor == "postgresql":
+        _link_indicators_postgresql(report, classified.kept, now)
+        return
     kept = classified.kept
     by_key = {(item.type.value, item.value): item for item in kept}
     indicators: dict[tuple[str, str], Indicator] = {}
@@ -560,7 +567,9 @@ def _link_indicators(report: Report, classified: Classified, now: datetime) -> N
 
 def _restamp(submission: Submission) -> None:
     """New versions of the report's objects when TLP or attribution changed in review."""
-    report = Report.objects.select_related("organisation").get(pk=submission.report_id)
+    if submission.report is None:
+        return
+    report = Report.objects.select_related("organisation").get(pk=submission.report.pk)
     now = timezone.now()
     identity = source_identity(report=report, anonymous=submission.anonymous, now=now)
     marking_id = TLP2_MARKING_IDS[TLP(report.tlp)]
@@ -587,3 +596,63 @@ def _restamp(submission: Submission) -> None:
         return
     store = _VersionStore(report=report, submission=submission, now=now)
     store.add([marking_definition(TLP(report.tlp)), identity, *changed])
+
+
+_LINK_SQL = [
+    """
+    CREATE TEMPORARY TABLE normalize_kept (
+        type varchar(20), value varchar(2048), stix_id varchar(100),
+        first_seen timestamptz, last_seen timestamptz, confidence smallint,
+        description text, on_warning_list varchar(100), kept_by_insistence boolean
+    ) ON COMMIT DROP
+    """,
+    """
+    INSERT INTO sharing_indicator (type, value, stix_id, first_seen, last_seen)
+    SELECT type, value, stix_id, first_seen, last_seen FROM normalize_kept
+    ON CONFLICT (type, value) DO UPDATE SET
+        first_seen = LEAST(sharing_indicator.first_seen, EXCLUDED.first_seen),
+        last_seen = GREATEST(sharing_indicator.last_seen, EXCLUDED.last_seen)
+    """,
+    """
+    DELETE FROM sharing_reportindicator WHERE report_id = %(report)s AND indicator_id NOT IN (
+        SELECT i.id FROM sharing_indicator i
+        JOIN normalize_kept k ON k.type = i.type AND k.value = i.value
+    )
+    """,
+    """
+    INSERT INTO sharing_reportindicator (report_id, indicator_id, first_seen, last_seen,
+        confidence, description, on_warning_list, kept_by_insistence)
+    SELECT %(report)s, i.id, k.first_seen, k.last_seen, k.confidence, k.description,
+        k.on_warning_list, k.kept_by_insistence
+    FROM normalize_kept k JOIN sharing_indicator i ON i.type = k.type AND i.value = k.value
+    ON CONFLICT (report_id, indicator_id) DO UPDATE SET
+        last_seen = EXCLUDED.last_seen, confidence = EXCLUDED.confidence,
+        description = EXCLUDED.description, on_warning_list = EXCLUDED.on_warning_list,
+        kept_by_insistence = EXCLUDED.kept_by_insistence
+    """,
+    "DROP TABLE normalize_kept",
+]
+
+
+def _link_indicators_postgresql(report: Report, kept: list[KeptIndicator], now: datetime) -> None:
+    """The same as the ORM path, through COPY into a temporary table: 50,000 indicators
+    take well under a second instead of many."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LINK_SQL[0])
+        with cursor.cursor.copy("COPY normalize_kept FROM STDIN") as copy:
+            for item in kept:
+                copy.write_row(
+                    (
+                        item.type.value,
+                        item.value,
+                        stix_id_for(item.type, item.value),
+                        item.first_seen or now,
+                        item.last_seen or now,
+                        item.confidence,
+                        item.description,
+                        item.warning_list,
+                        item.kept_by_insistence,
+                    )
+                )
+        for statement in _LINK_SQL[1:]:
+            cursor.execute(statement, {"report": report.pk})

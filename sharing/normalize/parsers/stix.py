@@ -93,27 +93,35 @@ def _json_error(exc: Exception) -> NormalisationError:
 def scan_bundle(raw: bytes, *, max_depth: int) -> BundleScan:
     """Pass one: validity of the JSON, nesting, bundle type, TLP markings, dropped ids."""
     scan = BundleScan()
-    depth = 0
     top_type = None
     current: dict[str, Any] = {}
     marking_refs: set[str] = set()
+    # basic_parse gives no prefixes: ijson's own prefixes grow with the nesting depth, which
+    # makes a pathologically nested file quadratic before the depth check could stop it.
+    path: list[str] = []
     try:
-        for prefix, event, value in ijson.parse(io.BytesIO(raw)):
+        for event, value in ijson.basic_parse(io.BytesIO(raw)):
+            if event == "map_key":
+                path[-1] = value
+                continue
             if event in ("start_map", "start_array"):
-                depth += 1
-                if depth > max_depth:
+                if len(path) >= max_depth:
                     raise NormalisationError(
                         f"The JSON is nested more than {max_depth} levels deep; "
                         "that is not a STIX bundle the portal accepts."
                     )
-                if prefix == "objects.item" and event == "start_map":
+                if event == "start_map" and len(path) == 2 and path == ["objects", "item"]:
                     current = {}
+                path.append("" if event == "start_map" else "item")
                 continue
             if event in ("end_map", "end_array"):
-                depth -= 1
-                if prefix == "objects.item" and event == "end_map":
+                path.pop()
+                if event == "end_map" and path == ["objects", "item"]:
                     _scan_object(scan, current)
                 continue
+            if len(path) > 6:
+                continue
+            prefix = ".".join(path)
             if prefix == "type":
                 top_type = value
             elif prefix == "spec_version":

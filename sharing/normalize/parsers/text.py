@@ -14,10 +14,10 @@ def decode_text(raw: bytes, *, max_line_chars: int) -> str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        bad_line = raw[: exc.start].count(b"\n") + 1
         raise NormalisationError(
             "This file is not UTF-8 text (it may be binary data or another encoding).",
-            [{"line": line, "message": f"undecodable byte at offset {exc.start}"}],
+            [{"line": bad_line, "message": f"undecodable byte at offset {exc.start}"}],
         ) from None
     text = text.removeprefix(codecs.BOM_UTF8.decode())
     control = sum(1 for char in text[:65536] if ord(char) < 32 and char not in "\r\n\t\f")
