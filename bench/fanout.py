@@ -110,14 +110,15 @@ def main() -> None:
     feed = Feed.objects.get(kind=Feed.Kind.EVERYTHING)
     receiver = Receiver()
     started = time.monotonic()
-    for i in range(args.subscriptions):
-        subscription_create(
-            feed=feed,
-            by=members[1],
-            channel=Subscription.ChannelKind.WEBHOOK,
-            scope=Subscription.Scope.ORGANISATION,
-            webhook_url=f"http://127.0.0.1:{receiver.port}/hook/{i}",
-        )
+    with transaction.atomic():
+        for i in range(args.subscriptions):
+            subscription_create(
+                feed=feed,
+                by=members[1],
+                channel=Subscription.ChannelKind.WEBHOOK,
+                scope=Subscription.Scope.ORGANISATION,
+                webhook_url=f"http://127.0.0.1:{receiver.port}/hook/{i}",
+            )
     print(f"set-up: {args.subscriptions} subscriptions in {time.monotonic() - started:.1f} s")
     report = Report.objects.create(
         title="Bench report",

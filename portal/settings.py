@@ -156,12 +156,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "portal.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
+    # Sends deliveries stranded between commit and enqueue, retries and due digests.
+    "fanout-sweep": {"task": "sharing.fanout.tasks.fanout_sweep", "schedule": 30.0},
     "accounts-sync-sector-communities": {
         "task": "accounts.tasks.sync_sector_communities",
         "schedule": crontab(minute="*/15"),
     },
-    # Sends deliveries stranded between commit and enqueue, retries and due digests.
-    "fanout-sweep": {"task": "sharing.fanout.tasks.fanout_sweep", "schedule": 30.0},
 }
 
 # --- Fan-out: feeds, subscriptions, deliveries ----------------------------------------

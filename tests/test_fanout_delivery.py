@@ -88,7 +88,10 @@ def test_published_report_reaches_exactly_the_matching_permitted_subscriptions(
     assert body["type"] == "report.published"
     assert body["data"]["report"]["id"] == str(report.uuid)
     assert body["data"]["report"]["source"] == "ISAC"  # not attributed: the source stays hidden
-    assert body["data"]["stix_bundle"]["type"] == "bundle"
+    bundle = body["data"]["stix_bundle"]
+    assert bundle["type"] == "bundle"
+    assert f"report--{report.uuid}" in {obj["id"] for obj in bundle["objects"]}
+    assert "Member A" not in receiver.requests[0].body.decode()  # nor in the STIX identity
 
 
 def test_writing_the_outbox_twice_for_one_version_writes_nothing_more(
@@ -458,3 +461,31 @@ def test_a_poison_delivery_stops_after_the_attempt_limit_without_being_sent(
     assert delivery.status == Delivery.Status.FAILED
     assert "Gave up" in delivery.last_error
     assert receiver.requests == []
+
+
+def test_a_trust_group_feed_carries_the_reports_addressed_to_the_group_and_nothing_else(
+    analyst_a: User,
+    org_a: Organisation,
+    peer_b: User,
+    outsider_c: User,
+    circle: Any,
+    builtin_feeds: None,
+    publish_report: PublishReport,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from sharing.fanout.services import feed_create
+
+    feed = feed_create(name="Grid circle reports", by=member(peer_b), trust_group=circle)
+    subscribe(peer_b, feed, "portal")
+    for_circle = publish_report(
+        author=analyst_a, organisation=org_a, tlp=TLP.AMBER, audience_everyone=False
+    )
+    for_circle.audience_groups.set([circle])
+    for_everyone = publish_report(author=analyst_a, organisation=org_a, title="For everyone")
+
+    publish(for_circle, django_capture_on_commit_callbacks)
+    publish(for_everyone, django_capture_on_commit_callbacks)
+
+    assert list(Notification.objects.values_list("report", flat=True)) == [for_circle.pk]
+    with pytest.raises(ValidationError, match="trust group"):
+        feed_create(name="Not mine", by=member(outsider_c), trust_group=circle)

@@ -97,3 +97,10 @@ def test_digest_is_due_at_the_chosen_hour_in_the_subscribers_time_zone() -> None
     assert next_digest_at(now, hour=8, time_zone="Europe/Berlin") == datetime(
         2026, 1, 16, 7, 0, tzinfo=UTC
     )
+
+
+def test_a_trust_group_feed_matches_only_reports_addressed_to_the_group() -> None:
+    feed = FeedCriteria(trust_group_id=3)
+
+    assert criteria_match(feed, facts(group_ids=frozenset({3, 4})))
+    assert not criteria_match(feed, facts(group_ids=frozenset({4})))

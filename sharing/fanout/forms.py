@@ -1,8 +1,9 @@
 from zoneinfo import available_timezones
 
 from django import forms
+from django.db.models import Q
 
-from accounts.models import Organisation, Sector
+from accounts.models import Membership, Organisation, Sector, TrustGroup
 from sharing.models import Report, Subscription
 from sharing.tlp import TLP
 
@@ -55,9 +56,24 @@ class FeedForm(forms.Form):
         required=False,
         help_text="Only reports that name this member as their source.",
     )
+    trust_group = forms.ModelChoiceField(
+        queryset=TrustGroup.objects.none(),
+        required=False,
+        help_text="Only reports addressed to this trust group.",
+    )
     for_everyone = forms.BooleanField(
         required=False, help_text="ISAC staff: publish the feed for all members to subscribe to."
     )
+
+    def __init__(self, *args: object, viewer: Membership, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        groups = TrustGroup.objects.all()
+        if not viewer.is_isac_staff:
+            groups = groups.filter(
+                Q(memberships__organisation_id=viewer.organisation_id)
+                | Q(sector__in=viewer.organisation.sectors.all())
+            ).distinct()
+        self.fields["trust_group"].queryset = groups  # type: ignore[attr-defined]
 
 
 class AllowanceForm(forms.Form):

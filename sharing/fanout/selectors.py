@@ -19,6 +19,7 @@ class FeedCriteria:
     tlp_min: TLP = TLP.CLEAR
     tlp_max: TLP = TLP.RED
     source_organisation_id: int | None = None
+    trust_group_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class ReportFacts:
     sector_ids: frozenset[int]
     organisation_id: int
     attributed: bool
+    group_ids: frozenset[int] = frozenset()
 
 
 def tlps_between(low: TLP, high: TLP) -> list[TLP]:
@@ -45,6 +47,8 @@ def criteria_match(criteria: FeedCriteria, facts: ReportFacts) -> bool:
         return False
     if facts.tlp not in tlps_between(criteria.tlp_min, criteria.tlp_max):
         return False
+    if criteria.trust_group_id is not None and criteria.trust_group_id not in facts.group_ids:
+        return False
     if criteria.source_organisation_id is not None:
         return facts.attributed and facts.organisation_id == criteria.source_organisation_id
     return True
@@ -60,6 +64,7 @@ def feed_criteria(feed: Feed, *, sector_ids: Iterable[int] | None = None) -> Fee
         tlp_min=TLP(feed.tlp_min),
         tlp_max=TLP(feed.tlp_max),
         source_organisation_id=feed.source_organisation_id,
+        trust_group_id=feed.trust_group_id,
     )
 
 
@@ -71,6 +76,7 @@ def report_facts(report: Report) -> ReportFacts:
         sector_ids=frozenset(report.sectors.values_list("pk", flat=True)),
         organisation_id=report.organisation_id,
         attributed=report.attributed,
+        group_ids=frozenset(report.audience_groups.values_list("pk", flat=True)),
     )
 
 
@@ -85,6 +91,15 @@ def _criteria_q(criteria: FeedCriteria) -> Q:
             Exists(
                 through.objects.filter(
                     report_id=OuterRef("pk"), sector_id__in=sorted(criteria.sector_ids)
+                )
+            )
+        )
+    if criteria.trust_group_id is not None:
+        groups = Report.audience_groups.through
+        q &= Q(
+            Exists(
+                groups.objects.filter(
+                    report_id=OuterRef("pk"), trustgroup_id=criteria.trust_group_id
                 )
             )
         )

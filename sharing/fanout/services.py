@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import Membership, Sector, User
+from accounts.models import Membership, Sector, TrustGroup, User
 from sharing import policy
 from sharing.fanout import netguard
 from sharing.fanout.channels import next_digest_at, policy_channel, retry_delay
@@ -87,6 +87,7 @@ def feed_create(
     tlp_min: str = TLP.CLEAR,
     tlp_max: str = TLP.RED,
     source_organisation_id: int | None = None,
+    trust_group: TrustGroup | None = None,
     personal: bool = True,
 ) -> Feed:
     """A curated feed (ISAC staff) or a personal filter (anyone, seen only by them)."""
@@ -95,6 +96,13 @@ def feed_create(
     low, high = TLP(tlp_min), TLP(tlp_max)
     if low.rank > high.rank:
         raise ValidationError("The narrowest TLP must not be wider than the widest.")
+    if (
+        trust_group is not None
+        and not by.is_isac_staff
+        and not trust_group.memberships.filter(organisation_id=by.organisation_id).exists()
+        and trust_group.sector_id not in set(by.organisation.sectors.values_list("pk", flat=True))
+    ):
+        raise ValidationError("Choose a trust group your organisation belongs to.")
     unknown = set(report_types) - set(Report.Type.values)
     if unknown:
         raise ValidationError(f"Unknown report types: {', '.join(sorted(unknown))}.")
@@ -108,6 +116,7 @@ def feed_create(
         tlp_min=low,
         tlp_max=high,
         source_organisation_id=source_organisation_id,
+        trust_group=trust_group,
     )
     feed.sectors.set(list(sectors))
     audit_record(

@@ -61,7 +61,7 @@ def feed_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def feed_create_view(request: HttpRequest) -> HttpResponse:
     viewer = _viewer(request)
-    form = FeedForm(request.POST or None)
+    form = FeedForm(request.POST or None, viewer=viewer)
     if not viewer.is_isac_staff:
         del form.fields["for_everyone"]
     if request.method == "POST" and form.is_valid():
@@ -78,6 +78,7 @@ def feed_create_view(request: HttpRequest) -> HttpResponse:
                 tlp_min=data["tlp_min"],
                 tlp_max=data["tlp_max"],
                 source_organisation_id=source.pk if source else None,
+                trust_group=data.get("trust_group"),
                 personal=not data.get("for_everyone"),
             )
         except ValidationError as error:

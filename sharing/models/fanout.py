@@ -53,6 +53,14 @@ class Feed(models.Model):
     source_organisation = models.ForeignKey(
         "accounts.Organisation", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    trust_group = models.ForeignKey(
+        "accounts.TrustGroup",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Only reports addressed to this trust group.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
