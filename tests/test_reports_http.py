@@ -408,3 +408,28 @@ def test_search_puts_the_best_match_first(analyst_a: User, peer_b: User) -> None
     page = signed_in(peer_b).get("/reports/", {"q": "ransomware"}).text
 
     assert page.index("Ransomware ransomware everywhere") < page.index("Ransomware note")
+
+
+def test_dashboard_and_report_page_queries_stay_bounded_as_activity_grows(
+    analyst_a: User, peer_b: User, energy: object, django_assert_max_num_queries: object
+) -> None:
+    report = shared(analyst_a, TLP.GREEN, title="Busy report", sectors=[energy])
+    client = signed_in(peer_b)
+    detail = reverse("report-detail", args=[report.uuid])
+    client.get("/")
+    client.get(detail)
+    with django_assert_max_num_queries(60) as home:  # type: ignore[operator]
+        client.get("/")
+    with django_assert_max_num_queries(60) as page:  # type: ignore[operator]
+        client.get(detail)
+
+    for n in range(15):
+        shared(analyst_a, TLP.GREEN, title=f"More {n}", sectors=[energy])
+        comment_create(report=report, by=acting(peer_b), body=f"comment {n}")
+        sighting_create(report=report, by=acting(peer_b), note=f"seen {n}")
+        draft(peer_b, TLP.GREEN, title=f"Draft {n}")
+
+    with django_assert_max_num_queries(len(home.captured_queries)):  # type: ignore[operator]
+        client.get("/")
+    with django_assert_max_num_queries(len(page.captured_queries)):  # type: ignore[operator]
+        client.get(detail)
