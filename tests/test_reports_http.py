@@ -5,15 +5,13 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Organisation, User
 from sharing.models import Attachment, Report
 from sharing.services import attachment_add, comment_create, sighting_create
 from sharing.tlp import TLP
-from tests.fixtures.personas import PASSWORD
-from tests.fixtures.reports import acting, draft, shared
+from tests.fixtures.reports import acting, draft, shared, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +22,6 @@ SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 @pytest.fixture(autouse=True)
 def _media(settings: object, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "uploads"  # type: ignore[attr-defined]
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.email, password=PASSWORD)
-    return client
 
 
 def report_urls(report: Report, attachment: Attachment) -> list[tuple[str, str]]:
