@@ -9,6 +9,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     FloatField,
     IntegerField,
     OuterRef,
@@ -89,6 +90,11 @@ def _search(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
     )
 
 
+def _has(through_rows: QuerySet[Any]) -> Q:
+    """A report-level condition on many-to-many rows, as EXISTS (no repeated reports)."""
+    return Q(Exists(through_rows.filter(report_id=OuterRef("pk"))))
+
+
 def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[Report]:
     """The reports list: what the viewer may read, filtered, searched and sorted."""
     reports = policy.visible_to(viewer).filter(status__in=LISTED_STATUSES)
@@ -98,10 +104,16 @@ def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[R
         reports = reports.filter(tlp=filters.tlp)
     if filters.report_type:
         reports = reports.filter(report_type=filters.report_type)
+    # Many-to-many filters as EXISTS, never joins: a join repeats reports, and removing the
+    # repeats with `pk IN (...)` lets PostgreSQL re-run the whole policy query per row.
     if filters.sector:
-        reports = reports.filter(sectors__slug=filters.sector)
+        reports = reports.filter(
+            _has(Report.sectors.through.objects.filter(sector__slug=filters.sector))
+        )
     if filters.group:
-        reports = reports.filter(audience_groups__uuid=filters.group)
+        reports = reports.filter(
+            _has(Report.audience_groups.through.objects.filter(trustgroup__uuid=filters.group))
+        )
     if filters.source == "isac":
         reports = reports.filter(attributed=False)
     elif filters.source and viewer is not None:
@@ -114,9 +126,7 @@ def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[R
         reports = reports.filter(published_at__date__gte=filters.date_from)
     if filters.date_to:
         reports = reports.filter(published_at__date__lte=filters.date_to)
-    # Joins through many-to-many filters can repeat a report; keep each once.
-    ids = reports.values("pk")
-    listed = with_counts(Report.objects.filter(pk__in=ids)).annotate(
+    listed = with_counts(reports).annotate(
         tlp_rank=Case(
             *[When(tlp=label.value, then=Value(label.rank)) for label in TLP],
             default=Value(0),
@@ -174,19 +184,26 @@ def dashboard(viewer: Membership | None) -> dict[str, Any]:
         return {}
     since = timezone.now() - timedelta(days=30)
     sector_ids = list(viewer.organisation.sectors.values_list("pk", flat=True))
-    for_me = Q(sectors__in=sector_ids) | Q(audience_sectors__in=sector_ids)
-    for_me |= Q(audience_organisations=viewer.organisation) | Q(audience_people=viewer.user)
-    for_me |= Q(audience_groups__memberships__organisation=viewer.organisation)
-    for_me |= Q(audience_groups__sector__in=sector_ids)
-    new_ids = (
-        policy.visible_to(viewer)
-        .filter(status=Report.Status.PUBLISHED, published_at__gte=since)
-        .exclude(organisation=viewer.organisation)
-        .filter(for_me)
-        .values("pk")
+    groups = Report.audience_groups.through.objects
+    for_me = (
+        _has(Report.sectors.through.objects.filter(sector_id__in=sector_ids))
+        | _has(Report.audience_sectors.through.objects.filter(sector_id__in=sector_ids))
+        | _has(
+            Report.audience_organisations.through.objects.filter(
+                organisation_id=viewer.organisation_id
+            )
+        )
+        | _has(Report.audience_people.through.objects.filter(user_id=viewer.user_id))
+        | _has(groups.filter(trustgroup__memberships__organisation_id=viewer.organisation_id))
+        | _has(groups.filter(trustgroup__sector_id__in=sector_ids))
     )
     new_reports = (
-        with_counts(Report.objects.filter(pk__in=new_ids))
+        with_counts(
+            policy.visible_to(viewer)
+            .filter(status=Report.Status.PUBLISHED, published_at__gte=since)
+            .exclude(organisation=viewer.organisation)
+            .filter(for_me)
+        )
         .select_related("organisation")
         .order_by("-published_at")[:8]
     )
