@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
@@ -29,10 +29,10 @@ from sharing import policy
 from sharing.models import Comment, CurationEvent, Report, Sighting
 from sharing.tlp import TLP
 
-# Must stay identical to the expression indexed in migration 0004_report_search_index.
+# Must stay identical to the expression indexed in migration 0007_report_search_document.
 SEARCH_DOCUMENT_SQL = (
     "to_tsvector('english'::regconfig, sharing_report.title || ' ' || sharing_report.summary"
-    " || ' ' || sharing_report.body_markdown)"
+    " || ' ' || sharing_report.body_markdown || ' ' || sharing_report.indicators_text)"
 )
 SORTS = {
     "newest": ("-published_at", "-id"),
@@ -81,13 +81,24 @@ def _search(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
             (q,),
             output_field=BooleanField(),
         )
-        return reports.filter(Q(matches) | Q(indicators_text__icontains=q))
+        return reports.filter(matches)
     return reports.filter(
         Q(title__icontains=q)
         | Q(summary__icontains=q)
         | Q(body_markdown__icontains=q)
         | Q(indicators_text__icontains=q)
     )
+
+
+def without_jit() -> None:
+    """Inside a transaction on PostgreSQL: no JIT compilation for this page's queries.
+
+    The policy's OR-ed EXISTS clauses look expensive to the planner, which then spends far
+    longer compiling (hundreds of milliseconds) than the page takes to run.
+    """
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
 
 
 def _has(through_rows: QuerySet[Any]) -> Q:
@@ -182,6 +193,12 @@ def dashboard(viewer: Membership | None) -> dict[str, Any]:
     """What the home page shows: new reports for me, my organisation's posts, my to-dos."""
     if viewer is None:
         return {}
+    with transaction.atomic():
+        without_jit()
+        return _dashboard(viewer)
+
+
+def _dashboard(viewer: Membership) -> dict[str, Any]:
     since = timezone.now() - timedelta(days=30)
     sector_ids = list(viewer.organisation.sectors.values_list("pk", flat=True))
     groups = Report.audience_groups.through.objects

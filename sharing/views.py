@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -24,7 +25,13 @@ from sharing.forms import (
 from sharing.markdown import render_markdown
 from sharing.models import Report, ReportIndicator, ReportRevision
 from sharing.preview import preview_findings
-from sharing.selectors import ReportFilters, audience_summary, report_list, revealed_source
+from sharing.selectors import (
+    ReportFilters,
+    audience_summary,
+    report_list,
+    revealed_source,
+    without_jit,
+)
 from sharing.stix.bundle import report_bundle
 
 PAGE_SIZE = 20
@@ -87,8 +94,11 @@ def report_list_view(request: HttpRequest) -> HttpResponse:
         sort=data.get("sort") or "",
     )
     viewer = viewer_of(request)
-    page = Paginator(report_list(viewer, filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(r, revealed_source(viewer, r)) for r in page.object_list]
+    with transaction.atomic():
+        without_jit()
+        paginator = Paginator(report_list(viewer, filters), PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
+        rows = [(r, revealed_source(viewer, r)) for r in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
