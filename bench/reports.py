@@ -83,6 +83,7 @@ def run(count: int) -> None:
     from accounts.models import Membership, Organisation, Sector
     from accounts.services import membership_create, organisation_create, user_create
     from sharing.models import Report
+    from sharing.selectors import SEARCH_DOCUMENT_SQL
     from sharing.tlp import TLP
 
     settings.SECURE_SSL_REDIRECT = False
@@ -165,9 +166,8 @@ def run(count: int) -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "EXPLAIN SELECT id FROM sharing_report WHERE to_tsvector('english'::regconfig, "
-            "sharing_report.title || ' ' || sharing_report.summary || ' ' || "
-            "sharing_report.body_markdown) @@ websearch_to_tsquery('english'::regconfig, %s)",
+            f"EXPLAIN SELECT id FROM sharing_report WHERE {SEARCH_DOCUMENT_SQL} "
+            "@@ websearch_to_tsquery('english'::regconfig, %s)",
             ["kerberoasting"],
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
