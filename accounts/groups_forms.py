@@ -45,11 +45,14 @@ class MemberChoiceForm(forms.Form):
         queryset=Organisation.objects.none(), to_field_name="uuid", empty_label="Choose…"
     )
 
-    def __init__(self, *args: object, group: TrustGroup, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, group: TrustGroup, exclude_owner: bool = False, **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         field = self.fields["organisation"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = Organisation.objects.filter(group_memberships__group=group)
+        members = Organisation.objects.filter(group_memberships__group=group)
+        field.queryset = members.exclude(pk=group.owner_id) if exclude_owner else members
 
 
 class ModeratorForm(forms.Form):

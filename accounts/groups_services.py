@@ -446,3 +446,13 @@ def sector_communities_sync(*, sectors: Iterable[Sector] | None = None) -> int:
                 after={"organisations": sorted(str(uuids[pk]) for pk in wanted)},
             )
     return changed
+
+
+def sector_communities_changed(*, organisation: Organisation) -> None:
+    """Call from any service that changes an organisation's sectors, status or agreement:
+    the communities are refreshed by a task once the change has committed (the policy
+    already reads sectors and standing live; this keeps the member lists shown in sync).
+    Every community is refreshed, since the sectors the organisation left are not known."""
+    from accounts.tasks import sync_sector_communities
+
+    transaction.on_commit(sync_sector_communities.delay)

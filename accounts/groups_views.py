@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import groups_selectors as selectors
 from accounts import groups_services as services
@@ -59,6 +59,7 @@ def _act(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
 
 
 @login_required
+@require_GET
 def group_list(request: HttpRequest) -> HttpResponse:
     viewer = _viewer(request)
     return render(
@@ -73,6 +74,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def group_browse(request: HttpRequest) -> HttpResponse:
     viewer = _viewer(request)
     pending = set(
@@ -88,6 +90,7 @@ def group_browse(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def group_create(request: HttpRequest) -> HttpResponse:
     viewer = _viewer(request)
     form = GroupForm(request.POST or None)
@@ -109,6 +112,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def group_detail(request: HttpRequest, group_uuid: str) -> HttpResponse:
     viewer = _viewer(request)
     group = _group(request, group_uuid)
@@ -131,7 +135,7 @@ def group_detail(request: HttpRequest, group_uuid: str) -> HttpResponse:
         context.update(
             edit_form=GroupForm(instance=group),
             invite_form=InviteForm(group=group),
-            transfer_form=MemberChoiceForm(group=group),
+            transfer_form=MemberChoiceForm(group=group, exclude_owner=True),
             moderator_form=ModeratorForm(group=group),
             pending=group.invitations.filter(
                 status=TrustGroupInvitation.Status.PENDING

@@ -59,6 +59,9 @@ def widening(before: Audience, after: Audience) -> list[str]:
         added.append(f"the TLP goes from {TLP(before.tlp).label} to {TLP(after.tlp).label}")
     if after.everyone and not before.everyone:
         added.append("the whole membership is added")
+    if before.everyone and before.tlp != TLP.RED:
+        # Every organisation was in the audience already; naming some of them adds nobody.
+        return added
     for name, old, new in (
         ("sectors", before.sectors, after.sectors),
         ("organisations", before.organisations, after.organisations),
@@ -66,7 +69,7 @@ def widening(before: Audience, after: Audience) -> list[str]:
         ("people", before.people, after.people),
     ):
         if new - old:
-            added.append(f"{len(new - old)} {name} added")
+            added.append(f"{name} added: {len(new - old)}")
     return added
 
 

@@ -15,7 +15,7 @@ from django.apps import apps
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Organisation, TrustGroup
-from accounts.standing import is_in_good_standing
+from accounts.standing import good_standing_q, is_in_good_standing
 from sharing.models import (
     Attachment,
     Comment,
@@ -58,7 +58,7 @@ def _is_usable(viewer: Membership | None) -> bool:
 
 def _in_audience(organisation: Organisation) -> Q:
     """Reports whose audience (other than named people) includes the organisation."""
-    sector_ids = list(organisation.sectors.values_list("pk", flat=True))
+    sector_ids = organisation.sectors.values("pk")
     through = Report.audience_organisations.through
     sectors_through = Report.audience_sectors.through
     named_org = Exists(
@@ -67,15 +67,10 @@ def _in_audience(organisation: Organisation) -> Q:
     in_sector = Exists(
         sectors_through.objects.filter(report_id=OuterRef("pk"), sector_id__in=sector_ids)
     )
-    return (
-        Q(audience_everyone=True)
-        | Q(named_org)
-        | Q(in_sector)
-        | _in_groups(organisation, sector_ids)
-    )
+    return Q(audience_everyone=True) | Q(named_org) | Q(in_sector) | _in_groups(organisation)
 
 
-def _in_groups(organisation: Organisation, sector_ids: list[int]) -> Q:
+def _in_groups(organisation: Organisation) -> Q:
     """Reports addressed to a trust group the organisation belongs to.
 
     Sector communities are read live from the organisation's sectors (its standing is
@@ -91,7 +86,7 @@ def _in_groups(organisation: Organisation, sector_ids: list[int]) -> Q:
     community = through.objects.filter(
         report_id=OuterRef("pk"),
         trustgroup__kind=TrustGroup.Kind.SECTOR,
-        trustgroup__sector_id__in=sector_ids,
+        trustgroup__sector_id__in=organisation.sectors.values("pk"),
     )
     return Q(Exists(custom)) | Q(Exists(community))
 
@@ -109,9 +104,9 @@ def visible_to(viewer: Membership | None) -> QuerySet[Report]:
     organisation = viewer.organisation
     readable = Q(status__in=READABLE_STATUSES)
     clear = readable & Q(tlp=TLP.CLEAR)
-    if not is_in_good_standing(organisation):
-        # Not in good standing: TLP:CLEAR only, not even the organisation's own reports.
-        return Report.objects.filter(clear)
+    # Not in good standing: TLP:CLEAR only, not even the organisation's own reports. Checked
+    # inside the one query (not before it) so a list costs a single round trip.
+    standing = Exists(Organisation.objects.filter(good_standing_q(), pk=organisation.pk))
 
     # Reports written for this organisation; a person who moved on does not take their
     # drafts (or anything else of the old organisation's) along to the new one.
@@ -132,7 +127,7 @@ def visible_to(viewer: Membership | None) -> QuerySet[Report]:
         not_draft = ~Q(status=Report.Status.DRAFT)
         curation = Q(status=Report.Status.PENDING_REVIEW)
         allowed |= not_draft & (~Q(tlp=TLP.RED) | curation)
-    return Report.objects.filter(allowed)
+    return Report.objects.filter(clear | (Q(standing) & allowed))
 
 
 def can_view(viewer: Membership | None, report: Report) -> bool:

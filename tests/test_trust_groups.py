@@ -340,3 +340,22 @@ def test_creating_groups_needs_an_organisation_admin(client: Client, analyst_a: 
     assert response.status_code == 200
     assert b"Only organisation admins" in response.content
     assert not TrustGroup.objects.filter(name="Mine").exists()
+
+
+def test_changing_an_organisations_sectors_refreshes_communities_after_commit(
+    isac_org: Organisation,
+    org_b: Organisation,
+    finance: Sector,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    from accounts.groups_services import sector_communities_changed
+
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        org_b.sectors.set([finance])
+        sector_communities_changed(organisation=org_b)
+
+    community = TrustGroup.objects.get(sector=finance)
+    assert community.memberships.filter(organisation=org_b).exists()
+    assert not TrustGroup.objects.filter(
+        memberships__organisation=org_b, sector__slug="energy"
+    ).exists()

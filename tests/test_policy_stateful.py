@@ -1,0 +1,596 @@
+"""The access policy against a reference model, under random sequences of changes.
+
+Hypothesis builds a small ISAC: organisations in sectors, people with roles, trust groups,
+agreements accepted, expired and revoked, reports at every TLP, status and audience; then
+changes it at random (join, leave, revoke, suspend, move a person, edit an audience, publish,
+withdraw). After every step, for every person and every report, each read path must give
+the answer of `expected_visible`, a predicate written here from docs/tlp.md without looking
+at sharing.policy.
+
+Read paths are listed in READ_PATHS; a branch that adds a way to read reports (a page, an
+API endpoint, TAXII, search, a count) adds it there.
+"""
+
+import copy
+import hashlib
+import itertools
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TypeVar, cast
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from accounts.models import (
+    AgreementAcceptance,
+    AgreementVersion,
+    Membership,
+    Organisation,
+    Sector,
+    TrustGroup,
+    TrustGroupMember,
+    User,
+)
+from sharing import policy
+from sharing.models import Report
+from sharing.policy import Channel
+from sharing.tlp import TLP
+
+T = TypeVar("T")
+READABLE = {Report.Status.PUBLISHED, Report.Status.WITHDRAWN}
+
+
+# --- the reference model: plain Python, no database -------------------------------------
+
+
+@dataclass(eq=False)
+class Org:
+    pk: int
+    sectors: set[int]
+    status: str = Organisation.Status.ACTIVE
+    agreement: str = "accepted"  # accepted | expired | revoked | none
+    is_isac: bool = False
+
+
+@dataclass(eq=False)
+class Person:
+    user_pk: int
+    membership_pk: int
+    org: Org
+    role: str
+    active: bool = True
+    user_active: bool = True
+
+
+@dataclass(eq=False)
+class Group:
+    pk: int
+    members: set[int] = field(default_factory=set)  # Org.pk
+    sector: int | None = None  # a sector community
+
+
+@dataclass(eq=False)
+class Rep:
+    pk: int
+    org: Org
+    author: Person
+    tlp: str
+    status: str
+    everyone: bool = False
+    sectors: set[int] = field(default_factory=set)
+    orgs: set[int] = field(default_factory=set)
+    groups: set[int] = field(default_factory=set)
+    people: set[int] = field(default_factory=set)  # User.pk
+
+
+def in_good_standing(org: Org) -> bool:
+    if org.status != Organisation.Status.ACTIVE:
+        return False
+    return org.is_isac or org.agreement == "accepted"
+
+
+def in_audience(org: Org, report: Rep, groups: dict[int, Group]) -> bool:
+    if report.everyone or org.pk in report.orgs or org.sectors & report.sectors:
+        return True
+    for pk in report.groups:
+        group = groups[pk]
+        if group.sector is not None and group.sector in org.sectors:
+            return True
+        if group.sector is None and org.pk in group.members:
+            return True
+    return False
+
+
+def expected_visible(person: Person, report: Rep, groups: dict[int, Group]) -> bool:
+    """docs/tlp.md, rule by rule."""
+    org = person.org
+    if not (person.active and person.user_active) or org.status == Organisation.Status.OFFBOARDED:
+        return False
+    readable = report.status in READABLE
+    if not in_good_standing(org):
+        return readable and report.tlp == TLP.CLEAR
+    is_admin = person.role in {Membership.Role.ORG_ADMIN, Membership.Role.ISAC_ADMIN}
+    named = person.user_pk in report.people
+    if report.org is org:
+        if report.author.user_pk == person.user_pk:
+            return True
+        if report.status != Report.Status.DRAFT and (report.tlp != TLP.RED or is_admin or named):
+            return True
+    if readable and report.tlp == TLP.CLEAR:
+        return True
+    if readable and report.tlp == TLP.RED and named:
+        return True
+    if (
+        readable
+        and report.tlp in {TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT}
+        and in_audience(org, report, groups)
+    ):
+        return True
+    isac_staff = org.is_isac and person.role in Membership.ISAC_ROLES
+    if isac_staff and report.status != Report.Status.DRAFT:
+        return report.tlp != TLP.RED or report.status == Report.Status.PENDING_REVIEW
+    return False
+
+
+CHANNEL_TLPS = {
+    Channel.PORTAL: set(TLP),
+    Channel.EMAIL_NOTICE: set(TLP) - {TLP.RED},
+    Channel.EMAIL_CONTENT: {TLP.CLEAR, TLP.GREEN},
+    Channel.WEBHOOK: set(TLP) - {TLP.RED},
+    Channel.TAXII: set(TLP) - {TLP.RED},
+    Channel.PUBLIC_FEED: {TLP.CLEAR},
+    Channel.GOVERNMENT: {TLP.CLEAR, TLP.GREEN},
+}
+
+
+def expected_forwardable(person: Person, report: Rep, groups: dict[int, Group], ch: str) -> bool:
+    return (
+        report.status == Report.Status.PUBLISHED
+        and report.tlp in CHANNEL_TLPS[Channel(ch)]
+        and expected_visible(person, report, groups)
+    )
+
+
+# --- the read paths under test ------------------------------------------------------------
+# Each takes the viewer and every report and answers the set of report pks the viewer gets.
+# Add new paths here (a page via the test client: 200 vs 404, an API list, TAXII objects,
+# search hits, attachments); pair each with the reference it must equal in EXPECTED_FOR.
+
+ReadPath = Callable[[Membership, list[Report]], set[int]]
+
+
+def _visible_to(viewer: Membership, reports: list[Report]) -> set[int]:
+    return set(policy.visible_to(viewer).values_list("pk", flat=True))
+
+
+def _restrict_children(viewer: Membership, reports: list[Report]) -> set[int]:
+    # Child rows: the audience M2M rows stand in for any model with a `report` foreign key.
+    through = Report.audience_sectors.through.objects.all()
+    allowed = policy.restrict(viewer, Report.objects.all(), via="pk")
+    kept = set(allowed.values_list("pk", flat=True))
+    assert set(policy.restrict(viewer, through).values_list("report_id", flat=True)) <= kept
+    return kept
+
+
+def _forwardable(channel: Channel) -> ReadPath:
+    def read(viewer: Membership, reports: list[Report]) -> set[int]:
+        return set(policy.forwardable(viewer, channel).values_list("pk", flat=True))
+
+    return read
+
+
+# Channels that carry the same TLPs build the same query; one of each kind is walked here
+# (test_channels_of_a_kind_carry_the_same_labels keeps the grouping honest).
+CHANNEL_KINDS = {
+    Channel.PORTAL: [Channel.PORTAL],
+    Channel.TAXII: [Channel.TAXII, Channel.WEBHOOK, Channel.EMAIL_NOTICE],
+    Channel.EMAIL_CONTENT: [Channel.EMAIL_CONTENT, Channel.GOVERNMENT],
+    Channel.PUBLIC_FEED: [Channel.PUBLIC_FEED],
+}
+
+READ_PATHS: dict[str, ReadPath] = {
+    "policy.visible_to": _visible_to,
+    "policy.restrict": _restrict_children,
+    **{f"policy.forwardable({c.value})": _forwardable(c) for c in CHANNEL_KINDS},
+}
+EXPECTED_FOR: dict[str, Callable[[Person, Rep, dict[int, Group]], bool]] = {
+    "policy.visible_to": expected_visible,
+    "policy.restrict": expected_visible,
+    **{
+        f"policy.forwardable({c.value})": (
+            lambda p, r, g, c=c: expected_forwardable(p, r, g, c)  # type: ignore[misc]
+        )
+        for c in CHANNEL_KINDS
+    },
+}
+
+
+# --- the machine --------------------------------------------------------------------------
+
+TLPS = st.sampled_from(list(TLP))
+STATUSES = st.sampled_from(list(Report.Status))
+ROLES = st.sampled_from([Membership.Role.ANALYST, Membership.Role.ORG_ADMIN])
+AGREEMENTS = st.sampled_from(["accepted", "expired", "revoked", "none"])
+
+
+class PolicyMachine(RuleBasedStateMachine):
+    """Starts from a dense world (every TLP to every kind of audience) and changes it."""
+
+    # The initial world, built once per test run by `build_base` and copied into each run.
+    base: dict[str, object] | None = None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.counter = itertools.count()
+        self.all_orgs: list[Org] = []
+        self.all_people: list[Person] = []
+        self.groups: dict[int, Group] = {}
+        self.reports: list[Rep] = []
+        self.checked: dict[tuple[int, int], bool] = {}
+
+    STATE = ("all_orgs", "all_people", "groups", "reports", "checked", "curator", "sectors")
+
+    def teardown(self) -> None:
+        try:
+            self.check(all_paths=True)
+        finally:
+            transaction.set_rollback(True)
+            self._atomic.__exit__(None, None, None)
+
+    # -- helpers
+    def _n(self) -> int:
+        return next(self.counter)
+
+    def _set_agreement(self, org: Org, state: str) -> None:
+        AgreementAcceptance.objects.filter(organisation_id=org.pk).delete()
+        if state != "none":
+            now = timezone.now()
+            AgreementAcceptance.objects.create(
+                organisation_id=org.pk,
+                version=self.version,
+                accepted_by_id=self.curator.user_pk,
+                typed_full_name="Signer",
+                text_sha256=self.version.body_sha256,
+                expires_at=now + timedelta(days=-1 if state == "expired" else 300),
+                revoked_at=now if state == "revoked" else None,
+            )
+        org.agreement = state
+
+    def _new_org(self, sectors: set[int], agreement: str = "accepted") -> Org:
+        row = Organisation.objects.create(
+            name=f"Org {self._n()}", status=Organisation.Status.ACTIVE
+        )
+        row.sectors.set(sectors)
+        org = Org(row.pk, set(sectors))
+        self._set_agreement(org, agreement)
+        self.all_orgs.append(org)
+        return org
+
+    def _new_person(self, org: Org, role: str) -> Person:
+        n = self._n()
+        user = User.objects.create_user(f"p{n}@x.test", None, full_name=f"P{n}")
+        membership = Membership.objects.create(user=user, organisation_id=org.pk, role=role)
+        person = Person(user.pk, membership.pk, org, role)
+        self.all_people.append(person)
+        return person
+
+    def _new_group(self, owner: Org, members: set[int]) -> Group:
+        row = TrustGroup.objects.create(name=f"Group {self._n()}", owner_id=owner.pk)
+        TrustGroupMember.objects.bulk_create(
+            [TrustGroupMember(group=row, organisation_id=pk) for pk in members | {owner.pk}]
+        )
+        group = Group(row.pk, members | {owner.pk})
+        self.groups[row.pk] = group
+        return group
+
+    def _new_report(self, author: Person, tlp: str, status: str, **audience: object) -> Rep:
+        row = Report.objects.create(
+            title=f"R{self._n()}",
+            tlp=tlp,
+            status=status,
+            author_id=author.user_pk,
+            organisation_id=author.org.pk,
+            audience_everyone=bool(audience.get("everyone")),
+        )
+        report = Rep(row.pk, author.org, author, tlp, status, bool(audience.get("everyone")))
+        self.reports.append(report)
+        self._write_audience(
+            report,
+            sectors=audience.get("sectors", set()),  # type: ignore[arg-type]
+            orgs=audience.get("orgs", set()),  # type: ignore[arg-type]
+            groups=audience.get("groups", set()),  # type: ignore[arg-type]
+            people=audience.get("people", set()),  # type: ignore[arg-type]
+        )
+        return report
+
+    def _write_audience(
+        self, report: Rep, *, sectors: set[int], orgs: set[int], groups: set[int], people: set[int]
+    ) -> None:
+        row = Report.objects.get(pk=report.pk)
+        row.audience_sectors.set(sectors)
+        row.audience_organisations.set(orgs)
+        row.audience_groups.set(groups)
+        row.audience_people.set(people)
+        report.sectors, report.orgs, report.groups, report.people = sectors, orgs, groups, people
+
+    def _pick(self, data: st.DataObject, items: list[T], label: str) -> T:
+        return data.draw(st.sampled_from(items), label=label)
+
+    # -- the initial world: ISAC and curator; A and B in sector 0, C in sector 1; circle {A, B};
+    # A's analyst has shared one published report at every TLP with every kind of audience.
+    @initialize()
+    def world(self) -> None:
+        assert PolicyMachine.base is not None, "build_base() first"
+        state = copy.deepcopy(PolicyMachine.base)  # one deepcopy keeps shared references
+        for name in self.STATE:
+            setattr(self, name, state[name])
+        self.version = AgreementVersion.objects.get(pk=cast(int, state["version"]))
+        self.counter = itertools.count(cast(int, state["next"]))
+
+    @classmethod
+    def build_base(cls) -> None:
+        """Create the initial world in the database and check every pair of it once."""
+        builder = cls.__new__(cls)
+        builder._reset()
+        builder._build()
+        builder.check(all_paths=True, every_pair=True)
+        state: dict[str, object] = {name: getattr(builder, name) for name in cls.STATE}
+        state.update(version=builder.version.pk, next=next(builder.counter))
+        cls.base = state
+
+    def _build(self) -> None:
+        self.sectors = [
+            Sector.objects.get_or_create(slug=f"s{i}", defaults={"name": f"Sector {i}"})[0].pk
+            for i in range(2)
+        ]
+        body = "terms"
+        self.version = AgreementVersion.objects.create(
+            title="Agreement",
+            version_label=f"v{self._n()}",
+            body_markdown=body,
+            effective_date=timezone.localdate() - timedelta(days=10),
+            acceptable_use="defence",
+            published_at=timezone.now() - timedelta(days=10),
+            body_sha256=hashlib.sha256(body.encode()).hexdigest(),
+        )
+        isac_row = Organisation.objects.create(
+            name=f"ISAC {self._n()}", status=Organisation.Status.ACTIVE, is_isac=True
+        )
+        isac = Org(isac_row.pk, set(), is_isac=True, agreement="none")
+        self.all_orgs.append(isac)
+        self.curator = self._new_person(isac, Membership.Role.ISAC_ANALYST)
+        s0, s1 = self.sectors
+        communities = {}
+        for sector in self.sectors:
+            group = TrustGroup.objects.create(
+                name=f"Community {self._n()}",
+                kind=TrustGroup.Kind.SECTOR,
+                sector_id=sector,
+                owner_id=isac.pk,
+            )
+            self.groups[group.pk] = Group(group.pk, sector=sector)
+            communities[sector] = group.pk
+        a, b, c = self._new_org({s0}), self._new_org({s0}), self._new_org({s1})
+        author = self._new_person(a, Membership.Role.ANALYST)
+        self._new_person(a, Membership.Role.ORG_ADMIN)
+        peer = self._new_person(b, Membership.Role.ANALYST)
+        self._new_person(c, Membership.Role.ANALYST)
+        # Sector 0 members out of good standing: an expired agreement, and a suspension.
+        expired = self._new_org({s0}, "expired")
+        self._new_person(expired, Membership.Role.ANALYST)
+        suspended = self._new_org({s0})
+        Organisation.objects.filter(pk=suspended.pk).update(status=Organisation.Status.SUSPENDED)
+        suspended.status = Organisation.Status.SUSPENDED
+        circle = self._new_group(a, {b.pk, expired.pk, suspended.pk})
+        self._new_person(suspended, Membership.Role.ORG_ADMIN)
+        audiences: list[dict[str, object]] = [
+            {"everyone": True},
+            {"sectors": {s0}},
+            {"orgs": {b.pk}},
+            {"groups": {circle.pk}},
+            {"groups": {communities[s1]}},
+            {"people": {peer.user_pk}},
+        ]
+        for tlp in TLP:
+            for audience in audiences:
+                self._new_report(author, tlp, Report.Status.PUBLISHED, **audience)
+        self._new_report(author, TLP.RED, Report.Status.PENDING_REVIEW, people={peer.user_pk})
+        self._new_report(author, TLP.AMBER, Report.Status.DRAFT, everyone=True)
+        # A colleague of the author who is named in nothing, and one who wrote a draft and a
+        # RED report naming themselves, then moved to C.
+        self._new_person(a, Membership.Role.ANALYST)
+        mover = self._new_person(a, Membership.Role.ANALYST)
+        self._new_report(mover, TLP.GREEN, Report.Status.DRAFT, orgs={c.pk})
+        self._new_report(mover, TLP.RED, Report.Status.PENDING_REVIEW, people={mover.user_pk})
+        self._move(mover, c)
+
+    # -- organisations and people
+    @rule(sectors=st.sets(st.integers(0, 1)), agreement=AGREEMENTS)
+    def add_org(self, sectors: set[int], agreement: str) -> None:
+        org = self._new_org({self.sectors[i] for i in sectors}, agreement)
+        self._new_person(org, Membership.Role.ORG_ADMIN)
+
+    @rule(data=st.data(), role=ROLES)
+    def add_person(self, data: st.DataObject, role: str) -> None:
+        org = self._pick(data, self.all_orgs, "org")
+        if org.is_isac:
+            role = Membership.Role.ISAC_ADMIN if role == Membership.Role.ORG_ADMIN else role
+        self._new_person(org, role)
+
+    @rule(data=st.data(), state=AGREEMENTS)
+    def change_agreement(self, data: st.DataObject, state: str) -> None:
+        org = self._pick(data, self.all_orgs, "org")
+        if not org.is_isac:
+            self._set_agreement(org, state)
+
+    @rule(data=st.data(), status=st.sampled_from(list(Organisation.Status)))
+    def change_status(self, data: st.DataObject, status: str) -> None:
+        org = self._pick(data, self.all_orgs, "org")
+        Organisation.objects.filter(pk=org.pk).update(status=status)
+        org.status = status
+
+    @rule(data=st.data(), sectors=st.sets(st.integers(0, 1)))
+    def change_sectors(self, data: st.DataObject, sectors: set[int]) -> None:
+        org = self._pick(data, self.all_orgs, "org")
+        sector_pks = {self.sectors[i] for i in sectors}
+        Organisation.objects.get(pk=org.pk).sectors.set(sector_pks)
+        org.sectors = sector_pks
+
+    @rule(data=st.data())
+    def deactivate_membership(self, data: st.DataObject) -> None:
+        person = self._pick(data, self.all_people, "person")
+        Membership.objects.filter(pk=person.membership_pk).update(is_active=False)
+        person.active = False
+
+    @rule(data=st.data())
+    def deactivate_user(self, data: st.DataObject) -> None:
+        person = self._pick(data, self.all_people, "person")
+        User.objects.filter(pk=person.user_pk).update(is_active=False)
+        for other in self.all_people:
+            if other.user_pk == person.user_pk:
+                other.user_active = False
+
+    @rule(data=st.data())
+    def move_person(self, data: st.DataObject) -> None:
+        """The person leaves their organisation for another; what they wrote stays behind."""
+        person = self._pick(data, self.all_people, "person")
+        org = self._pick(data, self.all_orgs, "to")
+        if org is person.org or org.is_isac or not person.active:
+            return
+        self._move(person, org)
+
+    def _move(self, person: Person, org: Org) -> None:
+        Membership.objects.filter(pk=person.membership_pk).update(is_active=False)
+        person.active = False
+        membership = Membership.objects.create(
+            user_id=person.user_pk, organisation_id=org.pk, role=Membership.Role.ANALYST
+        )
+        moved = Person(person.user_pk, membership.pk, org, Membership.Role.ANALYST)
+        moved.user_active = person.user_active
+        self.all_people.append(moved)
+
+    # -- trust groups
+    @rule(data=st.data())
+    def add_group(self, data: st.DataObject) -> None:
+        self._new_group(self._pick(data, self.all_orgs, "owner"), set())
+
+    @rule(data=st.data())
+    def join(self, data: st.DataObject) -> None:
+        custom = [g for g in self.groups.values() if g.sector is None]
+        group, org = self._pick(data, custom, "group"), self._pick(data, self.all_orgs, "org")
+        TrustGroupMember.objects.get_or_create(group_id=group.pk, organisation_id=org.pk)
+        group.members.add(org.pk)
+
+    @rule(data=st.data())
+    def leave(self, data: st.DataObject) -> None:
+        custom = [g for g in self.groups.values() if g.sector is None]
+        group = self._pick(data, custom, "group")
+        if group.members:
+            org_pk = data.draw(st.sampled_from(sorted(group.members)), label="org")
+            TrustGroupMember.objects.filter(group_id=group.pk, organisation_id=org_pk).delete()
+            group.members.discard(org_pk)
+
+    # -- reports
+    def _draw_audience(self, data: st.DataObject) -> dict[str, set[int]]:
+        return {
+            "sectors": {self.sectors[i] for i in data.draw(st.sets(st.integers(0, 1)))},
+            "orgs": {o.pk for o in data.draw(st.sets(st.sampled_from(self.all_orgs), max_size=2))},
+            "groups": set(data.draw(st.sets(st.sampled_from(sorted(self.groups)), max_size=2))),
+            "people": {
+                p.user_pk for p in data.draw(st.sets(st.sampled_from(self.all_people), max_size=2))
+            },
+        }
+
+    @rule(data=st.data(), tlp=TLPS, status=STATUSES, everyone=st.booleans())
+    def add_report(self, data: st.DataObject, tlp: str, status: str, everyone: bool) -> None:
+        author = self._pick(data, self.all_people, "author")
+        self._new_report(author, tlp, status, everyone=everyone, **self._draw_audience(data))
+
+    @rule(data=st.data(), everyone=st.booleans(), tlp=TLPS)
+    def edit_audience(self, data: st.DataObject, everyone: bool, tlp: str) -> None:
+        report = self._pick(data, self.reports, "report")
+        Report.objects.filter(pk=report.pk).update(audience_everyone=everyone, tlp=tlp)
+        report.everyone, report.tlp = everyone, tlp
+        self._write_audience(report, **self._draw_audience(data))
+
+    @rule(data=st.data(), status=STATUSES)
+    def change_report_status(self, data: st.DataObject, status: str) -> None:
+        report = self._pick(data, self.reports, "report")
+        Report.objects.filter(pk=report.pk).update(status=status)
+        report.status = status
+
+    # -- the check
+    @invariant()
+    def every_read_path_matches_the_reference(self) -> None:
+        self.check(all_paths=False)
+
+    def check(self, *, all_paths: bool, every_pair: bool = False) -> None:
+        """After each step: `visible_to` for every person over every report, and `can_view`
+        for every pair whose expected answer is new or changed. At the end of each run (and
+        for the initial world): every read path for every person."""
+        rows = list(Report.objects.filter(pk__in=[r.pk for r in self.reports]))
+        by_pk = {r.pk: r for r in rows}
+        ours = set(by_pk)
+        paths = READ_PATHS if all_paths else {"policy.visible_to": READ_PATHS["policy.visible_to"]}
+        for person in self.all_people:
+            viewer = Membership.objects.select_related("organisation", "user").get(
+                pk=person.membership_pk
+            )
+            for name, read in paths.items():
+                got = read(viewer, rows) & ours
+                expected_for = EXPECTED_FOR[name]
+                want = {r.pk for r in self.reports if expected_for(person, r, self.groups)}
+                assert got == want, (name, person, got ^ want)
+            for report in self.reports:
+                key = (person.membership_pk, report.pk)
+                want_one = expected_visible(person, report, self.groups)
+                if every_pair or self.checked.get(key) != want_one:
+                    got_one = policy.can_view(viewer, by_pk[report.pk])
+                    assert got_one == want_one, ("policy.can_view", person, report)
+                    self.checked[key] = want_one
+
+
+def test_channels_of_a_kind_carry_the_same_labels() -> None:
+    for kind, channels in CHANNEL_KINDS.items():
+        for channel in channels:
+            assert CHANNEL_TLPS[channel] == CHANNEL_TLPS[kind], channel
+            for tlp in TLP:
+                probe = Report(tlp=tlp, status=Report.Status.PUBLISHED)
+                assert policy.can_forward(probe, channel) == (tlp in CHANNEL_TLPS[channel])
+    assert set(itertools.chain(*CHANNEL_KINDS.values())) == set(Channel)
+
+
+# Bounded so CI stays near a minute on two cores; POLICY_EXAMPLES=200 for a longer hunt.
+EXAMPLES = int(os.environ.get("POLICY_EXAMPLES", "8"))
+
+
+@pytest.mark.django_db
+def test_every_read_path_agrees_with_the_reference_policy() -> None:
+    PolicyMachine.build_base()
+    run_state_machine_as_test(
+        PolicyMachine,
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=12,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            database=None,
+        ),
+    )
