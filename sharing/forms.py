@@ -160,10 +160,11 @@ class ListFilterForm(forms.Form):
     date_to = forms.DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
     sort = forms.ChoiceField(
         choices=[
+            ("", "Best match, then newest"),
             ("newest", "Newest first"),
             ("oldest", "Oldest first"),
             ("title", "Title"),
-            ("tlp", "TLP"),
+            ("tlp", "Narrowest TLP first"),
         ],
         required=False,
     )

@@ -4,16 +4,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
+    Case,
     Count,
+    Exists,
+    FloatField,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -23,17 +27,19 @@ from accounts.models import AgreementAcceptance, Membership
 from accounts.standing import current_agreement_version
 from sharing import policy
 from sharing.models import Comment, CurationEvent, Report, Sighting
+from sharing.tlp import TLP
 
-# Must stay identical to the expression indexed in migration 0004_report_search_index.
+# Must stay identical to the expression indexed in migration 0007_report_search_document.
 SEARCH_DOCUMENT_SQL = (
     "to_tsvector('english'::regconfig, sharing_report.title || ' ' || sharing_report.summary"
-    " || ' ' || sharing_report.body_markdown)"
+    " || ' ' || sharing_report.body_markdown || ' ' || sharing_report.indicators_text)"
 )
 SORTS = {
     "newest": ("-published_at", "-id"),
     "oldest": ("published_at", "id"),
     "title": ("title", "id"),
-    "tlp": ("tlp", "-published_at"),
+    "tlp": ("-tlp_rank", "-published_at", "-id"),
+    "relevance": ("-rank", "-published_at", "-id"),
 }
 LISTED_STATUSES = (Report.Status.PUBLISHED, Report.Status.WITHDRAWN)
 
@@ -48,7 +54,7 @@ class ReportFilters:
     group: str = ""  # trust group uuid
     date_from: date | None = None
     date_to: date | None = None
-    sort: str = "newest"
+    sort: str = ""  # empty: best match when searching, else newest
 
 
 def _count(model: Any, *, distinct_field: str | None = None) -> Coalesce:
@@ -75,13 +81,29 @@ def _search(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
             (q,),
             output_field=BooleanField(),
         )
-        return reports.filter(Q(matches) | Q(indicators_text__icontains=q))
+        return reports.filter(matches)
     return reports.filter(
         Q(title__icontains=q)
         | Q(summary__icontains=q)
         | Q(body_markdown__icontains=q)
         | Q(indicators_text__icontains=q)
     )
+
+
+def without_jit() -> None:
+    """Inside a transaction on PostgreSQL: no JIT compilation for this page's queries.
+
+    The policy's OR-ed EXISTS clauses look expensive to the planner, which then spends far
+    longer compiling (hundreds of milliseconds) than the page takes to run.
+    """
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
+def _has(through_rows: QuerySet[Any]) -> Q:
+    """A report-level condition on many-to-many rows, as EXISTS (no repeated reports)."""
+    return Q(Exists(through_rows.filter(report_id=OuterRef("pk"))))
 
 
 def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[Report]:
@@ -93,10 +115,16 @@ def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[R
         reports = reports.filter(tlp=filters.tlp)
     if filters.report_type:
         reports = reports.filter(report_type=filters.report_type)
+    # Many-to-many filters as EXISTS, never joins: a join repeats reports, and removing the
+    # repeats with `pk IN (...)` lets PostgreSQL re-run the whole policy query per row.
     if filters.sector:
-        reports = reports.filter(sectors__slug=filters.sector)
+        reports = reports.filter(
+            _has(Report.sectors.through.objects.filter(sector__slug=filters.sector))
+        )
     if filters.group:
-        reports = reports.filter(audience_groups__uuid=filters.group)
+        reports = reports.filter(
+            _has(Report.audience_groups.through.objects.filter(trustgroup__uuid=filters.group))
+        )
     if filters.source == "isac":
         reports = reports.filter(attributed=False)
     elif filters.source and viewer is not None:
@@ -109,14 +137,30 @@ def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[R
         reports = reports.filter(published_at__date__gte=filters.date_from)
     if filters.date_to:
         reports = reports.filter(published_at__date__lte=filters.date_to)
-    ordering = SORTS.get(filters.sort, SORTS["newest"])
-    # Joins through many-to-many filters can repeat a report; keep each once.
-    ids = reports.values("pk")
+    listed = with_counts(reports).annotate(
+        tlp_rank=Case(
+            *[When(tlp=label.value, then=Value(label.rank)) for label in TLP],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+    sort = filters.sort or ("relevance" if filters.q.strip() else "newest")
+    if sort == "relevance":
+        if connection.vendor == "postgresql" and filters.q.strip():
+            listed = listed.annotate(
+                rank=RawSQL(  # noqa: S611  (the query is a bound parameter)
+                    f"ts_rank({SEARCH_DOCUMENT_SQL}, "
+                    "websearch_to_tsquery('english'::regconfig, %s))",
+                    (filters.q.strip()[:200],),
+                    output_field=FloatField(),
+                )
+            )
+        else:
+            sort = "newest"
     return (
-        with_counts(Report.objects.filter(pk__in=ids))
-        .select_related("organisation", "author")
+        listed.select_related("organisation", "author")
         .prefetch_related("sectors")
-        .order_by(*ordering)
+        .order_by(*SORTS.get(sort, SORTS["newest"]))
     )
 
 
@@ -149,21 +193,34 @@ def dashboard(viewer: Membership | None) -> dict[str, Any]:
     """What the home page shows: new reports for me, my organisation's posts, my to-dos."""
     if viewer is None:
         return {}
+    with transaction.atomic():
+        without_jit()
+        return _dashboard(viewer)
+
+
+def _dashboard(viewer: Membership) -> dict[str, Any]:
     since = timezone.now() - timedelta(days=30)
     sector_ids = list(viewer.organisation.sectors.values_list("pk", flat=True))
-    for_me = Q(sectors__in=sector_ids) | Q(audience_sectors__in=sector_ids)
-    for_me |= Q(audience_organisations=viewer.organisation) | Q(audience_people=viewer.user)
-    for_me |= Q(audience_groups__memberships__organisation=viewer.organisation)
-    for_me |= Q(audience_groups__sector__in=sector_ids)
-    new_ids = (
-        policy.visible_to(viewer)
-        .filter(status=Report.Status.PUBLISHED, published_at__gte=since)
-        .exclude(organisation=viewer.organisation)
-        .filter(for_me)
-        .values("pk")
+    groups = Report.audience_groups.through.objects
+    for_me = (
+        _has(Report.sectors.through.objects.filter(sector_id__in=sector_ids))
+        | _has(Report.audience_sectors.through.objects.filter(sector_id__in=sector_ids))
+        | _has(
+            Report.audience_organisations.through.objects.filter(
+                organisation_id=viewer.organisation_id
+            )
+        )
+        | _has(Report.audience_people.through.objects.filter(user_id=viewer.user_id))
+        | _has(groups.filter(trustgroup__memberships__organisation_id=viewer.organisation_id))
+        | _has(groups.filter(trustgroup__sector_id__in=sector_ids))
     )
     new_reports = (
-        with_counts(Report.objects.filter(pk__in=new_ids))
+        with_counts(
+            policy.visible_to(viewer)
+            .filter(status=Report.Status.PUBLISHED, published_at__gte=since)
+            .exclude(organisation=viewer.organisation)
+            .filter(for_me)
+        )
         .select_related("organisation")
         .order_by("-published_at")[:8]
     )

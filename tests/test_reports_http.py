@@ -5,15 +5,13 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Organisation, User
 from sharing.models import Attachment, Report
 from sharing.services import attachment_add, comment_create, sighting_create
 from sharing.tlp import TLP
-from tests.fixtures.personas import PASSWORD
-from tests.fixtures.reports import acting, draft, shared
+from tests.fixtures.reports import acting, draft, shared, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +22,6 @@ SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 @pytest.fixture(autouse=True)
 def _media(settings: object, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "uploads"  # type: ignore[attr-defined]
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.email, password=PASSWORD)
-    return client
 
 
 def report_urls(report: Report, attachment: Attachment) -> list[tuple[str, str]]:
@@ -46,6 +38,7 @@ def report_urls(report: Report, attachment: Attachment) -> list[tuple[str, str]]
         ("post", reverse("report-sighting", args=[uuid])),
         ("post", reverse("report-curation", args=[uuid])),
         ("get", reverse("report-version", args=[uuid, 1])),
+        ("get", reverse("report-stix", args=[uuid])),
         ("get", reverse("attachment-download", args=[attachment.uuid])),
         ("post", reverse("attachment-remove", args=[attachment.uuid])),
     ]
@@ -287,7 +280,7 @@ def test_list_page_query_count_stays_constant_as_reports_grow(
     for n in range(3):
         shared(analyst_a, TLP.GREEN, title=f"Report {n}")
     client.get("/reports/")
-    with django_assert_max_num_queries(14) as few:  # type: ignore[operator]
+    with django_assert_max_num_queries(18) as few:  # type: ignore[operator]
         client.get("/reports/")
     for n in range(3, 25):
         report = shared(analyst_a, TLP.GREEN, title=f"Report {n}")
@@ -368,3 +361,67 @@ def test_the_author_reads_the_rejection_reason_on_the_draft(
 
     assert "Rejected by the ISAC" in page.text
     assert "Names a customer; remove it." in page.text
+
+
+def test_the_author_commenting_on_an_unattributed_report_stays_anonymous(
+    analyst_a: User, peer_b: User
+) -> None:
+    report = shared(analyst_a, TLP.GREEN, attributed=False, title="Quiet source")
+    comment_create(report=report, by=acting(analyst_a), body="Update: second wave today.")
+
+    page = signed_in(peer_b).get(reverse("report-detail", args=[report.uuid])).text
+
+    assert "Update: second wave today." in page
+    assert "The reporting member" in page
+    assert "Member A" not in page.split("<main")[1]
+    assert "analyst@a.test" not in page
+
+
+def test_sorting_by_tlp_puts_the_narrowest_label_first(analyst_a: User, peer_b: User) -> None:
+    shared(analyst_a, TLP.CLEAR, title="Clear one")
+    shared(analyst_a, TLP.RED, title="Red one", audience_people=[peer_b])
+    shared(analyst_a, TLP.AMBER, title="Amber one", audience_everyone=True)
+
+    page = signed_in(peer_b).get("/reports/", {"sort": "tlp"}).text
+
+    assert page.index("Red one") < page.index("Amber one") < page.index("Clear one")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL full-text search")
+def test_search_puts_the_best_match_first(analyst_a: User, peer_b: User) -> None:
+    shared(analyst_a, TLP.GREEN, title="Ransomware note", body_markdown="A ransomware mention.")
+    shared(
+        analyst_a,
+        TLP.GREEN,
+        title="Ransomware ransomware everywhere",
+        body_markdown="Ransomware, ransomware and more ransomware.",
+    )
+
+    page = signed_in(peer_b).get("/reports/", {"q": "ransomware"}).text
+
+    assert page.index("Ransomware ransomware everywhere") < page.index("Ransomware note")
+
+
+def test_dashboard_and_report_page_queries_stay_bounded_as_activity_grows(
+    analyst_a: User, peer_b: User, energy: object, django_assert_max_num_queries: object
+) -> None:
+    report = shared(analyst_a, TLP.GREEN, title="Busy report", sectors=[energy])
+    client = signed_in(peer_b)
+    detail = reverse("report-detail", args=[report.uuid])
+    client.get("/")
+    client.get(detail)
+    with django_assert_max_num_queries(60) as home:  # type: ignore[operator]
+        client.get("/")
+    with django_assert_max_num_queries(60) as page:  # type: ignore[operator]
+        client.get(detail)
+
+    for n in range(15):
+        shared(analyst_a, TLP.GREEN, title=f"More {n}", sectors=[energy])
+        comment_create(report=report, by=acting(peer_b), body=f"comment {n}")
+        sighting_create(report=report, by=acting(peer_b), note=f"seen {n}")
+        draft(peer_b, TLP.GREEN, title=f"Draft {n}")
+
+    with django_assert_max_num_queries(len(home.captured_queries)):  # type: ignore[operator]
+        client.get("/")
+    with django_assert_max_num_queries(len(page.captured_queries)):  # type: ignore[operator]
+        client.get(detail)

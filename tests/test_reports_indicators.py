@@ -4,26 +4,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Organisation, User
 from sharing.models import Indicator, Report
 from sharing.services import sighting_create
 from sharing.tlp import TLP
-from tests.fixtures.personas import PASSWORD
-from tests.fixtures.reports import acting, draft, shared
+from tests.fixtures.reports import acting, draft, shared, signed_in
 
 pytestmark = pytest.mark.django_db
 
 IOC = "185.220.101.45"
 EVIL = "login-portal-update.net"
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.email, password=PASSWORD)
-    return client
 
 
 @pytest.fixture
