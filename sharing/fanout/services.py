@@ -553,7 +553,7 @@ def deliveries_sweep(*, limit: int = 5000) -> int:
     horizon = now - timedelta(seconds=settings.FANOUT_CLAIM_SECONDS)
     with transaction.atomic():
         rows = list(
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
             .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=horizon))
