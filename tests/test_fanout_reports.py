@@ -80,3 +80,25 @@ def test_publish_revise_and_withdraw_each_reach_the_subscribers_once(
     ]
     assert {n.membership.user for n in Notification.objects.all()} == {peer_b}
     assert not Delivery.objects.filter(subscription__membership__user=outsider_c).exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_subscribers_are_notified_of_the_demo_reports_they_may_see(
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from sharing import policy
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", force=True, stdout=StringIO())
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", force=True, stdout=StringIO())  # idempotent
+
+    nora = Membership.objects.get(user__email="analyst@northwind.example")
+    notified = Notification.objects.filter(membership=nora)
+    assert notified.exists()
+    assert all(policy.can_view(nora, n.report) for n in notified)
+    assert Subscription.objects.count() == 4
