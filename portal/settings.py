@@ -158,6 +158,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     },
     # Sends deliveries stranded between commit and enqueue, retries and due digests.
     "fanout-sweep": {"task": "sharing.fanout.tasks.fanout_sweep", "schedule": 30.0},
+    "fanout-builtin-feeds": {
+        "task": "sharing.fanout.tasks.fanout_ensure_builtin_feeds",
+        "schedule": crontab(minute=41),
+    },
     "accounts-sync-sector-communities": {
         "task": "accounts.tasks.sync_sector_communities",
         "schedule": crontab(minute="*/15"),

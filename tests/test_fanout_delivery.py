@@ -489,3 +489,14 @@ def test_a_trust_group_feed_carries_the_reports_addressed_to_the_group_and_nothi
     assert list(Notification.objects.values_list("report", flat=True)) == [for_circle.pk]
     with pytest.raises(ValidationError, match="trust group"):
         feed_create(name="Not mine", by=member(outsider_c), trust_group=circle)
+
+
+def test_a_sector_added_later_gets_its_built_in_feed_once(builtin_feeds: None) -> None:
+    from sharing.fanout.tasks import fanout_ensure_builtin_feeds
+
+    Sector.objects.create(slug="space", name="Space Systems")
+
+    assert fanout_ensure_builtin_feeds() == 1
+    assert fanout_ensure_builtin_feeds() == 0
+    assert Feed.objects.filter(kind=Feed.Kind.SECTOR, sectors__slug="space").count() == 1
+    assert Feed.objects.filter(kind=Feed.Kind.EVERYTHING).count() == 1

@@ -1,6 +1,7 @@
 """Webhook destinations are checked address by address (SSRF), with plain inputs."""
 
 import ipaddress
+import socket
 
 import pytest
 
@@ -82,3 +83,42 @@ def test_urls_that_reach_inside_are_refused_before_connecting(url: str) -> None:
 def test_a_name_that_does_not_resolve_is_refused() -> None:
     with pytest.raises(netguard.BlockedDestination, match="does not resolve"):
         netguard.check_url("http://no-such-host.invalid/hook")
+
+
+def test_the_connection_goes_to_the_checked_address_with_the_host_name_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.fixtures.fanout import Receiver, free_port
+
+    receiver = Receiver(port=free_port())
+    receiver.start()
+    lookups: list[str] = []
+
+    def resolver(host: str, port: object, *args: object, **kwargs: object) -> list[object]:
+        # A name server that would answer differently the second time (DNS rebinding).
+        # Address literals resolve to themselves, as they do without a name server.
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            lookups.append(host)
+        else:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (host, port))]
+        address = "127.0.0.1" if len(lookups) == 1 else "10.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    try:
+        response = netguard.post(
+            f"http://hooks.member.example:{receiver.port}/in",
+            content=b"{}",
+            headers={"Content-Type": "application/json"},
+            allowed=netguard.parse_networks(["127.0.0.0/8"]),
+        )
+    finally:
+        receiver.stop()
+
+    assert response.status_code == 204
+    assert lookups == ["hooks.member.example"]  # resolved once, then pinned
+    [request] = receiver.requests
+    assert request.host == f"hooks.member.example:{receiver.port}"
+    assert request.path == "/in"

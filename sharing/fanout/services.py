@@ -372,13 +372,27 @@ def _cancel(delivery: Delivery, reason: str) -> None:
 
 
 def _tell_owner_disabled(subscription: Subscription, reason: str) -> None:
-    to = [subscription.membership.user.email]
+    """The owner, and for an organisation's subscription its admins, get an e-mail."""
+    to = {subscription.membership.user.email}
+    if subscription.scope == Subscription.Scope.ORGANISATION:
+        to |= set(
+            Membership.objects.filter(
+                organisation_id=subscription.membership.organisation_id,
+                role=Membership.Role.ORG_ADMIN,
+                is_active=True,
+            ).values_list("user__email", flat=True)
+        )
+    where = f" ({subscription.webhook_url})" if subscription.webhook_url else ""
     text = (
-        f"The webhook subscription “{subscription}” ({subscription.webhook_url}) was turned "
-        f"off: {reason}\n\nFix the receiver, then turn the subscription back on in the portal."
+        f"The {subscription.get_channel_display().lower()} subscription “{subscription}”{where} "
+        f"was turned off: {reason}\n\nFix the receiver, then turn the subscription back on "
+        "in the portal."
     )
+    recipients = sorted(to)
     transaction.on_commit(
-        lambda: send_mail("[ISAC portal] Webhook turned off", text, None, to, fail_silently=True)
+        lambda: send_mail(
+            "[ISAC portal] Subscription turned off", text, None, recipients, fail_silently=True
+        )
     )
 
 
@@ -539,7 +553,7 @@ def deliveries_sweep(*, limit: int = 5000) -> int:
     horizon = now - timedelta(seconds=settings.FANOUT_CLAIM_SECONDS)
     with transaction.atomic():
         rows = list(
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
             .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=horizon))

@@ -18,3 +18,9 @@ def send_email_batch(delivery_ids: list[int]) -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def fanout_sweep() -> int:
     return services.deliveries_sweep()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def fanout_ensure_builtin_feeds() -> int:
+    """A sector added after installation gets its built-in feed."""
+    return services.feeds_ensure_builtin()

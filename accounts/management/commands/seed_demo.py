@@ -17,6 +17,7 @@ from accounts.models import Membership, Organisation, Sector, TrustGroup, User
 from accounts.services import membership_create, organisation_create, user_create
 from accounts.standing import is_in_good_standing
 from sharing.demo import seed_reports
+from sharing.fanout.demo import seed_subscriptions
 
 
 class Command(BaseCommand):
@@ -42,6 +43,8 @@ class Command(BaseCommand):
             for group in demo.GROUPS:
                 self._group(group, organisations)
             sector_communities_sync()
+            # Subscriptions before reports, so the demo reports reach someone.
+            seed_subscriptions()
             # Reports last: their authors must already be members in good standing.
             reports = seed_reports()
         if reports:

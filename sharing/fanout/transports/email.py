@@ -5,7 +5,8 @@ e-mails carry only a notice and a link (the report is read in the portal); RED n
 here (the outbox writes no e-mail delivery for it, and the send re-checks the channel).
 """
 
-from collections.abc import Sequence
+import smtplib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -82,6 +83,15 @@ def _send(
     message.send()
 
 
+def _sent(send: Callable[[], None]) -> Outcome:
+    """Run a send; a mail server that refuses or is unreachable is a failed attempt."""
+    try:
+        send()
+    except (smtplib.SMTPException, OSError) as error:
+        return Outcome(ok=False, error=f"Mail server: {error}"[:500])
+    return Outcome(ok=True)
+
+
 def send(delivery: Delivery, context: SendContext) -> Outcome:
     subscription = delivery.subscription
     item = _item(delivery)
@@ -89,14 +99,15 @@ def send(delivery: Delivery, context: SendContext) -> Outcome:
         item.title if item.carries_content else f"{item.event} report in {item.feed_name}"
     )
     unsubscribe = unsubscribe_url(subscription)
-    _send(
-        to=subscription.membership.user.email,
-        subject=subject,
-        template="report",
-        context={"item": item, "unsubscribe_url": unsubscribe, "subscription": subscription},
-        unsubscribe=unsubscribe,
+    return _sent(
+        lambda: _send(
+            to=subscription.membership.user.email,
+            subject=subject,
+            template="report",
+            context={"item": item, "unsubscribe_url": unsubscribe, "subscription": subscription},
+            unsubscribe=unsubscribe,
+        )
     )
-    return Outcome(ok=True)
 
 
 def send_digest(deliveries: Sequence[Delivery]) -> Outcome:
@@ -109,11 +120,12 @@ def send_digest(deliveries: Sequence[Delivery]) -> Outcome:
     narrowest = max((TLP(d.report.tlp) for d in deliveries), key=lambda t: t.rank)
     subject = f"[{narrowest.label}] Your daily digest: {len(deliveries)} report(s)"
     unsubscribe = unsubscribe_url(first)
-    _send(
-        to=first.membership.user.email,
-        subject=subject,
-        template="digest",
-        context={"groups": sorted(groups.items()), "unsubscribe_url": unsubscribe},
-        unsubscribe=unsubscribe,
+    return _sent(
+        lambda: _send(
+            to=first.membership.user.email,
+            subject=subject,
+            template="digest",
+            context={"groups": sorted(groups.items()), "unsubscribe_url": unsubscribe},
+            unsubscribe=unsubscribe,
+        )
     )
-    return Outcome(ok=True)

@@ -32,7 +32,9 @@ def payload(delivery: Delivery, report: Report, bundle: Any) -> dict[str, Any]:
         "tlp": report.tlp,
     }
     data: dict[str, Any] = {"report": summary}
-    if delivery.event != Delivery.Event.WITHDRAWN:
+    if delivery.event == Delivery.Event.WITHDRAWN:
+        summary["withdrawn_reason"] = report.withdrawn_reason
+    else:
         summary.update(
             {
                 "title": report.title,
