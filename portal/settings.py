@@ -140,7 +140,10 @@ CELERY_TASK_ROUTES = {
     "sharing.tasks.fanout_*": {"queue": "fanout"},
     "sharing.tasks.deliver_*": {"queue": "fanout"},
     "*.tasks.send_*email*": {"queue": "email"},
+    "sharing.fanout.tasks.deliver_*": {"queue": "fanout"},
+    "sharing.fanout.tasks.fanout_*": {"queue": "fanout"},
 }
+CELERY_IMPORTS = ["sharing.fanout.tasks"]
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 # Tasks are written to be idempotent, so a message is acknowledged only once it is done
@@ -161,6 +164,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "portal.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
+    # Sends deliveries stranded between commit and enqueue, retries and due digests.
+    "fanout-sweep": {"task": "sharing.fanout.tasks.fanout_sweep", "schedule": 30.0},
+    "fanout-builtin-feeds": {
+        "task": "sharing.fanout.tasks.fanout_ensure_builtin_feeds",
+        "schedule": crontab(minute=41),
+    },
     "accounts-sync-sector-communities": {
         "task": "accounts.tasks.sync_sector_communities",
         "schedule": crontab(minute="*/15"),
@@ -179,6 +188,19 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# --- Fan-out: feeds, subscriptions, deliveries ----------------------------------------
+# Retry delays in seconds after the 1st, 2nd, ... failed attempt (about 26 hours in all);
+# each gets +/-20% jitter. The attempt counter lives in the database.
+FANOUT_RETRY_DELAYS = [10, 60, 300, 900, 1800, 3600, 7200, 14400, 21600, 21600, 21600]
+FANOUT_MAX_ATTEMPTS = len(FANOUT_RETRY_DELAYS) + 1
+FANOUT_BATCH_SIZE = env_int("FANOUT_BATCH_SIZE", 100, minimum=1)
+FANOUT_WEBHOOK_TIMEOUT = 10.0
+# Webhooks of one batch are sent concurrently by this many threads per worker process.
+FANOUT_SEND_THREADS = env_int("FANOUT_SEND_THREADS", 8, minimum=1)
+# How long a worker holds a claimed delivery; after that the sweep hands it to another.
+FANOUT_CLAIM_SECONDS = env_int("FANOUT_CLAIM_SECONDS", 300, minimum=1)
+# Private ranges webhooks may reach besides those ISAC admins allow in the portal.
+FANOUT_ALLOWED_NETWORKS = env_list("FANOUT_ALLOWED_NETWORKS", [])
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -303,6 +325,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["accounts.token_auth.PerTokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"per_token": env_str("API_RATE_LIMIT", "1200/min")},
 }
+# TAXII 2.1: the largest Add Objects request accepted (answered 413 above it).
+TAXII_MAX_CONTENT_LENGTH = env_int("TAXII_MAX_CONTENT_LENGTH", 10 * 1024 * 1024, minimum=1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "ISAC portal API",
     "DESCRIPTION": (
@@ -315,6 +339,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"TlpEnum": "sharing.tlp.TLP"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "sharing.api.schema.forbid_nul_in_request_text",
+    ],
 }
 
 # --- Logging --------------------------------------------------------------------------
@@ -326,6 +355,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
+# --- Reports --------------------------------------------------------------------------
+# Every member's reports wait for ISAC review before publication (else per organisation).
+REPORT_REVIEW_REQUIRED = env_bool("REPORT_REVIEW_REQUIRED", False)
+# Largest attachment accepted, in bytes.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1)
 # --- Normalisation of submissions -------------------------------------------------------
 # Uploads larger than this are refused before they are stored.
 NORMALIZE_MAX_UPLOAD_BYTES = env_int("NORMALIZE_MAX_UPLOAD_BYTES", 50 * 1024 * 1024, minimum=1024)

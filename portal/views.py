@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.standing import is_in_good_standing
+from sharing.selectors import dashboard
 
 
 @login_required
@@ -12,5 +13,9 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "home.html",
-        {"membership": membership, "in_good_standing": in_good_standing},
+        {
+            "membership": membership,
+            "in_good_standing": in_good_standing,
+            **dashboard(membership),
+        },
     )

@@ -12,11 +12,21 @@ from enum import StrEnum
 from typing import TypeVar
 
 from django.apps import apps
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Organisation, TrustGroup
 from accounts.standing import good_standing_q, is_in_good_standing
-from sharing.models import Report
+from sharing.models import (
+    Attachment,
+    Comment,
+    Delivery,
+    Notification,
+    Report,
+    ReportRevision,
+    Sighting,
+    StixObject,
+    Submission,
+)
 from sharing.tlp import TLP
 
 # Statuses a recipient may read. A withdrawn report stays readable for the record and
@@ -299,3 +309,159 @@ def visible_report_indicators(
     """Report-indicator links (sharing.ReportIndicator) of reports the viewer may read."""
     report_indicator = apps.get_model(_CHILD_MODELS["report_indicator"])
     return restrict(viewer, report_indicator.objects.all(), channel=channel)
+
+
+# --- Reads for report pages: files, comments, sightings, versions, curation -------------
+
+
+def visible_attachments(viewer: Membership | None) -> QuerySet[Attachment]:
+    return restrict(viewer, Attachment.objects.all())
+
+
+def visible_comments(viewer: Membership | None) -> QuerySet[Comment]:
+    return restrict(viewer, Comment.objects.all())
+
+
+def visible_sightings(viewer: Membership | None) -> QuerySet[Sighting]:
+    return restrict(viewer, Sighting.objects.all())
+
+
+def visible_revisions(viewer: Membership | None) -> QuerySet[ReportRevision]:
+    return restrict(viewer, ReportRevision.objects.all())
+
+
+def curation_queue(viewer: Membership | None) -> QuerySet[Report]:
+    """Reports waiting for ISAC review, for ISAC staff; nothing for anyone else."""
+    if not _is_usable(viewer) or viewer is None or not viewer.is_isac_staff:
+        return Report.objects.none()
+    return visible_to(viewer).filter(status=Report.Status.PENDING_REVIEW)
+
+
+def can_curate(viewer: Membership | None, report: Report) -> bool:
+    return curation_queue(viewer).filter(pk=report.pk).exists()
+
+
+def curation_thread_visible(viewer: Membership | None, report: Report) -> bool:
+    """The review thread is between the ISAC and the report's authors only."""
+    if viewer is None or not can_view(viewer, report):
+        return False
+    return (
+        viewer.is_isac_staff
+        or viewer.user_id == report.author_id
+        or (viewer.is_org_admin and viewer.organisation_id == report.organisation_id)
+    )
+
+
+def can_see_source(viewer: Membership | None, report: Report) -> bool:
+    """Whether the viewer may learn which organisation and person shared the report.
+
+    An unattributed report shows the ISAC as its source to everyone but ISAC staff and the
+    organisation that shared it.
+    """
+    if viewer is None:
+        return False
+    return bool(
+        report.attributed
+        or viewer.is_isac_staff
+        or viewer.organisation_id == report.organisation_id
+    )
+
+
+def can_interact(viewer: Membership | None, report: Report) -> bool:
+    """Comments and sightings: a reader in good standing, on a published report."""
+    return (
+        report.status == Report.Status.PUBLISHED and can_post(viewer) and can_view(viewer, report)
+    )
+
+
+def indicator_counts(viewer: Membership | None, report: Report) -> dict[int, dict[str, int]]:
+    """Per indicator of the report: how many other organisations reported it and how many
+    organisations sighted it, counted only over reports the viewer may read.
+
+    Two queries whatever the number of indicators.
+    """
+    readable = visible_to(viewer).filter(status__in=READABLE_STATUSES).values("pk")
+    indicator_ids = report.report_indicators.values("indicator_id")
+    links = apps.get_model(_CHILD_MODELS["report_indicator"]).objects
+    reported = (
+        links.filter(indicator_id__in=indicator_ids, report__in=readable)
+        .exclude(report__organisation_id=report.organisation_id)
+        .values("indicator_id")
+        .annotate(n=Count("report__organisation_id", distinct=True))
+    )
+    sighted = (
+        Sighting.objects.filter(indicator_id__in=indicator_ids, report__in=readable)
+        .values("indicator_id")
+        .annotate(n=Count("organisation_id", distinct=True))
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in reported:
+        counts.setdefault(row["indicator_id"], {})["reported"] = row["n"]
+    for row in sighted:
+        counts.setdefault(row["indicator_id"], {})["sighted"] = row["n"]
+    return counts
+
+
+def visible_deliveries(viewer: Membership | None) -> QuerySet[Delivery]:
+    """Fan-out deliveries the viewer may see in a delivery log: those of subscriptions they
+    manage (their own; their organisation's as its admin; all as ISAC admin), and only for
+    reports they may see themselves."""
+    from sharing.models import Subscription
+
+    if not _is_usable(viewer):
+        return Delivery.objects.none()
+    assert viewer is not None
+    deliveries = Delivery.objects.filter(report__in=visible_to(viewer))
+    if viewer.is_isac_admin:
+        return deliveries
+    managed = Q(subscription__membership=viewer)
+    if viewer.is_org_admin:
+        managed |= Q(
+            subscription__scope=Subscription.Scope.ORGANISATION,
+            subscription__membership__organisation_id=viewer.organisation_id,
+        )
+    return deliveries.filter(managed)
+
+
+def visible_notifications(viewer: Membership | None) -> QuerySet[Notification]:
+    """The viewer's in-portal notifications about reports they may still see."""
+    if not _is_usable(viewer):
+        return Notification.objects.none()
+    return Notification.objects.filter(membership=viewer, report__in=visible_to(viewer))
+
+
+def own_stix_objects(viewer: Membership | None) -> QuerySet[StixObject]:
+    """The viewer's organisation's own STIX objects as served over TAXII: what it may also
+    delete there."""
+    if not can_post(viewer):
+        return StixObject.objects.none()
+    assert viewer is not None
+    objects = restrict(viewer, StixObject.objects.all(), channel=Channel.TAXII)
+    return objects.filter(report__organisation_id=viewer.organisation_id)
+
+
+def group_stix_objects(viewer: Membership | None, group: TrustGroup) -> QuerySet[StixObject]:
+    """STIX objects of reports addressed to the trust group that the viewer may receive over
+    TAXII (a group collection)."""
+    objects = StixObject.objects.filter(report__audience_groups=group)
+    return restrict(viewer, objects, channel=Channel.TAXII)
+
+
+def can_see_sighter(viewer: Membership | None, sighting: Sighting) -> bool:
+    """Who reported a sighting: hidden for an anonymous one, except from ISAC staff and the
+    organisation that reported it."""
+    if viewer is None:
+        return False
+    return (
+        not sighting.anonymous
+        or viewer.is_isac_staff
+        or viewer.organisation_id == sighting.organisation_id
+    )
+
+
+def visible_submissions(viewer: Membership | None) -> QuerySet[Submission]:
+    """Raw uploads and their progress: only the submitting organisation sees them."""
+    if not _is_usable(viewer):
+        return Submission.objects.none()
+    assert viewer is not None
+    return Submission.objects.filter(organisation_id=viewer.organisation_id)

@@ -23,5 +23,25 @@ class TLP(models.TextChoices):
     def css_class(self) -> str:
         return "tlp-" + self.value.replace("+", "-")
 
+    @property
+    def wording(self) -> str:
+        """FIRST's one-line definition of the label, shown in the banner on every report."""
+        return _WORDING[self]
+
 
 _ORDER = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT, TLP.RED]
+
+# FIRST, Traffic Light Protocol (TLP) version 2.0, definitions in short.
+_WORDING = {
+    TLP.CLEAR: "Recipients can spread this to the world, there is no limit on disclosure.",
+    TLP.GREEN: "Limited disclosure, recipients can spread this within their community.",
+    TLP.AMBER: (
+        "Limited disclosure, recipients can only spread this on a need-to-know basis within "
+        "their organization and its clients."
+    ),
+    TLP.AMBER_STRICT: (
+        "Limited disclosure, recipients can only spread this on a need-to-know basis within "
+        "their organization only."
+    ),
+    TLP.RED: "For the eyes and ears of individual recipients only, no further disclosure.",
+}

@@ -20,6 +20,8 @@ pytest_plugins = [
     "tests.fixtures.trust_groups",
     "tests.fixtures.normalize",
     "tests.fixtures.fanout",
+    "tests.fixtures.taxii",
+    "tests.fixtures.reports",
 ]
 
 

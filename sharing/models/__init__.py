@@ -1,4 +1,34 @@
+from sharing.models.attachments import Attachment
+from sharing.models.discussion import Comment, CurationEvent, ReviewRequirement
+from sharing.models.fanout import (
+    Delivery,
+    DeliveryAttempt,
+    Feed,
+    Notification,
+    PrivateNetworkAllowance,
+    Subscription,
+)
 from sharing.models.normalize import Indicator, ReportIndicator, StixObject, Submission
 from sharing.models.reports import Report
+from sharing.models.revisions import ReportRevision
+from sharing.models.sightings import Sighting
 
-__all__ = ["Indicator", "Report", "ReportIndicator", "StixObject", "Submission"]
+__all__ = [
+    "Attachment",
+    "Comment",
+    "CurationEvent",
+    "Delivery",
+    "DeliveryAttempt",
+    "Feed",
+    "Indicator",
+    "Notification",
+    "PrivateNetworkAllowance",
+    "Report",
+    "ReportIndicator",
+    "ReportRevision",
+    "ReviewRequirement",
+    "Sighting",
+    "StixObject",
+    "Submission",
+    "Subscription",
+]

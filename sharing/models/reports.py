@@ -41,7 +41,8 @@ class Report(models.Model):
     title = models.CharField(max_length=300)
     summary = models.TextField(blank=True)
     body_markdown = models.TextField(blank=True)
-    tlp = models.CharField(max_length=20, choices=TLP.choices)
+    # Blank only while a draft: there is no silent default, the analyst must choose.
+    tlp = models.CharField(max_length=20, choices=TLP.choices, blank=True)
     report_type = models.CharField(max_length=20, choices=Type.choices, default=Type.ALERT)
     confidence = models.PositiveSmallIntegerField(
         choices=Confidence.choices, default=Confidence.MEDIUM
@@ -76,6 +77,12 @@ class Report(models.Model):
     published_at = models.DateTimeField(null=True, blank=True, db_index=True)
     version = models.PositiveIntegerField(default=1)
 
+    # What the analyst pasted into the indicators box; extraction reads it with the body.
+    indicators_text = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_reason = models.TextField(blank=True)
+
     class Meta:
         ordering = ["-published_at", "-created_at"]
 
@@ -85,3 +92,11 @@ class Report(models.Model):
     @property
     def tlp_label(self) -> TLP:
         return TLP(self.tlp)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.status == self.Status.WITHDRAWN

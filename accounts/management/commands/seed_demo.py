@@ -31,6 +31,8 @@ from accounts.models import (
 )
 from accounts.services import membership_create, organisation_create, user_create
 from accounts.standing import is_in_good_standing
+from sharing.demo import seed_reports
+from sharing.fanout.demo import seed_subscriptions
 
 
 class Command(BaseCommand):
@@ -57,6 +59,12 @@ class Command(BaseCommand):
             for group in demo.GROUPS:
                 self._group(group, organisations)
             sector_communities_sync()
+            # Subscriptions before reports, so the demo reports reach someone.
+            seed_subscriptions()
+            # Reports last: their authors must already be members in good standing.
+            reports = seed_reports()
+        if reports:
+            self.stdout.write(f"Shared {reports} demo reports.")
         self._print_logins()
 
     def _agreement(self, organisations: dict[str, Organisation]) -> None:

@@ -1,0 +1,83 @@
+"""Query-string filters of the sharing API (django-filter)."""
+
+from datetime import UTC, datetime
+
+import django_filters
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
+
+from sharing.models import Delivery, Report, ReportIndicator, Sighting, Submission
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 timestamp turned into UTC, so that any offset the format allows reaches
+    the database as one it accepts; beyond the calendar's ends it is clamped to them."""
+
+    def to_python(self, value: object) -> datetime | None:
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            if parsed.year < 2:
+                return datetime.min.replace(tzinfo=UTC)
+            return datetime.max.replace(tzinfo=UTC)
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
+@extend_schema_field({"type": "string", "pattern": "^[-a-z0-9_]+$"})
+class SlugFilter(django_filters.CharFilter):
+    """A slug (a sector's, for example)."""
+
+
+@extend_schema_field({"type": "string", "pattern": "^[^\\u0000]*$"})
+class TextFilter(django_filters.CharFilter):
+    """Any text but the NUL character, which a form field refuses."""
+
+
+class ReportFilter(django_filters.FilterSet):
+    published_after = UtcDateTimeFilter(field_name="published_at", lookup_expr="gt")
+    published_before = UtcDateTimeFilter(field_name="published_at", lookup_expr="lt")
+    sector = SlugFilter(field_name="sectors__slug")
+
+    class Meta:
+        model = Report
+        fields = ["tlp", "status", "report_type"]
+
+
+class SubmissionFilter(django_filters.FilterSet):
+    class Meta:
+        model = Submission
+        fields = ["status", "kind"]
+
+
+class IndicatorFilter(django_filters.FilterSet):
+    type = TextFilter(field_name="indicator__type")
+    value = TextFilter(field_name="indicator__value")
+    report = django_filters.UUIDFilter(field_name="report__uuid")
+    seen_after = UtcDateTimeFilter(field_name="last_seen", lookup_expr="gt")
+
+    class Meta:
+        model = ReportIndicator
+        fields = ["type", "value", "report", "seen_after"]
+
+
+class SightingFilter(django_filters.FilterSet):
+    report = django_filters.UUIDFilter(field_name="report__uuid")
+
+    class Meta:
+        model = Sighting
+        fields = ["report"]
+
+
+class DeliveryFilter(django_filters.FilterSet):
+    report = django_filters.UUIDFilter(field_name="report__uuid")
+    subscription = django_filters.UUIDFilter(field_name="subscription__uuid")
+
+    class Meta:
+        model = Delivery
+        fields = ["status", "channel", "event", "report", "subscription"]

@@ -1,0 +1,245 @@
+"""Shapes of the sharing API's answers. Serializers only translate: no access rules here
+(the views take their rows from sharing.policy) and no writes (those are services)."""
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from accounts.models_groups import TrustGroup
+from sharing import policy
+from sharing.models import (
+    Delivery,
+    Feed,
+    Report,
+    ReportIndicator,
+    Sighting,
+    Submission,
+    Subscription,
+)
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+
+
+class ValidationErrorSerializer(serializers.Serializer[Any]):
+    """Field name (or non_field_errors) to the list of problems with it."""
+
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class ReportSerializer(serializers.ModelSerializer[Report]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    source: Any = serializers.SerializerMethodField(
+        help_text="The sharing organisation's name, or null when the ISAC is shown as source."
+    )
+    sectors: Any = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+
+    class Meta:
+        model = Report
+        fields = [
+            "id",
+            "title",
+            "summary",
+            "body_markdown",
+            "tlp",
+            "report_type",
+            "confidence",
+            "status",
+            "source",
+            "sectors",
+            "published_at",
+            "updated_at",
+            "version",
+        ]
+        read_only_fields = fields
+
+    def get_source(self, report: Report) -> str | None:
+        viewer = self.context["viewer"]
+        return report.organisation.name if policy.can_see_source(viewer, report) else None
+
+
+class SubmissionSerializer(serializers.ModelSerializer[Submission]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    report: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Submission
+        fields = [
+            "id",
+            "kind",
+            "filename",
+            "status",
+            "progress",
+            "error",
+            "error_details",
+            "report",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class SubmissionCreateSerializer(serializers.Serializer[Any]):
+    """An upload: the content as text, kept byte for byte as UTF-8."""
+
+    kind = serializers.ChoiceField(
+        choices=[
+            (Submission.Kind.TEXT, "Free text"),
+            (Submission.Kind.STIX, "STIX 2.1 bundle"),
+            (Submission.Kind.CSV, "CSV of indicators"),
+            (Submission.Kind.MISP, "MISP event"),
+        ]
+    )
+    content = serializers.CharField(
+        trim_whitespace=False, max_length=settings.NORMALIZE_MAX_UPLOAD_BYTES
+    )
+    filename = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    anonymous = serializers.BooleanField(
+        required=False, default=False, help_text="Show the ISAC, not the organisation, as source."
+    )
+
+
+class IndicatorSerializer(serializers.ModelSerializer[ReportIndicator]):
+    """An indicator as one report the caller may read carries it."""
+
+    stix_id = serializers.CharField(source="indicator.stix_id")
+    type = serializers.CharField(source="indicator.type")
+    value = serializers.CharField(source="indicator.value")
+    report: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ReportIndicator
+        fields = [
+            "stix_id",
+            "type",
+            "value",
+            "report",
+            "first_seen",
+            "last_seen",
+            "confidence",
+            "description",
+        ]
+        read_only_fields = fields
+
+
+class TrustGroupSerializer(serializers.ModelSerializer[TrustGroup]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    sector: Any = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = TrustGroup
+        fields = ["id", "name", "description", "kind", "sector", "join_policy"]
+        read_only_fields = fields
+
+
+class SightingSerializer(serializers.ModelSerializer[Sighting]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    report: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    indicator: Any = serializers.SlugRelatedField(
+        slug_field="stix_id", read_only=True, allow_null=True
+    )
+    organisation: Any = serializers.SerializerMethodField(
+        help_text="Who saw it; null for an anonymous sighting (except for ISAC staff)."
+    )
+
+    class Meta:
+        model = Sighting
+        fields = ["id", "report", "indicator", "organisation", "seen_on", "note", "created_at"]
+        read_only_fields = fields
+
+    def get_organisation(self, sighting: Sighting) -> str | None:
+        if policy.can_see_sighter(self.context["viewer"], sighting):
+            return sighting.organisation.name
+        return None
+
+
+class SightingCreateSerializer(serializers.Serializer[Any]):
+    report = serializers.UUIDField(help_text="The report whose threat was seen.")
+    indicator = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text="STIX id of one of the report's indicators, when that was what was seen.",
+    )
+    seen_on = serializers.DateField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    anonymous = serializers.BooleanField(required=False, default=False)
+
+
+class FeedSerializer(serializers.ModelSerializer[Feed]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    sectors: Any = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    trust_group: Any = serializers.SlugRelatedField(
+        slug_field="uuid", read_only=True, allow_null=True
+    )
+    taxii_collection = serializers.SerializerMethodField(
+        help_text="URL path of the feed's TAXII 2.1 collection."
+    )
+
+    class Meta:
+        model = Feed
+        fields = [
+            "id",
+            "name",
+            "description",
+            "kind",
+            "sectors",
+            "report_types",
+            "min_confidence",
+            "tlp_min",
+            "tlp_max",
+            "trust_group",
+            "taxii_collection",
+        ]
+        read_only_fields = fields
+
+    def get_taxii_collection(self, feed: Feed) -> str:
+        return f"/taxii2/portal/collections/{feed.uuid}/"
+
+
+class SubscriptionSerializer(serializers.ModelSerializer[Subscription]):
+    """A subscription; a webhook's signing secret is never shown here."""
+
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    feed: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+    class Meta:
+        model = Subscription
+        fields = [
+            "id",
+            "feed",
+            "name",
+            "scope",
+            "channel",
+            "email_mode",
+            "webhook_url",
+            "is_active",
+            "disabled_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class DeliverySerializer(serializers.ModelSerializer[Delivery]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    report: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+    subscription: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True)
+
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "report",
+            "report_version",
+            "event",
+            "subscription",
+            "channel",
+            "status",
+            "attempts",
+            "last_error",
+            "created_at",
+            "delivered_at",
+            "finished_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,318 @@
+"""The sharing REST API: reports, submissions, indicators and trust groups.
+
+Every queryset comes from the access policy (or the groups' selectors) for the membership
+the token acts for; a row the caller may not see is a 404, whatever the method.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, pagination, parsers, status, viewsets
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.groups_selectors import groups_of, visible_groups
+from accounts.models import Membership
+from accounts.models_groups import TrustGroup
+from sharing import policy
+from sharing.api import filters, serializers
+from sharing.fanout.selectors import feeds_for, subscriptions_managed_by
+from sharing.models import (
+    Delivery,
+    Feed,
+    Indicator,
+    Report,
+    ReportIndicator,
+    Sighting,
+    Submission,
+    Subscription,
+)
+from sharing.normalize.services import submission_create
+from sharing.services import sighting_create
+
+_ERROR = serializers.ErrorSerializer
+UNAUTHENTICATED = OpenApiResponse(_ERROR, description="No valid API token.")
+FORBIDDEN = OpenApiResponse(_ERROR, description="The token may not do this (e.g. read-only).")
+NOT_FOUND = OpenApiResponse(
+    _ERROR, description="No such object for this caller, or a cursor the server did not issue."
+)
+THROTTLED = OpenApiResponse(_ERROR, description="The token's rate limit is used up.")
+INVALID = OpenApiResponse(
+    serializers.ValidationErrorSerializer, description="The request's fields are invalid."
+)
+READ_ERRORS = {400: INVALID, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND, 429: THROTTLED}
+
+
+def listing(summary: str, serializer: type[Any]) -> Any:
+    return extend_schema(summary=summary, responses={200: serializer(many=True), **READ_ERRORS})
+
+
+def detail(summary: str, serializer: type[Any]) -> Any:
+    return extend_schema(summary=summary, responses={200: serializer, **READ_ERRORS})
+
+
+def viewer_of(request: Request) -> Membership | None:
+    """The membership the token (or the signed-in person's switcher) acts for."""
+    return getattr(request._request, "membership", None)
+
+
+class NewestFirst(pagination.CursorPagination):
+    ordering: Any = "-created_at"
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class PublishedFirst(NewestFirst):
+    ordering = ("-published_at", "-created_at")
+
+
+class LastSeenFirst(NewestFirst):
+    ordering = ("-last_seen", "-first_seen")
+
+
+@extend_schema_view(
+    list=listing("Reports the caller may read", serializers.ReportSerializer),
+    retrieve=detail("One report", serializers.ReportSerializer),
+)
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Published reports the TLP access policy lets the caller's organisation receive."""
+
+    serializer_class = serializers.ReportSerializer
+    filterset_class = filters.ReportFilter
+    pagination_class = PublishedFirst
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[Report]:
+        # Machine clients get what TAXII may carry: published reports, never TLP:RED, which
+        # stays on the portal's pages for the people it names.
+        return (
+            policy.forwardable(viewer_of(self.request), policy.Channel.TAXII)
+            .select_related("organisation")
+            .prefetch_related("sectors")
+        )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "viewer": viewer_of(self.request)}
+
+
+@extend_schema_view(
+    list=listing(
+        "The organisation's submissions and their progress", serializers.SubmissionSerializer
+    ),
+    retrieve=detail(
+        "One submission's status: queued, processing, needs_review, published or failed",
+        serializers.SubmissionSerializer,
+    ),
+)
+class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Uploads for normalisation into STIX 2.1; the organisation's own only."""
+
+    serializer_class = serializers.SubmissionSerializer
+    parser_classes = [parsers.JSONParser]
+    filterset_class = filters.SubmissionFilter
+    pagination_class = NewestFirst
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[Submission]:
+        return policy.visible_submissions(viewer_of(self.request)).select_related("report")
+
+    @extend_schema(
+        summary="Submit text, a STIX bundle, a CSV or a MISP event for normalisation",
+        request=serializers.SubmissionCreateSerializer,
+        responses={
+            202: serializers.SubmissionSerializer,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            429: THROTTLED,
+        },
+    )
+    def create(self, request: Request) -> Response:
+        viewer = viewer_of(request)
+        if viewer is None or not policy.can_post(viewer):
+            raise PermissionDenied("Only organisations in good standing may submit.")
+        incoming = serializers.SubmissionCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        submission = submission_create(
+            organisation=viewer.organisation,
+            submitted_by=viewer.user,
+            kind=data["kind"],
+            raw=data["content"].encode(),
+            filename=data["filename"],
+            content_type="text/plain; charset=utf-8",
+            anonymous=data["anonymous"],
+        )
+        body = serializers.SubmissionSerializer(submission).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    list=listing(
+        "Indicators in reports the caller may read, with each report's context",
+        serializers.IndicatorSerializer,
+    ),
+)
+class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """One row per (indicator, report) the caller may read: first/last seen and confidence are
+    the report's, never totals over reports the caller cannot see."""
+
+    serializer_class = serializers.IndicatorSerializer
+    filterset_class = filters.IndicatorFilter
+    pagination_class = LastSeenFirst
+
+    def get_queryset(self) -> QuerySet[ReportIndicator]:
+        viewer = viewer_of(self.request)
+        links: Any = policy.visible_report_indicators(viewer, channel=policy.Channel.TAXII)
+        return links.select_related("indicator", "report")
+
+
+@extend_schema_view(
+    list=listing(
+        "Trust groups the caller's organisation belongs to", serializers.TrustGroupSerializer
+    ),
+    retrieve=detail("A trust group the caller may see", serializers.TrustGroupSerializer),
+)
+class TrustGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = serializers.TrustGroupSerializer
+    pagination_class = NewestFirst
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[TrustGroup]:
+        viewer = viewer_of(self.request)
+        if viewer is None:
+            return TrustGroup.objects.none()
+        if self.action == "list":
+            return groups_of(viewer).select_related("sector")
+        return visible_groups(viewer).select_related("sector")
+
+
+@extend_schema_view(
+    list=listing("Sightings of reports the caller may read", serializers.SightingSerializer),
+)
+class SightingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """ "We saw this too": sightings of reports the caller may read."""
+
+    serializer_class = serializers.SightingSerializer
+    parser_classes = [parsers.JSONParser]
+    filterset_class = filters.SightingFilter
+    pagination_class = NewestFirst
+
+    def get_queryset(self) -> QuerySet[Sighting]:
+        return policy.visible_sightings(viewer_of(self.request)).select_related(
+            "report", "indicator", "organisation"
+        )
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "viewer": viewer_of(self.request)}
+
+    @extend_schema(
+        summary="Report a sighting of a report, or of one of its indicators",
+        request=serializers.SightingCreateSerializer,
+        responses={
+            201: serializers.SightingSerializer,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def create(self, request: Request) -> Response:
+        viewer = viewer_of(request)
+        incoming = serializers.SightingCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        report = policy.visible_to(viewer).filter(uuid=data["report"]).first()
+        if viewer is None or report is None:
+            raise NotFound("No such report.")
+        indicator = None
+        if data.get("indicator"):
+            indicator = Indicator.objects.filter(stix_id=data["indicator"]).first()
+            if indicator is None:
+                raise ValidationError({"indicator": ["That indicator is not part of this report."]})
+        try:
+            sighting = sighting_create(
+                report=report,
+                by=viewer,
+                seen_on=data["seen_on"],
+                note=data["note"],
+                anonymous=data["anonymous"],
+                indicator=indicator,
+            )
+        except DjangoPermissionDenied as refused:
+            raise PermissionDenied(str(refused)) from None
+        except DjangoValidationError as invalid:
+            raise ValidationError({"non_field_errors": invalid.messages}) from None
+        body = serializers.SightingSerializer(sighting, context={"viewer": viewer}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ByName(NewestFirst):
+    ordering = ("name", "created_at")
+
+
+@extend_schema_view(
+    list=listing("Feeds the caller may subscribe to", serializers.FeedSerializer),
+    retrieve=detail("One feed", serializers.FeedSerializer),
+)
+class FeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The ISAC's feeds and the caller's personal filters; each is also a TAXII collection."""
+
+    serializer_class = serializers.FeedSerializer
+    pagination_class = ByName
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[Feed]:
+        return (
+            feeds_for(viewer_of(self.request))
+            .select_related("trust_group")
+            .prefetch_related("sectors")
+        )
+
+
+@extend_schema_view(
+    list=listing(
+        "The caller's subscriptions (and the organisation's, for its admins)",
+        serializers.SubscriptionSerializer,
+    ),
+    retrieve=detail("One subscription", serializers.SubscriptionSerializer),
+)
+class SubscriptionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    serializer_class = serializers.SubscriptionSerializer
+    pagination_class = NewestFirst
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[Subscription]:
+        return subscriptions_managed_by(viewer_of(self.request))
+
+
+@extend_schema_view(
+    list=listing(
+        "Deliveries of the caller's subscriptions, for reports the caller may read",
+        serializers.DeliverySerializer,
+    ),
+    retrieve=detail("One delivery", serializers.DeliverySerializer),
+)
+class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = serializers.DeliverySerializer
+    filterset_class = filters.DeliveryFilter
+    pagination_class = NewestFirst
+    lookup_field = "uuid"
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet[Delivery]:
+        return policy.visible_deliveries(viewer_of(self.request)).select_related(
+            "report", "subscription"
+        )

@@ -1,0 +1,1 @@
+"""Sector feeds, subscriptions and the durable fan-out of reports to members."""

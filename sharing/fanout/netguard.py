@@ -1,0 +1,163 @@
+"""Outbound HTTP that cannot be turned against the portal's own network (SSRF).
+
+A webhook URL is chosen by a member, so the host it names is untrusted: it may be an
+address inside the ISAC's network, or a name that resolves to one. Every request resolves
+the host once, checks every address it resolves to, and connects to the checked address
+only (the host name is still sent in `Host` and used for TLS), so DNS cannot answer
+differently between the check and the connection. Redirects are never followed: a public
+URL that redirects inward is refused at the first hop.
+
+`address_problem` and `parse_networks` are pure; `resolve_checked` and `post` do I/O.
+"""
+
+import ipaddress
+import socket
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+# Cloud metadata services: never reachable, whatever an allow-list says.
+_METADATA = (
+    ipaddress.ip_network("169.254.169.254/32"),
+    ipaddress.ip_network("169.254.170.2/32"),
+    ipaddress.ip_network("fd00:ec2::254/128"),
+)
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class BlockedDestination(Exception):
+    """The URL may not be contacted; the message says why, for the subscription's owner."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status_code: int
+    text: str
+    headers: Mapping[str, str]
+
+
+def parse_networks(values: Iterable[str]) -> list[IPNetwork]:
+    return [ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip()]
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def address_problem(address: IPAddress, *, allowed: Iterable[IPNetwork] = ()) -> str | None:
+    """Why the address may not be contacted, or None when it may."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            problem = address_problem(embedded, allowed=allowed)
+            return f"{problem} (inside the IPv6 address {address})" if problem else None
+    if any(address in network for network in _METADATA):
+        return f"{address} is a cloud metadata address"
+    allowed = list(allowed)
+    if any(address.version == network.version and address in network for network in allowed):
+        return None
+    if address.is_loopback:
+        return f"{address} is a loopback address"
+    if address.is_link_local:
+        return f"{address} is a link-local address"
+    if address.is_multicast:
+        return f"{address} is a multicast address"
+    if isinstance(address, ipaddress.IPv4Address) and address in _CGNAT:
+        return f"{address} is a carrier-grade NAT address"
+    if address.is_private:
+        return f"{address} is a private address"
+    if address.is_unspecified or address.is_reserved or not address.is_global:
+        return f"{address} is a reserved address"
+    return None
+
+
+def resolve_checked(host: str, port: int, *, allowed: Iterable[IPNetwork] = ()) -> IPAddress:
+    """Resolve the host and return the one address to connect to, all of them checked."""
+    allowed = list(allowed)
+    literal = host.strip("[]")
+    try:
+        addresses: list[IPAddress] = [ipaddress.ip_address(literal)]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(literal, port, type=socket.SOCK_STREAM)
+        except socket.gaierror as error:
+            raise BlockedDestination(f"{host} does not resolve ({error.strerror})") from None
+        addresses = []
+        for info in infos:
+            candidate = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+            if candidate not in addresses:
+                addresses.append(candidate)
+    if not addresses:
+        raise BlockedDestination(f"{host} does not resolve")
+    for address in addresses:
+        problem = address_problem(address, allowed=allowed)
+        if problem:
+            raise BlockedDestination(f"{host} resolves to a forbidden address: {problem}")
+    return addresses[0]
+
+
+def check_url(url: str, *, allowed: Iterable[IPNetwork] = ()) -> IPAddress:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BlockedDestination("Only http:// and https:// URLs with a host name are allowed.")
+    if parts.username or parts.password:
+        raise BlockedDestination("Credentials in the URL are not allowed; use the signing secret.")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return resolve_checked(parts.hostname, port, allowed=allowed)
+
+
+def post(
+    url: str,
+    *,
+    content: bytes,
+    headers: Mapping[str, str],
+    allowed: Iterable[IPNetwork] = (),
+    timeout: float = 10.0,
+    client: httpx.Client | None = None,
+) -> Response:
+    """POST to the URL over a connection pinned to its checked address; no redirects."""
+    parts = urlsplit(url)
+    address = check_url(url, allowed=allowed)
+    assert parts.hostname is not None  # check_url refused URLs without one
+    host_literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = host_literal + (f":{parts.port}" if parts.port else "")
+    pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    host_header = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    if parts.port:
+        host_header += f":{parts.port}"
+    request_headers = {**headers, "Host": host_header}
+    # TLS is checked against the URL's host name, not the address connected to.
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    own_client = client is None
+    http = client or httpx.Client(follow_redirects=False, trust_env=False)
+    try:
+        response = http.post(
+            pinned,
+            content=content,
+            headers=request_headers,
+            timeout=timeout,
+            follow_redirects=False,
+            extensions=extensions,
+        )
+        return Response(
+            status_code=response.status_code,
+            text=response.text[:500],
+            headers=dict(response.headers),
+        )
+    finally:
+        if own_client:
+            http.close()

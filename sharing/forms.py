@@ -1,0 +1,248 @@
+"""Browser forms for reports. They only parse what was typed; rules live in services."""
+
+from typing import Any
+
+from django import forms
+
+from accounts.models import Membership, Organisation, Sector, TrustGroup, User
+from accounts.standing import good_standing_q
+from sharing.audience import addressable_groups
+from sharing.models import Indicator, Report
+from sharing.services import ReportContent
+from sharing.tlp import TLP
+
+TLP_CHOICES = [("", "Choose a TLP label…"), *TLP.choices]
+
+
+class ReportForm(forms.Form):
+    """Everything is optional while drafting, so nothing typed is ever refused; the checks
+    that matter run when the analyst confirms the preview."""
+
+    title = forms.CharField(max_length=300, required=False)
+    summary = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Two or three sentences a busy reader will see in lists.",
+    )
+    body_markdown = forms.CharField(
+        label="Body",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 14, "class": "mono"}),
+        help_text="Markdown. Links open without passing your address on.",
+    )
+    tlp = forms.ChoiceField(label="TLP", choices=TLP_CHOICES, required=False)
+    audience_everyone = forms.BooleanField(
+        label="The whole membership", required=False, help_text="Every member in good standing."
+    )
+    audience_sectors = forms.ModelMultipleChoiceField(
+        label="Sectors",
+        queryset=Sector.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    audience_organisations = forms.ModelMultipleChoiceField(
+        label="Organisations", queryset=Organisation.objects.none(), required=False
+    )
+    audience_groups = forms.ModelMultipleChoiceField(
+        label="Trust groups",
+        queryset=TrustGroup.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    audience_people = forms.ModelMultipleChoiceField(
+        label="Named people (TLP:RED only)", queryset=User.objects.none(), required=False
+    )
+    sectors = forms.ModelMultipleChoiceField(
+        label="Sectors affected",
+        queryset=Sector.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    report_type = forms.ChoiceField(
+        choices=Report.Type.choices, initial=Report.Type.ALERT, required=False
+    )
+    confidence = forms.TypedChoiceField(
+        choices=Report.Confidence.choices,
+        coerce=int,
+        initial=Report.Confidence.MEDIUM,
+        required=False,
+        empty_value=None,
+    )
+    attributed = forms.BooleanField(
+        label="Show my organisation as the source",
+        required=False,
+        help_text="Unticked, readers see the ISAC as the source; only ISAC staff see yours.",
+    )
+    indicators_text = forms.CharField(
+        label="Indicators",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "class": "mono"}),
+        help_text="Paste lists or free text: IPs, domains, URLs, hashes, e-mail addresses.",
+    )
+    attachment = forms.FileField(
+        required=False, help_text="PDF, images, ZIP or plain text; checked by content."
+    )
+
+    def __init__(self, *args: Any, viewer: Membership, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["audience_groups"].queryset = addressable_groups(viewer).order_by(  # type: ignore[attr-defined]
+            "kind", "name"
+        )
+        members = Organisation.objects.filter(good_standing_q(), is_isac=False)
+        self.fields["audience_organisations"].queryset = members  # type: ignore[attr-defined]
+        people = (
+            User.objects.filter(
+                is_active=True,
+                memberships__is_active=True,
+                memberships__organisation__in=Organisation.objects.filter(good_standing_q()),
+            )
+            .distinct()
+            .order_by("full_name")
+        )
+        self.fields["audience_people"].queryset = people  # type: ignore[attr-defined]
+        self.fields["audience_people"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda u: f"{u.full_name} <{u.email}>"
+        )
+
+    def content(self) -> ReportContent:
+        data = self.cleaned_data
+        return ReportContent(
+            title=data["title"],
+            summary=data["summary"],
+            body_markdown=data["body_markdown"],
+            tlp=data["tlp"],
+            report_type=data["report_type"] or Report.Type.ALERT,
+            confidence=data["confidence"]
+            if data["confidence"] is not None
+            else Report.Confidence.MEDIUM,
+            attributed=data["attributed"],
+            indicators_text=data["indicators_text"],
+            sectors=list(data["sectors"]),
+            audience_everyone=data["audience_everyone"],
+            audience_sectors=list(data["audience_sectors"]),
+            audience_organisations=list(data["audience_organisations"]),
+            audience_people=list(data["audience_people"]),
+            audience_groups=list(data["audience_groups"]),
+        )
+
+    @staticmethod
+    def initial_for(report: Report) -> dict[str, Any]:
+        return {
+            "title": report.title,
+            "summary": report.summary,
+            "body_markdown": report.body_markdown,
+            "tlp": report.tlp,
+            "audience_everyone": report.audience_everyone,
+            "audience_sectors": list(report.audience_sectors.all()),
+            "audience_organisations": list(report.audience_organisations.all()),
+            "audience_people": list(report.audience_people.all()),
+            "audience_groups": list(report.audience_groups.all()),
+            "sectors": list(report.sectors.all()),
+            "report_type": report.report_type,
+            "confidence": report.confidence,
+            "attributed": report.attributed,
+            "indicators_text": report.indicators_text,
+        }
+
+
+class ListFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=200)
+    tlp = forms.ChoiceField(choices=[("", "Any TLP"), *TLP.choices], required=False)
+    sector = forms.ChoiceField(required=False)
+    report_type = forms.ChoiceField(
+        label="Type", choices=[("", "Any type"), *Report.Type.choices], required=False
+    )
+    source = forms.ChoiceField(required=False)
+    group = forms.ChoiceField(label="Trust group", required=False)
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput({"type": "date"})
+    )
+    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
+    sort = forms.ChoiceField(
+        choices=[
+            ("", "Best match, then newest"),
+            ("newest", "Newest first"),
+            ("oldest", "Oldest first"),
+            ("title", "Title"),
+            ("tlp", "Narrowest TLP first"),
+        ],
+        required=False,
+    )
+
+    def __init__(self, *args: Any, viewer: Membership | None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sector"].choices = [  # type: ignore[attr-defined]
+            ("", "Any sector"),
+            *Sector.objects.values_list("slug", "name"),
+        ]
+        # Only groups the viewer belongs to (or sector communities): names can be private.
+        mine = addressable_groups(viewer) if viewer is not None else TrustGroup.objects.none()
+        groups = mine.order_by("name").values_list("uuid", "name")
+        self.fields["group"].choices = [  # type: ignore[attr-defined]
+            ("", "Any group"),
+            *[(str(u), n) for u, n in groups],
+        ]
+        sources = Organisation.objects.filter(is_isac=False).values_list("uuid", "name")
+        self.fields["source"].choices = [  # type: ignore[attr-defined]
+            ("", "Any source"),
+            ("isac", "Shared via the ISAC (unattributed)"),
+            *[(str(u), n) for u, n in sources],
+        ]
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label="Comment", max_length=10000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class SightingForm(forms.Form):
+    indicator = forms.ModelChoiceField(
+        label="What did you see?",
+        queryset=Indicator.objects.none(),
+        required=False,
+        empty_label="The report as a whole",
+    )
+    seen_on = forms.DateField(
+        label="When did you see it?", required=False, widget=forms.DateInput({"type": "date"})
+    )
+    note = forms.CharField(
+        label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    anonymous = forms.BooleanField(
+        label="Report anonymously", required=False, help_text="Others see a count, not your name."
+    )
+
+    def __init__(self, *args: Any, indicators: list[Indicator], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["indicator"]
+        field.queryset = Indicator.objects.filter(pk__in=[i.pk for i in indicators])  # type: ignore[attr-defined]
+        field.label_from_instance = lambda i: f"{i.type}: {i.value}"  # type: ignore[attr-defined]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CurationForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[
+            ("approve", "Approve"),
+            ("reject", "Reject"),
+            ("question", "Ask"),
+            ("answer", "Answer"),
+        ]
+    )
+    message = forms.CharField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class RevisionNoteForm(forms.Form):
+    note = forms.CharField(label="What changed", required=False, max_length=300)
+    widen_reason = forms.CharField(
+        label="Reason for widening the audience",
+        required=False,
+        max_length=1000,
+        help_text="Only if this version lets more people read it; the reason is recorded.",
+    )

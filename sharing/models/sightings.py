@@ -1,0 +1,42 @@
+"""Sightings: "we saw this too", from one organisation, about a report or one of its indicators."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Sighting(models.Model):
+    """A member organisation saw what a report describes.
+
+    Anonymous sightings count like any other but never show who reported them, except to
+    ISAC staff.
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    report = models.ForeignKey("sharing.Report", on_delete=models.CASCADE, related_name="sightings")
+    # Blank: the report as a whole was seen; else one of its indicators.
+    indicator = models.ForeignKey(
+        "sharing.Indicator",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sightings",
+    )
+    organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="sightings"
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    seen_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    anonymous = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Sighting of {self.report} by {self.organisation}"

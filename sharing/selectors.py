@@ -1,0 +1,278 @@
+"""Reads of reports for pages: lists, search, the dashboard. Every one starts from the policy."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import AgreementAcceptance, Membership
+from accounts.standing import current_agreement_version
+from sharing import policy
+from sharing.models import Comment, CurationEvent, Report, Sighting
+from sharing.tlp import TLP
+
+# Must stay identical to the expression indexed in migration 0007_report_search_document.
+SEARCH_DOCUMENT_SQL = (
+    "to_tsvector('english'::regconfig, sharing_report.title || ' ' || sharing_report.summary"
+    " || ' ' || sharing_report.body_markdown || ' ' || sharing_report.indicators_text)"
+)
+SORTS = {
+    "newest": ("-published_at", "-id"),
+    "oldest": ("published_at", "id"),
+    "title": ("title", "id"),
+    "tlp": ("-tlp_rank", "-published_at", "-id"),
+    "relevance": ("-rank", "-published_at", "-id"),
+}
+LISTED_STATUSES = (Report.Status.PUBLISHED, Report.Status.WITHDRAWN)
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    q: str = ""
+    tlp: str = ""
+    sector: str = ""  # sector slug
+    report_type: str = ""
+    source: str = ""  # organisation uuid, or "isac" for reports shared without attribution
+    group: str = ""  # trust group uuid
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = ""  # empty: best match when searching, else newest
+
+
+def _count(model: Any, *, distinct_field: str | None = None) -> Coalesce:
+    rows = model.objects.filter(report=OuterRef("pk")).order_by().values("report")
+    counted = Count(distinct_field, distinct=True) if distinct_field else Count("pk")
+    return Coalesce(
+        Subquery(rows.annotate(n=counted).values("n"), output_field=IntegerField()), Value(0)
+    )
+
+
+def with_counts(reports: QuerySet[Report]) -> QuerySet[Report]:
+    """Sighting organisations and comments per report, in the same query as the list."""
+    return reports.annotate(
+        sighting_count=_count(Sighting, distinct_field="organisation"),
+        comment_count=_count(Comment),
+    )
+
+
+def _search(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
+    if connection.vendor == "postgresql":
+        # The query text is a bound parameter; the SQL around it is a constant.
+        matches = RawSQL(  # noqa: S611
+            f"{SEARCH_DOCUMENT_SQL} @@ websearch_to_tsquery('english'::regconfig, %s)",
+            (q,),
+            output_field=BooleanField(),
+        )
+        return reports.filter(matches)
+    return reports.filter(
+        Q(title__icontains=q)
+        | Q(summary__icontains=q)
+        | Q(body_markdown__icontains=q)
+        | Q(indicators_text__icontains=q)
+    )
+
+
+def without_jit() -> None:
+    """Inside a transaction on PostgreSQL: no JIT compilation for this page's queries.
+
+    The policy's OR-ed EXISTS clauses look expensive to the planner, which then spends far
+    longer compiling (hundreds of milliseconds) than the page takes to run.
+    """
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
+def _has(through_rows: QuerySet[Any]) -> Q:
+    """A report-level condition on many-to-many rows, as EXISTS (no repeated reports)."""
+    return Q(Exists(through_rows.filter(report_id=OuterRef("pk"))))
+
+
+def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[Report]:
+    """The reports list: what the viewer may read, filtered, searched and sorted."""
+    reports = policy.visible_to(viewer).filter(status__in=LISTED_STATUSES)
+    if filters.q.strip():
+        reports = _search(reports, filters.q.strip()[:200])
+    if filters.tlp:
+        reports = reports.filter(tlp=filters.tlp)
+    if filters.report_type:
+        reports = reports.filter(report_type=filters.report_type)
+    # Many-to-many filters as EXISTS, never joins: a join repeats reports, and removing the
+    # repeats with `pk IN (...)` lets PostgreSQL re-run the whole policy query per row.
+    if filters.sector:
+        reports = reports.filter(
+            _has(Report.sectors.through.objects.filter(sector__slug=filters.sector))
+        )
+    if filters.group:
+        reports = reports.filter(
+            _has(Report.audience_groups.through.objects.filter(trustgroup__uuid=filters.group))
+        )
+    if filters.source == "isac":
+        reports = reports.filter(attributed=False)
+    elif filters.source and viewer is not None:
+        # Never let a filter reveal who shared an unattributed report.
+        revealed = Q(attributed=True) | Q(organisation_id=viewer.organisation_id)
+        if viewer.is_isac_staff:
+            revealed = Q()
+        reports = reports.filter(revealed, organisation__uuid=filters.source)
+    if filters.date_from:
+        reports = reports.filter(published_at__date__gte=filters.date_from)
+    if filters.date_to:
+        reports = reports.filter(published_at__date__lte=filters.date_to)
+    listed = with_counts(reports).annotate(
+        tlp_rank=Case(
+            *[When(tlp=label.value, then=Value(label.rank)) for label in TLP],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+    sort = filters.sort or ("relevance" if filters.q.strip() else "newest")
+    if sort == "relevance":
+        if connection.vendor == "postgresql" and filters.q.strip():
+            listed = listed.annotate(
+                rank=RawSQL(  # noqa: S611  (the query is a bound parameter)
+                    f"ts_rank({SEARCH_DOCUMENT_SQL}, "
+                    "websearch_to_tsquery('english'::regconfig, %s))",
+                    (filters.q.strip()[:200],),
+                    output_field=FloatField(),
+                )
+            )
+        else:
+            sort = "newest"
+    return (
+        listed.select_related("organisation", "author")
+        .prefetch_related("sectors")
+        .order_by(*SORTS.get(sort, SORTS["newest"]))
+    )
+
+
+def revealed_source(viewer: Membership | None, report: Report) -> str:
+    """The source line shown to the viewer: the organisation, or the ISAC."""
+    if policy.can_see_source(viewer, report):
+        return report.organisation.name
+    return "the ISAC"
+
+
+def audience_summary(report: Report) -> str:
+    """A short description of who receives the report, for its authors."""
+    if report.audience_everyone:
+        return "the whole membership"
+    parts = []
+    counts = [
+        (len(report.audience_sectors.all()), "sector"),
+        (len(report.audience_groups.all()), "trust group"),
+        (len(report.audience_organisations.all()), "organisation"),
+        (len(report.audience_people.all()), "named person"),
+    ]
+    for count, noun in counts:
+        if count:
+            plural = "named people" if noun == "named person" else noun + "s"
+            parts.append(f"{count} {noun if count == 1 else plural}")
+    return ", ".join(parts) or "nobody yet"
+
+
+def dashboard(viewer: Membership | None) -> dict[str, Any]:
+    """What the home page shows: new reports for me, my organisation's posts, my to-dos."""
+    if viewer is None:
+        return {}
+    with transaction.atomic():
+        without_jit()
+        return _dashboard(viewer)
+
+
+def _dashboard(viewer: Membership) -> dict[str, Any]:
+    since = timezone.now() - timedelta(days=30)
+    sector_ids = list(viewer.organisation.sectors.values_list("pk", flat=True))
+    groups = Report.audience_groups.through.objects
+    for_me = (
+        _has(Report.sectors.through.objects.filter(sector_id__in=sector_ids))
+        | _has(Report.audience_sectors.through.objects.filter(sector_id__in=sector_ids))
+        | _has(
+            Report.audience_organisations.through.objects.filter(
+                organisation_id=viewer.organisation_id
+            )
+        )
+        | _has(Report.audience_people.through.objects.filter(user_id=viewer.user_id))
+        | _has(groups.filter(trustgroup__memberships__organisation_id=viewer.organisation_id))
+        | _has(groups.filter(trustgroup__sector_id__in=sector_ids))
+    )
+    new_reports = (
+        with_counts(
+            policy.visible_to(viewer)
+            .filter(status=Report.Status.PUBLISHED, published_at__gte=since)
+            .exclude(organisation=viewer.organisation)
+            .filter(for_me)
+        )
+        .select_related("organisation")
+        .order_by("-published_at")[:8]
+    )
+    own = (
+        with_counts(
+            policy.visible_to(viewer).filter(
+                organisation=viewer.organisation, status__in=LISTED_STATUSES
+            )
+        )
+        .select_related("organisation")
+        .prefetch_related(
+            "audience_sectors", "audience_groups", "audience_organisations", "audience_people"
+        )
+        .order_by("-published_at")[:6]
+    )
+    drafts = (
+        policy.editable_by(viewer)
+        .filter(author=viewer.user, status__in=[Report.Status.DRAFT, Report.Status.REJECTED])
+        .order_by("-updated_at")[:8]
+    )
+    questions = (
+        policy.visible_to(viewer)
+        .filter(author=viewer.user, status=Report.Status.PENDING_REVIEW)
+        .filter(
+            curation_events__action=CurationEvent.Action.QUESTION,
+        )
+        .distinct()
+    )
+    return {
+        "new_reports": list(new_reports),
+        "own_reports": [(r, audience_summary(r)) for r in own],
+        "drafts": list(drafts),
+        "questions": list(questions),
+        "curation_count": policy.curation_queue(viewer).count(),
+        "agreement_renewal": _agreement_renewal(viewer),
+    }
+
+
+def _agreement_renewal(viewer: Membership) -> AgreementAcceptance | None:
+    """The organisation's acceptance when it runs out within 30 days (org admins only)."""
+    if not viewer.is_org_admin or viewer.organisation.is_isac:
+        return None
+    version = current_agreement_version()
+    if version is None:
+        return None
+    return (
+        AgreementAcceptance.objects.filter(
+            organisation=viewer.organisation,
+            version=version,
+            revoked_at__isnull=True,
+            expires_at__lte=timezone.now() + timedelta(days=30),
+        )
+        .order_by("expires_at")
+        .first()
+    )

@@ -1,0 +1,515 @@
+"""Every change to a report goes through these functions: drafting, submitting, curation,
+publication, revision, withdrawal, attachments, comments and sightings.
+
+Each checks the access policy itself as well (a view that forgot to ask would still be
+refused), writes in one transaction, and tells recipients through the fan-out outbox in
+that same transaction.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.audit import audit_record
+from accounts.models import (
+    AgreementAcceptance,
+    Membership,
+    Organisation,
+    Sector,
+    TrustGroup,
+    User,
+)
+from accounts.standing import current_agreement_version
+from sharing import policy
+from sharing.audience import addressable_groups, report_audience_change, report_audience_widen
+from sharing.fanout.outbox import outbox_write
+from sharing.models import (
+    Attachment,
+    Comment,
+    CurationEvent,
+    Indicator,
+    Report,
+    ReportRevision,
+    ReviewRequirement,
+    Sighting,
+    Submission,
+)
+from sharing.normalize.services import submission_create, submission_mark_published
+from sharing.preview import preview_findings, redact_report, report_text
+from sharing.tlp import TLP
+from sharing.uploads import HEAD_BYTES, check_upload
+
+
+@dataclass
+class ReportContent:
+    """What the analyst typed into the report form."""
+
+    title: str = ""
+    summary: str = ""
+    body_markdown: str = ""
+    tlp: str = ""
+    report_type: str = Report.Type.ALERT
+    confidence: int = Report.Confidence.MEDIUM
+    attributed: bool | None = None  # None: follow the organisation's agreement
+    indicators_text: str = ""
+    sectors: Sequence[Sector] = ()
+    audience_everyone: bool = False
+    audience_sectors: Sequence[Sector] = ()
+    audience_organisations: Sequence[Organisation] = ()
+    audience_people: Sequence[User] = ()
+    audience_groups: Sequence[TrustGroup] = field(default_factory=tuple)
+
+
+EDITABLE_STATUSES = (Report.Status.DRAFT, Report.Status.REJECTED)
+
+
+def attribution_default(organisation: Organisation) -> bool:
+    """Whether the organisation's accepted agreement shows members as the source by default."""
+    version = current_agreement_version()
+    if version is None:
+        return False
+    accepted = AgreementAcceptance.objects.filter(
+        organisation=organisation, version=version, revoked_at__isnull=True
+    ).exists()
+    return accepted and version.may_show_source_name
+
+
+def review_required(organisation: Organisation) -> bool:
+    if getattr(settings, "REPORT_REVIEW_REQUIRED", False):
+        return True
+    return ReviewRequirement.objects.filter(organisation=organisation, required=True).exists()
+
+
+def _apply_content(report: Report, content: ReportContent) -> None:
+    """Everything but the TLP and audience, which only _apply_audience changes."""
+    report.title = content.title.strip()[:300]
+    report.summary = content.summary
+    report.body_markdown = content.body_markdown
+    report.report_type = content.report_type
+    report.confidence = content.confidence
+    report.indicators_text = content.indicators_text
+    if content.attributed is not None:
+        report.attributed = content.attributed
+
+
+def _apply_audience(
+    report: Report, content: ReportContent, *, by: Membership, widen_reason: str = ""
+) -> Report:
+    """Set the TLP and audience.
+
+    A draft (or a rejected report, back with its author) takes whatever was typed, even
+    half-chosen: it is checked when the analyst confirms the preview. Once submitted, the
+    audience changes only through sharing.audience, which refuses an accidental widening.
+    """
+    report.sectors.set(list(content.sectors))
+    if report.status in EDITABLE_STATUSES:
+        report.tlp = content.tlp
+        report.audience_everyone = content.audience_everyone
+        report.save(update_fields=["tlp", "audience_everyone", "updated_at"])
+        report.audience_sectors.set(list(content.audience_sectors))
+        report.audience_organisations.set(list(content.audience_organisations))
+        report.audience_groups.set(list(content.audience_groups))
+        report.audience_people.set(list(content.audience_people))
+        return report
+    if content.tlp not in TLP.values:
+        raise ValidationError("Choose a TLP label: there is no default.")
+    audience = {
+        "report": report,
+        "by": by,
+        "tlp": content.tlp,
+        "everyone": content.audience_everyone,
+        "sectors": content.audience_sectors,
+        "organisations": content.audience_organisations,
+        "groups": content.audience_groups,
+        "people": content.audience_people,
+    }
+    if widen_reason.strip():
+        return report_audience_widen(reason=widen_reason, **audience)  # type: ignore[arg-type]
+    return report_audience_change(**audience)  # type: ignore[arg-type]
+
+
+def _require_edit(by: Membership, report: Report) -> None:
+    if not policy.can_edit(by, report):
+        raise PermissionDenied("You cannot change this report.")
+
+
+@transaction.atomic
+def report_create_draft(*, by: Membership, content: ReportContent) -> Report:
+    """A new draft, saved as typed: nothing is checked but that the person may post."""
+    if not policy.can_post(by):
+        raise PermissionDenied("Your organisation cannot share until it is in good standing.")
+    if content.attributed is None:
+        content.attributed = attribution_default(by.organisation)
+    report = Report(author=by.user, organisation=by.organisation, status=Report.Status.DRAFT)
+    _apply_content(report, content)
+    report.save()
+    return _apply_audience(report, content, by=by)
+
+
+@transaction.atomic
+def report_update_draft(*, report: Report, by: Membership, content: ReportContent) -> Report:
+    """Save what was typed into a draft (also the autosave), or a curator's edit under review."""
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    _require_edit(by, report)
+    curating = report.status == Report.Status.PENDING_REVIEW and by.is_isac_staff
+    if report.status not in EDITABLE_STATUSES and not curating:
+        raise ValidationError("Only drafts can be edited this way; revise a published report.")
+    _apply_content(report, content)
+    report.save()
+    report = _apply_audience(report, content, by=by)
+    if curating:
+        CurationEvent.objects.create(report=report, action=CurationEvent.Action.EDITED, by=by.user)
+    return report
+
+
+def report_problems(report: Report, *, by: Membership | None = None) -> list[str]:
+    """Why the report cannot be shared yet, in words for the analyst; empty when it can."""
+    problems = []
+    if by is not None:
+        allowed = addressable_groups(by).filter(pk__in=report.audience_groups.values("pk"))
+        if allowed.count() != report.audience_groups.count():
+            problems.append("You can address only trust groups your organisation belongs to.")
+    if not report.title.strip():
+        problems.append("Give the report a title.")
+    if report.tlp not in TLP.values:
+        problems.append("Choose a TLP label: there is no default.")
+        return problems
+    problems += policy.audience_problems(
+        tlp=report.tlp,
+        everyone=report.audience_everyone,
+        sector_count=report.audience_sectors.count(),
+        organisation_count=report.audience_organisations.count(),
+        group_count=report.audience_groups.count(),
+        people_count=report.audience_people.count(),
+    )
+    return problems
+
+
+@transaction.atomic
+def report_submit(*, report: Report, by: Membership, sensitive_confirmed: bool = False) -> Report:
+    """The analyst confirmed the preview: publish now, or send to ISAC review.
+
+    Competitively sensitive wording found in the text must be removed or explicitly
+    confirmed. The text goes to the normalisation pipeline, which extracts the indicators
+    and writes the STIX objects after commit.
+    """
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if report.author_id != by.user_id or report.status not in EDITABLE_STATUSES:
+        raise PermissionDenied("Only the author can submit their draft.")
+    _require_edit(by, report)
+    problems = report_problems(report, by=by)
+    if preview_findings(report).sensitive_hits and not sensitive_confirmed:
+        problems.append(
+            "The preview found wording about prices, costs, bids, salaries or strategy: "
+            "remove it or confirm that it is fit to share."
+        )
+    if problems:
+        raise ValidationError(problems)
+    report.submitted_at = timezone.now()
+    redacted = redact_report(report)
+    report.save(update_fields=["submitted_at", "updated_at", *redacted])
+    submission_create(
+        organisation=report.organisation,
+        submitted_by=by.user,
+        kind=Submission.Kind.FORM,
+        raw=report_text(report).encode(),
+        report=report,
+        anonymous=not report.attributed,
+    )
+    if review_required(report.organisation):
+        report.status = Report.Status.PENDING_REVIEW
+        report.save(update_fields=["status", "updated_at"])
+        CurationEvent.objects.create(
+            report=report, action=CurationEvent.Action.SUBMITTED, by=by.user
+        )
+        return report
+    return _publish(report=report, by=by.user)
+
+
+def _snapshot(report: Report, *, by: User, note: str) -> ReportRevision:
+    return ReportRevision.objects.create(
+        report=report,
+        number=report.version,
+        title=report.title,
+        summary=report.summary,
+        body_markdown=report.body_markdown,
+        indicators_text=report.indicators_text,
+        tlp=report.tlp,
+        note=note,
+        created_by=by,
+    )
+
+
+def _publish(*, report: Report, by: User) -> Report:
+    report.status = Report.Status.PUBLISHED
+    report.published_at = timezone.now()
+    report.save(update_fields=["status", "published_at", "updated_at"])
+    _snapshot(report, by=by, note="First published")
+    # Submissions already analysed get their final marking; one still queued is published
+    # with the report's state when the pipeline reaches it.
+    for submission in report.submissions.filter(status=Submission.Status.NEEDS_REVIEW):
+        submission_mark_published(submission=submission)
+    audit_record(
+        action="report.publish",
+        obj=report,
+        actor=by,
+        organisation=report.organisation,
+        after={"tlp": report.tlp, "version": report.version},
+    )
+    outbox_write(report=report, event="published")
+    return report
+
+
+@transaction.atomic
+def report_publish(*, report: Report, by: Membership) -> Report:
+    """Publish a report waiting for review (the curator's approval without a message)."""
+    return report_approve(report=report, by=by)
+
+
+@transaction.atomic
+def report_approve(*, report: Report, by: Membership, message: str = "") -> Report:
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if not policy.can_curate(by, report):
+        raise PermissionDenied("Only ISAC staff can approve a report waiting for review.")
+    problems = report_problems(report)
+    if problems:
+        raise ValidationError(problems)
+    CurationEvent.objects.create(
+        report=report, action=CurationEvent.Action.APPROVED, by=by.user, message=message
+    )
+    return _publish(report=report, by=by.user)
+
+
+@transaction.atomic
+def report_reject(*, report: Report, by: Membership, reason: str) -> Report:
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    if not policy.can_curate(by, report):
+        raise PermissionDenied("Only ISAC staff can reject a report waiting for review.")
+    if not reason.strip():
+        raise ValidationError("Say why the report is rejected: the author will read it.")
+    report.status = Report.Status.REJECTED
+    report.save(update_fields=["status", "updated_at"])
+    CurationEvent.objects.create(
+        report=report, action=CurationEvent.Action.REJECTED, by=by.user, message=reason.strip()
+    )
+    audit_record(
+        action="report.reject", obj=report, actor=by.user, organisation=report.organisation
+    )
+    return report
+
+
+@transaction.atomic
+def report_question(*, report: Report, by: Membership, question: str) -> CurationEvent:
+    """A curator asks the author something; the report keeps waiting for review."""
+    if not policy.can_curate(by, report):
+        raise PermissionDenied("Only ISAC staff can question a report waiting for review.")
+    if not question.strip():
+        raise ValidationError("Write the question for the author.")
+    return CurationEvent.objects.create(
+        report=report, action=CurationEvent.Action.QUESTION, by=by.user, message=question.strip()
+    )
+
+
+@transaction.atomic
+def report_answer(*, report: Report, by: Membership, answer: str) -> CurationEvent:
+    """The author answers the curators' question."""
+    if report.author_id != by.user_id or report.status != Report.Status.PENDING_REVIEW:
+        raise PermissionDenied("Only the author answers questions about a report under review.")
+    if not answer.strip():
+        raise ValidationError("Write your answer.")
+    return CurationEvent.objects.create(
+        report=report, action=CurationEvent.Action.ANSWER, by=by.user, message=answer.strip()
+    )
+
+
+@transaction.atomic
+def report_revise(
+    *,
+    report: Report,
+    by: Membership,
+    content: ReportContent,
+    note: str = "",
+    widen_reason: str = "",
+) -> Report:
+    """Edit a published report: a new version, kept in its history, and recipients told.
+
+    A change that lets anyone new read it needs widen_reason (audited); without one it is
+    refused with sharing.audience.AudienceWidening.
+    """
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    _require_edit(by, report)
+    if report.status != Report.Status.PUBLISHED:
+        raise ValidationError("Only a published report can be revised.")
+    _apply_content(report, content)
+    report.version += 1
+    report.save()
+    report = _apply_audience(report, content, by=by, widen_reason=widen_reason)
+    problems = report_problems(report)
+    if problems:
+        raise ValidationError(problems)
+    redacted = redact_report(report)
+    if redacted:
+        report.save(update_fields=[*redacted, "updated_at"])
+    _snapshot(report, by=by.user, note=note.strip()[:300] or f"Version {report.version}")
+    # The new text is analysed again: new indicators join, STIX objects get a new version.
+    submission_create(
+        organisation=report.organisation,
+        submitted_by=by.user,
+        kind=Submission.Kind.FORM,
+        raw=report_text(report).encode(),
+        report=report,
+        anonymous=not report.attributed,
+    )
+    audit_record(
+        action="report.revise",
+        obj=report,
+        actor=by.user,
+        organisation=report.organisation,
+        after={"tlp": report.tlp, "version": report.version},
+    )
+    outbox_write(report=report, event="revised")
+    return report
+
+
+@transaction.atomic
+def report_withdraw(*, report: Report, by: Membership, reason: str) -> Report:
+    """Withdraw a published report: kept for the record, marked, and recipients told."""
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    _require_edit(by, report)
+    if report.status != Report.Status.PUBLISHED:
+        raise ValidationError("Only a published report can be withdrawn.")
+    if not reason.strip():
+        raise ValidationError("Say why the report is withdrawn: recipients will read it.")
+    report.status = Report.Status.WITHDRAWN
+    report.withdrawn_at = timezone.now()
+    report.withdrawn_reason = reason.strip()
+    report.save(update_fields=["status", "withdrawn_at", "withdrawn_reason", "updated_at"])
+    audit_record(
+        action="report.withdraw",
+        obj=report,
+        actor=by.user,
+        organisation=report.organisation,
+        after={"reason": report.withdrawn_reason},
+    )
+    outbox_write(report=report, event="withdrawn")
+    return report
+
+
+def attachment_path(attachment: Attachment) -> Path:
+    return Path(settings.MEDIA_ROOT) / "attachments" / attachment.stored_name
+
+
+@transaction.atomic
+def attachment_add(*, report: Report, by: Membership, upload: UploadedFile) -> Attachment:
+    """Check the file by its content and store it under a name the server makes."""
+    _require_edit(by, report)
+    if report.status not in (*EDITABLE_STATUSES, Report.Status.PENDING_REVIEW):
+        raise ValidationError("Attach files while the report is a draft.")
+    upload.seek(0)
+    head = upload.read(HEAD_BYTES)
+    verdict = check_upload(
+        name=upload.name or "",
+        head=head,
+        size=upload.size or 0,
+        max_bytes=settings.ATTACHMENT_MAX_BYTES,
+    )
+    stored_name = uuid.uuid4().hex
+    target = Path(settings.MEDIA_ROOT) / "attachments" / stored_name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    upload.seek(0)
+    with target.open("xb") as out:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            out.write(chunk)
+    target.chmod(0o600)
+    try:
+        return Attachment.objects.create(
+            report=report,
+            stored_name=stored_name,
+            original_name=verdict.safe_name,
+            content_type=verdict.content_type,
+            size=upload.size or 0,
+            sha256=digest.hexdigest(),
+            uploaded_by=by.user,
+        )
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+@transaction.atomic
+def attachment_remove(*, attachment: Attachment, by: Membership) -> None:
+    report = attachment.report
+    _require_edit(by, report)
+    if report.status not in EDITABLE_STATUSES:
+        raise ValidationError("Files of a shared report stay with it for the record.")
+    path = attachment_path(attachment)
+    attachment.delete()
+    transaction.on_commit(lambda: path.unlink(missing_ok=True))
+
+
+@transaction.atomic
+def comment_create(*, report: Report, by: Membership, body: str) -> Comment:
+    if not policy.can_interact(by, report):
+        raise PermissionDenied("You cannot comment on this report.")
+    if not body.strip():
+        raise ValidationError("Write a comment first.")
+    return Comment.objects.create(
+        report=report, author=by.user, organisation=by.organisation, body=body.strip()[:10000]
+    )
+
+
+@transaction.atomic
+def sighting_create(
+    *,
+    report: Report,
+    by: Membership,
+    seen_on: date | None = None,
+    note: str = "",
+    anonymous: bool = False,
+    indicator: Indicator | None = None,
+) -> Sighting:
+    """Record that the viewer's organisation saw this too: the report, or one indicator of it."""
+    if not policy.can_interact(by, report):
+        raise PermissionDenied("You cannot report a sighting on this report.")
+    if indicator is not None and not report.report_indicators.filter(indicator=indicator).exists():
+        raise ValidationError("That indicator is not part of this report.")
+    if seen_on is not None and seen_on > timezone.localdate():
+        raise ValidationError("A sighting cannot be in the future.")
+    return Sighting.objects.create(
+        report=report,
+        organisation=by.organisation,
+        reported_by=by.user,
+        seen_on=seen_on,
+        note=note.strip()[:2000],
+        anonymous=anonymous,
+        indicator=indicator,
+    )
+
+
+@transaction.atomic
+def review_requirement_set(
+    *, organisation: Organisation, required: bool, by: User, reason: str = ""
+) -> ReviewRequirement:
+    """The ISAC decides (from the organisation's agreement) whether its reports need review."""
+    requirement, _ = ReviewRequirement.objects.update_or_create(
+        organisation=organisation, defaults={"required": required, "reason": reason}
+    )
+    audit_record(
+        action="organisation.review_requirement",
+        obj=organisation,
+        actor=by,
+        organisation=organisation,
+        after={"required": required, "reason": reason},
+    )
+    return requirement

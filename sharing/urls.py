@@ -1,0 +1,37 @@
+from django.urls import path
+
+from sharing import views, views_discussion, views_posting
+
+urlpatterns = [
+    path("", views.report_list_view, name="report-list"),
+    path("new/", views_posting.report_new, name="report-new"),
+    path("curation/", views_discussion.curation_queue_view, name="curation-queue"),
+    path("files/<uuid:attachment_uuid>/", views.attachment_download, name="attachment-download"),
+    path(
+        "files/<uuid:attachment_uuid>/remove/",
+        views_posting.attachment_remove_view,
+        name="attachment-remove",
+    ),
+    path("<uuid:report_uuid>/", views.report_detail, name="report-detail"),
+    path("<uuid:report_uuid>/stix/", views.report_stix, name="report-stix"),
+    path("<uuid:report_uuid>/edit/", views_posting.report_edit, name="report-edit"),
+    path("<uuid:report_uuid>/autosave/", views_posting.report_autosave, name="report-autosave"),
+    path("<uuid:report_uuid>/preview/", views_posting.report_preview, name="report-preview"),
+    path(
+        "<uuid:report_uuid>/withdraw/", views_posting.report_withdraw_view, name="report-withdraw"
+    ),
+    path(
+        "<uuid:report_uuid>/comments/", views_discussion.comment_create_view, name="report-comment"
+    ),
+    path(
+        "<uuid:report_uuid>/sightings/",
+        views_discussion.sighting_create_view,
+        name="report-sighting",
+    ),
+    path("<uuid:report_uuid>/curation/", views_discussion.curation_action, name="report-curation"),
+    path(
+        "<uuid:report_uuid>/versions/<int:number>/",
+        views.report_version,
+        name="report-version",
+    ),
+]

@@ -1,0 +1,239 @@
+"""Report pages in the browser. Each view asks the policy for the report (404 when the viewer
+may not see it, whatever the method), parses the form, and calls one service."""
+
+import difflib
+import uuid
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from accounts.models import Membership
+from sharing import policy, services
+from sharing.forms import (
+    CommentForm,
+    CurationForm,
+    ListFilterForm,
+    ReasonForm,
+    SightingForm,
+)
+from sharing.markdown import render_markdown
+from sharing.models import Report, ReportIndicator, ReportRevision
+from sharing.preview import preview_findings
+from sharing.selectors import (
+    ReportFilters,
+    audience_summary,
+    report_list,
+    revealed_source,
+    without_jit,
+)
+from sharing.stix.bundle import report_bundle
+
+PAGE_SIZE = 20
+
+
+def viewer_of(request: HttpRequest) -> Membership | None:
+    viewer: Membership | None = request.membership  # type: ignore[attr-defined]
+    return viewer
+
+
+def member_of(request: HttpRequest) -> Membership:
+    """The acting membership for a write; someone acting for nobody sees nothing."""
+    viewer = viewer_of(request)
+    if viewer is None:
+        raise Http404("No such page.")
+    return viewer
+
+
+def report_or_404(request: HttpRequest, report_uuid: uuid.UUID) -> Report:
+    """The report if the viewer may see it; 404 otherwise (existence is information)."""
+    report = (
+        policy.visible_to(viewer_of(request))
+        .select_related("organisation", "author")
+        .filter(uuid=report_uuid)
+        .first()
+    )
+    if report is None:
+        raise Http404("No such report.")
+    return report
+
+
+def editable_or_404(request: HttpRequest, report_uuid: uuid.UUID) -> Report:
+    report = report_or_404(request, report_uuid)
+    if not policy.can_edit(viewer_of(request), report):
+        raise Http404("No such report.")
+    return report
+
+
+def error_messages(error: ValidationError) -> list[str]:
+    return [str(m) for m in error.messages]
+
+
+# --- Reading ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def report_list_view(request: HttpRequest) -> HttpResponse:
+    form = ListFilterForm(request.GET or None, viewer=viewer_of(request))
+    data = form.cleaned_data if form.is_valid() else {}
+    filters = ReportFilters(
+        q=data.get("q") or "",
+        tlp=data.get("tlp") or "",
+        sector=data.get("sector") or "",
+        report_type=data.get("report_type") or "",
+        source=data.get("source") or "",
+        group=data.get("group") or "",
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
+        sort=data.get("sort") or "",
+    )
+    viewer = viewer_of(request)
+    with transaction.atomic():
+        without_jit()
+        paginator = Paginator(report_list(viewer, filters), PAGE_SIZE)
+        page = paginator.get_page(request.GET.get("page"))
+        rows = [(r, revealed_source(viewer, r)) for r in page.object_list]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "sharing/report_list.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )
+
+
+@login_required
+@require_GET
+def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
+    viewer = viewer_of(request)
+    report = report_or_404(request, report_uuid)
+    drafting = report.status in (Report.Status.DRAFT, Report.Status.REJECTED)
+    if drafting and policy.can_edit(viewer, report):
+        return redirect("report-edit", report_uuid=report.uuid)
+    sightings = list(
+        policy.visible_sightings(viewer)
+        .filter(report=report)
+        .select_related("organisation", "reported_by", "indicator")
+    )
+    staff = viewer is not None and viewer.is_isac_staff
+    links: list[ReportIndicator] = list(
+        policy.visible_report_indicators(viewer)  # type: ignore[arg-type]
+        .filter(report=report)
+        .select_related("indicator")
+        .order_by("indicator__type", "indicator__value")
+    )
+    counts = policy.indicator_counts(viewer, report)
+    indicators = [(link, counts.get(link.indicator_id, {})) for link in links]
+    context: dict[str, Any] = {
+        "indicators": indicators,
+        "report": report,
+        "tlp": report.tlp_label,
+        "body_html": render_markdown(report.body_markdown),
+        "source": revealed_source(viewer, report),
+        "source_visible": policy.can_see_source(viewer, report),
+        "show_submitter": staff
+        or (viewer is not None and viewer.organisation_id == report.organisation_id),
+        "attachments": list(policy.visible_attachments(viewer).filter(report=report)),
+        "revisions": list(
+            policy.visible_revisions(viewer).filter(report=report).select_related("created_by")
+        ),
+        "comments": list(
+            policy.visible_comments(viewer)
+            .filter(report=report)
+            .select_related("author", "organisation")
+        ),
+        "sightings": sightings,
+        "sighting_orgs": len({s.organisation_id for s in sightings}),
+        "show_sighting_names": staff,
+        "can_interact": policy.can_interact(viewer, report),
+        "can_edit": policy.can_edit(viewer, report),
+        "can_curate": policy.can_curate(viewer, report),
+        # What the reviewer must look at: the same analysis the author confirmed.
+        "review_findings": preview_findings(report) if policy.can_curate(viewer, report) else None,
+        "curation_visible": policy.curation_thread_visible(viewer, report),
+        "curation_events": list(report.curation_events.select_related("by")),
+        "audience": audience_summary(report),
+        "comment_form": CommentForm(),
+        "sighting_form": SightingForm(indicators=[link.indicator for link in links]),
+        "reason_form": ReasonForm(),
+        "curation_form": CurationForm(),
+    }
+    return render(request, "sharing/report_detail.html", context)
+
+
+@login_required
+@require_GET
+def report_version(request: HttpRequest, report_uuid: uuid.UUID, number: int) -> HttpResponse:
+    report = report_or_404(request, report_uuid)
+    revisions = policy.visible_revisions(viewer_of(request)).filter(report=report)
+    revision = revisions.filter(number=number).first()
+    if revision is None:
+        raise Http404("No such version.")
+    previous = revisions.filter(number__lt=number).order_by("-number").first()
+    diff = _diff(previous, revision)
+    return render(
+        request,
+        "sharing/report_version.html",
+        {"report": report, "revision": revision, "previous": previous, "diff": diff},
+    )
+
+
+def _revision_text(revision: ReportRevision | None) -> list[str]:
+    if revision is None:
+        return []
+    text = (
+        f"TLP: {revision.tlp}\nTitle: {revision.title}\n\nSummary:\n{revision.summary}\n\n"
+        f"{revision.body_markdown}\n\nIndicators:\n{revision.indicators_text}"
+    )
+    return text.splitlines()
+
+
+def _diff(old: ReportRevision | None, new: ReportRevision) -> list[tuple[str, str]]:
+    """Line diff as (css class, text) pairs; the template escapes the text."""
+    lines = []
+    for line in difflib.unified_diff(_revision_text(old), _revision_text(new), lineterm="", n=3):
+        if line.startswith(("---", "+++")):
+            continue
+        kind = {"+": "added", "-": "removed", "@": "hunk"}.get(line[:1], "same")
+        lines.append((kind, line))
+    return lines
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, attachment_uuid: uuid.UUID) -> FileResponse:
+    attachment = policy.visible_attachments(viewer_of(request)).filter(uuid=attachment_uuid).first()
+    if attachment is None:
+        raise Http404("No such file.")
+    path = services.attachment_path(attachment)
+    if not path.exists():
+        raise Http404("The file is missing.")
+    response = FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def report_stix(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
+    """The report's current STIX 2.1 bundle, as a download."""
+    report = report_or_404(request, report_uuid)
+    if report.status not in (Report.Status.PUBLISHED, Report.Status.WITHDRAWN):
+        raise Http404("No STIX for an unpublished report.")
+    response = JsonResponse(report_bundle(report), json_dumps_params={"indent": 2})
+    response["Content-Type"] = "application/stix+json;version=2.1"
+    response["Content-Disposition"] = f'attachment; filename="report-{report.uuid}.stix.json"'
+    response["Cache-Control"] = "private, no-store"
+    return response

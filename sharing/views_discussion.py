@@ -1,0 +1,131 @@
+"""Comments, sightings and ISAC curation on a report page."""
+
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from sharing import policy, services
+from sharing.forms import (
+    CommentForm,
+    CurationForm,
+    SightingForm,
+)
+from sharing.models import ReportIndicator
+from sharing.views import error_messages, member_of, report_or_404, viewer_of
+
+
+def _service_call(request: HttpRequest, call: Any, success: str) -> None:
+    try:
+        call()
+    except ValidationError as error:
+        for message in error_messages(error):
+            messages.error(request, message)
+    except PermissionDenied as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success)
+
+
+@login_required
+@require_POST
+def comment_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
+    report = report_or_404(request, report_uuid)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        _service_call(
+            request,
+            lambda: services.comment_create(
+                report=report, by=member_of(request), body=form.cleaned_data["body"]
+            ),
+            "Comment added.",
+        )
+    else:
+        messages.error(request, "Write a comment first.")
+    return redirect(reverse("report-detail", args=[report.uuid]) + "#comments")
+
+
+@login_required
+@require_POST
+def sighting_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
+    report = report_or_404(request, report_uuid)
+    links = ReportIndicator.objects.filter(
+        pk__in=policy.visible_report_indicators(viewer_of(request))
+        .filter(report=report)
+        .values("pk")
+    ).select_related("indicator")
+    form = SightingForm(request.POST, indicators=[link.indicator for link in links])
+    if form.is_valid():
+        data = form.cleaned_data
+        _service_call(
+            request,
+            lambda: services.sighting_create(
+                report=report,
+                by=member_of(request),
+                seen_on=data["seen_on"],
+                note=data["note"],
+                anonymous=data["anonymous"],
+                indicator=data["indicator"],
+            ),
+            "Thank you: your sighting is counted.",
+        )
+    else:
+        messages.error(request, "Check the date of the sighting.")
+    return redirect(reverse("report-detail", args=[report.uuid]) + "#sightings")
+
+
+@login_required
+@require_POST
+def curation_action(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
+    viewer = member_of(request)
+    report = report_or_404(request, report_uuid)
+    if not policy.curation_thread_visible(viewer, report):
+        raise Http404("No such report.")
+    form = CurationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what to do.")
+        return redirect("report-detail", report_uuid=report.uuid)
+    action, message = form.cleaned_data["action"], form.cleaned_data["message"]
+    calls = {
+        "approve": (
+            lambda: services.report_approve(report=report, by=viewer, message=message),
+            "Approved and published.",
+        ),
+        "reject": (
+            lambda: services.report_reject(report=report, by=viewer, reason=message),
+            "Rejected; the author can read why.",
+        ),
+        "question": (
+            lambda: services.report_question(report=report, by=viewer, question=message),
+            "Question sent to the author.",
+        ),
+        "answer": (
+            lambda: services.report_answer(report=report, by=viewer, answer=message),
+            "Answer sent to the ISAC.",
+        ),
+    }
+    call, success = calls[action]
+    _service_call(request, call, success)
+    if action in {"approve", "reject"}:
+        return redirect("curation-queue")
+    return redirect("report-detail", report_uuid=report.uuid)
+
+
+@login_required
+@require_GET
+def curation_queue_view(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_of(request)
+    if viewer is None or not viewer.is_isac_staff:
+        raise Http404("No such page.")
+    reports = (
+        policy.curation_queue(viewer)
+        .select_related("organisation", "author")
+        .order_by("submitted_at", "id")
+    )
+    return render(request, "sharing/curation_queue.html", {"reports": reports})

@@ -1,0 +1,45 @@
+"""seed_demo shows a living portal: reports at every TLP, with indicators, sightings, comments."""
+
+from collections.abc import Callable
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import AgreementVersion, Organisation, User
+from sharing import policy
+from sharing.models import Comment, Report, ReportIndicator, Sighting
+from sharing.tlp import TLP
+from tests.fixtures.personas import accept_agreement
+from tests.fixtures.reports import acting
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_shares_reports_at_every_tlp_once_members_are_in_good_standing(
+    agreement: AgreementVersion, django_capture_on_commit_callbacks: Callable[..., Any]
+) -> None:
+    call_command("seed_demo", force=True, stdout=StringIO())
+    for name, admin in (
+        ("Northwind Energy", "admin@northwind.example"),
+        ("Harbor Bank", "admin@harborbank.example"),
+    ):
+        accept_agreement(
+            Organisation.objects.get(name=name), agreement, User.objects.get(email=admin)
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", force=True, stdout=StringIO())
+    counts = Report.objects.count()
+    call_command("seed_demo", force=True, stdout=StringIO())
+
+    assert Report.objects.count() == counts
+    assert set(Report.objects.values_list("tlp", flat=True)) == set(TLP.values)
+    assert Report.objects.filter(status=Report.Status.WITHDRAWN).exists()
+    assert ReportIndicator.objects.exists()
+    assert Sighting.objects.filter(anonymous=True).exists()
+    assert Comment.objects.exists()
+    red = Report.objects.get(tlp=TLP.RED)
+    assert policy.can_view(acting(User.objects.get(email="analyst@harborbank.example")), red)
+    assert not policy.can_view(acting(User.objects.get(email="admin@harborbank.example")), red)
