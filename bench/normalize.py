@@ -10,6 +10,7 @@ or more, with peak memory of the process at most 500 MB). It creates a scratch t
 """
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -44,10 +45,8 @@ def peak_rss_mb() -> float:
 
 def reset_peak_rss() -> None:
     """Linux: writing 5 to clear_refs resets VmHWM, so the next peak is the ingest's own."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def make_text(count: int) -> str:

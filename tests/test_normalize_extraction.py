@@ -319,3 +319,9 @@ def test_threat_reports_raise_no_antitrust_flags() -> None:
     text = sample_bytes("phishing-campaign.txt").decode()
 
     assert find_sensitive(text) == []
+
+
+def test_a_url_longer_than_an_indicator_can_hold_is_not_extracted() -> None:
+    text = "see https://evil.example-bad.com/" + "a" * 3000 + " and 45.147.230.12"
+
+    assert [(item.type, item.value) for item in extract(text)] == [(T.IPV4, "45.147.230.12")]

@@ -327,7 +327,11 @@ def test_warning_listed_values_are_kept_only_when_the_analyst_insists(
 def test_victim_addresses_in_a_csv_never_become_indicators(
     submit: Submit, analyst_a: User, org_a: Organisation, victim_org: Organisation
 ) -> None:
-    raw = b"type,value\nemail,dana@northgrid-energy.example\nemail,bad@evil-mailer.com\n"
+    raw = (
+        b"type,value,description\n"
+        b"email,dana@northgrid-energy.example,\n"
+        b"email,bad@evil-mailer.com,wrote to dana@northgrid-energy.example\n"
+    )
 
     submission = submit(organisation=org_a, submitted_by=analyst_a, kind="csv", raw=raw)
 
@@ -386,3 +390,55 @@ def test_preview_analysis_uses_the_members_registered_domains(
         (hit.value, hit.list_name) for hit in analysis.warning_hits
     }
     assert "dana.whitfield@northgrid-energy.example" in {r.original for r in analysis.redactions}
+
+
+def test_uploaded_stix_objects_naming_a_victim_are_dropped_or_scrubbed(
+    submit: Submit, analyst_a: User, org_a: Organisation, victim_org: Organisation
+) -> None:
+    bundle = json.loads(sample_bytes("bundle-tlp2.json"))
+    bundle["objects"].append(
+        {
+            "type": "email-addr",
+            "spec_version": "2.1",
+            "id": "email-addr--2d77a846-6264-5d51-b586-e43822ea1ea3",
+            "value": "dana.whitfield@northgrid-energy.example",
+        }
+    )
+    malware = next(obj for obj in bundle["objects"] if obj["type"] == "malware")
+    malware["description"] = (
+        "First seen by Dana Whitfield (dana.whitfield@northgrid-energy.example, "
+        "+1 (555) 013-2274) on the SCADA jump host."
+    )
+
+    submission = submit(
+        organisation=org_a,
+        submitted_by=analyst_a,
+        kind="stix",
+        raw=json.dumps(bundle).encode(),
+    )
+
+    assert submission.status == Submission.Status.NEEDS_REVIEW, submission.error
+    stored = json.dumps(list(StixObject.objects.values_list("data", flat=True)))
+    assert "northgrid-energy" not in stored
+    assert "Dana Whitfield" not in stored
+    assert "013-2274" not in stored
+    assert "on the SCADA jump host" in stored
+    assert submission.findings["skipped"] == [
+        {
+            "id": "email-addr--2d77a846-6264-5d51-b586-e43822ea1ea3",
+            "message": "not shared: it names a victim's e-mail address",
+        }
+    ]
+
+
+def test_normalisation_is_routed_to_the_normalize_queue_and_swept_periodically() -> None:
+    from django.conf import settings
+
+    from portal.celery import app
+
+    route = app.amqp.router.route({}, "sharing.tasks.normalize_submission")
+
+    assert route["queue"].name == "normalize"
+    assert settings.CELERY_BEAT_SCHEDULE["sharing-normalize-sweep"]["task"] == (
+        "sharing.tasks.normalize_sweep"
+    )

@@ -111,8 +111,12 @@ class Indicator(models.Model):
 class ReportIndicator(models.Model):
     """An indicator as one report carries it, with that report's context."""
 
+    # The unique (report, indicator) index serves lookups by report; no second index.
     report = models.ForeignKey(
-        "sharing.Report", on_delete=models.CASCADE, related_name="report_indicators"
+        "sharing.Report",
+        on_delete=models.CASCADE,
+        related_name="report_indicators",
+        db_index=False,
     )
     indicator = models.ForeignKey(
         Indicator, on_delete=models.CASCADE, related_name="report_indicators"
@@ -147,8 +151,9 @@ class StixObject(models.Model):
     modified = models.DateTimeField()
     date_added = models.DateTimeField(default=timezone.now)
     data = models.JSONField()
+    # The unique (report, stix_id, modified) index serves lookups by report.
     report = models.ForeignKey(
-        "sharing.Report", on_delete=models.CASCADE, related_name="stix_objects"
+        "sharing.Report", on_delete=models.CASCADE, related_name="stix_objects", db_index=False
     )
     submission = models.ForeignKey(
         Submission, on_delete=models.SET_NULL, null=True, blank=True, related_name="stix_objects"
@@ -159,7 +164,6 @@ class StixObject(models.Model):
         indexes = [
             models.Index(fields=["date_added", "id"], name="stixobject_paging_idx"),
             models.Index(fields=["stix_id", "modified"], name="stixobject_version_idx"),
-            models.Index(fields=["report", "stix_id"], name="stixobject_report_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

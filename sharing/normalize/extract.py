@@ -8,6 +8,13 @@ attack-technique (T1566, T1566.002).
 
 A value inside a longer one is not reported twice: the host of a URL or the domain of an
 e-mail address is part of that URL or address, not a separate indicator.
+
+Why not a library: iocextract 1.16.1, measured on the realistic texts of the test suite,
+found every hash but reported 15 URLs for 4 real ones (it turns bare domains and addresses
+into http:// URLs), 12 IPv4 values for 8 (network addresses of CIDRs, parts of versions),
+times such as 12:30:45 as IPv6 addresses, and 8 e-mail addresses for 7 with 4 of them glued
+to the word before ("andaccounts-payable@..."); it extracts no domains, CVE, ASN or ATT&CK
+ids. Fixing that around it would cost more than these patterns.
 """
 
 import enum
@@ -122,8 +129,13 @@ def normalise_domain(value: str) -> str | None:
     return domain if has_known_tld(domain) else None
 
 
+MAX_URL_LENGTH = 2048  # Indicator.value; longer "URLs" are data blobs, not indicators
+
+
 def normalise_url(value: str) -> str | None:
     url = refang(value.strip()).rstrip(_TRAILING)
+    if len(url) > MAX_URL_LENGTH:
+        return None
     match = re.match(r"^([a-z][a-z0-9+.-]*)://([^/?#]+)(.*)$", url, re.IGNORECASE)
     if not match:
         return None

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sharing.normalize.analysis import TextAnalysis, WarningHit, analyse_text
-from sharing.normalize.extract import IndicatorType
+from sharing.normalize.extract import IndicatorType, extract
 from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator
 from sharing.normalize.parsers.archive import unpack
 from sharing.normalize.parsers.csv import parse_csv
@@ -27,7 +27,7 @@ from sharing.normalize.parsers.stix import (
     scan_bundle,
 )
 from sharing.normalize.parsers.text import decode_text
-from sharing.normalize.scrub import is_victim_address
+from sharing.normalize.scrub import apply_redactions, find_redactions, is_victim_address
 from sharing.normalize.warninglists import warning_list_for
 from sharing.stix.markings import narrowest, tlp_from_name
 from sharing.stix.objects import objects_for_indicator, timestamp
@@ -181,16 +181,16 @@ def prepare(kind: str, raw: bytes, *, context: Context) -> Prepared:
         )
     if kind == "csv":
         text = decode_text(data, max_line_chars=context.max_line_chars)
-        return _from_parsed(parse_csv(text))
+        return _from_parsed(parse_csv(text), context)
     if kind == "misp":
-        return _from_parsed(parse_misp(_json(data, max_depth=context.max_json_depth)))
+        return _from_parsed(parse_misp(_json(data, max_depth=context.max_json_depth)), context)
     if kind in ("stix", "taxii"):
         scan = scan_bundle(data, max_depth=context.max_json_depth)
         if scan.spec_version not in ("2.0", "2.1"):
             raise NormalisationError(f"STIX version {scan.spec_version} is not supported.")
         return Prepared(
-            title=scan.report_name,
-            description=scan.report_description,
+            title=scrub_text(scan.report_name, member_domains=context.member_domains),
+            description=scrub_text(scan.report_description, member_domains=context.member_domains),
             tlp=narrowest(scan.tlps),
             scan=scan,
             data=data,
@@ -198,11 +198,11 @@ def prepare(kind: str, raw: bytes, *, context: Context) -> Prepared:
     raise NormalisationError(f"Unknown kind of submission {kind!r}.")
 
 
-def _from_parsed(parsed: Parsed) -> Prepared:
+def _from_parsed(parsed: Parsed, context: Context) -> Prepared:
     tlps = [tlp for name in parsed.tlp_names if (tlp := tlp_from_name(name))]
     return Prepared(
-        title=parsed.title,
-        description=parsed.description,
+        title=scrub_text(parsed.title, member_domains=context.member_domains),
+        description=scrub_text(parsed.description, member_domains=context.member_domains),
         tlp=narrowest(tlps),
         indicators=parsed.indicators,
         skipped=parsed.skipped,
@@ -239,7 +239,7 @@ def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Clas
                 first_seen=item.first_seen,
                 last_seen=item.last_seen,
                 confidence=item.confidence,
-                description=item.description,
+                description=scrub_text(item.description, member_domains=member_domains),
                 warning_list=list_name or "",
                 kept_by_insistence=insisted,
             )
@@ -272,13 +272,46 @@ def indicator_objects(
         )
 
 
+_MAY_HOLD_PERSONAL_DATA = re.compile(r"@|\[at\]|\(at\)|\d[\d\s().-]{7,}\d", re.IGNORECASE)
+
+
+def scrub_text(text: str, *, member_domains: Collection[str]) -> str:
+    """`text` with victims' addresses, their names and phone numbers redacted.
+
+    A cheap test first: most descriptions in a bundle hold neither an address nor a number.
+    """
+    if not _MAY_HOLD_PERSONAL_DATA.search(text):
+        return text
+    redactions = find_redactions(text, extract(text), member_domains=member_domains)
+    return apply_redactions(text, redactions) if redactions else text
+
+
 def bundle_objects(
-    prepared: Prepared, *, identity_id: str, marking_id: str
+    prepared: Prepared, *, identity_id: str, marking_id: str, context: Context
 ) -> Iterator[tuple[dict[str, Any], list[ParsedIndicator]]]:
-    """Each object kept from an uploaded bundle, rewritten for sharing, with its indicators."""
-    assert prepared.scan is not None
+    """Each object kept from an uploaded bundle, rewritten for sharing, with its indicators.
+
+    An object carrying a victim's address (an e-mail address at a member's registered
+    domain) is not shared at all; its id is listed in `prepared.skipped`.
+    """
+    if prepared.scan is None:
+        raise ValueError("bundle_objects needs a scanned STIX bundle")
+    member_domains = {domain.lower() for domain in context.member_domains}
     for obj in iter_objects(prepared.data, scan=prepared.scan):
-        yield rewrite(obj, identity_id=identity_id, marking_id=marking_id), indicators_in(obj)
+        indicators = indicators_in(obj)
+        if any(
+            item.type == IndicatorType.EMAIL and is_victim_address(item.value, member_domains)
+            for item in indicators
+        ):
+            prepared.skipped.append(
+                {"id": obj["id"], "message": "not shared: it names a victim's e-mail address"}
+            )
+            continue
+        shared = rewrite(obj, identity_id=identity_id, marking_id=marking_id)
+        for key in ("name", "description"):
+            if isinstance(shared.get(key), str):
+                shared[key] = scrub_text(shared[key], member_domains=member_domains)
+        yield shared, indicators
 
 
 def findings(prepared: Prepared, classified: Classified) -> dict[str, Any]:

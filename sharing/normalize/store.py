@@ -1,0 +1,271 @@
+"""Writing normalisation output: versioned STIX rows and deduplicated indicator links.
+
+Used only by services.py, inside its transaction. On PostgreSQL both go through COPY (a
+100,000-object bundle is too many rows for INSERT statements); elsewhere through the ORM.
+"""
+
+import json
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from sharing.models import Indicator, Report, ReportIndicator, StixObject, Submission
+from sharing.normalize.pipeline import Classified, KeptIndicator
+from sharing.stix.objects import parse_timestamp, stix_id_for, timestamp
+
+BATCH = 2000
+
+
+class VersionStore:
+    """Writes objects as StixObject rows, one new version per changed object.
+
+    An object equal to its latest stored version (apart from `modified`) is not stored again;
+    a changed one keeps its id and `created` and gets a `modified` later than the last one.
+    """
+
+    def __init__(self, *, report: Report, submission: Submission, now: datetime) -> None:
+        self.report = report
+        self.submission = submission
+        self.now = now
+        self.refs: list[str] = []
+        self._has_rows = StixObject.objects.filter(report=report).exists()
+        self._written: set[tuple[str, datetime]] = set()
+        self._timestamps: dict[str, datetime] = {}
+
+    def add(self, objects: Iterable[dict[str, Any]]) -> None:
+        batch: list[dict[str, Any]] = []
+        for obj in objects:
+            batch.append(obj)
+            if len(batch) >= BATCH:
+                self._write(batch)
+                batch = []
+        if batch:
+            self._write(batch)
+
+    def _latest(self, ids: list[str]) -> dict[str, StixObject]:
+        if not self._has_rows:
+            return {}
+        latest: dict[str, StixObject] = {}
+        for row in StixObject.objects.filter(report=self.report, stix_id__in=ids).order_by(
+            "stix_id", "-modified"
+        ):
+            latest.setdefault(row.stix_id, row)
+        return latest
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        latest = self._latest([obj["id"] for obj in batch])
+        rows: list[tuple[str, str, str, datetime, dict[str, Any]]] = []
+        for obj in batch:
+            self.refs.append(obj["id"])
+            previous = latest.get(obj["id"])
+            if previous is not None:
+                if _same(previous.data, obj):
+                    continue
+                obj = _next_version(obj, previous)
+            modified = self._modified(obj.get("modified") or obj.get("created"))
+            if self._first_time((obj["id"], modified)):
+                rows.append((obj["id"], obj["type"], obj.get("spec_version", "2.1"), modified, obj))
+        if connection.vendor == "postgresql":
+            self._copy(rows)
+            return
+        StixObject.objects.bulk_create(
+            StixObject(
+                stix_id=stix_id,
+                type=object_type,
+                spec_version=spec_version,
+                modified=modified,
+                date_added=self.now,
+                data=data,
+                report=self.report,
+                submission=self.submission,
+            )
+            for stix_id, object_type, spec_version, modified, data in rows
+        )
+
+    def _copy(self, rows: list[tuple[str, str, str, datetime, dict[str, Any]]]) -> None:
+        """COPY instead of INSERT: several times faster for 100,000-object bundles."""
+        with connection.cursor() as cursor, cursor.cursor.copy(_COPY_SQL) as copy:
+            for stix_id, object_type, spec_version, modified, data in rows:
+                copy.write_row(
+                    (
+                        stix_id,
+                        object_type,
+                        spec_version,
+                        modified,
+                        self.now,
+                        json.dumps(data, separators=(",", ":")),
+                        self.report.pk,
+                        self.submission.pk,
+                    )
+                )
+
+    def _modified(self, value: Any) -> datetime:
+        if not isinstance(value, str):
+            return self.now
+        parsed = self._timestamps.get(value)
+        if parsed is None:
+            parsed = self._timestamps[value] = parse_modified(value, self.now)
+        return parsed
+
+    def _first_time(self, key: tuple[str, datetime]) -> bool:
+        """A bundle may repeat an object version; it is stored once."""
+        if key in self._written:
+            return False
+        self._written.add(key)
+        return True
+
+
+_COPY_SQL = (
+    "COPY sharing_stixobject (stix_id, type, spec_version, modified, date_added, data, "
+    "report_id, submission_id) FROM STDIN"
+)
+
+
+def parse_modified(value: Any, default: datetime) -> datetime:
+    if isinstance(value, str):
+        try:
+            return parse_timestamp(value)
+        except ValueError:
+            return default
+    return default
+
+
+def _same(stored: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Equal apart from timestamps a re-run sets to "now" (valid_from of a text indicator)."""
+    ignore = {"modified", "created", "valid_from"}
+    return {k: v for k, v in stored.items() if k not in ignore} == {
+        k: v for k, v in new.items() if k not in ignore
+    }
+
+
+def _next_version(obj: dict[str, Any], previous: StixObject) -> dict[str, Any]:
+    updated = dict(obj)
+    if "created" in previous.data:
+        updated["created"] = previous.data["created"]
+    if "modified" in obj:
+        new_modified = parse_timestamp(obj["modified"])
+        floor = previous.modified + timedelta(milliseconds=1)
+        if new_modified < floor:
+            updated["modified"] = timestamp(max(timezone.now(), floor))
+    return updated
+
+
+def link_indicators(report: Report, classified: Classified, now: datetime) -> None:
+    """Upsert the deduplicated Indicator rows and make the report's links match `kept`."""
+    if connection.vendor == "postgresql":
+        _link_indicators_postgresql(report, classified.kept, now)
+        return
+    kept = classified.kept
+    by_key = {(item.type.value, item.value): item for item in kept}
+    indicators: dict[tuple[str, str], Indicator] = {}
+    for start in range(0, len(kept), BATCH):
+        chunk = kept[start : start + BATCH]
+        # With update_conflicts, PostgreSQL and SQLite return the primary keys.
+        created = Indicator.objects.bulk_create(
+            [
+                Indicator(
+                    type=item.type.value,
+                    value=item.value,
+                    stix_id=stix_id_for(item.type, item.value),
+                    first_seen=item.first_seen or now,
+                    last_seen=item.last_seen or now,
+                )
+                for item in chunk
+            ],
+            update_conflicts=True,
+            unique_fields=["type", "value"],
+            update_fields=["last_seen"],
+        )
+        indicators.update({(row.type, row.value): row for row in created})
+    ReportIndicator.objects.filter(report=report).exclude(
+        indicator_id__in=[indicator.pk for indicator in indicators.values()]
+    ).delete()
+    ReportIndicator.objects.bulk_create(
+        [
+            ReportIndicator(
+                report=report,
+                indicator=indicator,
+                first_seen=by_key[key].first_seen or now,
+                last_seen=by_key[key].last_seen or now,
+                confidence=by_key[key].confidence,
+                description=by_key[key].description,
+                on_warning_list=by_key[key].warning_list,
+                kept_by_insistence=by_key[key].kept_by_insistence,
+            )
+            for key, indicator in indicators.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["report", "indicator"],
+        update_fields=[
+            "last_seen",
+            "confidence",
+            "description",
+            "on_warning_list",
+            "kept_by_insistence",
+        ],
+    )
+
+
+_LINK_SQL = [
+    """
+    CREATE TEMPORARY TABLE normalize_kept (
+        type varchar(20), value varchar(2048), stix_id varchar(100),
+        first_seen timestamptz, last_seen timestamptz, confidence smallint,
+        description text, on_warning_list varchar(100), kept_by_insistence boolean
+    ) ON COMMIT DROP
+    """,
+    """
+    INSERT INTO sharing_indicator (type, value, stix_id, first_seen, last_seen)
+    SELECT type, value, stix_id, first_seen, last_seen FROM normalize_kept
+    ORDER BY type, value  -- one lock order for all workers: no deadlocks between them
+    ON CONFLICT (type, value) DO UPDATE SET
+        first_seen = LEAST(sharing_indicator.first_seen, EXCLUDED.first_seen),
+        last_seen = GREATEST(sharing_indicator.last_seen, EXCLUDED.last_seen)
+    """,
+    """
+    DELETE FROM sharing_reportindicator WHERE report_id = %(report)s AND indicator_id NOT IN (
+        SELECT i.id FROM sharing_indicator i
+        JOIN normalize_kept k ON k.type = i.type AND k.value = i.value
+    )
+    """,
+    """
+    INSERT INTO sharing_reportindicator (report_id, indicator_id, first_seen, last_seen,
+        confidence, description, on_warning_list, kept_by_insistence)
+    SELECT %(report)s, i.id, k.first_seen, k.last_seen, k.confidence, k.description,
+        k.on_warning_list, k.kept_by_insistence
+    FROM normalize_kept k JOIN sharing_indicator i ON i.type = k.type AND i.value = k.value
+    ORDER BY i.id
+    ON CONFLICT (report_id, indicator_id) DO UPDATE SET
+        last_seen = EXCLUDED.last_seen, confidence = EXCLUDED.confidence,
+        description = EXCLUDED.description, on_warning_list = EXCLUDED.on_warning_list,
+        kept_by_insistence = EXCLUDED.kept_by_insistence
+    """,
+    "DROP TABLE normalize_kept",
+]
+
+
+def _link_indicators_postgresql(report: Report, kept: list[KeptIndicator], now: datetime) -> None:
+    """The same as the ORM path, through COPY into a temporary table and two set-based
+    upserts: several times faster than bulk_create's upserts for 50,000 values."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LINK_SQL[0])
+        with cursor.cursor.copy("COPY normalize_kept FROM STDIN") as copy:
+            for item in kept:
+                copy.write_row(
+                    (
+                        item.type.value,
+                        item.value,
+                        stix_id_for(item.type, item.value),
+                        item.first_seen or now,
+                        item.last_seen or now,
+                        item.confidence,
+                        item.description,
+                        item.warning_list,
+                        item.kept_by_insistence,
+                    )
+                )
+        for statement in _LINK_SQL[1:]:
+            cursor.execute(statement, {"report": report.pk})
