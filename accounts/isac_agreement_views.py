@@ -17,9 +17,9 @@ from accounts import agreement_services, sector_services
 from accounts.decorators import client_ip, isac_admin_required
 from accounts.forms import AgreementVersionForm, AuditFilterForm, SectorForm
 from accounts.isac_views import csv_cell, error_text
-from accounts.markdown import render_markdown
 from accounts.models import AgreementVersion, AuditEvent, Sector
 from accounts.standing import current_agreement_version
+from portal.markdown import render_markdown
 
 
 @isac_admin_required

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 from accounts import agreement_services, invitation_services, services
 from accounts.decorators import client_ip, org_admin_required
 from accounts.forms import AcceptAgreementForm, InviteForm, RoleForm
-from accounts.markdown import render_markdown
 from accounts.models import AgreementVersion, Invitation, Membership
 from accounts.standing import current_agreement_version, is_in_good_standing
+from portal.markdown import render_markdown
 
 
 def _error_text(error: ValidationError | PermissionDenied) -> str:

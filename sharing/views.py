@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from accounts.models import Membership
+from portal.markdown import render_markdown
 from sharing import policy, services
 from sharing.forms import (
     CommentForm,
@@ -22,7 +23,6 @@ from sharing.forms import (
     ReasonForm,
     SightingForm,
 )
-from sharing.markdown import render_markdown
 from sharing.models import Report, ReportIndicator, ReportRevision
 from sharing.preview import preview_findings
 from sharing.selectors import (

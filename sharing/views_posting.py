@@ -12,13 +12,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from portal.markdown import render_markdown
 from sharing import policy, services
 from sharing.forms import (
     ReasonForm,
     ReportForm,
     RevisionNoteForm,
 )
-from sharing.markdown import render_markdown
 from sharing.models import Report
 from sharing.preview import preview_findings
 from sharing.selectors import audience_summary

@@ -6,17 +6,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import Organisation, TrustGroup, User
-from tests.fixtures.browser import screenshot
-from tests.fixtures.personas import PASSWORD
+from tests.fixtures.browser import screenshot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_admin_creates_a_group_and_the_invited_peer_accepts_in_the_browser(

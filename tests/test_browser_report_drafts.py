@@ -10,19 +10,10 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from sharing.models import Report
 from sharing.tlp import TLP
-from tests.fixtures.browser import screenshot
-from tests.fixtures.personas import PASSWORD
+from tests.fixtures.browser import screenshot, sign_in
 from tests.fixtures.reports import shared
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
 
 
 def test_a_draft_saves_itself_and_a_disguised_file_never_loses_the_text(

@@ -8,8 +8,7 @@ from playwright.sync_api import Dialog, Page, expect
 
 from accounts.models import TrustGroup, User
 from sharing.models import Report
-from tests.fixtures.browser import screenshot
-from tests.fixtures.personas import PASSWORD
+from tests.fixtures.browser import screenshot, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,14 +21,6 @@ Between 02:00 and 04:00 UTC a **loader** was delivered through fake VPN update p
 
 <script>alert('inert')</script>
 """
-
-
-def sign_in(page: Page, email: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name=re.compile("Welcome"))).to_be_visible()
 
 
 def sign_out(page: Page) -> None:

@@ -16,6 +16,7 @@ from sharing.fanout.transports.email import unsubscribe_url
 from sharing.models import Delivery, Feed, Notification, PrivateNetworkAllowance, Subscription
 from sharing.tlp import TLP
 from tests.fixtures.fanout import PublishReport, Receiver
+from tests.fixtures.members import sign_in
 
 pytestmark = pytest.mark.usefixtures("allow_loopback_receivers")
 
@@ -24,15 +25,10 @@ def member(user: User) -> Membership:
     return Membership.objects.get(user=user)
 
 
-def signed_in(client: Client, user: User) -> Client:
-    client.force_login(user)
-    return client
-
-
 def test_member_browses_feeds_and_subscribes_to_a_daily_digest(
     client: Client, peer_b: User, everything_feed: Feed, energy_feed: Feed
 ) -> None:
-    signed_in(client, peer_b)
+    sign_in(client, peer_b)
 
     page = client.get("/feeds/")
     assert page.status_code == 200
@@ -61,7 +57,7 @@ def test_member_browses_feeds_and_subscribes_to_a_daily_digest(
 def test_webhook_secret_is_shown_once_and_stored_encrypted(
     client: Client, admin_b: User, everything_feed: Feed, receiver: Receiver
 ) -> None:
-    signed_in(client, admin_b)
+    sign_in(client, admin_b)
 
     response = client.post(
         f"/feeds/{everything_feed.uuid}/",
@@ -87,7 +83,7 @@ def test_webhook_secret_is_shown_once_and_stored_encrypted(
 def test_an_analyst_cannot_point_a_webhook_at_the_organisation(
     client: Client, peer_b: User, everything_feed: Feed, receiver: Receiver
 ) -> None:
-    signed_in(client, peer_b)
+    sign_in(client, peer_b)
 
     response = client.post(
         f"/feeds/{everything_feed.uuid}/",
@@ -115,7 +111,7 @@ def test_org_admin_sends_a_signed_test_delivery_to_the_webhook(
         scope="organisation",
         webhook_url=receiver.url,
     )
-    signed_in(client, admin_b)
+    sign_in(client, admin_b)
 
     response = client.post(f"/feeds/subscriptions/{subscription.uuid}/test/", follow=True)
 
@@ -135,7 +131,7 @@ def test_rotating_the_secret_signs_with_both_keys_for_a_while(
         scope="organisation",
         webhook_url=receiver.url,
     )
-    signed_in(client, admin_b)
+    sign_in(client, admin_b)
 
     response = client.post(f"/feeds/subscriptions/{subscription.uuid}/rotate-secret/")
     new = response.context["secret"]
@@ -183,7 +179,7 @@ def test_another_organisation_gets_404_for_a_subscription_on_every_method(
         webhook_url=receiver.url,
     )
     for stranger in (admin_a, peer_b):  # another org's admin; B's analyst (not its admin)
-        signed_in(client, stranger)
+        sign_in(client, stranger)
         url = f"/feeds/subscriptions/{subscription.uuid}/{suffix}"
         assert getattr(client, method)(url).status_code == 404
     assert Subscription.objects.filter(pk=subscription.pk, is_active=True).exists()
@@ -193,7 +189,7 @@ def test_a_personal_feed_is_invisible_to_everyone_else(
     client: Client, peer_b: User, outsider_c: User, builtin_feeds: None
 ) -> None:
     feed = feed_create(name="My ransomware filter", by=member(peer_b), report_types=["incident"])
-    signed_in(client, outsider_c)
+    sign_in(client, outsider_c)
 
     assert client.get(f"/feeds/{feed.uuid}/").status_code == 404
     assert client.post(f"/feeds/{feed.uuid}/", {"channel": "portal"}).status_code == 404
@@ -203,7 +199,7 @@ def test_a_personal_feed_is_invisible_to_everyone_else(
 def test_a_member_saves_a_personal_filter_in_the_browser(
     client: Client, peer_b: User, energy: Any
 ) -> None:
-    signed_in(client, peer_b)
+    sign_in(client, peer_b)
 
     response = client.post(
         "/feeds/new/",
@@ -273,7 +269,7 @@ def test_delivery_log_shows_status_and_attempts_with_a_bounded_number_of_queries
                 report=publish_report(author=analyst_a, organisation=org_a, title=title),
                 event="published",
             )
-    signed_in(client, admin_b)
+    sign_in(client, admin_b)
 
     with django_assert_max_num_queries(12):
         page = client.get("/feeds/deliveries/")
@@ -308,11 +304,9 @@ def test_delivery_log_hides_deliveries_of_reports_the_viewer_cannot_see(
     # B's admin manages the organisation, but was not named on the RED report.
     assert (
         "Named-people-only"
-        not in signed_in(client, admin_b).get("/feeds/deliveries/").content.decode()
+        not in sign_in(client, admin_b).get("/feeds/deliveries/").content.decode()
     )
-    assert (
-        "Named-people-only" in signed_in(client, peer_b).get("/feeds/deliveries/").content.decode()
-    )
+    assert "Named-people-only" in sign_in(client, peer_b).get("/feeds/deliveries/").content.decode()
     assert "Named-people-only" in client.get("/feeds/notifications/").content.decode()
 
 
@@ -332,7 +326,7 @@ def test_notifications_disappear_when_the_organisation_loses_access(
             report=publish_report(author=analyst_a, organisation=org_a, title="Grid lures"),
             event="published",
         )
-    signed_in(client, peer_b)
+    sign_in(client, peer_b)
     assert "Grid lures" in client.get("/feeds/notifications/").content.decode()
 
     Organisation.objects.filter(pk=org_b.pk).update(status=Organisation.Status.SUSPENDED)
@@ -344,12 +338,12 @@ def test_notifications_disappear_when_the_organisation_loses_access(
 def test_fan_out_health_and_private_ranges_are_for_isac_admins_only(
     client: Client, isac_admin: User, admin_a: User
 ) -> None:
-    signed_in(client, admin_a)
+    sign_in(client, admin_a)
     assert client.get("/feeds/health/").status_code == 404
     assert client.get("/feeds/allow-list/").status_code == 404
     assert client.post("/feeds/allow-list/", {"network": "10.0.0.0/8"}).status_code == 404
 
-    signed_in(client, isac_admin)
+    sign_in(client, isac_admin)
     health = client.get("/feeds/health/")
     assert health.status_code == 200
     assert "Queue depth" in health.content.decode()

@@ -4,7 +4,6 @@ widen an audience without anyone deciding to."""
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +15,7 @@ from sharing.models import Report
 from sharing.policy import Channel
 from sharing.tlp import TLP
 from tests.fixtures.personas import PASSWORD
+from tests.fixtures.reports import signed_in
 from tests.fixtures.trust_groups import acting_for
 
 
@@ -37,12 +37,6 @@ def report(
     row.audience_groups.set(audience.get("groups", []))  # type: ignore[arg-type]
     row.audience_people.set(audience.get("people", []))  # type: ignore[arg-type]
     return row
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    assert client.login(username=user.email, password=PASSWORD)
-    return client
 
 
 # --- derived data: counts and correlation hints -------------------------------------------

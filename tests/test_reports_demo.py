@@ -7,28 +7,19 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from accounts.models import AgreementVersion, Organisation, User
+from accounts.models import User
 from sharing import policy
 from sharing.models import Comment, Report, ReportIndicator, Sighting
 from sharing.tlp import TLP
-from tests.fixtures.personas import accept_agreement
 from tests.fixtures.reports import acting
 
 pytestmark = pytest.mark.django_db
 
 
 def test_seed_demo_shares_reports_at_every_tlp_once_members_are_in_good_standing(
-    agreement: AgreementVersion, django_capture_on_commit_callbacks: Callable[..., Any]
+    django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    call_command("seed_demo", force=True, stdout=StringIO())
-    for name, admin in (
-        ("Northwind Energy", "admin@northwind.example"),
-        ("Harbor Bank", "admin@harborbank.example"),
-    ):
-        accept_agreement(
-            Organisation.objects.get(name=name), agreement, User.objects.get(email=admin)
-        )
-
+    # seed_demo publishes the agreement and has two members accept it before it shares.
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo", force=True, stdout=StringIO())
     counts = Report.objects.count()

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
-from sharing.markdown import render_markdown
+from portal.markdown import render_markdown
 from sharing.tlp import TLP
 from sharing.uploads import check_upload, safe_display_name, sniff
 

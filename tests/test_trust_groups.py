@@ -23,7 +23,7 @@ from accounts.models import AuditEvent, Organisation, Sector, TrustGroup, User
 from sharing import policy
 from sharing.models import Report
 from sharing.tlp import TLP
-from tests.fixtures.personas import PASSWORD
+from tests.fixtures.members import sign_in
 from tests.fixtures.trust_groups import acting_for
 
 
@@ -39,11 +39,6 @@ def amber_to(group: TrustGroup, author: User, *, title: str = "Amber to the circ
     )
     report.audience_groups.set([group])
     return report
-
-
-def signed_in(client: Client, user: User) -> Client:
-    assert client.login(username=user.email, password=PASSWORD)
-    return client
 
 
 def test_group_member_sees_amber_report_addressed_to_the_group(
@@ -221,7 +216,7 @@ def test_sync_task_runs_on_the_worker_queue(isac_org: Organisation, org_a: Organ
 
 
 def test_admin_creates_a_group_in_the_browser_and_owns_it(client: Client, admin_a: User) -> None:
-    signed_in(client, admin_a)
+    sign_in(client, admin_a)
 
     response = client.post(
         reverse("group-create"),
@@ -239,7 +234,7 @@ def test_admin_creates_a_group_in_the_browser_and_owns_it(client: Client, admin_
 def test_posted_owner_and_kind_are_ignored_when_creating_a_group(
     client: Client, admin_a: User, org_a: Organisation, org_c: Organisation, energy: Sector
 ) -> None:
-    signed_in(client, admin_a)
+    sign_in(client, admin_a)
 
     client.post(
         reverse("group-create"),
@@ -259,9 +254,9 @@ def test_posted_owner_and_kind_are_ignored_when_creating_a_group(
 def test_my_groups_page_lists_the_circle_and_not_for_outsiders(
     client: Client, circle: TrustGroup, peer_b: User, outsider_c: User
 ) -> None:
-    assert b"Grid circle" in signed_in(client, peer_b).get(reverse("group-list")).content
+    assert b"Grid circle" in sign_in(client, peer_b).get(reverse("group-list")).content
 
-    other = signed_in(Client(), outsider_c)
+    other = sign_in(Client(), outsider_c)
     assert b"Grid circle" not in other.get(reverse("group-list")).content
     assert b"Grid circle" not in other.get(reverse("group-browse")).content
     assert other.get(reverse("group-detail", args=[circle.uuid])).status_code == 404
@@ -273,7 +268,7 @@ def test_invitation_only_group_is_visible_to_the_invited_organisation(
     group_invite(group=circle, organisation=org_c, by=acting_for(admin_a))
     admin_c = User.objects.get(email="admin@c.test")
 
-    page = signed_in(client, admin_c).get(reverse("group-detail", args=[circle.uuid]))
+    page = sign_in(client, admin_c).get(reverse("group-detail", args=[circle.uuid]))
 
     assert page.status_code == 200
     assert b"Your organisation is invited" in page.content
@@ -288,8 +283,8 @@ def test_hidden_member_list_is_shown_to_managers_only(
     url = reverse("group-detail", args=[circle.uuid])
 
     # Peer B sees neither the owner nor the other members; the owner's admin sees them all.
-    assert b"Member A" not in signed_in(client, peer_b).get(url).content
-    assert b"Peer B" in signed_in(Client(), admin_a).get(url).content
+    assert b"Member A" not in sign_in(client, peer_b).get(url).content
+    assert b"Peer B" in sign_in(Client(), admin_a).get(url).content
 
 
 def test_browse_lists_groups_open_to_requests_and_the_request_is_sent(
@@ -297,7 +292,7 @@ def test_browse_lists_groups_open_to_requests_and_the_request_is_sent(
 ) -> None:
     circle.join_policy = TrustGroup.JoinPolicy.REQUEST
     circle.save()
-    admin_c = signed_in(client, User.objects.get(email="admin@c.test"))
+    admin_c = sign_in(client, User.objects.get(email="admin@c.test"))
 
     assert b"Grid circle" in admin_c.get(reverse("group-browse")).content
     admin_c.post(reverse("group-request", args=[circle.uuid]), {"message": "Hi"})
@@ -310,7 +305,7 @@ def test_accepting_someone_elses_invitation_is_not_found(
 ) -> None:
     invitation = group_invite(group=circle, organisation=org_c, by=acting_for(admin_a))
 
-    response = signed_in(client, admin_b).post(
+    response = sign_in(client, admin_b).post(
         reverse("group-invitation", args=[invitation.uuid, "accept"])
     )
 
@@ -324,7 +319,7 @@ def test_group_list_query_count_does_not_grow_with_groups(
 ) -> None:
     for n in range(8):
         group_create(name=f"Group {n}", by=acting_for(admin_a))
-    signed_in(client, admin_a)
+    sign_in(client, admin_a)
 
     with django_assert_max_num_queries(14):  # type: ignore[operator]
         response = client.get(reverse("group-list"))
@@ -333,7 +328,7 @@ def test_group_list_query_count_does_not_grow_with_groups(
 
 
 def test_creating_groups_needs_an_organisation_admin(client: Client, analyst_a: User) -> None:
-    response = signed_in(client, analyst_a).post(
+    response = sign_in(client, analyst_a).post(
         reverse("group-create"), {"name": "Mine", "join_policy": "invite"}
     )
 

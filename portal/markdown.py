@@ -1,10 +1,12 @@
-"""Markdown to safe HTML, for report bodies: rendered by markdown-it, then sanitised by nh3.
+"""Markdown to safe HTML (report bodies, agreement texts): rendered by markdown-it, then
+sanitised by nh3.
 
 Raw HTML in the Markdown is not rendered at all, and whatever the renderer produces is
 cleaned again against an allow-list, so a script in any field is shown inert.
 """
 
 import nh3
+from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
 
 _renderer = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
@@ -19,13 +21,14 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "th": {"align"}, "td": {"align"}, 
 LINK_REL = "noopener noreferrer nofollow"
 
 
-def render_markdown(text: str) -> str:
+def render_markdown(text: str) -> SafeString:
     """Sanitised HTML for the Markdown text; links open nothing and pass no referrer."""
     html = _renderer.render(text or "")
-    return nh3.clean(
+    cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel=LINK_REL,
     )
+    return mark_safe(cleaned)  # noqa: S308  # sanitised by nh3 just above
