@@ -173,6 +173,9 @@ def revealed_source(viewer: Membership | None, report: Report) -> str:
 
 def audience_summary(report: Report) -> str:
     """A short description of who receives the report, for its authors."""
+    if report.tlp == TLP.CLEAR:
+        # The policy lets everyone signed in read TLP:CLEAR, whatever audience was picked.
+        return "everyone signed in"
     if report.audience_everyone:
         return "the whole membership"
     parts = []

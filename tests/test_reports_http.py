@@ -301,6 +301,18 @@ def test_dashboard_shows_new_reports_and_waiting_drafts(
     assert "My unfinished draft" in page
 
 
+def test_author_dashboard_says_a_clear_report_reaches_everyone_signed_in(
+    analyst_a: User,
+) -> None:
+    shared(analyst_a, TLP.CLEAR, title="Public advisory")
+
+    page = signed_in(analyst_a).get("/").text
+
+    assert "Public advisory" in page
+    assert "everyone signed in" in page
+    assert "nobody yet" not in page
+
+
 def test_curator_sees_the_queue_and_members_do_not(
     analyst_a: User, isac_curator: User, peer_b: User, settings: object
 ) -> None:

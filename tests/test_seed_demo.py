@@ -31,6 +31,19 @@ def test_seed_demo_is_idempotent_and_prints_every_login() -> None:
 
 
 @pytest.mark.django_db
+def test_seed_demo_tells_a_newcomer_how_isac_staff_set_up_two_factor_sign_in() -> None:
+    out = StringIO()
+
+    call_command("seed_demo", force=True, stdout=out)
+
+    printed = out.getvalue()
+    assert "admin@ and curator@isac.example" in printed
+    assert "authenticator app" in printed
+    assert "oathtool --totp -b KEY" in printed
+    assert "reset_mfa EMAIL" in printed
+
+
+@pytest.mark.django_db
 def test_demo_analyst_can_sign_in_with_the_published_password(client: Client) -> None:
     call_command("seed_demo", force=True, stdout=StringIO())
 

@@ -20,15 +20,20 @@ class SubscriptionForm(forms.Form):
     )
     name = forms.CharField(max_length=150, required=False, help_text="Optional, for your list.")
     webhook_url = forms.URLField(
+        label="Webhook URL",
         required=False,
         max_length=2000,
         assume_scheme="https",
         help_text="Your receiver. It must be reachable on the internet; HTTPS recommended.",
     )
     email_mode = forms.ChoiceField(
-        choices=Subscription.EmailMode.choices, initial=Subscription.EmailMode.IMMEDIATE
+        label="E-mail delivery",
+        choices=Subscription.EmailMode.choices,
+        initial=Subscription.EmailMode.IMMEDIATE,
     )
-    digest_hour = forms.IntegerField(min_value=0, max_value=23, initial=8)
+    digest_hour = forms.IntegerField(
+        label="Digest hour", min_value=0, max_value=23, initial=8, help_text="For a daily digest."
+    )
     time_zone = forms.ChoiceField(choices=[(z, z) for z in _ZONES], initial="UTC")
 
     def clean(self) -> dict[str, object]:

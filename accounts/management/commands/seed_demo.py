@@ -159,9 +159,14 @@ class Command(BaseCommand):
             role = Membership.Role(person.role).label
             self.stdout.write(f"  {person.email:<{width}}  {role:<24}  {person.organisation}")
         self.stdout.write(f"Demo password for everyone: {demo.DEMO_PASSWORD}")
-        self.stdout.write(
-            "ISAC staff pair an authenticator app (two-factor sign-in) the first time they sign in."
-        )
+        for line in (
+            "ISAC staff (admin@ and curator@isac.example) always use two-factor sign-in: the",
+            "first time they sign in, the portal shows a QR code and a key. Scan it with any",
+            "authenticator app (FreeOTP, Aegis, Google Authenticator), or type the key into one",
+            "(without a phone: oathtool --totp -b KEY), then enter the 6-digit code and keep the",
+            "recovery codes it shows. Lost it? python manage.py reset_mfa EMAIL starts again.",
+        ):
+            self.stdout.write(line)
 
 
 def _admin_of(organisation: Organisation) -> Membership | None:
