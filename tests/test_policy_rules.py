@@ -3,15 +3,12 @@
 import pytest
 from django.utils import timezone
 
-from accounts.models import Membership, Organisation, Sector, User
+from accounts.models import Organisation, Sector, User
 from sharing import policy
 from sharing.models import Report
 from sharing.policy import Channel
 from sharing.tlp import TLP
-
-
-def acting(user: User) -> Membership:
-    return Membership.objects.select_related("organisation", "user").get(user=user)
+from tests.fixtures.members import acting
 
 
 def published(author: User, tlp: TLP, **audience: object) -> Report:
