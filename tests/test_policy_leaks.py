@@ -5,7 +5,6 @@ widen an audience without anyone deciding to."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.groups_services import group_create
 from accounts.models import AuditEvent, Membership, Organisation, Sector, TrustGroup, User
@@ -16,26 +15,23 @@ from sharing.policy import Channel
 from sharing.tlp import TLP
 from tests.fixtures.members import acting, signed_in
 from tests.fixtures.personas import PASSWORD
+from tests.fixtures.reports import report_row
 
 
 def report(
     author: User, tlp: TLP, *, status: str = Report.Status.PUBLISHED, **audience: object
 ) -> Report:
-    membership = acting(author)
-    row = Report.objects.create(
-        title=f"ioc {tlp} by {membership.organisation.name}",
-        tlp=tlp,
-        status=status,
+    return report_row(
         author=author,
-        organisation=membership.organisation,
-        published_at=timezone.now(),
+        tlp=tlp,
+        title=f"ioc {tlp} by {acting(author).organisation.name}",
+        status=status,
         audience_everyone=bool(audience.get("everyone")),
+        audience_organisations=audience.get("organisations", []),  # type: ignore[arg-type]
+        audience_sectors=audience.get("sectors", []),  # type: ignore[arg-type]
+        audience_groups=audience.get("groups", []),  # type: ignore[arg-type]
+        audience_people=audience.get("people", []),  # type: ignore[arg-type]
     )
-    row.audience_organisations.set(audience.get("organisations", []))  # type: ignore[arg-type]
-    row.audience_sectors.set(audience.get("sectors", []))  # type: ignore[arg-type]
-    row.audience_groups.set(audience.get("groups", []))  # type: ignore[arg-type]
-    row.audience_people.set(audience.get("people", []))  # type: ignore[arg-type]
-    return row
 
 
 # --- derived data: counts and correlation hints -------------------------------------------
