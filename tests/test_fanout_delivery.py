@@ -16,7 +16,7 @@ from sharing.fanout.outbox import outbox_write
 from sharing.fanout.services import subscription_create
 from sharing.models import Delivery, Feed, Notification, Report, Subscription
 from sharing.tlp import TLP
-from tests.fixtures.fanout import PublishReport, Receiver
+from tests.fixtures.fanout import PublishReport, Receiver, webhook_subscription
 from tests.fixtures.members import acting
 
 pytestmark = pytest.mark.usefixtures("allow_loopback_receivers")
@@ -117,13 +117,7 @@ def test_webhook_signature_verifies_with_the_standard_webhooks_algorithm(
     publish_report: PublishReport,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    subscription, secret = subscription_create(
-        feed=everything_feed,
-        by=acting(admin_b),
-        channel="webhook",
-        scope=Subscription.Scope.ORGANISATION,
-        webhook_url=receiver.url,
-    )
+    subscription, secret = webhook_subscription(admin_b, everything_feed, receiver.url)
     assert secret.startswith("whsec_")
     assert len(base64.b64decode(secret.removeprefix("whsec_"))) >= 24
     assert secret not in subscription.secret_encrypted

@@ -15,7 +15,7 @@ from sharing.fanout.services import feed_create, subscription_create
 from sharing.fanout.transports.email import unsubscribe_url
 from sharing.models import Delivery, Feed, Notification, PrivateNetworkAllowance, Subscription
 from sharing.tlp import TLP
-from tests.fixtures.fanout import PublishReport, Receiver
+from tests.fixtures.fanout import PublishReport, Receiver, webhook_subscription
 from tests.fixtures.members import acting, sign_in
 
 pytestmark = pytest.mark.usefixtures("allow_loopback_receivers")
@@ -100,13 +100,7 @@ def test_an_analyst_cannot_point_a_webhook_at_the_organisation(
 def test_org_admin_sends_a_signed_test_delivery_to_the_webhook(
     client: Client, admin_b: User, everything_feed: Feed, receiver: Receiver
 ) -> None:
-    subscription, _ = subscription_create(
-        feed=everything_feed,
-        by=acting(admin_b),
-        channel="webhook",
-        scope="organisation",
-        webhook_url=receiver.url,
-    )
+    subscription, _ = webhook_subscription(admin_b, everything_feed, receiver.url)
     sign_in(client, admin_b)
 
     response = client.post(f"/feeds/subscriptions/{subscription.uuid}/test/", follow=True)
@@ -120,13 +114,7 @@ def test_org_admin_sends_a_signed_test_delivery_to_the_webhook(
 def test_rotating_the_secret_signs_with_both_keys_for_a_while(
     client: Client, admin_b: User, everything_feed: Feed, receiver: Receiver
 ) -> None:
-    subscription, old = subscription_create(
-        feed=everything_feed,
-        by=acting(admin_b),
-        channel="webhook",
-        scope="organisation",
-        webhook_url=receiver.url,
-    )
+    subscription, old = webhook_subscription(admin_b, everything_feed, receiver.url)
     sign_in(client, admin_b)
 
     response = client.post(f"/feeds/subscriptions/{subscription.uuid}/rotate-secret/")
@@ -167,13 +155,7 @@ def test_another_organisation_gets_404_for_a_subscription_on_every_method(
     everything_feed: Feed,
     receiver: Receiver,
 ) -> None:
-    subscription, _ = subscription_create(
-        feed=everything_feed,
-        by=acting(admin_b),
-        channel="webhook",
-        scope="organisation",
-        webhook_url=receiver.url,
-    )
+    subscription, _ = webhook_subscription(admin_b, everything_feed, receiver.url)
     for stranger in (admin_a, peer_b):  # another org's admin; B's analyst (not its admin)
         sign_in(client, stranger)
         url = f"/feeds/subscriptions/{subscription.uuid}/{suffix}"
@@ -252,13 +234,7 @@ def test_delivery_log_shows_status_and_attempts_with_a_bounded_number_of_queries
     django_assert_max_num_queries: Callable[..., Any],
 ) -> None:
     for _ in range(3):
-        subscription_create(
-            feed=everything_feed,
-            by=acting(admin_b),
-            channel="webhook",
-            scope="organisation",
-            webhook_url=receiver.url,
-        )
+        webhook_subscription(admin_b, everything_feed, receiver.url)
     for title in ("First", "Second", "Third"):
         with django_capture_on_commit_callbacks(execute=True):
             outbox_write(
