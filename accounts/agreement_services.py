@@ -22,7 +22,7 @@ from accounts.audit import audit_record
 from accounts.groups_services import sector_communities_changed
 from accounts.models import AgreementAcceptance, AgreementVersion, Membership, Organisation, User
 from accounts.selectors import USABLE_STATUSES, user_is_isac_admin
-from accounts.standing import current_agreement_version
+from accounts.standing import acceptances_in_force, current_agreement_version
 
 # An acceptance may be renewed (accepted again) from this many days before it expires.
 RENEWAL_WINDOW_DAYS = 30
@@ -209,12 +209,8 @@ def acceptance_in_force(
     organisation: Organisation, version: AgreementVersion
 ) -> AgreementAcceptance | None:
     return (
-        AgreementAcceptance.objects.filter(
-            organisation=organisation,
-            version=version,
-            revoked_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        )
+        acceptances_in_force(version)
+        .filter(organisation=organisation)
         .order_by("-expires_at")
         .first()
     )

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import ApiToken, Organisation
 from accounts.selectors import AgreementState, organisations_with_agreement_state
+from accounts.web import acting_membership
 
 
 class OrganisationRefSerializer(serializers.Serializer[object]):
@@ -41,7 +42,7 @@ class MeView(APIView):
 
     @extend_schema(responses=MeSerializer, summary="The authenticated person and organisation")
     def get(self, request: Request) -> Response:
-        membership = request._request.membership  # type: ignore[attr-defined]
+        membership = acting_membership(request._request)
         token = request.auth if isinstance(request.auth, ApiToken) else None
         body = {
             "email": request.user.email,  # type: ignore[union-attr]

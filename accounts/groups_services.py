@@ -62,7 +62,7 @@ def can_manage_group(*, group: TrustGroup, by: Membership | None) -> bool:
         return True
     if group.is_sector_community:
         return False
-    if by.organisation_id == group.owner_id and by.is_org_admin:
+    if by.administers(group.owner_id):
         return True
     return group.moderators.filter(pk=by.user_id).exists() and is_group_member(
         group=group, organisation=by.organisation
@@ -75,7 +75,7 @@ def _require_manager(group: TrustGroup, by: Membership) -> None:
 
 
 def _require_org_admin(by: Membership, organisation: Organisation) -> None:
-    if not (by.is_active and by.organisation_id == organisation.pk and by.is_org_admin):
+    if not (by.is_active and by.administers(organisation.pk)):
         raise PermissionDenied("Only an admin of the organisation may do this for it.")
 
 
@@ -351,7 +351,7 @@ def group_transfer_ownership(
 ) -> None:
     """Hand the group to another member organisation."""
     _require_custom(group)
-    if not (by.is_isac_admin or (by.organisation_id == group.owner_id and by.is_org_admin)):
+    if not (by.is_isac_admin or by.administers(group.owner_id)):
         raise PermissionDenied("Only the owner's admins or an ISAC admin may transfer ownership.")
     if not is_group_member(group=group, organisation=organisation):
         raise ValidationError(f"{organisation.name} must be a member before it can own the group.")

@@ -24,35 +24,22 @@ from accounts.groups_forms import (
     ModeratorForm,
     RequestForm,
 )
-from accounts.models import Membership
 from accounts.models_groups import TrustGroup, TrustGroupInvitation
-
-
-def _viewer(request: HttpRequest) -> Membership:
-    membership: Membership | None = request.membership  # type: ignore[attr-defined]
-    if membership is None:
-        raise Http404
-    return membership
+from accounts.web import acting_member, error_text
 
 
 def _group(request: HttpRequest, group_uuid: UUID | str) -> TrustGroup:
-    group = selectors.group_for(_viewer(request), group_uuid)
+    group = selectors.group_for(acting_member(request), group_uuid)
     if group is None:
         raise Http404
     return group
-
-
-def _errors(error: ValidationError | PermissionDenied) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error)
 
 
 def _act(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
     try:
         action()
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _errors(error))
+        messages.error(request, error_text(error))
         return False
     messages.success(request, success)
     return True
@@ -61,7 +48,7 @@ def _act(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
 @login_required
 @require_GET
 def group_list(request: HttpRequest) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     return render(
         request,
         "accounts/groups/list.html",
@@ -76,7 +63,7 @@ def group_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def group_browse(request: HttpRequest) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     pending = set(
         selectors.invitations_for(viewer)
         .filter(direction=TrustGroupInvitation.Direction.REQUEST)
@@ -92,7 +79,7 @@ def group_browse(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def group_create(request: HttpRequest) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     form = GroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -104,7 +91,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
                 members_visible=form.cleaned_data["members_visible"],
             )
         except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, _errors(error))
+            form.add_error(None, error_text(error))
         else:
             messages.success(request, f"Group “{group.name}” created.")
             return redirect("group-detail", group_uuid=group.uuid)
@@ -114,7 +101,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def group_detail(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     group = _group(request, group_uuid)
     manager = services.can_manage_group(group=group, by=viewer)
     member = selectors.is_member(viewer, group)
@@ -147,7 +134,7 @@ def group_detail(request: HttpRequest, group_uuid: str) -> HttpResponse:
 @login_required
 @require_POST
 def group_edit(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     group = _group(request, group_uuid)
     form = GroupForm(request.POST, instance=TrustGroup.objects.get(pk=group.pk))
     if not form.is_valid():
@@ -171,7 +158,7 @@ def group_edit(request: HttpRequest, group_uuid: str) -> HttpResponse:
 @login_required
 @require_POST
 def group_invite(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     group = _group(request, group_uuid)
     form = InviteForm(request.POST, group=group)
     if form.is_valid():
@@ -194,7 +181,7 @@ def group_invite(request: HttpRequest, group_uuid: str) -> HttpResponse:
 @login_required
 @require_POST
 def group_request(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     group = _group(request, group_uuid)
     form = RequestForm(request.POST)
     message = form.cleaned_data["message"] if form.is_valid() else ""
@@ -209,7 +196,7 @@ def group_request(request: HttpRequest, group_uuid: str) -> HttpResponse:
 @login_required
 @require_POST
 def group_leave(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     group = _group(request, group_uuid)
     if _act(
         request,
@@ -223,7 +210,7 @@ def group_leave(request: HttpRequest, group_uuid: str) -> HttpResponse:
 @login_required
 @require_POST
 def group_remove(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     group = _group(request, group_uuid)
     form = MemberChoiceForm(request.POST, group=group)
     if form.is_valid():
@@ -241,7 +228,7 @@ def group_remove(request: HttpRequest, group_uuid: str) -> HttpResponse:
 @login_required
 @require_POST
 def group_transfer(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     group = _group(request, group_uuid)
     form = MemberChoiceForm(request.POST, group=group)
     if form.is_valid():
@@ -262,7 +249,7 @@ def group_transfer(request: HttpRequest, group_uuid: str) -> HttpResponse:
 @require_POST
 def group_moderator(request: HttpRequest, group_uuid: str) -> HttpResponse:
     """Appoint a moderator, or (with `remove`) stand one down."""
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     group = _group(request, group_uuid)
     if request.POST.get("remove"):
         try:
@@ -303,7 +290,7 @@ _INVITATION_ACTIONS: dict[str, tuple[Callable[..., None], str]] = {
 @login_required
 @require_POST
 def invitation_act(request: HttpRequest, invitation_uuid: str, action: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     invitation = selectors.invitation_for(viewer, invitation_uuid)
     if invitation is None or action not in _INVITATION_ACTIONS:
         raise Http404

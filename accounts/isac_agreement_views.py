@@ -16,9 +16,10 @@ from django.views.decorators.http import require_POST
 from accounts import agreement_services, sector_services
 from accounts.decorators import client_ip, isac_admin_required
 from accounts.forms import AgreementVersionForm, AuditFilterForm, SectorForm
-from accounts.isac_views import csv_cell, error_text
+from accounts.isac_views import csv_cell
 from accounts.models import AgreementVersion, AuditEvent, Sector
 from accounts.standing import current_agreement_version
+from accounts.web import error_text
 from portal.markdown import render_markdown
 
 

@@ -30,12 +30,7 @@ from accounts.models import (
 )
 from accounts.selectors import organisations_with_agreement_state
 from accounts.standing import current_agreement_version
-
-
-def error_text(error: ValidationError | PermissionDenied) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error)
+from accounts.web import error_text
 
 
 def _filtered_organisations(request: HttpRequest) -> tuple[OrganisationFilterForm, Any]:

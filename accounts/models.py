@@ -163,6 +163,10 @@ class Membership(models.Model):
     def is_org_admin(self) -> bool:
         return self.role in {self.Role.ORG_ADMIN, self.Role.ISAC_ADMIN}
 
+    def administers(self, organisation_id: int | None) -> bool:
+        """Whether this membership is an admin of the organisation with that id."""
+        return self.is_org_admin and self.organisation_id == organisation_id
+
 
 class AgreementVersion(models.Model):
     """A version of the membership agreement; immutable once published.

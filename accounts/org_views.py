@@ -16,22 +16,13 @@ from accounts.decorators import client_ip, org_admin_required
 from accounts.forms import AcceptAgreementForm, InviteForm, RoleForm
 from accounts.models import AgreementVersion, Invitation, Membership
 from accounts.standing import current_agreement_version, is_in_good_standing
+from accounts.web import acting_member, acting_membership, error_text
 from portal.markdown import render_markdown
-
-
-def _error_text(error: ValidationError | PermissionDenied) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error)
-
-
-def _acting(request: HttpRequest) -> Membership:
-    return request.membership  # type: ignore[attr-defined]
 
 
 @org_admin_required
 def my_organisation(request: HttpRequest) -> HttpResponse:
-    org = _acting(request).organisation
+    org = acting_member(request).organisation
     version = current_agreement_version()
     return render(
         request,
@@ -52,7 +43,7 @@ def my_organisation(request: HttpRequest) -> HttpResponse:
 @org_admin_required
 @require_POST
 def require_mfa(request: HttpRequest) -> HttpResponse:
-    org = _acting(request).organisation
+    org = acting_member(request).organisation
     try:
         services.organisation_require_mfa(
             organisation=org,
@@ -60,7 +51,7 @@ def require_mfa(request: HttpRequest) -> HttpResponse:
             ip_address=client_ip(request),
         )
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(
             request, f"Everyone at {org.name} now signs in with two factors, you included."
@@ -70,7 +61,7 @@ def require_mfa(request: HttpRequest) -> HttpResponse:
 
 @org_admin_required
 def people(request: HttpRequest) -> HttpResponse:
-    org = _acting(request).organisation
+    org = acting_member(request).organisation
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -82,7 +73,7 @@ def people(request: HttpRequest) -> HttpResponse:
                 ip_address=client_ip(request),
             )
         except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, _error_text(error))
+            form.add_error(None, error_text(error))
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("org-people")
@@ -108,7 +99,7 @@ def people(request: HttpRequest) -> HttpResponse:
 def _manageable_membership(request: HttpRequest, membership_uuid: uuid.UUID) -> Membership:
     """A membership the acting person may manage: in their own organisation, or any for an
     ISAC admin. Any other answers 404."""
-    acting = _acting(request)
+    acting = acting_membership(request)
     if acting is None or not acting.is_org_admin:
         raise Http404
     memberships = Membership.objects.select_related("user", "organisation")
@@ -121,7 +112,7 @@ def _back(request: HttpRequest, membership: Membership) -> HttpResponse:
     next_url = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return redirect(next_url)
-    if _acting(request).is_isac_admin:
+    if acting_member(request).is_isac_admin:
         return redirect("isac-organisation", org_uuid=membership.organisation.uuid)
     return redirect("org-people")
 
@@ -141,7 +132,7 @@ def membership_role(request: HttpRequest, membership_uuid: uuid.UUID) -> HttpRes
             ip_address=client_ip(request),
         )
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, f"{membership.user.email} is now {form.cleaned_data['role']}.")
     return _back(request, membership)
@@ -166,7 +157,7 @@ def membership_active(request: HttpRequest, membership_uuid: uuid.UUID) -> HttpR
                 ip_address=client_ip(request),
             )
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         verb = "removed from" if remove else "back in"
         messages.success(request, f"{membership.user.email} is {verb} {membership.organisation}.")
@@ -176,7 +167,7 @@ def membership_active(request: HttpRequest, membership_uuid: uuid.UUID) -> HttpR
 @login_required
 @require_POST
 def invitation_revoke(request: HttpRequest, invitation_uuid: uuid.UUID) -> HttpResponse:
-    acting = _acting(request)
+    acting = acting_membership(request)
     if acting is None or not acting.is_org_admin:
         raise Http404
     invitations = Invitation.objects.select_related("organisation")
@@ -190,7 +181,7 @@ def invitation_revoke(request: HttpRequest, invitation_uuid: uuid.UUID) -> HttpR
             ip_address=client_ip(request),
         )
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, error_text(error))
     else:
         messages.success(request, f"Invitation of {invitation.email} withdrawn.")
     if acting.is_isac_admin:
@@ -201,7 +192,7 @@ def invitation_revoke(request: HttpRequest, invitation_uuid: uuid.UUID) -> HttpR
 @login_required
 def agreement(request: HttpRequest) -> HttpResponse:
     """Every member reads the current agreement here; an org admin accepts it."""
-    acting = _acting(request)
+    acting = acting_membership(request)
     if acting is None or acting.organisation.is_isac:
         raise Http404
     org = acting.organisation
@@ -226,7 +217,7 @@ def agreement(request: HttpRequest) -> HttpResponse:
                     ip_address=client_ip(request),
                 )
             except (ValidationError, PermissionDenied) as error:
-                form.add_error(None, _error_text(error))
+                form.add_error(None, error_text(error))
             else:
                 messages.success(
                     request,

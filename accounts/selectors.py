@@ -176,16 +176,10 @@ def agreement_terms_for(organisation: Organisation) -> AgreementVersion | None:
     """The agreement version whose terms govern the organisation's data now: the current
     version, if its acceptance is in force; None when the organisation is not in good
     standing (then nothing of its data may be forwarded or attributed)."""
-    from accounts.models import AgreementAcceptance
-    from accounts.standing import current_agreement_version
+    from accounts.standing import acceptances_in_force, current_agreement_version
 
     version = current_agreement_version()
     if version is None or organisation.status != Organisation.Status.ACTIVE:
         return None
-    in_force = AgreementAcceptance.objects.filter(
-        organisation=organisation,
-        version=version,
-        revoked_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    ).exists()
+    in_force = acceptances_in_force(version).filter(organisation=organisation).exists()
     return version if in_force else None

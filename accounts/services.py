@@ -363,45 +363,37 @@ def membership_deactivate(
     *, membership: Membership, by: User | None, ip_address: str | None = None
 ) -> Membership:
     """Remove a person from an organisation; their session and API tokens for it stop working."""
-    row = Membership.objects.select_for_update().select_related("organisation", "user")
-    membership = row.get(pk=membership.pk)
-    _require_manager(by, membership.organisation)
-    if not membership.is_active:
-        raise ValidationError(f"{membership.user.email} is already removed.")
-    _keep_one_admin(membership, leaving=True)
-    membership.is_active = False
-    membership.save(update_fields=["is_active"])
-    audit_record(
-        action="membership.deactivate",
-        obj=membership,
-        actor=by,
-        organisation=membership.organisation,
-        ip_address=ip_address,
-        before={"user": membership.user.email, "is_active": True},
-        after={"user": membership.user.email, "is_active": False},
-    )
-    return membership
+    return _membership_set_active(membership, active=False, by=by, ip_address=ip_address)
 
 
 @transaction.atomic
 def membership_reactivate(
     *, membership: Membership, by: User | None, ip_address: str | None = None
 ) -> Membership:
+    return _membership_set_active(membership, active=True, by=by, ip_address=ip_address)
+
+
+def _membership_set_active(
+    membership: Membership, *, active: bool, by: User | None, ip_address: str | None
+) -> Membership:
     row = Membership.objects.select_for_update().select_related("organisation", "user")
     membership = row.get(pk=membership.pk)
     _require_manager(by, membership.organisation)
-    if membership.is_active:
-        raise ValidationError(f"{membership.user.email} is already active.")
-    membership.is_active = True
+    if membership.is_active == active:
+        state = "active" if active else "removed"
+        raise ValidationError(f"{membership.user.email} is already {state}.")
+    if not active:
+        _keep_one_admin(membership, leaving=True)
+    membership.is_active = active
     membership.save(update_fields=["is_active"])
     audit_record(
-        action="membership.reactivate",
+        action="membership.reactivate" if active else "membership.deactivate",
         obj=membership,
         actor=by,
         organisation=membership.organisation,
         ip_address=ip_address,
-        before={"user": membership.user.email, "is_active": False},
-        after={"user": membership.user.email, "is_active": True},
+        before={"user": membership.user.email, "is_active": not active},
+        after={"user": membership.user.email, "is_active": active},
     )
     return membership
 

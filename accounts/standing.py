@@ -21,6 +21,13 @@ def current_agreement_version() -> AgreementVersion | None:
     )
 
 
+def acceptances_in_force(version: AgreementVersion) -> QuerySet[AgreementAcceptance]:
+    """Acceptances of the version that are neither revoked nor expired, of any organisation."""
+    return AgreementAcceptance.objects.filter(
+        version=version, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
 def good_standing_q(*, prefix: str = "") -> Q:
     """A Q over Organisation (or over a relation to it, via prefix such as 'organisation__')."""
     version = current_agreement_version()
@@ -28,14 +35,7 @@ def good_standing_q(*, prefix: str = "") -> Q:
     isac = Q(**{f"{prefix}is_isac": True})
     if version is None:
         return active & isac
-    accepted = Exists(
-        AgreementAcceptance.objects.filter(
-            organisation=OuterRef(f"{prefix}pk"),
-            version=version,
-            revoked_at__isnull=True,
-            expires_at__gt=timezone.now(),
-        )
-    )
+    accepted = Exists(acceptances_in_force(version).filter(organisation=OuterRef(f"{prefix}pk")))
     return active & (isac | Q(accepted))
 
 

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import ApiToken
 from accounts.token_forms import TokenIssueForm
 from accounts.token_services import token_issue, token_revoke
+from accounts.web import acting_membership
 
 
 def _own_tokens(request: HttpRequest) -> list[ApiToken]:
@@ -25,7 +26,7 @@ def _own_tokens(request: HttpRequest) -> list[ApiToken]:
 
 @login_required
 def token_list(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = acting_membership(request)
     form = TokenIssueForm(request.POST or None)
     issued = None
     if request.method == "POST" and membership is not None and form.is_valid():

@@ -3,12 +3,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from accounts.standing import is_in_good_standing
+from accounts.web import acting_membership
 from sharing.selectors import dashboard
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = acting_membership(request)
     in_good_standing = membership is not None and is_in_good_standing(membership.organisation)
     return render(
         request,

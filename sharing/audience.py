@@ -95,6 +95,14 @@ def addressable_groups(viewer: Membership) -> QuerySet[TrustGroup]:
     ).distinct()
 
 
+def unaddressable_group_problems(*, by: Membership, groups: Iterable[TrustGroup]) -> list[str]:
+    """The problem, if any, with addressing groups the person may not address."""
+    allowed = set(addressable_groups(by).values_list("pk", flat=True))
+    if any(g.pk not in allowed for g in groups):
+        return ["You can address only trust groups your organisation belongs to."]
+    return []
+
+
 def addressable_organisations() -> QuerySet[Organisation]:
     return Organisation.objects.exclude(status=Organisation.Status.OFFBOARDED)
 
@@ -125,9 +133,7 @@ def _check(
         group_count=len(groups),
         people_count=len(people),
     )
-    allowed_groups = set(addressable_groups(by).values_list("pk", flat=True))
-    if any(g.pk not in allowed_groups for g in groups):
-        problems.append("You can address only trust groups your organisation belongs to.")
+    problems += unaddressable_group_problems(by=by, groups=groups)
     allowed_orgs = set(
         addressable_organisations()
         .filter(pk__in=[o.pk for o in organisations])

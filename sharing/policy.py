@@ -348,7 +348,7 @@ def curation_thread_visible(viewer: Membership | None, report: Report) -> bool:
     return (
         viewer.is_isac_staff
         or viewer.user_id == report.author_id
-        or (viewer.is_org_admin and viewer.organisation_id == report.organisation_id)
+        or viewer.administers(report.organisation_id)
     )
 
 

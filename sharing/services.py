@@ -30,7 +30,11 @@ from accounts.models import (
 )
 from accounts.standing import current_agreement_version
 from sharing import policy
-from sharing.audience import addressable_groups, report_audience_change, report_audience_widen
+from sharing.audience import (
+    report_audience_change,
+    report_audience_widen,
+    unaddressable_group_problems,
+)
 from sharing.fanout.outbox import outbox_write
 from sharing.models import (
     Attachment,
@@ -175,9 +179,7 @@ def report_problems(report: Report, *, by: Membership | None = None) -> list[str
     """Why the report cannot be shared yet, in words for the analyst; empty when it can."""
     problems = []
     if by is not None:
-        allowed = addressable_groups(by).filter(pk__in=report.audience_groups.values("pk"))
-        if allowed.count() != report.audience_groups.count():
-            problems.append("You can address only trust groups your organisation belongs to.")
+        problems += unaddressable_group_problems(by=by, groups=report.audience_groups.all())
     if not report.title.strip():
         problems.append("Give the report a title.")
     if report.tlp not in TLP.values:

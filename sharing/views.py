@@ -13,7 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from accounts.models import Membership
+from accounts.web import acting_membership
 from portal.markdown import render_markdown
 from sharing import policy, services
 from sharing.forms import (
@@ -37,23 +37,10 @@ from sharing.stix.bundle import report_bundle
 PAGE_SIZE = 20
 
 
-def viewer_of(request: HttpRequest) -> Membership | None:
-    viewer: Membership | None = request.membership  # type: ignore[attr-defined]
-    return viewer
-
-
-def member_of(request: HttpRequest) -> Membership:
-    """The acting membership for a write; someone acting for nobody sees nothing."""
-    viewer = viewer_of(request)
-    if viewer is None:
-        raise Http404("No such page.")
-    return viewer
-
-
 def report_or_404(request: HttpRequest, report_uuid: uuid.UUID) -> Report:
     """The report if the viewer may see it; 404 otherwise (existence is information)."""
     report = (
-        policy.visible_to(viewer_of(request))
+        policy.visible_to(acting_membership(request))
         .select_related("organisation", "author")
         .filter(uuid=report_uuid)
         .first()
@@ -65,7 +52,7 @@ def report_or_404(request: HttpRequest, report_uuid: uuid.UUID) -> Report:
 
 def editable_or_404(request: HttpRequest, report_uuid: uuid.UUID) -> Report:
     report = report_or_404(request, report_uuid)
-    if not policy.can_edit(viewer_of(request), report):
+    if not policy.can_edit(acting_membership(request), report):
         raise Http404("No such report.")
     return report
 
@@ -80,7 +67,7 @@ def error_messages(error: ValidationError) -> list[str]:
 @login_required
 @require_GET
 def report_list_view(request: HttpRequest) -> HttpResponse:
-    form = ListFilterForm(request.GET or None, viewer=viewer_of(request))
+    form = ListFilterForm(request.GET or None, viewer=acting_membership(request))
     data = form.cleaned_data if form.is_valid() else {}
     filters = ReportFilters(
         q=data.get("q") or "",
@@ -93,7 +80,7 @@ def report_list_view(request: HttpRequest) -> HttpResponse:
         date_to=data.get("date_to"),
         sort=data.get("sort") or "",
     )
-    viewer = viewer_of(request)
+    viewer = acting_membership(request)
     with transaction.atomic():
         without_jit()
         paginator = Paginator(report_list(viewer, filters), PAGE_SIZE)
@@ -111,7 +98,7 @@ def report_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
-    viewer = viewer_of(request)
+    viewer = acting_membership(request)
     report = report_or_404(request, report_uuid)
     drafting = report.status in (Report.Status.DRAFT, Report.Status.REJECTED)
     if drafting and policy.can_edit(viewer, report):
@@ -171,7 +158,7 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
 @require_GET
 def report_version(request: HttpRequest, report_uuid: uuid.UUID, number: int) -> HttpResponse:
     report = report_or_404(request, report_uuid)
-    revisions = policy.visible_revisions(viewer_of(request)).filter(report=report)
+    revisions = policy.visible_revisions(acting_membership(request)).filter(report=report)
     revision = revisions.filter(number=number).first()
     if revision is None:
         raise Http404("No such version.")
@@ -208,7 +195,9 @@ def _diff(old: ReportRevision | None, new: ReportRevision) -> list[tuple[str, st
 @login_required
 @require_GET
 def attachment_download(request: HttpRequest, attachment_uuid: uuid.UUID) -> FileResponse:
-    attachment = policy.visible_attachments(viewer_of(request)).filter(uuid=attachment_uuid).first()
+    attachment = (
+        policy.visible_attachments(acting_membership(request)).filter(uuid=attachment_uuid).first()
+    )
     if attachment is None:
         raise Http404("No such file.")
     path = services.attachment_path(attachment)

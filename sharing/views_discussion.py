@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.web import acting_member, acting_membership
 from sharing import policy, services
 from sharing.forms import (
     CommentForm,
@@ -18,7 +19,7 @@ from sharing.forms import (
     SightingForm,
 )
 from sharing.models import ReportIndicator
-from sharing.views import error_messages, member_of, report_or_404, viewer_of
+from sharing.views import error_messages, report_or_404
 
 
 def _service_call(request: HttpRequest, call: Any, success: str) -> None:
@@ -42,7 +43,7 @@ def comment_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRes
         _service_call(
             request,
             lambda: services.comment_create(
-                report=report, by=member_of(request), body=form.cleaned_data["body"]
+                report=report, by=acting_member(request), body=form.cleaned_data["body"]
             ),
             "Comment added.",
         )
@@ -56,7 +57,7 @@ def comment_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRes
 def sighting_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     report = report_or_404(request, report_uuid)
     links = ReportIndicator.objects.filter(
-        pk__in=policy.visible_report_indicators(viewer_of(request))
+        pk__in=policy.visible_report_indicators(acting_membership(request))
         .filter(report=report)
         .values("pk")
     ).select_related("indicator")
@@ -67,7 +68,7 @@ def sighting_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRe
             request,
             lambda: services.sighting_create(
                 report=report,
-                by=member_of(request),
+                by=acting_member(request),
                 seen_on=data["seen_on"],
                 note=data["note"],
                 anonymous=data["anonymous"],
@@ -83,7 +84,7 @@ def sighting_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRe
 @login_required
 @require_POST
 def curation_action(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
-    viewer = member_of(request)
+    viewer = acting_member(request)
     report = report_or_404(request, report_uuid)
     if not policy.curation_thread_visible(viewer, report):
         raise Http404("No such report.")
@@ -120,7 +121,7 @@ def curation_action(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRespons
 @login_required
 @require_GET
 def curation_queue_view(request: HttpRequest) -> HttpResponse:
-    viewer = viewer_of(request)
+    viewer = acting_membership(request)
     if viewer is None or not viewer.is_isac_staff:
         raise Http404("No such page.")
     reports = (

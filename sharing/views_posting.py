@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.web import acting_member, acting_membership
 from portal.markdown import render_markdown
 from sharing import policy, services
 from sharing.forms import (
@@ -22,14 +23,14 @@ from sharing.forms import (
 from sharing.models import Report
 from sharing.preview import preview_findings
 from sharing.selectors import audience_summary
-from sharing.views import editable_or_404, error_messages, member_of, viewer_of
+from sharing.views import editable_or_404, error_messages
 
 
 def _save_form(
     request: HttpRequest, form: ReportForm, report: Report | None
 ) -> tuple[Report | None, list[str]]:
     """Save what was typed, then the attachment; a refused file never loses the text."""
-    viewer = viewer_of(request)
+    viewer = acting_membership(request)
     assert viewer is not None
     errors: list[str] = []
     try:
@@ -64,13 +65,13 @@ def _form_page(
 
 @login_required
 def report_new(request: HttpRequest) -> HttpResponse:
-    viewer = viewer_of(request)
+    viewer = acting_membership(request)
     if not policy.can_post(viewer):
         messages.warning(request, "Your organisation can share once it is in good standing.")
         return redirect("home")
     if request.method != "POST":
-        return _form_page(request, ReportForm(viewer=member_of(request)), None, [])
-    form = ReportForm(request.POST, request.FILES, viewer=member_of(request))
+        return _form_page(request, ReportForm(viewer=acting_member(request)), None, [])
+    form = ReportForm(request.POST, request.FILES, viewer=acting_member(request))
     if not form.is_valid():
         return _form_page(request, form, None, [])
     report, errors = _save_form(request, form, None)
@@ -107,11 +108,11 @@ def report_edit(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     if request.method != "POST":
         return _form_page(
             request,
-            ReportForm(initial=ReportForm.initial_for(report), viewer=member_of(request)),
+            ReportForm(initial=ReportForm.initial_for(report), viewer=acting_member(request)),
             report,
             [],
         )
-    form = ReportForm(request.POST, request.FILES, viewer=member_of(request))
+    form = ReportForm(request.POST, request.FILES, viewer=acting_member(request))
     if not form.is_valid():
         return _form_page(request, form, report, [])
     saved, errors = _save_form(request, form, report)
@@ -125,23 +126,25 @@ def report_edit(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
 @require_POST
 def report_autosave(request: HttpRequest, report_uuid: uuid.UUID) -> JsonResponse:
     report = editable_or_404(request, report_uuid)
-    form = ReportForm(request.POST, viewer=member_of(request))
+    form = ReportForm(request.POST, viewer=acting_member(request))
     if not form.is_valid():
         return JsonResponse({"saved": False, "errors": form.errors}, status=400)
     try:
-        services.report_update_draft(report=report, by=member_of(request), content=form.content())
+        services.report_update_draft(
+            report=report, by=acting_member(request), content=form.content()
+        )
     except ValidationError as error:
         return JsonResponse({"saved": False, "errors": error_messages(error)}, status=400)
     return JsonResponse({"saved": True})
 
 
 def report_revise_view(request: HttpRequest, report: Report) -> HttpResponse:
-    viewer = member_of(request)
+    viewer = acting_member(request)
     note_form = RevisionNoteForm(request.POST or None)
     if request.method != "POST":
-        form = ReportForm(initial=ReportForm.initial_for(report), viewer=member_of(request))
+        form = ReportForm(initial=ReportForm.initial_for(report), viewer=acting_member(request))
         return _form_page(request, form, report, [], revising=True, note_form=note_form)
-    form = ReportForm(request.POST, viewer=member_of(request))
+    form = ReportForm(request.POST, viewer=acting_member(request))
     errors: list[str] = []
     if form.is_valid() and note_form.is_valid():
         try:
@@ -164,7 +167,7 @@ def report_revise_view(request: HttpRequest, report: Report) -> HttpResponse:
 
 @login_required
 def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
-    viewer = member_of(request)
+    viewer = acting_member(request)
     report = editable_or_404(request, report_uuid)
     if report.status not in services.EDITABLE_STATUSES:
         return redirect("report-detail", report_uuid=report.uuid)
@@ -213,7 +216,7 @@ def report_withdraw_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRe
         if not form.is_valid():
             raise ValidationError("Say why the report is withdrawn: recipients will read it.")
         services.report_withdraw(
-            report=report, by=member_of(request), reason=form.cleaned_data["reason"]
+            report=report, by=acting_member(request), reason=form.cleaned_data["reason"]
         )
     except ValidationError as error:
         for message in error_messages(error):
@@ -226,7 +229,7 @@ def report_withdraw_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRe
 @login_required
 @require_POST
 def attachment_remove_view(request: HttpRequest, attachment_uuid: uuid.UUID) -> HttpResponse:
-    viewer = member_of(request)
+    viewer = acting_member(request)
     attachment = (
         policy.visible_attachments(viewer)
         .filter(uuid=attachment_uuid)

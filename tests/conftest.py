@@ -17,11 +17,12 @@ pytest_plugins = [
     "tests.fixtures.personas",
     "tests.fixtures.browser",
     "tests.fixtures.members",
+    # before the fixture modules that build their reports with it
+    "tests.fixtures.reports",
     "tests.fixtures.trust_groups",
     "tests.fixtures.normalize",
     "tests.fixtures.fanout",
     "tests.fixtures.taxii",
-    "tests.fixtures.reports",
 ]
 
 

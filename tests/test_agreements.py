@@ -15,12 +15,12 @@ from accounts.models import (
     AgreementAcceptance,
     AgreementVersion,
     AuditEvent,
-    Membership,
     Organisation,
     User,
 )
 from accounts.standing import current_agreement_version, is_in_good_standing
 from accounts.token_services import token_issue
+from tests.fixtures.members import acting
 
 
 def test_a_draft_is_not_in_force_until_published(
@@ -236,9 +236,7 @@ def test_accepting_again_is_refused_until_the_renewal_window(
 def test_revoking_an_acceptance_ends_good_standing_and_api_access_at_once(
     isac_admin: User, org_a: Organisation, analyst_a: User, client: Client
 ) -> None:
-    _, plaintext = token_issue(
-        membership=Membership.objects.get(user=analyst_a), name="SIEM", by=analyst_a
-    )
+    _, plaintext = token_issue(membership=acting(analyst_a), name="SIEM", by=analyst_a)
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {plaintext}").status_code == 200
     acceptance = AgreementAcceptance.objects.get(organisation=org_a)
 

@@ -79,7 +79,6 @@ def test_red_report_stays_off_the_api_even_for_its_named_reader(
     issue_token: IssueToken,
 ) -> None:
     report = published_report(
-        organisation=analyst_a.memberships.get().organisation,
         author=analyst_a,
         tlp=TLP.RED,
         everyone=False,
@@ -99,9 +98,7 @@ def test_unattributed_report_shows_no_source_to_peers(
     published_report: MakeReport,
     issue_token: IssueToken,
 ) -> None:
-    report = published_report(
-        organisation=analyst_a.memberships.get().organisation, author=analyst_a
-    )
+    report = published_report(author=analyst_a)
 
     as_peer = api_get(client, f"/api/v1/reports/{report.uuid}/", issue_token(peer_b)).json()
     as_author = api_get(client, f"/api/v1/reports/{report.uuid}/", issue_token(analyst_a)).json()

@@ -11,24 +11,21 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from standardwebhooks.webhooks import Webhook
 
-from accounts.models import Membership, Organisation, Sector, User
+from accounts.models import Organisation, Sector, User
 from sharing.fanout.outbox import outbox_write
 from sharing.fanout.services import subscription_create
 from sharing.models import Delivery, Feed, Notification, Report, Subscription
 from sharing.tlp import TLP
-from tests.fixtures.fanout import PublishReport, Receiver
+from tests.fixtures.fanout import PublishReport, Receiver, webhook_subscription
+from tests.fixtures.members import acting
 
 pytestmark = pytest.mark.usefixtures("allow_loopback_receivers")
-
-
-def member(user: User) -> Membership:
-    return Membership.objects.select_related("organisation", "user").get(user=user)
 
 
 def subscribe(user: User, feed: Feed, channel: str, **options: object) -> Subscription:
     if channel == "webhook":
         options.setdefault("scope", Subscription.Scope.ORGANISATION)
-    subscription, _ = subscription_create(feed=feed, by=member(user), channel=channel, **options)  # type: ignore[arg-type]
+    subscription, _ = subscription_create(feed=feed, by=acting(user), channel=channel, **options)  # type: ignore[arg-type]
     return subscription
 
 
@@ -120,13 +117,7 @@ def test_webhook_signature_verifies_with_the_standard_webhooks_algorithm(
     publish_report: PublishReport,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    subscription, secret = subscription_create(
-        feed=everything_feed,
-        by=member(admin_b),
-        channel="webhook",
-        scope=Subscription.Scope.ORGANISATION,
-        webhook_url=receiver.url,
-    )
+    subscription, secret = webhook_subscription(admin_b, everything_feed, receiver.url)
     assert secret.startswith("whsec_")
     assert len(base64.b64decode(secret.removeprefix("whsec_"))) >= 24
     assert secret not in subscription.secret_encrypted
@@ -475,7 +466,7 @@ def test_a_trust_group_feed_carries_the_reports_addressed_to_the_group_and_nothi
 ) -> None:
     from sharing.fanout.services import feed_create
 
-    feed = feed_create(name="Grid circle reports", by=member(peer_b), trust_group=circle)
+    feed = feed_create(name="Grid circle reports", by=acting(peer_b), trust_group=circle)
     subscribe(peer_b, feed, "portal")
     for_circle = publish_report(
         author=analyst_a, organisation=org_a, tlp=TLP.AMBER, audience_everyone=False
@@ -488,7 +479,7 @@ def test_a_trust_group_feed_carries_the_reports_addressed_to_the_group_and_nothi
 
     assert list(Notification.objects.values_list("report", flat=True)) == [for_circle.pk]
     with pytest.raises(ValidationError, match="trust group"):
-        feed_create(name="Not mine", by=member(outsider_c), trust_group=circle)
+        feed_create(name="Not mine", by=acting(outsider_c), trust_group=circle)
 
 
 def test_a_sector_added_later_gets_its_built_in_feed_once(builtin_feeds: None) -> None:

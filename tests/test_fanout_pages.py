@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from accounts.models import Membership, Organisation, User
+from accounts.models import Organisation, User
 from sharing import policy
 from sharing.fanout.outbox import outbox_write
 from sharing.fanout.selectors import feed_reports
@@ -15,14 +15,10 @@ from sharing.fanout.services import feed_create, subscription_create
 from sharing.fanout.transports.email import unsubscribe_url
 from sharing.models import Delivery, Feed, Notification, PrivateNetworkAllowance, Subscription
 from sharing.tlp import TLP
-from tests.fixtures.fanout import PublishReport, Receiver
-from tests.fixtures.members import sign_in
+from tests.fixtures.fanout import PublishReport, Receiver, webhook_subscription
+from tests.fixtures.members import acting, sign_in
 
 pytestmark = pytest.mark.usefixtures("allow_loopback_receivers")
-
-
-def member(user: User) -> Membership:
-    return Membership.objects.get(user=user)
 
 
 def test_member_browses_feeds_and_subscribes_to_a_daily_digest(
@@ -48,7 +44,7 @@ def test_member_browses_feeds_and_subscribes_to_a_daily_digest(
 
     assert response.status_code == 302
     subscription = Subscription.objects.get()
-    assert subscription.membership == member(peer_b)
+    assert subscription.membership == acting(peer_b)
     assert (subscription.email_mode, subscription.digest_hour) == ("digest", 7)
     assert subscription.time_zone == "Europe/Paris"
     assert "Energy sector" in client.get("/feeds/subscriptions/").content.decode()
@@ -104,13 +100,7 @@ def test_an_analyst_cannot_point_a_webhook_at_the_organisation(
 def test_org_admin_sends_a_signed_test_delivery_to_the_webhook(
     client: Client, admin_b: User, everything_feed: Feed, receiver: Receiver
 ) -> None:
-    subscription, _ = subscription_create(
-        feed=everything_feed,
-        by=member(admin_b),
-        channel="webhook",
-        scope="organisation",
-        webhook_url=receiver.url,
-    )
+    subscription, _ = webhook_subscription(admin_b, everything_feed, receiver.url)
     sign_in(client, admin_b)
 
     response = client.post(f"/feeds/subscriptions/{subscription.uuid}/test/", follow=True)
@@ -124,13 +114,7 @@ def test_org_admin_sends_a_signed_test_delivery_to_the_webhook(
 def test_rotating_the_secret_signs_with_both_keys_for_a_while(
     client: Client, admin_b: User, everything_feed: Feed, receiver: Receiver
 ) -> None:
-    subscription, old = subscription_create(
-        feed=everything_feed,
-        by=member(admin_b),
-        channel="webhook",
-        scope="organisation",
-        webhook_url=receiver.url,
-    )
+    subscription, old = webhook_subscription(admin_b, everything_feed, receiver.url)
     sign_in(client, admin_b)
 
     response = client.post(f"/feeds/subscriptions/{subscription.uuid}/rotate-secret/")
@@ -171,13 +155,7 @@ def test_another_organisation_gets_404_for_a_subscription_on_every_method(
     everything_feed: Feed,
     receiver: Receiver,
 ) -> None:
-    subscription, _ = subscription_create(
-        feed=everything_feed,
-        by=member(admin_b),
-        channel="webhook",
-        scope="organisation",
-        webhook_url=receiver.url,
-    )
+    subscription, _ = webhook_subscription(admin_b, everything_feed, receiver.url)
     for stranger in (admin_a, peer_b):  # another org's admin; B's analyst (not its admin)
         sign_in(client, stranger)
         url = f"/feeds/subscriptions/{subscription.uuid}/{suffix}"
@@ -188,7 +166,7 @@ def test_another_organisation_gets_404_for_a_subscription_on_every_method(
 def test_a_personal_feed_is_invisible_to_everyone_else(
     client: Client, peer_b: User, outsider_c: User, builtin_feeds: None
 ) -> None:
-    feed = feed_create(name="My ransomware filter", by=member(peer_b), report_types=["incident"])
+    feed = feed_create(name="My ransomware filter", by=acting(peer_b), report_types=["incident"])
     sign_in(client, outsider_c)
 
     assert client.get(f"/feeds/{feed.uuid}/").status_code == 404
@@ -217,7 +195,7 @@ def test_a_member_saves_a_personal_filter_in_the_browser(
     feed = Feed.objects.get(name="Energy incidents")
     assert response.status_code == 302
     assert feed.kind == Feed.Kind.PERSONAL
-    assert feed.owner == member(peer_b)
+    assert feed.owner == acting(peer_b)
 
 
 def test_feed_reports_yield_only_what_the_policy_lets_the_viewer_receive(
@@ -239,9 +217,9 @@ def test_feed_reports_yield_only_what_the_policy_lets_the_viewer_receive(
     )
     publish_report(author=analyst_a, organisation=org_a, title="Unrelated", sectors=[])
 
-    assert list(feed_reports(energy_feed, member(peer_b), policy.Channel.TAXII)) == [shared]
-    assert list(feed_reports(energy_feed, member(outsider_c), policy.Channel.TAXII)) == []
-    assert list(feed_reports(energy_feed, member(peer_b), policy.Channel.PUBLIC_FEED)) == []
+    assert list(feed_reports(energy_feed, acting(peer_b), policy.Channel.TAXII)) == [shared]
+    assert list(feed_reports(energy_feed, acting(outsider_c), policy.Channel.TAXII)) == []
+    assert list(feed_reports(energy_feed, acting(peer_b), policy.Channel.PUBLIC_FEED)) == []
 
 
 def test_delivery_log_shows_status_and_attempts_with_a_bounded_number_of_queries(
@@ -256,13 +234,7 @@ def test_delivery_log_shows_status_and_attempts_with_a_bounded_number_of_queries
     django_assert_max_num_queries: Callable[..., Any],
 ) -> None:
     for _ in range(3):
-        subscription_create(
-            feed=everything_feed,
-            by=member(admin_b),
-            channel="webhook",
-            scope="organisation",
-            webhook_url=receiver.url,
-        )
+        webhook_subscription(admin_b, everything_feed, receiver.url)
     for title in ("First", "Second", "Third"):
         with django_capture_on_commit_callbacks(execute=True):
             outbox_write(
@@ -289,7 +261,7 @@ def test_delivery_log_hides_deliveries_of_reports_the_viewer_cannot_see(
     publish_report: PublishReport,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    subscription_create(feed=everything_feed, by=member(peer_b), channel="portal")
+    subscription_create(feed=everything_feed, by=acting(peer_b), channel="portal")
     red = publish_report(
         author=analyst_a,
         organisation=org_a,
@@ -320,7 +292,7 @@ def test_notifications_disappear_when_the_organisation_loses_access(
     publish_report: PublishReport,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    subscription_create(feed=everything_feed, by=member(peer_b), channel="portal")
+    subscription_create(feed=everything_feed, by=acting(peer_b), channel="portal")
     with django_capture_on_commit_callbacks(execute=True):
         outbox_write(
             report=publish_report(author=analyst_a, organisation=org_a, title="Grid lures"),
@@ -356,7 +328,7 @@ def test_the_unsubscribe_link_in_an_e_mail_turns_the_subscription_off(
     peer_b: User,
     everything_feed: Feed,
 ) -> None:
-    subscription, _ = subscription_create(feed=everything_feed, by=member(peer_b), channel="email")
+    subscription, _ = subscription_create(feed=everything_feed, by=acting(peer_b), channel="email")
     path = unsubscribe_url(subscription).split("://", 1)[1].split("/", 1)[1]
     csrf_client = Client(enforce_csrf_checks=True)  # a mail client's one-click POST
 

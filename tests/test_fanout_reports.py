@@ -17,12 +17,9 @@ from sharing.services import (
 )
 from sharing.tlp import TLP
 from tests.fixtures.fanout import Receiver
+from tests.fixtures.members import acting
 
 pytestmark = pytest.mark.usefixtures("allow_loopback_receivers")
-
-
-def member(user: User) -> Membership:
-    return Membership.objects.select_related("organisation", "user").get(user=user)
 
 
 def test_publish_revise_and_withdraw_each_reach_the_subscribers_once(
@@ -37,15 +34,15 @@ def test_publish_revise_and_withdraw_each_reach_the_subscribers_once(
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     # given: B subscribes in the portal and by webhook; C (another sector) in the portal
-    subscription_create(feed=energy_feed, by=member(peer_b), channel="portal")
+    subscription_create(feed=energy_feed, by=acting(peer_b), channel="portal")
     subscription_create(
         feed=everything_feed,
-        by=member(admin_b),
+        by=acting(admin_b),
         channel="webhook",
         scope=Subscription.Scope.ORGANISATION,
         webhook_url=receiver.url,
     )
-    subscription_create(feed=everything_feed, by=member(outsider_c), channel="portal")
+    subscription_create(feed=everything_feed, by=acting(outsider_c), channel="portal")
     content = ReportContent(
         title="Grid operator lures",
         summary="Phishing against energy utilities.",
@@ -57,17 +54,17 @@ def test_publish_revise_and_withdraw_each_reach_the_subscribers_once(
 
     # when: A's analyst publishes, then revises, then withdraws the report
     with django_capture_on_commit_callbacks(execute=True):
-        draft = report_create_draft(by=member(analyst_a), content=content)
-        report = report_submit(report=draft, by=member(analyst_a))
+        draft = report_create_draft(by=acting(analyst_a), content=content)
+        report = report_submit(report=draft, by=acting(analyst_a))
     with django_capture_on_commit_callbacks(execute=True):
         report_revise(
             report=report,
-            by=member(analyst_a),
+            by=acting(analyst_a),
             content=ReportContent(**{**content.__dict__, "summary": "Now with new lures."}),
             note="More lures",
         )
     with django_capture_on_commit_callbacks(execute=True):
-        report_withdraw(report=report, by=member(analyst_a), reason="Duplicate of another report")
+        report_withdraw(report=report, by=acting(analyst_a), reason="Duplicate of another report")
 
     # then: B hears of each event once on each channel, C never
     events = [r.json["type"] for r in receiver.requests]

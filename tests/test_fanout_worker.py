@@ -13,12 +13,11 @@ from django.conf import settings as django_settings
 from django.db import connection, transaction
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from accounts.models import Membership, Organisation, User
+from accounts.models import Organisation, User
 from sharing.fanout.outbox import outbox_write
-from sharing.fanout.services import subscription_create
 from sharing.fanout.tasks import fanout_sweep
-from sharing.models import Delivery, Feed, Subscription
-from tests.fixtures.fanout import PublishReport, Receiver, free_port
+from sharing.models import Delivery, Feed
+from tests.fixtures.fanout import PublishReport, Receiver, free_port, webhook_subscription
 
 pytestmark = [pytest.mark.services, pytest.mark.usefixtures("allow_loopback_receivers")]
 
@@ -34,17 +33,6 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 30.0) -> bool:
     return False
 
 
-def webhook(admin: User, feed: Feed, url: str) -> Subscription:
-    subscription, _ = subscription_create(
-        feed=feed,
-        by=Membership.objects.get(user=admin),
-        channel="webhook",
-        scope=Subscription.Scope.ORGANISATION,
-        webhook_url=url,
-    )
-    return subscription
-
-
 def test_receiver_down_then_up_gets_the_delivery_once_after_a_retry(
     celery_worker: object,
     settings: SettingsWrapper,
@@ -57,7 +45,7 @@ def test_receiver_down_then_up_gets_the_delivery_once_after_a_retry(
     # given: a webhook whose receiver is not listening yet
     settings.FANOUT_RETRY_DELAYS = [1.0, 1.0, 1.0]
     receiver = Receiver(port=free_port())
-    subscription = webhook(admin_b, everything_feed, receiver.url)
+    subscription, _ = webhook_subscription(admin_b, everything_feed, receiver.url)
     report = publish_report(author=analyst_a, organisation=org_a)
 
     # when: the report is published and the first attempt fails
@@ -168,7 +156,7 @@ def test_a_worker_killed_mid_batch_loses_no_delivery_and_duplicates_share_their_
     settings.FANOUT_BATCH_SIZE = 20
     receiver.delay = 0.2  # a batch of 20 takes about 2 s with 2 sending threads
     for _ in range(60):
-        webhook(admin_b, everything_feed, receiver.url)
+        webhook_subscription(admin_b, everything_feed, receiver.url)
     report = publish_report(author=analyst_a, organisation=org_a)
     with transaction.atomic():
         assert outbox_write(report=report, event="published") == 60

@@ -20,7 +20,7 @@ from accounts.models import (
     User,
 )
 from accounts.services import organisation_create
-from tests.fixtures.members import sign_in
+from tests.fixtures.members import acting, sign_in
 
 ISAC_GET_PAGES: list[tuple[str, list[str]]] = [
     ("isac-organisations", []),
@@ -292,7 +292,7 @@ def test_analysts_and_isac_staff_do_not_get_org_admin_pages(
 def test_org_admin_changes_a_role_and_removes_a_person(
     admin_a_client: Client, analyst_a: User
 ) -> None:
-    membership = Membership.objects.get(user=analyst_a)
+    membership = acting(analyst_a)
 
     admin_a_client.post(reverse("membership-role", args=[membership.uuid]), {"role": "org_admin"})
     admin_a_client.post(reverse("membership-active", args=[membership.uuid]), {"action": "remove"})
@@ -304,7 +304,7 @@ def test_org_admin_changes_a_role_and_removes_a_person(
 def test_org_admin_of_a_cannot_act_on_the_people_of_b(
     admin_a_client: Client, peer_b: User, admin_b: User
 ) -> None:
-    membership = Membership.objects.get(user=peer_b)
+    membership = acting(peer_b)
 
     role = admin_a_client.post(
         reverse("membership-role", args=[membership.uuid]), {"role": "org_admin"}
@@ -320,7 +320,7 @@ def test_org_admin_of_a_cannot_act_on_the_people_of_b(
 
 
 def test_org_admin_cannot_give_an_isac_role(admin_a_client: Client, analyst_a: User) -> None:
-    membership = Membership.objects.get(user=analyst_a)
+    membership = acting(analyst_a)
 
     response = admin_a_client.post(
         reverse("membership-role", args=[membership.uuid]), {"role": "isac_admin"}, follow=True
@@ -334,7 +334,7 @@ def test_org_admin_cannot_give_an_isac_role(admin_a_client: Client, analyst_a: U
 def test_removing_the_last_admin_is_refused_with_a_message(
     admin_a_client: Client, admin_a: User
 ) -> None:
-    membership = Membership.objects.get(user=admin_a)
+    membership = acting(admin_a)
 
     response = admin_a_client.post(
         reverse("membership-active", args=[membership.uuid]), {"action": "remove"}, follow=True
@@ -384,9 +384,7 @@ def test_the_organisation_page_has_a_bounded_number_of_queries(
 
     for index in range(8):
         person = make_person(f"p{index}@a.test", org_a, Membership.Role.ANALYST)
-        membership_set_role(
-            membership=Membership.objects.get(user=person), role="org_admin", by=isac_admin
-        )
+        membership_set_role(membership=acting(person), role="org_admin", by=isac_admin)
 
     with django_assert_max_num_queries(20):  # type: ignore[operator]
         page = isac_admin_client.get(reverse("isac-organisation", args=[org_a.uuid]))

@@ -4,8 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts import services
-from accounts.models import AuditEvent, Membership, Organisation, Sector, User
+from accounts.models import AuditEvent, Organisation, Sector, User
 from accounts.services import domain_normalise
+from tests.fixtures.members import acting
 
 
 @pytest.mark.parametrize(
@@ -151,7 +152,7 @@ def test_organisation_update_audits_only_what_changed(
 
 
 def test_org_admin_changes_roles_in_their_own_organisation(admin_a: User, analyst_a: User) -> None:
-    membership = Membership.objects.get(user=analyst_a)
+    membership = acting(analyst_a)
 
     services.membership_set_role(membership=membership, role="org_admin", by=admin_a)
 
@@ -163,7 +164,7 @@ def test_org_admin_changes_roles_in_their_own_organisation(admin_a: User, analys
 
 
 def test_org_admin_of_a_cannot_touch_the_people_of_b(admin_a: User, peer_b: User) -> None:
-    membership = Membership.objects.get(user=peer_b)
+    membership = acting(peer_b)
 
     with pytest.raises(PermissionDenied):
         services.membership_set_role(membership=membership, role="org_admin", by=admin_a)
@@ -176,21 +177,21 @@ def test_org_admin_of_a_cannot_touch_the_people_of_b(admin_a: User, peer_b: User
 
 
 def test_analyst_cannot_manage_their_colleagues(analyst_a: User, admin_a: User) -> None:
-    membership = Membership.objects.get(user=admin_a)
+    membership = acting(admin_a)
 
     with pytest.raises(PermissionDenied):
         services.membership_deactivate(membership=membership, by=analyst_a)
 
 
 def test_isac_roles_exist_only_in_the_isac(isac_admin: User, analyst_a: User) -> None:
-    membership = Membership.objects.get(user=analyst_a)
+    membership = acting(analyst_a)
 
     with pytest.raises(ValidationError, match="ISAC roles"):
         services.membership_set_role(membership=membership, role="isac_admin", by=isac_admin)
 
 
 def test_the_last_admin_cannot_be_removed_or_demoted(admin_a: User) -> None:
-    membership = Membership.objects.get(user=admin_a)
+    membership = acting(admin_a)
 
     with pytest.raises(ValidationError, match="last admin"):
         services.membership_deactivate(membership=membership, by=admin_a)

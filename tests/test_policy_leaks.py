@@ -5,7 +5,6 @@ widen an audience without anyone deciding to."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.groups_services import group_create
 from accounts.models import AuditEvent, Membership, Organisation, Sector, TrustGroup, User
@@ -14,29 +13,25 @@ from sharing.audience import AudienceWidening, report_audience_change, report_au
 from sharing.models import Report
 from sharing.policy import Channel
 from sharing.tlp import TLP
+from tests.fixtures.members import acting, signed_in
 from tests.fixtures.personas import PASSWORD
-from tests.fixtures.reports import signed_in
-from tests.fixtures.trust_groups import acting_for
+from tests.fixtures.reports import report_row
 
 
 def report(
     author: User, tlp: TLP, *, status: str = Report.Status.PUBLISHED, **audience: object
 ) -> Report:
-    membership = acting_for(author)
-    row = Report.objects.create(
-        title=f"ioc {tlp} by {membership.organisation.name}",
-        tlp=tlp,
-        status=status,
+    return report_row(
         author=author,
-        organisation=membership.organisation,
-        published_at=timezone.now(),
+        tlp=tlp,
+        title=f"ioc {tlp} by {acting(author).organisation.name}",
+        status=status,
         audience_everyone=bool(audience.get("everyone")),
+        audience_organisations=audience.get("organisations", []),  # type: ignore[arg-type]
+        audience_sectors=audience.get("sectors", []),  # type: ignore[arg-type]
+        audience_groups=audience.get("groups", []),  # type: ignore[arg-type]
+        audience_people=audience.get("people", []),  # type: ignore[arg-type]
     )
-    row.audience_organisations.set(audience.get("organisations", []))  # type: ignore[arg-type]
-    row.audience_sectors.set(audience.get("sectors", []))  # type: ignore[arg-type]
-    row.audience_groups.set(audience.get("groups", []))  # type: ignore[arg-type]
-    row.audience_people.set(audience.get("people", []))  # type: ignore[arg-type]
-    return row
 
 
 # --- derived data: counts and correlation hints -------------------------------------------
@@ -51,9 +46,9 @@ def test_also_reported_by_counts_only_reports_the_viewer_can_see(
     mentioning = Report.objects.filter(title__startswith="ioc")
 
     # then: A learns B saw it too; C learns of A's report only, never of B's
-    assert policy.reporting_organisations_count(acting_for(analyst_a), mentioning) == 1
-    assert policy.reporting_organisations_count(acting_for(outsider_c), mentioning) == 1
-    assert policy.reporting_organisations_count(acting_for(peer_b), mentioning) == 1
+    assert policy.reporting_organisations_count(acting(analyst_a), mentioning) == 1
+    assert policy.reporting_organisations_count(acting(outsider_c), mentioning) == 1
+    assert policy.reporting_organisations_count(acting(peer_b), mentioning) == 1
 
 
 def test_outsider_count_of_reports_ignores_what_they_cannot_read(
@@ -63,7 +58,7 @@ def test_outsider_count_of_reports_ignores_what_they_cannot_read(
     report(analyst_a, TLP.AMBER, organisations=[org_b])
     report(analyst_a, TLP.GREEN, status=Report.Status.DRAFT, everyone=True)
 
-    assert policy.visible_report_count(acting_for(outsider_c)) == 1
+    assert policy.visible_report_count(acting(outsider_c)) == 1
 
 
 # --- child objects are never wider than their report -----------------------------------------
@@ -75,22 +70,20 @@ def test_children_of_an_invisible_report_are_never_returned(
     amber = report(analyst_a, TLP.AMBER, organisations=[org_b])
     children = Report.audience_organisations.through.objects.all()  # any row with a `report`
 
-    assert not policy.restrict(acting_for(outsider_c), children).exists()
-    assert policy.restrict(acting_for(peer_b), children).filter(report=amber).exists()
+    assert not policy.restrict(acting(outsider_c), children).exists()
+    assert policy.restrict(acting(peer_b), children).filter(report=amber).exists()
 
 
 def test_taxii_children_leave_out_red_and_withdrawn_reports(analyst_a: User, peer_b: User) -> None:
     red = report(analyst_a, TLP.RED, people=[peer_b])
     withdrawn = report(analyst_a, TLP.GREEN, status=Report.Status.WITHDRAWN, everyone=True)
     children = Report.audience_people.through.objects.all()
-    taxii = policy.restrict(
-        acting_for(peer_b), Report.objects.all(), via="pk", channel=Channel.TAXII
-    )
+    taxii = policy.restrict(acting(peer_b), Report.objects.all(), via="pk", channel=Channel.TAXII)
 
-    assert policy.can_view(acting_for(peer_b), red)
-    assert policy.can_view(acting_for(peer_b), withdrawn)
+    assert policy.can_view(acting(peer_b), red)
+    assert policy.can_view(acting(peer_b), withdrawn)
     assert not taxii.exists()
-    assert not policy.restrict(acting_for(peer_b), children, channel=Channel.WEBHOOK).exists()
+    assert not policy.restrict(acting(peer_b), children, channel=Channel.WEBHOOK).exists()
 
 
 def test_derived_stix_and_indicator_reads_go_through_the_policy() -> None:
@@ -113,9 +106,9 @@ def test_colleague_not_named_in_a_red_report_does_not_see_it(
     Membership.objects.create(user=colleague, organisation=org_a, role=Membership.Role.ANALYST)
     red = report(analyst_a, TLP.RED, people=[peer_b])
 
-    assert not policy.can_view(acting_for(colleague), red)
-    assert policy.can_view(acting_for(admin_a), red)  # administers what A shared
-    assert policy.can_view(acting_for(peer_b), red)
+    assert not policy.can_view(acting(colleague), red)
+    assert policy.can_view(acting(admin_a), red)  # administers what A shared
+    assert policy.can_view(acting(peer_b), red)
 
 
 def test_person_who_moves_organisation_leaves_their_drafts_behind(
@@ -134,9 +127,9 @@ def test_withdrawn_report_is_readable_but_not_forwarded(
 ) -> None:
     withdrawn = report(analyst_a, TLP.GREEN, status=Report.Status.WITHDRAWN, organisations=[org_b])
 
-    assert policy.can_view(acting_for(peer_b), withdrawn)
+    assert policy.can_view(acting(peer_b), withdrawn)
     assert not policy.can_forward(withdrawn, Channel.EMAIL_CONTENT)
-    assert not policy.forwardable(acting_for(peer_b), Channel.PORTAL).exists()
+    assert not policy.forwardable(acting(peer_b), Channel.PORTAL).exists()
 
 
 # --- audience: refusing silent widening --------------------------------------------------
@@ -149,7 +142,7 @@ def test_red_to_a_whole_sector_is_refused_with_a_clear_message(
 
     with pytest.raises(ValidationError) as refused:
         report_audience_change(
-            report=draft, by=acting_for(analyst_a), tlp=TLP.RED, everyone=False, sectors=[energy]
+            report=draft, by=acting(analyst_a), tlp=TLP.RED, everyone=False, sectors=[energy]
         )
 
     assert "TLP:RED is for named people only" in " ".join(refused.value.messages)
@@ -163,7 +156,7 @@ def test_editing_a_published_report_cannot_silently_widen_it(
     with pytest.raises(AudienceWidening):
         report_audience_change(
             report=amber,
-            by=acting_for(analyst_a),
+            by=acting(analyst_a),
             tlp=TLP.AMBER,
             everyone=False,
             organisations=[org_b, org_c],
@@ -171,13 +164,13 @@ def test_editing_a_published_report_cannot_silently_widen_it(
     with pytest.raises(AudienceWidening):
         report_audience_change(
             report=amber,
-            by=acting_for(analyst_a),
+            by=acting(analyst_a),
             tlp=TLP.GREEN,
             everyone=False,
             organisations=[org_b],
         )
 
-    assert not policy.can_view(acting_for(outsider_c), amber)
+    assert not policy.can_view(acting(outsider_c), amber)
     assert not AuditEvent.objects.filter(object_id=str(amber.uuid)).exists()
 
 
@@ -189,7 +182,7 @@ def test_widening_is_an_explicit_audited_action_with_a_reason(
     with pytest.raises(ValidationError):
         report_audience_widen(
             report=amber,
-            by=acting_for(analyst_a),
+            by=acting(analyst_a),
             reason=" ",
             tlp=TLP.AMBER,
             everyone=False,
@@ -197,14 +190,14 @@ def test_widening_is_an_explicit_audited_action_with_a_reason(
         )
     report_audience_widen(
         report=amber,
-        by=acting_for(analyst_a),
+        by=acting(analyst_a),
         reason="C was hit too",
         tlp=TLP.AMBER,
         everyone=False,
         organisations=[org_b, org_c],
     )
 
-    assert policy.can_view(acting_for(outsider_c), amber)
+    assert policy.can_view(acting(outsider_c), amber)
     event = AuditEvent.objects.get(action="report.audience_widen", object_id=str(amber.uuid))
     assert event.after["reason"] == "C was hit too"  # type: ignore[index]
     assert event.before["organisations"] == [str(org_b.uuid)]  # type: ignore[index]
@@ -217,7 +210,7 @@ def test_narrowing_a_published_report_is_allowed_and_audited(
 
     report_audience_change(
         report=green,
-        by=acting_for(analyst_a),
+        by=acting(analyst_a),
         tlp=TLP.AMBER,
         everyone=False,
         organisations=[org_b],
@@ -231,13 +224,13 @@ def test_narrowing_a_published_report_is_allowed_and_audited(
 def test_audience_cannot_name_another_organisations_trust_group(
     analyst_a: User, admin_c: User
 ) -> None:
-    their_group = group_create(name="C's own circle", by=acting_for(admin_c))
+    their_group = group_create(name="C's own circle", by=acting(admin_c))
     draft = report(analyst_a, TLP.AMBER, status=Report.Status.DRAFT)
 
     with pytest.raises(ValidationError) as refused:
         report_audience_change(
             report=draft,
-            by=acting_for(analyst_a),
+            by=acting(analyst_a),
             tlp=TLP.AMBER,
             everyone=False,
             groups=[their_group],
@@ -252,7 +245,7 @@ def test_someone_who_cannot_edit_a_report_is_told_it_does_not_exist(
     clear = report(analyst_a, TLP.CLEAR)
 
     with pytest.raises(Report.DoesNotExist):
-        report_audience_change(report=clear, by=acting_for(outsider_c), tlp=TLP.RED, everyone=False)
+        report_audience_change(report=clear, by=acting(outsider_c), tlp=TLP.RED, everyone=False)
 
 
 # --- other organisations' IDs in writes, mass assignment, every method ---------------------

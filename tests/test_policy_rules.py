@@ -1,34 +1,26 @@
 """The access policy's TLP rules, persona by persona (docs/tlp.md)."""
 
 import pytest
-from django.utils import timezone
 
-from accounts.models import Membership, Organisation, Sector, User
+from accounts.models import Organisation, Sector, User
 from sharing import policy
 from sharing.models import Report
 from sharing.policy import Channel
 from sharing.tlp import TLP
-
-
-def acting(user: User) -> Membership:
-    return Membership.objects.select_related("organisation", "user").get(user=user)
+from tests.fixtures.members import acting
+from tests.fixtures.reports import report_row
 
 
 def published(author: User, tlp: TLP, **audience: object) -> Report:
-    membership = acting(author)
-    report = Report.objects.create(
-        title=f"{tlp.label} report",
-        tlp=tlp,
+    return report_row(
         author=author,
-        organisation=membership.organisation,
-        status=Report.Status.PUBLISHED,
-        published_at=timezone.now(),
+        tlp=tlp,
+        title=f"{tlp.label} report",
         audience_everyone=bool(audience.get("everyone")),
+        audience_organisations=audience.get("organisations", []),  # type: ignore[arg-type]
+        audience_sectors=audience.get("sectors", []),  # type: ignore[arg-type]
+        audience_people=audience.get("people", []),  # type: ignore[arg-type]
     )
-    report.audience_organisations.set(audience.get("organisations", []))  # type: ignore[arg-type]
-    report.audience_sectors.set(audience.get("sectors", []))  # type: ignore[arg-type]
-    report.audience_people.set(audience.get("people", []))  # type: ignore[arg-type]
-    return report
 
 
 def visible(user: User) -> set[str]:

@@ -496,6 +496,8 @@ class PolicyMachine(RuleBasedStateMachine):
         org = self._pick(data, self.all_orgs, "to")
         if org is person.org or org.is_isac or not person.active:
             return
+        if any(p.user_pk == person.user_pk and p.org is org for p in self.all_people):
+            return  # one membership per organisation: coming back is reinstatement, not a move
         self._move(person, org)
 
     def _move(self, person: Person, org: Org) -> None:

@@ -11,7 +11,7 @@ from accounts.models import User
 from sharing import policy
 from sharing.models import Comment, Report, ReportIndicator, Sighting
 from sharing.tlp import TLP
-from tests.fixtures.reports import acting
+from tests.fixtures.members import acting
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,8 @@ from accounts.models import Organisation, User
 from sharing.models import Attachment, Report
 from sharing.services import attachment_add, comment_create, sighting_create
 from sharing.tlp import TLP
-from tests.fixtures.reports import acting, draft, shared, signed_in
+from tests.fixtures.members import acting, signed_in
+from tests.fixtures.reports import draft, shared
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,8 @@ from accounts.models import Organisation, User
 from sharing.models import Indicator, Report
 from sharing.services import sighting_create
 from sharing.tlp import TLP
-from tests.fixtures.reports import acting, draft, shared, signed_in
+from tests.fixtures.members import acting, signed_in
+from tests.fixtures.reports import draft, shared
 
 pytestmark = pytest.mark.django_db
 

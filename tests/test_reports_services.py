@@ -22,7 +22,8 @@ from sharing.services import (
     sighting_create,
 )
 from sharing.tlp import TLP
-from tests.fixtures.reports import acting, draft, shared
+from tests.fixtures.members import acting
+from tests.fixtures.reports import draft, shared
 
 pytestmark = pytest.mark.django_db
 

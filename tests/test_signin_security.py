@@ -13,9 +13,9 @@ from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
-from accounts.models import Membership, Organisation, User
+from accounts.models import Organisation, User
 from accounts.token_services import token_issue
-from tests.fixtures.members import authenticator_for, sign_in, totp_code
+from tests.fixtures.members import acting, authenticator_for, sign_in, totp_code
 from tests.fixtures.personas import PASSWORD
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ def test_an_organisation_can_require_two_factor_for_its_people(
 def test_api_tokens_work_without_a_second_factor_but_session_api_calls_do_not(
     isac_admin: User,
 ) -> None:
-    membership = Membership.objects.get(user=isac_admin)
+    membership = acting(isac_admin)
     _, plaintext = token_issue(membership=membership, name="tool", by=isac_admin)
     session = Client()
     session.force_login(isac_admin)
@@ -201,9 +201,7 @@ def test_suspending_a_person_ends_their_session_at_once(isac_admin: User, analys
 def test_suspending_an_organisation_ends_its_peoples_sessions_and_tokens_at_once(
     isac_admin: User, org_a: Organisation, analyst_a: User
 ) -> None:
-    _, plaintext = token_issue(
-        membership=Membership.objects.get(user=analyst_a), name="SIEM", by=analyst_a
-    )
+    _, plaintext = token_issue(membership=acting(analyst_a), name="SIEM", by=analyst_a)
     client = Client()
     client.force_login(analyst_a)
     assert client.get("/").status_code == 200

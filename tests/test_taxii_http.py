@@ -130,7 +130,6 @@ def test_outsider_cannot_see_amber_report_via_taxii(
 ) -> None:
     # given an AMBER report addressed to the energy sector, which C is not in
     report = published_report(
-        organisation=analyst_a.memberships.get().organisation,
         author=analyst_a,
         tlp=TLP.AMBER,
         everyone=False,
@@ -158,7 +157,6 @@ def test_red_report_never_appears_over_taxii_even_for_its_named_reader(
     issue_token: IssueToken,
 ) -> None:
     report = published_report(
-        organisation=analyst_a.memberships.get().organisation,
         author=analyst_a,
         tlp=TLP.RED,
         everyone=False,
@@ -182,9 +180,7 @@ def test_paging_neither_skips_nor_repeats_objects_sharing_a_date_added(
     issue_token: IssueToken,
 ) -> None:
     # given 25 objects, most added in the same microsecond
-    report = published_report(
-        organisation=analyst_a.memberships.get().organisation, author=analyst_a
-    )
+    report = published_report(author=analyst_a)
     same_moment = timezone.now() - timedelta(hours=1)
     expected = [
         add_indicator(report, value=f"d{i}.example", date_added=same_moment).stix_id
@@ -238,9 +234,7 @@ def test_version_filters_choose_first_last_all_or_a_timestamp(
     add_indicator: AddIndicator,
     issue_token: IssueToken,
 ) -> None:
-    report = published_report(
-        organisation=analyst_a.memberships.get().organisation, author=analyst_a
-    )
+    report = published_report(author=analyst_a)
     t0 = timezone.now() - timedelta(days=3)
     versions = [t0, t0 + timedelta(days=1), t0 + timedelta(days=2)]
     first = add_indicator(report, modified=versions[0])
@@ -270,9 +264,7 @@ def test_added_after_type_and_spec_version_filters(
     add_indicator: AddIndicator,
     issue_token: IssueToken,
 ) -> None:
-    report = published_report(
-        organisation=analyst_a.memberships.get().organisation, author=analyst_a
-    )
+    report = published_report(author=analyst_a)
     old = add_indicator(report, date_added=timezone.now() - timedelta(days=2))
     new = add_indicator(report, date_added=timezone.now())
     token = issue_token(peer_b)
@@ -296,9 +288,7 @@ def test_manifest_lists_versions_and_media_types(
     add_indicator: AddIndicator,
     issue_token: IssueToken,
 ) -> None:
-    report = published_report(
-        organisation=analyst_a.memberships.get().organisation, author=analyst_a
-    )
+    report = published_report(author=analyst_a)
     obj = add_indicator(report)
 
     response = get(client, f"{SHARED}manifest/", issue_token(peer_b))
@@ -322,9 +312,7 @@ def test_objects_page_query_count_does_not_grow_with_objects(
     add_indicator: AddIndicator,
     issue_token: IssueToken,
 ) -> None:
-    report = published_report(
-        organisation=analyst_a.memberships.get().organisation, author=analyst_a
-    )
+    report = published_report(author=analyst_a)
     add_indicator(report, value="first.example")
     token = issue_token(peer_b)
     with CaptureQueriesContext(connection) as one_object:
@@ -452,9 +440,7 @@ def test_member_cannot_delete_another_organisations_object(
     add_indicator: AddIndicator,
     issue_token: IssueToken,
 ) -> None:
-    report = published_report(
-        organisation=analyst_a.memberships.get().organisation, author=analyst_a
-    )
+    report = published_report(author=analyst_a)
     obj = add_indicator(report)
 
     response = client.delete(
@@ -499,7 +485,6 @@ def test_trust_group_collection_carries_reports_addressed_to_the_group_for_membe
     # given a group of A, and an AMBER report addressed to it
     group = group_create(name="Grid circle", by=admin_a.memberships.get())
     report = published_report(
-        organisation=analyst_a.memberships.get().organisation,
         author=analyst_a,
         tlp=TLP.AMBER,
         everyone=False,

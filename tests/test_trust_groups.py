@@ -23,12 +23,11 @@ from accounts.models import AuditEvent, Organisation, Sector, TrustGroup, User
 from sharing import policy
 from sharing.models import Report
 from sharing.tlp import TLP
-from tests.fixtures.members import sign_in
-from tests.fixtures.trust_groups import acting_for
+from tests.fixtures.members import acting, sign_in
 
 
 def amber_to(group: TrustGroup, author: User, *, title: str = "Amber to the circle") -> Report:
-    membership = acting_for(author)
+    membership = acting(author)
     report = Report.objects.create(
         title=title,
         tlp=TLP.AMBER,
@@ -46,8 +45,8 @@ def test_group_member_sees_amber_report_addressed_to_the_group(
 ) -> None:
     report = amber_to(circle, analyst_a)
 
-    assert policy.can_view(acting_for(peer_b), report)
-    assert not policy.can_view(acting_for(outsider_c), report)
+    assert policy.can_view(acting(peer_b), report)
+    assert not policy.can_view(acting(outsider_c), report)
 
 
 def test_organisation_that_leaves_a_group_loses_its_reports_at_once(
@@ -55,9 +54,9 @@ def test_organisation_that_leaves_a_group_loses_its_reports_at_once(
 ) -> None:
     report = amber_to(circle, analyst_a)
 
-    group_leave(group=circle, by=acting_for(admin_b))
+    group_leave(group=circle, by=acting(admin_b))
 
-    assert not policy.can_view(acting_for(peer_b), report)
+    assert not policy.can_view(acting(peer_b), report)
     assert AuditEvent.objects.filter(action="trust_group.leave").exists()
 
 
@@ -66,9 +65,9 @@ def test_removed_member_loses_group_reports(
 ) -> None:
     report = amber_to(circle, analyst_a)
 
-    group_remove_member(group=circle, organisation=org_b, by=acting_for(admin_a))
+    group_remove_member(group=circle, organisation=org_b, by=acting(admin_a))
 
-    assert not policy.can_view(acting_for(peer_b), report)
+    assert not policy.can_view(acting(peer_b), report)
 
 
 def test_group_member_that_falls_out_of_good_standing_sees_clear_only(
@@ -78,14 +77,14 @@ def test_group_member_that_falls_out_of_good_standing_sees_clear_only(
 
     org_b.acceptances.update(revoked_at=timezone.now())
 
-    assert not policy.can_view(acting_for(peer_b), report)
+    assert not policy.can_view(acting(peer_b), report)
 
 
 def test_invitation_only_group_refuses_requests(circle: TrustGroup, outsider_c: User) -> None:
     admin_c = User.objects.get(email="admin@c.test")
 
     with pytest.raises(ValidationError):
-        group_request_join(group=circle, by=acting_for(admin_c))
+        group_request_join(group=circle, by=acting(admin_c))
 
 
 def test_request_and_approve_lets_an_organisation_join(
@@ -94,15 +93,15 @@ def test_request_and_approve_lets_an_organisation_join(
     admin_c = User.objects.get(email="admin@c.test")
     group_update(
         group=circle,
-        by=acting_for(admin_a),
+        by=acting(admin_a),
         name=circle.name,
         description=circle.description,
         join_policy=TrustGroup.JoinPolicy.REQUEST,
         members_visible=True,
     )
 
-    request = group_request_join(group=circle, by=acting_for(admin_c), message="Hello")
-    group_request_approve(invitation=request, by=acting_for(admin_a))
+    request = group_request_join(group=circle, by=acting(admin_c), message="Hello")
+    group_request_approve(invitation=request, by=acting(admin_a))
 
     assert circle.memberships.filter(organisation=org_c).exists()
     actions = set(AuditEvent.objects.values_list("action", flat=True))
@@ -112,27 +111,27 @@ def test_request_and_approve_lets_an_organisation_join(
 def test_analyst_cannot_accept_an_invitation_for_their_organisation(
     circle: TrustGroup, admin_a: User, outsider_c: User, org_c: Organisation
 ) -> None:
-    invitation = group_invite(group=circle, organisation=org_c, by=acting_for(admin_a))
+    invitation = group_invite(group=circle, organisation=org_c, by=acting(admin_a))
 
     with pytest.raises(PermissionDenied):
-        group_invitation_accept(invitation=invitation, by=acting_for(outsider_c))
+        group_invitation_accept(invitation=invitation, by=acting(outsider_c))
 
 
 def test_member_that_is_not_a_manager_cannot_invite(
     circle: TrustGroup, admin_b: User, org_c: Organisation
 ) -> None:
     with pytest.raises(PermissionDenied):
-        group_invite(group=circle, organisation=org_c, by=acting_for(admin_b))
+        group_invite(group=circle, organisation=org_c, by=acting(admin_b))
 
 
 def test_moderator_may_invite_and_loses_the_power_when_their_organisation_leaves(
     circle: TrustGroup, admin_a: User, admin_b: User, peer_b: User, org_c: Organisation
 ) -> None:
-    group_moderator_add(group=circle, user=peer_b, by=acting_for(admin_a))
-    invitation = group_invite(group=circle, organisation=org_c, by=acting_for(peer_b))
+    group_moderator_add(group=circle, user=peer_b, by=acting(admin_a))
+    invitation = group_invite(group=circle, organisation=org_c, by=acting(peer_b))
     assert invitation.created_by == peer_b
 
-    group_leave(group=circle, by=acting_for(admin_b))
+    group_leave(group=circle, by=acting(admin_b))
 
     assert not circle.moderators.filter(pk=peer_b.pk).exists()
 
@@ -141,10 +140,10 @@ def test_owner_cannot_leave_before_transferring_ownership(
     circle: TrustGroup, admin_a: User, org_b: Organisation
 ) -> None:
     with pytest.raises(ValidationError):
-        group_leave(group=circle, by=acting_for(admin_a))
+        group_leave(group=circle, by=acting(admin_a))
 
-    group_transfer_ownership(group=circle, organisation=org_b, by=acting_for(admin_a))
-    group_leave(group=circle, by=acting_for(admin_a))
+    group_transfer_ownership(group=circle, organisation=org_b, by=acting(admin_a))
+    group_leave(group=circle, by=acting(admin_a))
 
     circle.refresh_from_db()
     assert circle.owner == org_b
@@ -155,7 +154,7 @@ def test_organisation_not_in_good_standing_cannot_be_invited(
     circle: TrustGroup, admin_a: User, org_d: Organisation
 ) -> None:
     with pytest.raises(ValidationError):
-        group_invite(group=circle, organisation=org_d, by=acting_for(admin_a))
+        group_invite(group=circle, organisation=org_d, by=acting(admin_a))
 
 
 def test_sector_community_holds_the_sectors_members_in_good_standing(
@@ -188,11 +187,11 @@ def test_report_to_a_sector_community_follows_the_organisations_sectors_at_once(
 ) -> None:
     sector_communities_sync()
     report = amber_to(TrustGroup.objects.get(sector=energy), analyst_a)
-    assert policy.can_view(acting_for(peer_b), report)
+    assert policy.can_view(acting(peer_b), report)
 
     org_b.sectors.set([finance])  # before any sync has run
 
-    assert not policy.can_view(acting_for(peer_b), report)
+    assert not policy.can_view(acting(peer_b), report)
 
 
 def test_sector_communities_cannot_be_edited_by_hand(
@@ -202,7 +201,7 @@ def test_sector_communities_cannot_be_edited_by_hand(
     community = TrustGroup.objects.get(sector=energy)
 
     with pytest.raises(ValidationError):
-        group_remove_member(group=community, organisation=org_a, by=acting_for(isac_admin))
+        group_remove_member(group=community, organisation=org_a, by=acting(isac_admin))
 
 
 def test_sync_task_runs_on_the_worker_queue(isac_org: Organisation, org_a: Organisation) -> None:
@@ -265,7 +264,7 @@ def test_my_groups_page_lists_the_circle_and_not_for_outsiders(
 def test_invitation_only_group_is_visible_to_the_invited_organisation(
     client: Client, circle: TrustGroup, admin_a: User, org_c: Organisation
 ) -> None:
-    group_invite(group=circle, organisation=org_c, by=acting_for(admin_a))
+    group_invite(group=circle, organisation=org_c, by=acting(admin_a))
     admin_c = User.objects.get(email="admin@c.test")
 
     page = sign_in(client, admin_c).get(reverse("group-detail", args=[circle.uuid]))
@@ -303,7 +302,7 @@ def test_browse_lists_groups_open_to_requests_and_the_request_is_sent(
 def test_accepting_someone_elses_invitation_is_not_found(
     client: Client, circle: TrustGroup, admin_a: User, org_c: Organisation, admin_b: User
 ) -> None:
-    invitation = group_invite(group=circle, organisation=org_c, by=acting_for(admin_a))
+    invitation = group_invite(group=circle, organisation=org_c, by=acting(admin_a))
 
     response = sign_in(client, admin_b).post(
         reverse("group-invitation", args=[invitation.uuid, "accept"])
@@ -318,7 +317,7 @@ def test_group_list_query_count_does_not_grow_with_groups(
     client: Client, admin_a: User, django_assert_max_num_queries: object
 ) -> None:
     for n in range(8):
-        group_create(name=f"Group {n}", by=acting_for(admin_a))
+        group_create(name=f"Group {n}", by=acting(admin_a))
     sign_in(client, admin_a)
 
     with django_assert_max_num_queries(14):  # type: ignore[operator]

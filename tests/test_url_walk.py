@@ -36,8 +36,8 @@ from accounts.token_services import token_issue
 from sharing import policy
 from sharing.models import Report
 from sharing.tlp import TLP
+from tests.fixtures.members import acting
 from tests.fixtures.personas import PASSWORD
-from tests.fixtures.trust_groups import acting_for
 
 MARKER = "ZQX-PROTECTED"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -175,8 +175,8 @@ def protected_world(
     isac_curator: User,
 ) -> None:
     """Reports, a group, an invitation and a token that outsider C must never see."""
-    circle = group_create(name=f"{MARKER} circle", by=acting_for(admin_a))
-    group_invite(group=circle, organisation=org_b, by=acting_for(admin_a))
+    circle = group_create(name=f"{MARKER} circle", by=acting(admin_a))
+    group_invite(group=circle, organisation=org_b, by=acting(admin_a))
     for tlp, status in [
         (TLP.GREEN, Report.Status.PUBLISHED),
         (TLP.AMBER, Report.Status.PUBLISHED),
@@ -191,7 +191,7 @@ def protected_world(
             tlp=tlp,
             status=status,
             author=analyst_a,
-            organisation=acting_for(analyst_a).organisation,
+            organisation=acting(analyst_a).organisation,
             published_at=timezone.now(),
         )
         if tlp == TLP.RED:
@@ -199,12 +199,12 @@ def protected_world(
         else:
             report.audience_organisations.set([org_b])
             report.audience_groups.set([circle])
-    token_issue(membership=acting_for(analyst_a), name=f"{MARKER} token", by=analyst_a)
+    token_issue(membership=acting(analyst_a), name=f"{MARKER} token", by=analyst_a)
 
 
 @pytest.mark.usefixtures("protected_world")
 def test_outsider_gets_nothing_protected_from_any_url(outsider_c: User) -> None:
-    outsider = acting_for(outsider_c)
+    outsider = acting(outsider_c)
     _, secret = token_issue(membership=outsider, name="walker", by=outsider_c)
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert client.login(username=outsider_c.email, password=PASSWORD)

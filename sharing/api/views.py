@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from accounts.groups_selectors import groups_of, visible_groups
 from accounts.models import Membership
 from accounts.models_groups import TrustGroup
+from accounts.web import acting_membership
 from sharing import policy
 from sharing.api import filters, serializers
 from sharing.fanout.selectors import feeds_for, subscriptions_managed_by
@@ -57,7 +58,7 @@ def detail(summary: str, serializer: type[Any]) -> Any:
 
 def viewer_of(request: Request) -> Membership | None:
     """The membership the token (or the signed-in person's switcher) acts for."""
-    return getattr(request._request, "membership", None)
+    return acting_membership(request._request)
 
 
 class NewestFirst(pagination.CursorPagination):

@@ -120,6 +120,16 @@ def check_url(url: str, *, allowed: Iterable[IPNetwork] = ()) -> IPAddress:
     return resolve_checked(parts.hostname, port, allowed=allowed)
 
 
+def http_client() -> httpx.Client:
+    """The portal's outbound HTTP client: no redirects (each hop would need its own address
+    check), no proxy or certificate settings taken from the environment."""
+    return httpx.Client(
+        follow_redirects=False,
+        trust_env=False,
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+    )
+
+
 def post(
     url: str,
     *,
@@ -143,7 +153,7 @@ def post(
     # TLS is checked against the URL's host name, not the address connected to.
     extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
     own_client = client is None
-    http = client or httpx.Client(follow_redirects=False, trust_env=False)
+    http = client or http_client()
     try:
         response = http.post(
             pinned,

@@ -11,18 +11,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.models import Membership
+from accounts.web import acting_member
 from sharing import policy
 from sharing.fanout import selectors, services
 from sharing.fanout.forms import AllowanceForm, FeedForm, SubscriptionForm
 from sharing.fanout.transports.email import UNSUBSCRIBE_SALT
 from sharing.models import Feed, Notification, PrivateNetworkAllowance, Subscription
-
-
-def _viewer(request: HttpRequest) -> Membership:
-    membership = getattr(request, "membership", None)
-    if membership is None:
-        raise Http404
-    return membership
 
 
 def _feed(viewer: Membership, feed_uuid: str) -> Feed:
@@ -40,7 +34,7 @@ def _subscription(viewer: Membership, subscription_uuid: str) -> Subscription:
 
 
 def _isac_admin(request: HttpRequest) -> Membership:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     if not viewer.is_isac_admin:
         raise Http404
     return viewer
@@ -48,7 +42,7 @@ def _isac_admin(request: HttpRequest) -> Membership:
 
 @login_required
 def feed_list(request: HttpRequest) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     feeds = selectors.feeds_for(viewer).prefetch_related("sectors")
     mine = selectors.subscriptions_managed_by(viewer)
     counts: dict[int, int] = {}
@@ -60,7 +54,7 @@ def feed_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def feed_create_view(request: HttpRequest) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     form = FeedForm(request.POST or None, viewer=viewer)
     if not viewer.is_isac_staff:
         del form.fields["for_everyone"]
@@ -91,7 +85,7 @@ def feed_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def feed_detail(request: HttpRequest, feed_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     feed = _feed(viewer, feed_uuid)
     form = SubscriptionForm(request.POST or None)
     secret = ""
@@ -135,7 +129,7 @@ def feed_detail(request: HttpRequest, feed_uuid: str) -> HttpResponse:
 
 @login_required
 def subscription_list(request: HttpRequest) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     subscriptions = selectors.subscriptions_managed_by(viewer).order_by("-created_at")
     return render(request, "fanout/subscription_list.html", {"subscriptions": subscriptions})
 
@@ -154,7 +148,7 @@ def _subscription_context(
 
 @login_required
 def subscription_detail(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     subscription = _subscription(viewer, subscription_uuid)
     return render(
         request, "fanout/subscription_detail.html", _subscription_context(viewer, subscription)
@@ -164,7 +158,7 @@ def subscription_detail(request: HttpRequest, subscription_uuid: str) -> HttpRes
 @login_required
 @require_POST
 def subscription_test(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     subscription = _subscription(viewer, subscription_uuid)
     if subscription.channel != Subscription.ChannelKind.WEBHOOK:
         raise Http404
@@ -179,7 +173,7 @@ def subscription_test(request: HttpRequest, subscription_uuid: str) -> HttpRespo
 @login_required
 @require_POST
 def subscription_rotate(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     subscription = _subscription(viewer, subscription_uuid)
     if subscription.channel != Subscription.ChannelKind.WEBHOOK:
         raise Http404
@@ -197,7 +191,7 @@ def subscription_rotate(request: HttpRequest, subscription_uuid: str) -> HttpRes
 @login_required
 @require_POST
 def subscription_toggle(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     subscription = _subscription(viewer, subscription_uuid)
     services.subscription_set_active(
         subscription=subscription,
@@ -212,7 +206,7 @@ def subscription_toggle(request: HttpRequest, subscription_uuid: str) -> HttpRes
 @login_required
 @require_POST
 def subscription_delete_view(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     subscription = _subscription(viewer, subscription_uuid)
     services.subscription_delete(subscription=subscription, by=viewer.user)
     messages.success(request, "Subscription removed.")
@@ -221,7 +215,7 @@ def subscription_delete_view(request: HttpRequest, subscription_uuid: str) -> Ht
 
 @login_required
 def delivery_log(request: HttpRequest) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     deliveries = (
         policy.visible_deliveries(viewer)
         .select_related("report", "subscription__feed", "subscription__membership__user")
@@ -271,7 +265,7 @@ def allow_list_remove(request: HttpRequest, allowance_uuid: str) -> HttpResponse
 
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     notifications = policy.visible_notifications(viewer).select_related("report")[:100]
     return render(request, "fanout/notifications.html", {"notifications": notifications})
 
@@ -279,7 +273,7 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notification_read(request: HttpRequest, notification_uuid: str) -> HttpResponse:
-    viewer = _viewer(request)
+    viewer = acting_member(request)
     notification: Notification | None = (
         policy.visible_notifications(viewer).filter(uuid=notification_uuid).first()
     )

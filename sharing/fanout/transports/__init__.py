@@ -52,9 +52,5 @@ def _shared_client() -> httpx.Client:
     global _client
     with _client_lock:
         if _client is None:
-            _client = httpx.Client(
-                follow_redirects=False,
-                trust_env=False,
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-            )
+            _client = netguard.http_client()
         return _client
