@@ -11,7 +11,6 @@ The viewer is a Membership: a person acting for one organisation.
 from enum import StrEnum
 from typing import TypeVar
 
-from django.apps import apps
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Organisation, TrustGroup
@@ -20,8 +19,10 @@ from sharing.models import (
     Attachment,
     Comment,
     Delivery,
+    Indicator,
     Notification,
     Report,
+    ReportIndicator,
     ReportRevision,
     Sighting,
     StixObject,
@@ -232,14 +233,6 @@ def audience_problems(
 # Everything that hangs off a report is read through these, so a count, a search hit, a
 # correlation hint or a child object can never be wider than the report it comes from.
 
-# Models of the normalisation pipeline, looked up when first used so the policy does not
-# import the modules that import it.
-_CHILD_MODELS: dict[str, str] = {
-    "stix_object": "sharing.StixObject",
-    "indicator": "sharing.Indicator",
-    "report_indicator": "sharing.ReportIndicator",
-}
-
 
 def restrict(
     viewer: Membership | None,
@@ -283,32 +276,29 @@ def reporting_organisations_count(
 
 def visible_stix_objects(
     viewer: Membership | None, *, channel: Channel | None = None
-) -> QuerySet[Model]:
+) -> QuerySet[StixObject]:
     """STIX object rows (sharing.StixObject) of reports the viewer may read (or receive over
     the channel, e.g. Channel.TAXII)."""
-    stix_object = apps.get_model(_CHILD_MODELS["stix_object"])
-    return restrict(viewer, stix_object.objects.all(), channel=channel)
+    return restrict(viewer, StixObject.objects.all(), channel=channel)
 
 
 def visible_indicators(
     viewer: Membership | None, *, channel: Channel | None = None
-) -> QuerySet[Model]:
+) -> QuerySet[Indicator]:
     """Indicators (sharing.Indicator) that occur in at least one report the viewer may read.
 
     First/last seen and confidence must come from `visible_report_indicators`, never from
     the indicator row's totals over all reports.
     """
-    indicator = apps.get_model(_CHILD_MODELS["indicator"])
     links = visible_report_indicators(viewer, channel=channel)
-    return indicator.objects.filter(pk__in=links.values("indicator_id"))
+    return Indicator.objects.filter(pk__in=links.values("indicator_id"))
 
 
 def visible_report_indicators(
     viewer: Membership | None, *, channel: Channel | None = None
-) -> QuerySet[Model]:
+) -> QuerySet[ReportIndicator]:
     """Report-indicator links (sharing.ReportIndicator) of reports the viewer may read."""
-    report_indicator = apps.get_model(_CHILD_MODELS["report_indicator"])
-    return restrict(viewer, report_indicator.objects.all(), channel=channel)
+    return restrict(viewer, ReportIndicator.objects.all(), channel=channel)
 
 
 # --- Reads for report pages: files, comments, sightings, versions, curation -------------
@@ -382,7 +372,7 @@ def indicator_counts(viewer: Membership | None, report: Report) -> dict[int, dic
     """
     readable = visible_to(viewer).filter(status__in=READABLE_STATUSES).values("pk")
     indicator_ids = report.report_indicators.values("indicator_id")
-    links = apps.get_model(_CHILD_MODELS["report_indicator"]).objects
+    links = ReportIndicator.objects
     reported = (
         links.filter(indicator_id__in=indicator_ids, report__in=readable)
         .exclude(report__organisation_id=report.organisation_id)

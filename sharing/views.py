@@ -110,7 +110,7 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     )
     staff = viewer is not None and viewer.is_isac_staff
     links: list[ReportIndicator] = list(
-        policy.visible_report_indicators(viewer)  # type: ignore[arg-type]
+        policy.visible_report_indicators(viewer)
         .filter(report=report)
         .select_related("indicator")
         .order_by("indicator__type", "indicator__value")

@@ -18,7 +18,6 @@ from sharing.forms import (
     CurationForm,
     SightingForm,
 )
-from sharing.models import ReportIndicator
 from sharing.views import error_messages, report_or_404
 
 
@@ -56,11 +55,11 @@ def comment_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRes
 @require_POST
 def sighting_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     report = report_or_404(request, report_uuid)
-    links = ReportIndicator.objects.filter(
-        pk__in=policy.visible_report_indicators(acting_membership(request))
+    links = (
+        policy.visible_report_indicators(acting_membership(request))
         .filter(report=report)
-        .values("pk")
-    ).select_related("indicator")
+        .select_related("indicator")
+    )
     form = SightingForm(request.POST, indicators=[link.indicator for link in links])
     if form.is_valid():
         data = form.cleaned_data

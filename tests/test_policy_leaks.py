@@ -5,12 +5,13 @@ widen an audience without anyone deciding to."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.groups_services import group_create
 from accounts.models import AuditEvent, Membership, Organisation, Sector, TrustGroup, User
 from sharing import policy
 from sharing.audience import AudienceWidening, report_audience_change, report_audience_widen
-from sharing.models import Report
+from sharing.models import Indicator, Report, ReportIndicator
 from sharing.policy import Channel
 from sharing.tlp import TLP
 from tests.fixtures.members import acting, signed_in
@@ -86,14 +87,23 @@ def test_taxii_children_leave_out_red_and_withdrawn_reports(analyst_a: User, pee
     assert not policy.restrict(acting(peer_b), children, channel=Channel.WEBHOOK).exists()
 
 
-def test_derived_stix_and_indicator_reads_go_through_the_policy() -> None:
-    # The normalisation models arrive in their own change; until then these helpers exist
-    # and name the models they will restrict.
-    assert set(policy._CHILD_MODELS.values()) == {
-        "sharing.StixObject",
-        "sharing.Indicator",
-        "sharing.ReportIndicator",
-    }
+def test_indicators_of_a_report_an_outsider_cannot_see_never_reach_them(
+    analyst_a: User, peer_b: User, outsider_c: User, org_b: Organisation
+) -> None:
+    amber = report(analyst_a, TLP.AMBER, organisations=[org_b])
+    now = timezone.now()
+    value = Indicator.objects.create(
+        type="ipv4",
+        value="185.220.101.45",
+        stix_id="indicator--6d0e8c4e-0c1f-4b58-9d1a-0a3c1e6f0b01",
+        first_seen=now,
+        last_seen=now,
+    )
+    ReportIndicator.objects.create(report=amber, indicator=value, first_seen=now, last_seen=now)
+
+    assert list(policy.visible_indicators(acting(peer_b))) == [value]
+    assert not policy.visible_indicators(acting(outsider_c)).exists()
+    assert not policy.visible_report_indicators(acting(outsider_c)).exists()
 
 
 # --- TLP:RED, drafts and people who move -------------------------------------------------

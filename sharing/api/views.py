@@ -25,7 +25,6 @@ from sharing.fanout.selectors import feeds_for, subscriptions_managed_by
 from sharing.models import (
     Delivery,
     Feed,
-    Indicator,
     Report,
     ReportIndicator,
     Sighting,
@@ -236,7 +235,13 @@ class SightingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             raise NotFound("No such report.")
         indicator = None
         if data.get("indicator"):
-            indicator = Indicator.objects.filter(stix_id=data["indicator"]).first()
+            link = (
+                policy.visible_report_indicators(viewer)
+                .filter(report=report, indicator__stix_id=data["indicator"])
+                .select_related("indicator")
+                .first()
+            )
+            indicator = link.indicator if link is not None else None
             if indicator is None:
                 raise ValidationError({"indicator": ["That indicator is not part of this report."]})
         try:
