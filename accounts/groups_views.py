@@ -5,7 +5,6 @@ and every change is a call to `groups_services`.
 """
 
 from collections.abc import Callable
-from typing import Any
 from uuid import UUID
 
 from django.contrib import messages
@@ -25,7 +24,7 @@ from accounts.groups_forms import (
     RequestForm,
 )
 from accounts.models_groups import TrustGroup, TrustGroupInvitation
-from accounts.web import acting_member, error_text
+from accounts.web import acting_member, error_text, run_service
 
 
 def _group(request: HttpRequest, group_uuid: UUID | str) -> TrustGroup:
@@ -33,16 +32,6 @@ def _group(request: HttpRequest, group_uuid: UUID | str) -> TrustGroup:
     if group is None:
         raise Http404
     return group
-
-
-def _act(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
-    try:
-        action()
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
-        return False
-    messages.success(request, success)
-    return True
 
 
 @login_required
@@ -140,7 +129,7 @@ def group_edit(request: HttpRequest, group_uuid: str) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
     else:
-        _act(
+        run_service(
             request,
             lambda: services.group_update(
                 group=group,
@@ -163,7 +152,7 @@ def group_invite(request: HttpRequest, group_uuid: str) -> HttpResponse:
     form = InviteForm(request.POST, group=group)
     if form.is_valid():
         organisation = form.cleaned_data["organisation"]
-        _act(
+        run_service(
             request,
             lambda: services.group_invite(
                 group=group,
@@ -185,7 +174,7 @@ def group_request(request: HttpRequest, group_uuid: str) -> HttpResponse:
     group = _group(request, group_uuid)
     form = RequestForm(request.POST)
     message = form.cleaned_data["message"] if form.is_valid() else ""
-    _act(
+    run_service(
         request,
         lambda: services.group_request_join(group=group, by=viewer, message=message),
         "Your request has been sent to the group's managers.",
@@ -198,7 +187,7 @@ def group_request(request: HttpRequest, group_uuid: str) -> HttpResponse:
 def group_leave(request: HttpRequest, group_uuid: str) -> HttpResponse:
     viewer = acting_member(request)
     group = _group(request, group_uuid)
-    if _act(
+    if run_service(
         request,
         lambda: services.group_leave(group=group, by=viewer),
         f"Your organisation has left “{group.name}”.",
@@ -215,7 +204,7 @@ def group_remove(request: HttpRequest, group_uuid: str) -> HttpResponse:
     form = MemberChoiceForm(request.POST, group=group)
     if form.is_valid():
         organisation = form.cleaned_data["organisation"]
-        _act(
+        run_service(
             request,
             lambda: services.group_remove_member(group=group, organisation=organisation, by=viewer),
             f"{organisation.name} has been removed from the group.",
@@ -233,7 +222,7 @@ def group_transfer(request: HttpRequest, group_uuid: str) -> HttpResponse:
     form = MemberChoiceForm(request.POST, group=group)
     if form.is_valid():
         organisation = form.cleaned_data["organisation"]
-        _act(
+        run_service(
             request,
             lambda: services.group_transfer_ownership(
                 group=group, organisation=organisation, by=viewer
@@ -260,7 +249,7 @@ def group_moderator(request: HttpRequest, group_uuid: str) -> HttpResponse:
         if moderator is None:
             messages.error(request, "That person is not a moderator of the group.")
         else:
-            _act(
+            run_service(
                 request,
                 lambda: services.group_moderator_remove(group=group, user=moderator, by=viewer),
                 f"{moderator.get_full_name()} is no longer a moderator.",
@@ -269,7 +258,7 @@ def group_moderator(request: HttpRequest, group_uuid: str) -> HttpResponse:
     form = ModeratorForm(request.POST, group=group)
     if form.is_valid():
         person = form.cleaned_data["person"]
-        _act(
+        run_service(
             request,
             lambda: services.group_moderator_add(group=group, user=person, by=viewer),
             f"{person.get_full_name()} is now a moderator.",
@@ -295,7 +284,7 @@ def invitation_act(request: HttpRequest, invitation_uuid: str, action: str) -> H
     if invitation is None or action not in _INVITATION_ACTIONS:
         raise Http404
     service, success = _INVITATION_ACTIONS[action]
-    _act(request, lambda: service(invitation=invitation, by=viewer), success)
+    run_service(request, lambda: service(invitation=invitation, by=viewer), success)
     if selectors.group_for(viewer, invitation.group.uuid) is None:
         return redirect("group-list")
     return redirect("group-detail", group_uuid=invitation.group.uuid)

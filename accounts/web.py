@@ -4,6 +4,10 @@
 switcher, or None); views read it through these rather than each keeping a copy.
 """
 
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 
@@ -29,3 +33,15 @@ def error_text(error: ValidationError | PermissionDenied) -> str:
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
     return str(error)
+
+
+def run_service(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
+    """Call a service for a page: its refusal becomes an error message on the next page,
+    its success the `success` message. True when it succeeded."""
+    try:
+        action()
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, error_text(error))
+        return False
+    messages.success(request, success)
+    return True

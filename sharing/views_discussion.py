@@ -1,36 +1,22 @@
 """Comments, sightings and ISAC curation on a report page."""
 
 import uuid
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.web import acting_member, acting_membership
+from accounts.web import acting_member, acting_membership, run_service
 from sharing import policy, services
 from sharing.forms import (
     CommentForm,
     CurationForm,
     SightingForm,
 )
-from sharing.views import error_messages, report_or_404
-
-
-def _service_call(request: HttpRequest, call: Any, success: str) -> None:
-    try:
-        call()
-    except ValidationError as error:
-        for message in error_messages(error):
-            messages.error(request, message)
-    except PermissionDenied as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, success)
+from sharing.views import report_or_404
 
 
 @login_required
@@ -39,7 +25,7 @@ def comment_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRes
     report = report_or_404(request, report_uuid)
     form = CommentForm(request.POST)
     if form.is_valid():
-        _service_call(
+        run_service(
             request,
             lambda: services.comment_create(
                 report=report, by=acting_member(request), body=form.cleaned_data["body"]
@@ -63,7 +49,7 @@ def sighting_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRe
     form = SightingForm(request.POST, indicators=[link.indicator for link in links])
     if form.is_valid():
         data = form.cleaned_data
-        _service_call(
+        run_service(
             request,
             lambda: services.sighting_create(
                 report=report,
@@ -111,7 +97,7 @@ def curation_action(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRespons
         ),
     }
     call, success = calls[action]
-    _service_call(request, call, success)
+    run_service(request, call, success)
     if action in {"approve", "reject"}:
         return redirect("curation-queue")
     return redirect("report-detail", report_uuid=report.uuid)
