@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, Sector, TrustGroup, User
 from sharing import policy
-from sharing.models import Report
+from sharing.models import Report, ReportRevision
 from sharing.tlp import TLP
 
 
@@ -82,6 +82,25 @@ def audience_of(report: Report) -> Audience:
         groups=frozenset(str(g.uuid) for g in report.audience_groups.all()),
         people=frozenset(str(u.uuid) for u in report.audience_people.all()),
     )
+
+
+def revision_audience_sync(*, report: Report) -> None:
+    """Copy the report's TLP and audience onto its latest version.
+
+    The latest version is what the report page shows, so it is read under the report's
+    audience; earlier versions keep the audience they had while they were the latest.
+    Called inside the transaction of the change (publication, revision, audience change).
+    """
+    latest = ReportRevision.objects.filter(report=report, number=report.version).first()
+    if latest is None:
+        return  # not published yet: no version to keep in step
+    latest.tlp = report.tlp
+    latest.audience_everyone = report.audience_everyone
+    latest.save(update_fields=["tlp", "audience_everyone"])
+    latest.audience_sectors.set(report.audience_sectors.all())
+    latest.audience_organisations.set(report.audience_organisations.all())
+    latest.audience_groups.set(report.audience_groups.all())
+    latest.audience_people.set(report.audience_people.all())
 
 
 def addressable_groups(viewer: Membership) -> QuerySet[TrustGroup]:
@@ -207,6 +226,7 @@ def _change(
     report.audience_organisations.set(org_list)
     report.audience_groups.set(group_list)
     report.audience_people.set(people_list)
+    revision_audience_sync(report=report)
     action = "report.audience_widen" if added and not is_draft else "report.audience_change"
     after_record: dict[str, object] = after.as_dict()
     if reason:

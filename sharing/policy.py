@@ -279,7 +279,8 @@ def visible_stix_objects(
 ) -> QuerySet[StixObject]:
     """STIX object rows (sharing.StixObject) of reports the viewer may read (or receive over
     the channel, e.g. Channel.TAXII)."""
-    return restrict(viewer, StixObject.objects.all(), channel=channel)
+    objects = StixObject.objects.filter(at_readable_version(viewer, channel=channel))
+    return restrict(viewer, objects, channel=channel)
 
 
 def visible_indicators(
@@ -316,8 +317,89 @@ def visible_sightings(viewer: Membership | None) -> QuerySet[Sighting]:
     return restrict(viewer, Sighting.objects.all())
 
 
-def visible_revisions(viewer: Membership | None) -> QuerySet[ReportRevision]:
-    return restrict(viewer, ReportRevision.objects.all())
+def visible_revisions(
+    viewer: Membership | None, *, channel: Channel | None = None
+) -> QuerySet[ReportRevision]:
+    """Versions of reports the viewer may read, each only if they may read it under *its own*
+    TLP and audience (docs/tlp.md, "Versions"): a report widened in a later version never
+    opens its earlier, narrower text. With a channel, only versions whose label may travel
+    over it (an earlier TLP:RED version never leaves the portal)."""
+    return restrict(viewer, _versions_admitting(viewer, channel), channel=channel)
+
+
+def _versions_admitting(
+    viewer: Membership | None, channel: Channel | None
+) -> QuerySet[ReportRevision]:
+    """Versions whose own label (and channel) and audience admit the viewer; whether the
+    report itself is readable is left to the caller."""
+    if not _is_usable(viewer):
+        return ReportRevision.objects.none()
+    assert viewer is not None
+    revisions = ReportRevision.objects.filter(_revision_reach(viewer))
+    if channel is not None:
+        revisions = revisions.filter(tlp__in=[t for t in TLP if _channel_allows_tlp(channel, t)])
+    return revisions
+
+
+def _revision_reach(viewer: Membership) -> Q:
+    """`visible_to`'s rules, applied to a version's own label and audience.
+
+    Whether the report itself is readable is checked separately (`restrict`); this only
+    asks whether the version's label and audience admit the viewer.
+    """
+    organisation = viewer.organisation
+    standing = Exists(Organisation.objects.filter(good_standing_q(), pk=organisation.pk))
+    people = ReportRevision.audience_people.through.objects
+    named = Q(Exists(people.filter(reportrevision_id=OuterRef("pk"), user_id=viewer.user_id)))
+    own = Q(report__organisation_id=organisation.pk)
+    mine = own & Q(report__author_id=viewer.user_id)
+    submitted = own if viewer.is_org_admin else own & (~Q(tlp=TLP.RED) | named)
+    green_amber = Q(tlp__in=[TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT]) & _revision_in_audience(
+        organisation
+    )
+    allowed = mine | submitted | green_amber | (Q(tlp=TLP.RED) & named)
+    if viewer.is_isac_staff:
+        # Versions exist only once published: curators read every one but RED.
+        allowed |= ~Q(tlp=TLP.RED)
+    return Q(tlp=TLP.CLEAR) | (Q(standing) & allowed)
+
+
+def _revision_in_audience(organisation: Organisation) -> Q:
+    """Versions whose own audience (other than named people) includes the organisation."""
+    model = ReportRevision
+    sector_ids = organisation.sectors.values("pk")
+    this = {"reportrevision_id": OuterRef("pk")}
+    named_org = model.audience_organisations.through.objects.filter(
+        **this, organisation_id=organisation.pk
+    )
+    in_sector = model.audience_sectors.through.objects.filter(**this, sector_id__in=sector_ids)
+    groups = model.audience_groups.through.objects.filter(**this)
+    custom = groups.filter(
+        trustgroup__kind=TrustGroup.Kind.CUSTOM,
+        trustgroup__memberships__organisation_id=organisation.pk,
+    )
+    community = groups.filter(
+        trustgroup__kind=TrustGroup.Kind.SECTOR, trustgroup__sector_id__in=sector_ids
+    )
+    return (
+        Q(audience_everyone=True)
+        | Q(Exists(named_org))
+        | Q(Exists(in_sector))
+        | Q(Exists(custom))
+        | Q(Exists(community))
+    )
+
+
+def at_readable_version(viewer: Membership | None, *, channel: Channel | None = None) -> Q:
+    """For rows that belong to one version of a report (`report_id`, `report_version`), such
+    as STIX object versions: only those of a version the viewer may read. Combine with
+    `restrict`, which checks the report."""
+    # The report itself is checked by the caller's `restrict`; repeating it per row here
+    # would only cost time.
+    versions = _versions_admitting(viewer, channel).filter(
+        report_id=OuterRef("report_id"), number=OuterRef("report_version")
+    )
+    return Q(Exists(versions))
 
 
 def curation_queue(viewer: Membership | None) -> QuerySet[Report]:
@@ -426,15 +508,15 @@ def own_stix_objects(viewer: Membership | None) -> QuerySet[StixObject]:
     if not can_post(viewer):
         return StixObject.objects.none()
     assert viewer is not None
-    objects = restrict(viewer, StixObject.objects.all(), channel=Channel.TAXII)
+    objects = visible_stix_objects(viewer, channel=Channel.TAXII)
     return objects.filter(report__organisation_id=viewer.organisation_id)
 
 
 def group_stix_objects(viewer: Membership | None, group: TrustGroup) -> QuerySet[StixObject]:
     """STIX objects of reports addressed to the trust group that the viewer may receive over
     TAXII (a group collection)."""
-    objects = StixObject.objects.filter(report__audience_groups=group)
-    return restrict(viewer, objects, channel=Channel.TAXII)
+    objects = visible_stix_objects(viewer, channel=Channel.TAXII)
+    return objects.filter(report__audience_groups=group)
 
 
 def can_see_sighter(viewer: Membership | None, sighting: Sighting) -> bool:

@@ -33,6 +33,7 @@ from sharing import policy
 from sharing.audience import (
     report_audience_change,
     report_audience_widen,
+    revision_audience_sync,
     unaddressable_group_problems,
 )
 from sharing.fanout.outbox import outbox_write
@@ -238,7 +239,8 @@ def report_submit(*, report: Report, by: Membership, sensitive_confirmed: bool =
 
 
 def _snapshot(report: Report, *, by: User, note: str) -> ReportRevision:
-    return ReportRevision.objects.create(
+    """Freeze the version's text together with the TLP and audience it is shared under."""
+    revision = ReportRevision.objects.create(
         report=report,
         number=report.version,
         title=report.title,
@@ -249,6 +251,8 @@ def _snapshot(report: Report, *, by: User, note: str) -> ReportRevision:
         note=note,
         created_by=by,
     )
+    revision_audience_sync(report=report)
+    return revision
 
 
 def _publish(*, report: Report, by: User) -> Report:

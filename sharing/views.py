@@ -33,6 +33,7 @@ from sharing.selectors import (
     without_jit,
 )
 from sharing.stix.bundle import report_bundle
+from sharing.tlp import TLP
 
 PAGE_SIZE = 20
 
@@ -162,12 +163,25 @@ def report_version(request: HttpRequest, report_uuid: uuid.UUID, number: int) ->
     revision = revisions.filter(number=number).first()
     if revision is None:
         raise Http404("No such version.")
-    previous = revisions.filter(number__lt=number).order_by("-number").first()
-    diff = _diff(previous, revision)
+    # A diff shows both sides' text, so it is shown only against the version just before
+    # when the viewer may read that one too; never against one they may not read.
+    previous = revisions.filter(number=number - 1).first()
+    hidden_previous = previous is None and number > 1
+    if hidden_previous:
+        diff = [("same", line) for line in _revision_text(revision)]
+    else:
+        diff = _diff(previous, revision)
     return render(
         request,
         "sharing/report_version.html",
-        {"report": report, "revision": revision, "previous": previous, "diff": diff},
+        {
+            "report": report,
+            "revision": revision,
+            "tlp": TLP(revision.tlp),
+            "previous": previous,
+            "hidden_previous": hidden_previous,
+            "diff": diff,
+        },
     )
 
 

@@ -72,6 +72,9 @@ class Submission(models.Model):
         blank=True,
         related_name="submissions",
     )
+    # The report version the submission's text belongs to (a revision's re-analysis), so its
+    # STIX objects are read under that version's TLP and audience however late it runs.
+    report_version = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -158,6 +161,9 @@ class StixObject(models.Model):
     submission = models.ForeignKey(
         Submission, on_delete=models.SET_NULL, null=True, blank=True, related_name="stix_objects"
     )
+    # The latest report version this object version is part of: readable only by those who
+    # may read that version (sharing.policy.visible_stix_objects).
+    report_version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["date_added", "id"]

@@ -89,6 +89,7 @@ def submission_create(
             size=len(raw),
             sha256=hashlib.sha256(raw).hexdigest(),
             report=report,
+            report_version=report.version if report is not None else None,
             anonymous=anonymous,
             insist_values=sorted(set(insist_values)),
         )

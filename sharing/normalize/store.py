@@ -30,6 +30,9 @@ class VersionStore:
         self.report = report
         self.submission = submission
         self.now = now
+        # The report version these objects belong to: the one the submission was made for
+        # (a revision analysed late still belongs to its own version), else the current one.
+        self.version = submission.report_version or report.version
         self.refs: list[str] = []
         self._has_rows = StixObject.objects.filter(report=report).exists()
         self._written: set[tuple[str, datetime]] = set()
@@ -58,16 +61,22 @@ class VersionStore:
     def _write(self, batch: list[dict[str, Any]]) -> None:
         latest = self._latest([obj["id"] for obj in batch])
         rows: list[tuple[str, str, str, datetime, dict[str, Any]]] = []
+        unchanged: list[int] = []
         for obj in batch:
             self.refs.append(obj["id"])
             previous = latest.get(obj["id"])
             if previous is not None:
                 if _same(previous.data, obj):
+                    if previous.report_version < self.version:
+                        unchanged.append(previous.pk)
                     continue
                 obj = _next_version(obj, previous)
             modified = self._modified(obj.get("modified") or obj.get("created"))
             if self._first_time((obj["id"], modified)):
                 rows.append((obj["id"], obj["type"], obj.get("spec_version", "2.1"), modified, obj))
+        if unchanged:
+            # Unchanged in the new version: part of it too, so readable by its audience.
+            StixObject.objects.filter(pk__in=unchanged).update(report_version=self.version)
         if connection.vendor == "postgresql":
             self._copy(rows)
             return
@@ -81,6 +90,7 @@ class VersionStore:
                 data=data,
                 report=self.report,
                 submission=self.submission,
+                report_version=self.version,
             )
             for stix_id, object_type, spec_version, modified, data in rows
         )
@@ -99,6 +109,7 @@ class VersionStore:
                         json.dumps(data, separators=(",", ":")),
                         self.report.pk,
                         self.submission.pk,
+                        self.version,
                     )
                 )
 
@@ -120,7 +131,7 @@ class VersionStore:
 
 _COPY_SQL = (
     "COPY sharing_stixobject (stix_id, type, spec_version, modified, date_added, data, "
-    "report_id, submission_id) FROM STDIN"
+    "report_id, submission_id, report_version) FROM STDIN"
 )
 
 

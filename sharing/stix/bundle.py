@@ -19,8 +19,10 @@ def report_bundle(report: Report) -> dict[str, Any]:
     Valid under stix2-validator strict mode. The caller decides who may receive it.
     """
     latest: dict[str, dict[str, Any]] = {}
+    # Only objects of the current version: an earlier version's objects were shared under
+    # its own label and audience (a revision analysed late falls back to the bare objects).
     rows = (
-        StixObject.objects.filter(report=report)
+        StixObject.objects.filter(report=report, report_version=report.version)
         .order_by("stix_id", "-modified", "-id")
         .values_list("stix_id", "data")
         .iterator(chunk_size=2000)
