@@ -3,9 +3,10 @@
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.db import transaction
 
+from accounts.emails import normalise_email
 from accounts.models import AgreementVersion, Membership, Organisation, Sector
 
 
@@ -162,8 +163,18 @@ class OrganisationFilterForm(forms.Form):
         ]
 
 
+class SignInForm(AuthenticationForm):
+    """Django's sign-in form, with the address normalised as everywhere else."""
+
+    def clean_username(self) -> str:
+        return normalise_email(self.cleaned_data.get("username") or "")
+
+
 class QueuedPasswordResetForm(PasswordResetForm):
     """Django's reset form, with the e-mail sent by the e-mail queue after commit."""
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data.get("email") or "")
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         from accounts.tasks import send_password_reset_email

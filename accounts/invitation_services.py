@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_record
+from accounts.emails import normalise_email
 from accounts.models import Invitation, Membership, Organisation, User
 from accounts.selectors import USABLE_STATUSES, user_can_manage_organisation, user_is_isac_admin
 from accounts.services import membership_create, user_create, user_set_password
@@ -45,7 +46,7 @@ def invitation_create(
     """Invite someone; the e-mail goes out after commit (accounts.tasks.send_invitation_email)."""
     if not user_can_manage_organisation(by, organisation):
         raise PermissionDenied("You can only invite people to your own organisation.")
-    email = email.strip().lower()
+    email = normalise_email(email)
     try:
         validate_email(email)
     except ValidationError:

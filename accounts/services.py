@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.audit import audit_record
+from accounts.emails import normalise_email
 from accounts.groups_services import sector_communities_changed
 from accounts.models import Membership, Organisation, OrganisationDomain, Sector, User
 from accounts.selectors import user_can_manage_organisation, user_is_isac_admin
@@ -105,7 +106,7 @@ def user_create(
     by: User | None = None,
     is_staff: bool = False,
 ) -> User:
-    email = email.strip().lower()
+    email = normalise_email(email)
     if User.objects.filter(email__iexact=email).exists():
         raise ValidationError(f"There is already an account for {email}.")
     user = User.objects.create_user(email, password, full_name=full_name, is_staff=is_staff)

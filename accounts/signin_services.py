@@ -106,6 +106,16 @@ def mfa_reset(*, user: User, by: User | None, ip_address: str | None = None) -> 
     audit_record(action="user.mfa_reset", obj=user, actor=by, ip_address=ip_address)
 
 
+@transaction.atomic
+def password_change(*, user: User, new_password: str, ip_address: str | None = None) -> None:
+    """Set a new password the person chose while signed in (the form checked the old one and
+    the password rules). Every other session of theirs ends at its next request: Django ties
+    a session to the password it was opened with; the caller keeps the current one open."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    audit_record(action="user.password_change", obj=user, actor=user, ip_address=ip_address)
+
+
 def password_reset_send(*, user_id: int) -> bool:
     """E-mail a password reset link; the token is made here, so it never sits in the queue."""
     user = User.objects.filter(pk=user_id, is_active=True).first()

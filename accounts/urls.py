@@ -13,6 +13,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("switch/", views.switch_membership, name="switch-membership"),
     path("security/", views.account_security, name="account-security"),
+    path("password/", views.password_change_view, name="password-change"),
     path("mfa/setup/", views.mfa_setup, name="mfa-setup"),
     path("mfa/verify/", views.mfa_verify, name="mfa-verify"),
     path(

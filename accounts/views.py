@@ -7,8 +7,10 @@ from axes.helpers import get_lockout_response
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
@@ -21,8 +23,10 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts import invitation_services, signin_services
 from accounts.decorators import client_ip
-from accounts.forms import InvitationAcceptForm, OtpForm
+from accounts.emails import normalise_email
+from accounts.forms import InvitationAcceptForm, OtpForm, SignInForm
 from accounts.invitation_services import InvitationUnusable, invitation_for_token
+from accounts.lockout import lockout_clear
 from accounts.models import User
 from accounts.selectors import SESSION_MEMBERSHIP_KEY, memberships_of, user_requires_mfa
 
@@ -118,6 +122,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
             form.add_error("token", error)
         else:
             otp_login(request, device)
+            lockout_clear(request, email=user.email)
             return render(
                 request,
                 "accounts/recovery_codes.html",
@@ -160,6 +165,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
             form.add_error("token", "That code is not right.")
         else:
             otp_login(request, device)
+            lockout_clear(request, email=user.email)
             if isinstance(device, StaticDevice):
                 left = signin_services.recovery_codes_left(user)
                 messages.warning(
@@ -197,12 +203,47 @@ class PortalLoginView(auth_views.LoginView):
     address locked out from this client address."""
 
     redirect_authenticated_user = True
+    form_class = SignInForm
+
+    def form_valid(self, form: SignInForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_valid(form)
+        user = form.get_user()
+        # Failures are forgotten only once the sign-in is complete: here when no second
+        # factor follows, else when the code is right (mfa_verify, mfa_setup).
+        if not signin_services.user_has_mfa(user) and not user_requires_mfa(user):
+            lockout_clear(self.request, email=user.email)
+        return response
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         username = request.POST.get("username") or request.GET.get("username")
         if username:
-            credentials = {"username": username}
+            credentials = {"username": normalise_email(username)}
             AxesProxyHandler.update_request(request)
             if not AxesProxyHandler.is_allowed(request, credentials):
                 return get_lockout_response(request, None, credentials)
         return super().dispatch(request, *args, **kwargs)
+
+
+@login_required
+def password_change_view(request: HttpRequest) -> HttpResponse:
+    """Change one's password with the old one; other sessions end, this one stays open."""
+    user: User = request.user  # type: ignore[assignment]
+    form = PasswordChangeForm(user, request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            signin_services.password_change(
+                user=user,
+                new_password=form.cleaned_data["new_password1"],
+                ip_address=client_ip(request),
+            )
+            update_session_auth_hash(request, user)
+            messages.success(request, "Your password is changed; your other sessions are ended.")
+            return redirect("account-security")
+        if "old_password" in form.errors:
+            # A wrong old password counts towards the sign-in lockout, as at sign-in.
+            credentials = {"username": user.email}
+            user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+            if not AxesProxyHandler.is_allowed(request, credentials):
+                auth_logout(request)
+                return get_lockout_response(request, None, credentials)
+    return render(request, "registration/password_change.html", {"form": form})

@@ -3,9 +3,12 @@
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
+from accounts.emails import normalise_email
 from accounts.models import Membership, Organisation, Sector, TrustGroup, User
 from accounts.standing import good_standing_q
+from sharing import policy
 from sharing.audience import addressable_groups
 from sharing.models import Indicator, Report
 from sharing.services import ReportContent
@@ -52,6 +55,13 @@ class ReportForm(forms.Form):
     audience_people = forms.ModelMultipleChoiceField(
         label="Named people (TLP:RED only)", queryset=User.objects.none(), required=False
     )
+    audience_people_emails = forms.CharField(
+        label="More people, by exact e-mail address",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One address a line, for people outside your organisation's trust groups.",
+    )
     sectors = forms.ModelMultipleChoiceField(
         label="Sectors affected",
         queryset=Sector.objects.all(),
@@ -83,29 +93,44 @@ class ReportForm(forms.Form):
         required=False, help_text="PDF, images, ZIP or plain text; checked by content."
     )
 
-    def __init__(self, *args: Any, viewer: Membership, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, viewer: Membership, report: Report | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.viewer = viewer
         self.fields["audience_groups"].queryset = addressable_groups(viewer).order_by(  # type: ignore[attr-defined]
             "kind", "name"
         )
         members = Organisation.objects.filter(good_standing_q(), is_isac=False)
         self.fields["audience_organisations"].queryset = members  # type: ignore[attr-defined]
-        people = (
-            User.objects.filter(
-                is_active=True,
-                memberships__is_active=True,
-                memberships__organisation__in=Organisation.objects.filter(good_standing_q()),
-            )
-            .distinct()
-            .order_by("full_name")
-        )
-        self.fields["audience_people"].queryset = people  # type: ignore[attr-defined]
+        # The people the analyst may pick by name (their trust groups), and whoever the
+        # report already names; anyone else only by exact e-mail address.
+        people = policy.people_directory(viewer)
+        if report is not None:
+            named = report.audience_people.values("pk")
+            people = User.objects.filter(Q(pk__in=people.values("pk")) | Q(pk__in=named))
+        self.fields["audience_people"].queryset = people.order_by("full_name")  # type: ignore[attr-defined]
         self.fields["audience_people"].label_from_instance = (  # type: ignore[attr-defined]
             lambda u: f"{u.full_name} <{u.email}>"
         )
 
+    def clean_audience_people_emails(self) -> list[User]:
+        found, unknown = [], []
+        for line in self.cleaned_data.get("audience_people_emails", "").split():
+            person = policy.person_by_email(self.viewer, normalise_email(line))
+            if person is None:
+                unknown.append(line)
+            else:
+                found.append(person)
+        if unknown:
+            raise forms.ValidationError(
+                "No active member in good standing has the address: " + ", ".join(unknown)
+            )
+        return found
+
     def content(self) -> ReportContent:
         data = self.cleaned_data
+        named = list(dict.fromkeys([*data["audience_people"], *data["audience_people_emails"]]))
         return ReportContent(
             title=data["title"],
             summary=data["summary"],
@@ -121,7 +146,7 @@ class ReportForm(forms.Form):
             audience_everyone=data["audience_everyone"],
             audience_sectors=list(data["audience_sectors"]),
             audience_organisations=list(data["audience_organisations"]),
-            audience_people=list(data["audience_people"]),
+            audience_people=named,
             audience_groups=list(data["audience_groups"]),
         )
 
@@ -182,7 +207,8 @@ class ListFilterForm(forms.Form):
             ("", "Any group"),
             *[(str(u), n) for u, n in groups],
         ]
-        sources = Organisation.objects.filter(is_isac=False).values_list("uuid", "name")
+        # Only organisations the viewer may see as the source of a report they can read.
+        sources = policy.visible_sources(viewer).order_by("name").values_list("uuid", "name")
         self.fields["source"].choices = [  # type: ignore[attr-defined]
             ("", "Any source"),
             ("isac", "Shared via the ISAC (unattributed)"),

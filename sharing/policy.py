@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 
-from accounts.models import Membership, Organisation, TrustGroup
+from accounts.models import Membership, Organisation, TrustGroup, User
 from accounts.standing import good_standing_q, is_in_good_standing
 from sharing.models import (
     Attachment,
@@ -45,6 +45,7 @@ class Channel(StrEnum):
     EMAIL_CONTENT = "email_content"  # an e-mail that carries the report's content
     WEBHOOK = "webhook"  # a member's own receiver (machine-to-machine, to one organisation)
     TAXII = "taxii"  # a TAXII collection polled with a member's token
+    API = "api"  # the REST API: machine clients with a member's token, like TAXII
     PUBLIC_FEED = "public_feed"  # an unauthenticated feed
     GOVERNMENT = "government"  # forwarded by the ISAC, anonymised, to government partners
 
@@ -313,8 +314,12 @@ def visible_comments(viewer: Membership | None) -> QuerySet[Comment]:
     return restrict(viewer, Comment.objects.all())
 
 
-def visible_sightings(viewer: Membership | None) -> QuerySet[Sighting]:
-    return restrict(viewer, Sighting.objects.all())
+def visible_sightings(
+    viewer: Membership | None, *, channel: Channel | None = None
+) -> QuerySet[Sighting]:
+    """Sightings of reports the viewer may read (over the channel: the API passes its own, so
+    a TLP:RED report's sightings stay on its page)."""
+    return restrict(viewer, Sighting.objects.all(), channel=channel)
 
 
 def visible_revisions(
@@ -474,16 +479,23 @@ def indicator_counts(viewer: Membership | None, report: Report) -> dict[int, dic
     return counts
 
 
-def visible_deliveries(viewer: Membership | None) -> QuerySet[Delivery]:
+def visible_deliveries(
+    viewer: Membership | None, *, channel: Channel | None = None
+) -> QuerySet[Delivery]:
     """Fan-out deliveries the viewer may see in a delivery log: those of subscriptions they
     manage (their own; their organisation's as its admin; all as ISAC admin), and only for
-    reports they may see themselves."""
+    reports they may see themselves (and that may travel over the channel, for the API)."""
     from sharing.models import Subscription
 
     if not _is_usable(viewer):
         return Delivery.objects.none()
     assert viewer is not None
     deliveries = Delivery.objects.filter(report__in=visible_to(viewer))
+    if channel is not None:
+        # The log keeps withdrawn reports' deliveries; only the label decides here.
+        deliveries = deliveries.filter(
+            report__tlp__in=[t for t in TLP if _channel_allows_tlp(channel, t)]
+        )
     if viewer.is_isac_admin:
         return deliveries
     managed = Q(subscription__membership=viewer)
@@ -521,14 +533,27 @@ def group_stix_objects(viewer: Membership | None, group: TrustGroup) -> QuerySet
 
 def can_see_sighter(viewer: Membership | None, sighting: Sighting) -> bool:
     """Who reported a sighting: hidden for an anonymous one, except from ISAC staff and the
-    organisation that reported it."""
+    organisation that reported it. A sighting by the source of an unattributed report is
+    hidden from whoever may not learn that source: naming it would name the source."""
     if viewer is None:
         return False
-    return (
-        not sighting.anonymous
-        or viewer.is_isac_staff
-        or viewer.organisation_id == sighting.organisation_id
-    )
+    if viewer.is_isac_staff or viewer.organisation_id == sighting.organisation_id:
+        return True
+    if sighting.anonymous:
+        return False
+    return _names_no_hidden_source(viewer, sighting.report, sighting.organisation_id)
+
+
+def can_see_commenter(viewer: Membership | None, comment: Comment) -> bool:
+    """Who wrote a comment: hidden when the writer's organisation is the hidden source of
+    an unattributed report (the page says "the reporting member")."""
+    if viewer is None:
+        return False
+    return _names_no_hidden_source(viewer, comment.report, comment.organisation_id)
+
+
+def _names_no_hidden_source(viewer: Membership, report: Report, organisation_id: int) -> bool:
+    return organisation_id != report.organisation_id or can_see_source(viewer, report)
 
 
 def visible_submissions(viewer: Membership | None) -> QuerySet[Submission]:
@@ -537,3 +562,54 @@ def visible_submissions(viewer: Membership | None) -> QuerySet[Submission]:
         return Submission.objects.none()
     assert viewer is not None
     return Submission.objects.filter(organisation_id=viewer.organisation_id)
+
+
+# --- The directory: which organisations and people a member may learn of ---------------
+
+
+def visible_sources(viewer: Membership | None) -> QuerySet[Organisation]:
+    """Organisations the viewer may see named as the source of a report they can read (the
+    report list's Source filter). Nothing for an organisation not in good standing."""
+    if not can_post(viewer):
+        return Organisation.objects.none()
+    assert viewer is not None
+    reports = visible_to(viewer).filter(status__in=READABLE_STATUSES)
+    if not viewer.is_isac_staff:
+        reports = reports.filter(Q(attributed=True) | Q(organisation_id=viewer.organisation_id))
+    return Organisation.objects.filter(is_isac=False, pk__in=reports.values("organisation_id"))
+
+
+def people_directory(viewer: Membership | None) -> QuerySet[User]:
+    """People the viewer may pick by name to address a TLP:RED report: active members in
+    good standing of the viewer's own organisation and of organisations that share a trust
+    group with it (ISAC staff: every member). Anyone else is named by exact e-mail address
+    (`person_by_email`). Nobody for an organisation not in good standing."""
+    if not can_post(viewer):
+        return User.objects.none()
+    assert viewer is not None
+    usable = Membership.objects.filter(
+        is_active=True,
+        organisation__in=Organisation.objects.filter(good_standing_q()),
+    )
+    if not viewer.is_isac_staff:
+        circles = TrustGroup.objects.filter(
+            kind=TrustGroup.Kind.CUSTOM, memberships__organisation_id=viewer.organisation_id
+        )
+        usable = usable.filter(
+            Q(organisation_id=viewer.organisation_id)
+            | Q(organisation__group_memberships__group__in=circles)
+        )
+    return User.objects.filter(is_active=True, pk__in=usable.values("user_id"))
+
+
+def person_by_email(viewer: Membership | None, email: str) -> User | None:
+    """The active member in good standing with exactly this address, for naming in a
+    TLP:RED report; None for an organisation not in good standing."""
+    if not can_post(viewer):
+        return None
+    usable = Membership.objects.filter(
+        is_active=True, organisation__in=Organisation.objects.filter(good_standing_q())
+    )
+    return User.objects.filter(
+        is_active=True, email__iexact=email.strip(), pk__in=usable.values("user_id")
+    ).first()

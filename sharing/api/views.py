@@ -91,7 +91,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         # Machine clients get what TAXII may carry: published reports, never TLP:RED, which
         # stays on the portal's pages for the people it names.
         return (
-            policy.forwardable(viewer_of(self.request), policy.Channel.TAXII)
+            policy.forwardable(viewer_of(self.request), policy.Channel.API)
             .select_related("organisation")
             .prefetch_related("sectors")
         )
@@ -169,7 +169,7 @@ class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self) -> QuerySet[ReportIndicator]:
         viewer = viewer_of(self.request)
-        links: Any = policy.visible_report_indicators(viewer, channel=policy.Channel.TAXII)
+        links: Any = policy.visible_report_indicators(viewer, channel=policy.Channel.API)
         return links.select_related("indicator", "report")
 
 
@@ -206,7 +206,9 @@ class SightingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     pagination_class = NewestFirst
 
     def get_queryset(self) -> QuerySet[Sighting]:
-        return policy.visible_sightings(viewer_of(self.request)).select_related(
+        # Like every API answer: never anything derived from a TLP:RED report.
+        viewer = viewer_of(self.request)
+        return policy.visible_sightings(viewer, channel=policy.Channel.API).select_related(
             "report", "indicator", "organisation"
         )
 
@@ -230,13 +232,13 @@ class SightingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         incoming = serializers.SightingCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        report = policy.visible_to(viewer).filter(uuid=data["report"]).first()
+        report = policy.forwardable(viewer, policy.Channel.API).filter(uuid=data["report"]).first()
         if viewer is None or report is None:
             raise NotFound("No such report.")
         indicator = None
         if data.get("indicator"):
             link = (
-                policy.visible_report_indicators(viewer)
+                policy.visible_report_indicators(viewer, channel=policy.Channel.API)
                 .filter(report=report, indicator__stix_id=data["indicator"])
                 .select_related("indicator")
                 .first()
@@ -319,6 +321,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     lookup_url_kwarg = "id"
 
     def get_queryset(self) -> QuerySet[Delivery]:
-        return policy.visible_deliveries(viewer_of(self.request)).select_related(
+        viewer = viewer_of(self.request)
+        return policy.visible_deliveries(viewer, channel=policy.Channel.API).select_related(
             "report", "subscription"
         )
