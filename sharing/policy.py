@@ -460,11 +460,15 @@ def indicator_counts(viewer: Membership | None, report: Report) -> dict[int, dic
     readable = visible_to(viewer).filter(status__in=READABLE_STATUSES).values("pk")
     indicator_ids = report.report_indicators.values("indicator_id")
     links = ReportIndicator.objects
-    reported = (
-        links.filter(indicator_id__in=indicator_ids, report__in=readable)
-        .exclude(report__organisation_id=report.organisation_id)
-        .values("indicator_id")
-        .annotate(n=Count("report__organisation_id", distinct=True))
+    others = links.filter(indicator_id__in=indicator_ids, report__in=readable)
+    if can_see_source(viewer, report):
+        others = others.exclude(report__organisation_id=report.organisation_id)
+    else:
+        # Leaving the hidden source's other reports out of the count would tell a reader
+        # who shared this one; only this report itself is left out.
+        others = others.exclude(report_id=report.pk)
+    reported = others.values("indicator_id").annotate(
+        n=Count("report__organisation_id", distinct=True)
     )
     sighted = (
         Sighting.objects.filter(indicator_id__in=indicator_ids, report__in=readable)

@@ -109,6 +109,16 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         .filter(report=report)
         .select_related("organisation", "reported_by", "indicator")
     )
+    comments = list(
+        policy.visible_comments(viewer)
+        .filter(report=report)
+        .select_related("author", "organisation")
+    )
+    # Who wrote what is the policy's answer (anonymity, hidden sources), never the template's.
+    for child in (*sightings, *comments):
+        child.report = report
+    named_sightings = [(s, policy.can_see_sighter(viewer, s)) for s in sightings]
+    named_comments = [(c, policy.can_see_commenter(viewer, c)) for c in comments]
     staff = viewer is not None and viewer.is_isac_staff
     links: list[ReportIndicator] = list(
         policy.visible_report_indicators(viewer)
@@ -131,14 +141,9 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         "revisions": list(
             policy.visible_revisions(viewer).filter(report=report).select_related("created_by")
         ),
-        "comments": list(
-            policy.visible_comments(viewer)
-            .filter(report=report)
-            .select_related("author", "organisation")
-        ),
-        "sightings": sightings,
+        "comments": named_comments,
+        "sightings": named_sightings,
         "sighting_orgs": len({s.organisation_id for s in sightings}),
-        "show_sighting_names": staff,
         "can_interact": policy.can_interact(viewer, report),
         "can_edit": policy.can_edit(viewer, report),
         "can_curate": policy.can_curate(viewer, report),

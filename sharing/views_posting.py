@@ -108,11 +108,13 @@ def report_edit(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     if request.method != "POST":
         return _form_page(
             request,
-            ReportForm(initial=ReportForm.initial_for(report), viewer=acting_member(request)),
+            ReportForm(
+                initial=ReportForm.initial_for(report), viewer=acting_member(request), report=report
+            ),
             report,
             [],
         )
-    form = ReportForm(request.POST, request.FILES, viewer=acting_member(request))
+    form = ReportForm(request.POST, request.FILES, viewer=acting_member(request), report=report)
     if not form.is_valid():
         return _form_page(request, form, report, [])
     saved, errors = _save_form(request, form, report)
@@ -126,7 +128,7 @@ def report_edit(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
 @require_POST
 def report_autosave(request: HttpRequest, report_uuid: uuid.UUID) -> JsonResponse:
     report = editable_or_404(request, report_uuid)
-    form = ReportForm(request.POST, viewer=acting_member(request))
+    form = ReportForm(request.POST, viewer=acting_member(request), report=report)
     if not form.is_valid():
         return JsonResponse({"saved": False, "errors": form.errors}, status=400)
     try:
@@ -142,9 +144,11 @@ def report_revise_view(request: HttpRequest, report: Report) -> HttpResponse:
     viewer = acting_member(request)
     note_form = RevisionNoteForm(request.POST or None)
     if request.method != "POST":
-        form = ReportForm(initial=ReportForm.initial_for(report), viewer=acting_member(request))
+        form = ReportForm(
+            initial=ReportForm.initial_for(report), viewer=acting_member(request), report=report
+        )
         return _form_page(request, form, report, [], revising=True, note_form=note_form)
-    form = ReportForm(request.POST, viewer=acting_member(request))
+    form = ReportForm(request.POST, viewer=acting_member(request), report=report)
     errors: list[str] = []
     if form.is_valid() and note_form.is_valid():
         try:
