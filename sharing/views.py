@@ -115,8 +115,10 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         .select_related("author", "organisation")
     )
     # Who wrote what is the policy's answer (anonymity, hidden sources), never the template's.
-    for child in (*sightings, *comments):
-        child.report = report
+    for sighting in sightings:
+        sighting.report = report
+    for comment in comments:
+        comment.report = report
     named_sightings = [(s, policy.can_see_sighter(viewer, s)) for s in sightings]
     named_comments = [(c, policy.can_see_commenter(viewer, c)) for c in comments]
     staff = viewer is not None and viewer.is_isac_staff
