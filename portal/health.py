@@ -1,5 +1,8 @@
 """/healthz: the state of the database, Redis and the Celery workers, for load balancers."""
 
+import hmac
+import ipaddress
+
 import redis
 from django.conf import settings
 from django.db import connection
@@ -51,6 +54,24 @@ def _worker(redis_ok: bool) -> tuple[bool, str]:
     return True, f"ok ({next(iter(replies[0]))})"
 
 
+def _may_see_detail(request: HttpRequest) -> bool:
+    """A monitor: the configured token, or a caller from an allowed network."""
+    token = settings.HEALTHZ_TOKEN
+    header = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
+        return True
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(
+        address.version == network.version and address in network
+        for network in (
+            ipaddress.ip_network(value, strict=False) for value in settings.HEALTHZ_ALLOWED_NETWORKS
+        )
+    )
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -58,10 +79,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     redis_ok, redis_state = _redis()
     worker_ok, worker_state = _worker(redis_ok)
     healthy = db_ok and redis_ok and worker_ok
-    body = {
-        "status": "ok" if healthy else "unhealthy",
-        "database": db_state,
-        "redis": redis_state,
-        "worker": worker_state,
-    }
+    body = {"status": "ok" if healthy else "unhealthy"}
+    if _may_see_detail(request):
+        # Names the database engine and the worker hosts: for monitors only.
+        body.update(database=db_state, redis=redis_state, worker=worker_state)
     return JsonResponse(body, status=200 if healthy else 503)

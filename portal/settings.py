@@ -5,6 +5,7 @@ tasks executed in-process, so it can be tried with Python alone. DATABASE_URL an
 REDIS_URL switch it to PostgreSQL, Redis and separate worker processes.
 """
 
+import ipaddress
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -70,6 +71,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "portal.middleware.PrivateResponsesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -283,6 +285,18 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 # Load balancers probe over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# /healthz names the database, the broker and the worker hosts only to monitors: callers
+# from these networks, or with `Authorization: Bearer <HEALTHZ_TOKEN>`. Anyone else gets the
+# overall status alone.
+HEALTHZ_ALLOWED_NETWORKS = env_list("HEALTHZ_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN")
+for _network in HEALTHZ_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"HEALTHZ_ALLOWED_NETWORKS: {_network!r} is not a network such as 10.0.0.0/8."
+        ) from None
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO", False) else None
 )
@@ -338,6 +352,11 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema is public on purpose (README, "Security"): it describes the open-source API,
+    # the same for every deployment, and holds no data, no host name and no software version;
+    # a member's engineer needs it to build a client before they hold a token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -8,7 +8,8 @@ the answer of `expected_visible`, a predicate written here from docs/tlp.md with
 at sharing.policy.
 
 Read paths are listed in READ_PATHS; a branch that adds a way to read reports (a page, an
-API endpoint, TAXII, search, a count) adds it there.
+API endpoint, TAXII, search, a count) adds it there. Versions of reports (each read under its
+own TLP and audience) and sightings are checked the same way.
 """
 
 import copy
@@ -44,7 +45,7 @@ from accounts.models import (
     User,
 )
 from sharing import policy
-from sharing.models import Report
+from sharing.models import Report, ReportRevision, Sighting
 from sharing.policy import Channel
 from sharing.tlp import TLP
 
@@ -82,6 +83,20 @@ class Group:
 
 
 @dataclass(eq=False)
+class Ver:
+    """One version of a report, with the TLP and audience it was shared under."""
+
+    pk: int
+    number: int
+    tlp: str
+    everyone: bool = False
+    sectors: set[int] = field(default_factory=set)
+    orgs: set[int] = field(default_factory=set)
+    groups: set[int] = field(default_factory=set)
+    people: set[int] = field(default_factory=set)
+
+
+@dataclass(eq=False)
 class Rep:
     pk: int
     org: Org
@@ -93,6 +108,7 @@ class Rep:
     orgs: set[int] = field(default_factory=set)
     groups: set[int] = field(default_factory=set)
     people: set[int] = field(default_factory=set)  # User.pk
+    versions: list[Ver] = field(default_factory=list)
 
 
 def in_good_standing(org: Org) -> bool:
@@ -159,12 +175,36 @@ def expected_editable(person: Person, report: Rep, groups: dict[int, Group]) -> 
     return isac_staff and report.status == Report.Status.PENDING_REVIEW
 
 
+def expected_version_visible(
+    person: Person, report: Rep, version: Ver, groups: dict[int, Group]
+) -> bool:
+    """docs/tlp.md, "Versions": the report must be readable, and the version's own label
+    and audience must admit the person as if it were the published report."""
+    as_shared = copy.copy(report)
+    as_shared.status = Report.Status.PUBLISHED
+    as_shared.tlp, as_shared.everyone = version.tlp, version.everyone
+    as_shared.sectors, as_shared.orgs = version.sectors, version.orgs
+    as_shared.groups, as_shared.people = version.groups, version.people
+    return expected_visible(person, report, groups) and expected_visible(person, as_shared, groups)
+
+
+def expected_version_forwardable(
+    person: Person, report: Rep, version: Ver, groups: dict[int, Group], ch: str
+) -> bool:
+    return (
+        expected_forwardable(person, report, groups, ch)
+        and version.tlp in CHANNEL_TLPS[Channel(ch)]
+        and expected_version_visible(person, report, version, groups)
+    )
+
+
 CHANNEL_TLPS = {
     Channel.PORTAL: set(TLP),
     Channel.EMAIL_NOTICE: set(TLP) - {TLP.RED},
     Channel.EMAIL_CONTENT: {TLP.CLEAR, TLP.GREEN},
     Channel.WEBHOOK: set(TLP) - {TLP.RED},
     Channel.TAXII: set(TLP) - {TLP.RED},
+    Channel.API: set(TLP) - {TLP.RED},
     Channel.PUBLIC_FEED: {TLP.CLEAR},
     Channel.GOVERNMENT: {TLP.CLEAR, TLP.GREEN},
 }
@@ -210,7 +250,7 @@ def _forwardable(channel: Channel) -> ReadPath:
 # (test_channels_of_a_kind_carry_the_same_labels keeps the grouping honest).
 CHANNEL_KINDS = {
     Channel.PORTAL: [Channel.PORTAL],
-    Channel.TAXII: [Channel.TAXII, Channel.WEBHOOK, Channel.EMAIL_NOTICE],
+    Channel.TAXII: [Channel.TAXII, Channel.API, Channel.WEBHOOK, Channel.EMAIL_NOTICE],
     Channel.EMAIL_CONTENT: [Channel.EMAIL_CONTENT, Channel.GOVERNMENT],
     Channel.PUBLIC_FEED: [Channel.PUBLIC_FEED],
 }
@@ -220,16 +260,29 @@ def _editable_by(viewer: Membership, reports: list[Report]) -> set[int]:
     return set(policy.editable_by(viewer).values_list("pk", flat=True))
 
 
+def _sightings(channel: Channel | None) -> ReadPath:
+    # Every report of the world carries one sighting (by its own organisation).
+    def read(viewer: Membership, reports: list[Report]) -> set[int]:
+        rows = policy.visible_sightings(viewer, channel=channel)
+        return set(rows.values_list("report_id", flat=True))
+
+    return read
+
+
 READ_PATHS: dict[str, ReadPath] = {
     "policy.visible_to": _visible_to,
     "policy.editable_by": _editable_by,
     "policy.restrict": _restrict_children,
+    "policy.visible_sightings": _sightings(None),
+    "policy.visible_sightings(api)": _sightings(Channel.API),
     **{f"policy.forwardable({c.value})": _forwardable(c) for c in CHANNEL_KINDS},
 }
 EXPECTED_FOR: dict[str, Callable[[Person, Rep, dict[int, Group]], bool]] = {
     "policy.visible_to": expected_visible,
     "policy.editable_by": expected_editable,
     "policy.restrict": expected_visible,
+    "policy.visible_sightings": expected_visible,
+    "policy.visible_sightings(api)": (lambda p, r, g: expected_forwardable(p, r, g, Channel.API)),
     **{
         f"policy.forwardable({c.value})": (
             lambda p, r, g, c=c: expected_forwardable(p, r, g, c)  # type: ignore[misc]
@@ -333,6 +386,9 @@ class PolicyMachine(RuleBasedStateMachine):
         )
         report = Rep(row.pk, author.org, author, tlp, status, bool(audience.get("everyone")))
         self.reports.append(report)
+        Sighting.objects.create(
+            report=row, organisation_id=author.org.pk, reported_by_id=author.user_pk
+        )
         self._write_audience(
             report,
             sectors=audience.get("sectors", set()),  # type: ignore[arg-type]
@@ -351,6 +407,31 @@ class PolicyMachine(RuleBasedStateMachine):
         row.audience_groups.set(groups)
         row.audience_people.set(people)
         report.sectors, report.orgs, report.groups, report.people = sectors, orgs, groups, people
+
+    def _new_version(
+        self, report: Rep, tlp: str, *, everyone: bool = False, **audience: set[int]
+    ) -> Ver:
+        number = len(report.versions) + 1
+        row = ReportRevision.objects.create(
+            report_id=report.pk,
+            number=number,
+            title=f"R{report.pk} v{number}",
+            tlp=tlp,
+            audience_everyone=everyone,
+            created_by_id=report.author.user_pk,
+        )
+        version = Ver(row.pk, number, tlp, everyone)
+        version.sectors, version.orgs = audience.get("sectors", set()), audience.get("orgs", set())
+        version.groups, version.people = (
+            audience.get("groups", set()),
+            audience.get("people", set()),
+        )
+        row.audience_sectors.set(version.sectors)
+        row.audience_organisations.set(version.orgs)
+        row.audience_groups.set(version.groups)
+        row.audience_people.set(version.people)
+        report.versions.append(version)
+        return version
 
     def _pick(self, data: st.DataObject, items: list[T], label: str) -> T:
         return data.draw(st.sampled_from(items), label=label)
@@ -432,7 +513,16 @@ class PolicyMachine(RuleBasedStateMachine):
         ]
         for tlp in TLP:
             for audience in audiences:
-                self._new_report(author, tlp, Report.Status.PUBLISHED, **audience)
+                report = self._new_report(author, tlp, Report.Status.PUBLISHED, **audience)
+                self._new_version(report, tlp, **audience)  # type: ignore[arg-type]
+        # The probe's case: AMBER for B, then widened to CLEAR for everyone; and RED for B's
+        # analyst, then GREEN for sector 0.
+        widened = self._new_report(author, TLP.CLEAR, Report.Status.PUBLISHED, everyone=True)
+        self._new_version(widened, TLP.AMBER, orgs={b.pk})
+        self._new_version(widened, TLP.CLEAR, everyone=True)
+        cleared = self._new_report(author, TLP.GREEN, Report.Status.PUBLISHED, sectors={s0})
+        self._new_version(cleared, TLP.RED, people={peer.user_pk})
+        self._new_version(cleared, TLP.GREEN, sectors={s0})
         self._new_report(author, TLP.RED, Report.Status.PENDING_REVIEW, people={peer.user_pk})
         self._new_report(author, TLP.AMBER, Report.Status.DRAFT, everyone=True)
         # A colleague of the author who is named in nothing, and one who wrote a draft and a
@@ -554,6 +644,12 @@ class PolicyMachine(RuleBasedStateMachine):
         report.everyone, report.tlp = everyone, tlp
         self._write_audience(report, **self._draw_audience(data))
 
+    @rule(data=st.data(), everyone=st.booleans(), tlp=TLPS)
+    def add_version(self, data: st.DataObject, everyone: bool, tlp: str) -> None:
+        """A revision: the report gets a version with a TLP and audience of its own."""
+        report = self._pick(data, self.reports, "report")
+        self._new_version(report, tlp, everyone=everyone, **self._draw_audience(data))
+
     @rule(data=st.data(), status=STATUSES)
     def change_report_status(self, data: st.DataObject, status: str) -> None:
         report = self._pick(data, self.reports, "report")
@@ -582,6 +678,7 @@ class PolicyMachine(RuleBasedStateMachine):
                 expected_for = EXPECTED_FOR[name]
                 want = {r.pk for r in self.reports if expected_for(person, r, self.groups)}
                 assert got == want, (name, person, got ^ want)
+            self._check_versions(person, viewer, all_paths=all_paths)
             for report in self.reports:
                 key = (person.membership_pk, report.pk)
                 want_one = expected_visible(person, report, self.groups)
@@ -589,6 +686,31 @@ class PolicyMachine(RuleBasedStateMachine):
                     got_one = policy.can_view(viewer, by_pk[report.pk])
                     assert got_one == want_one, ("policy.can_view", person, report)
                     self.checked[key] = want_one
+
+    def _check_versions(self, person: Person, viewer: Membership, *, all_paths: bool) -> None:
+        """Each version under its own TLP and audience: pages and diffs read
+        `visible_revisions`; STIX object versions over TAXII and the API its channel form."""
+        ours = {v.pk for r in self.reports for v in r.versions}
+        got = set(policy.visible_revisions(viewer).values_list("pk", flat=True)) & ours
+        want = {
+            v.pk
+            for r in self.reports
+            for v in r.versions
+            if expected_version_visible(person, r, v, self.groups)
+        }
+        assert got == want, ("policy.visible_revisions", person, got ^ want)
+        if not all_paths:
+            return
+        for channel in (Channel.TAXII, Channel.API):
+            rows = policy.visible_revisions(viewer, channel=channel)
+            got = set(rows.values_list("pk", flat=True)) & ours
+            want = {
+                v.pk
+                for r in self.reports
+                for v in r.versions
+                if expected_version_forwardable(person, r, v, self.groups, channel)
+            }
+            assert got == want, (f"policy.visible_revisions({channel})", person, got ^ want)
 
 
 def test_channels_of_a_kind_carry_the_same_labels() -> None:

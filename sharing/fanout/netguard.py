@@ -46,6 +46,57 @@ def parse_networks(values: Iterable[str]) -> list[IPNetwork]:
     return [ipaddress.ip_network(value.strip(), strict=False) for value in values if value.strip()]
 
 
+# The widest range an ISAC admin may open to webhooks: an on-premises receiver lives in a
+# site's range, never in "all of 10/8" (and never in 0.0.0.0/0, which would switch the guard
+# off).
+WIDEST_ALLOWANCE = {4: 16, 6: 48}
+
+
+def allowance_problem(network: IPNetwork) -> str | None:
+    """Why a private range may not be opened to webhooks, or None when it may.
+
+    Loopback, link-local (which holds the cloud metadata services), metadata addresses and
+    the unspecified address stay closed whatever an admin says; so does any range wider
+    than a /16 (IPv6: /48).
+    """
+    widest = WIDEST_ALLOWANCE[network.version]
+    inside_closed = _inside(network, _LOOPBACK[network.version]) or _inside(
+        network, _LINK_LOCAL[network.version]
+    )
+    if network.prefixlen < widest and not inside_closed:
+        return (
+            f"{network} is wider than a /{widest}; allow only the range the receiver is in "
+            f"(a /{widest} or narrower)."
+        )
+    if network.overlaps(_LOOPBACK[network.version]):
+        return f"{network} contains loopback addresses (the portal's own host)."
+    if network.overlaps(_LINK_LOCAL[network.version]):
+        return f"{network} contains link-local addresses, where cloud metadata services live."
+    if any(network.version == m.version and network.overlaps(m) for m in _METADATA):
+        return f"{network} contains a cloud metadata address."
+    if network.network_address.is_unspecified:
+        return f"{network} contains the unspecified address."
+    return None
+
+
+def _inside(network: IPNetwork, outer: IPNetwork) -> bool:
+    return (
+        network.version == outer.version
+        and int(outer.network_address) <= int(network.network_address)
+        and int(network.broadcast_address) <= int(outer.broadcast_address)
+    )
+
+
+_LOOPBACK: dict[int, IPNetwork] = {
+    4: ipaddress.ip_network("127.0.0.0/8"),
+    6: ipaddress.ip_network("::1/128"),
+}
+_LINK_LOCAL: dict[int, IPNetwork] = {
+    4: ipaddress.ip_network("169.254.0.0/16"),
+    6: ipaddress.ip_network("fe80::/10"),
+}
+
+
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     if address.ipv4_mapped is not None:
         return address.ipv4_mapped

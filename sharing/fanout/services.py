@@ -134,9 +134,13 @@ def feed_create(
 
 
 def _allowed_networks() -> list[netguard.IPNetwork]:
-    configured = list(settings.FANOUT_ALLOWED_NETWORKS)
-    configured += list(PrivateNetworkAllowance.objects.values_list("network", flat=True))
-    return netguard.parse_networks(configured)
+    configured = netguard.parse_networks(settings.FANOUT_ALLOWED_NETWORKS)
+    # Ranges allowed in the portal are checked again when used: one saved before the rules
+    # for ranges existed opens nothing it should not.
+    allowances = netguard.parse_networks(
+        PrivateNetworkAllowance.objects.values_list("network", flat=True)
+    )
+    return configured + [n for n in allowances if netguard.allowance_problem(n) is None]
 
 
 def webhook_url_problem(url: str) -> str | None:
@@ -275,6 +279,9 @@ def allowance_add(*, network: str, by: User, note: str = "") -> PrivateNetworkAl
         parsed = netguard.parse_networks([network])[0]
     except ValueError:
         raise ValidationError(f"{network!r} is not a network such as 10.20.0.0/16.") from None
+    problem = netguard.allowance_problem(parsed)
+    if problem:
+        raise ValidationError(problem)
     allowance = PrivateNetworkAllowance.objects.create(
         network=str(parsed), note=note, created_by=by
     )
