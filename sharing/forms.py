@@ -1,5 +1,6 @@
 """Browser forms for reports. They only parse what was typed; rules live in services."""
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -177,7 +178,10 @@ class ListFilterForm(forms.Form):
     report_type = forms.ChoiceField(
         label="Type", choices=[("", "Any type"), *Report.Type.choices], required=False
     )
-    source = forms.ChoiceField(required=False)
+    # Any organisation id is accepted (the list shows only what the viewer may see as a
+    # source, and the search itself never reveals a hidden one): an id the viewer may not
+    # pick finds nothing instead of being ignored.
+    source = forms.CharField(required=False, widget=forms.Select)
     group = forms.ChoiceField(label="Trust group", required=False)
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput({"type": "date"})
@@ -209,11 +213,20 @@ class ListFilterForm(forms.Form):
         ]
         # Only organisations the viewer may see as the source of a report they can read.
         sources = policy.visible_sources(viewer).order_by("name").values_list("uuid", "name")
-        self.fields["source"].choices = [  # type: ignore[attr-defined]
+        self.fields["source"].widget.choices = [
             ("", "Any source"),
             ("isac", "Shared via the ISAC (unattributed)"),
             *[(str(u), n) for u, n in sources],
         ]
+
+    def clean_source(self) -> str:
+        value: str = self.cleaned_data.get("source") or ""
+        if value in ("", "isac"):
+            return value
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            raise forms.ValidationError("Choose a source from the list.") from None
 
 
 class CommentForm(forms.Form):

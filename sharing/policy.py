@@ -311,15 +311,19 @@ def visible_attachments(viewer: Membership | None) -> QuerySet[Attachment]:
 
 
 def visible_comments(viewer: Membership | None) -> QuerySet[Comment]:
-    return restrict(viewer, Comment.objects.all())
+    """Comments on reports the viewer may read, each only if they may read the version it was
+    written under."""
+    return restrict(viewer, Comment.objects.filter(at_readable_version(viewer)))
 
 
 def visible_sightings(
     viewer: Membership | None, *, channel: Channel | None = None
 ) -> QuerySet[Sighting]:
-    """Sightings of reports the viewer may read (over the channel: the API passes its own, so
-    a TLP:RED report's sightings stay on its page)."""
-    return restrict(viewer, Sighting.objects.all(), channel=channel)
+    """Sightings of reports the viewer may read, each only if they may read the version it was
+    reported under (over the channel: the API passes its own, so a TLP:RED report's
+    sightings stay on its page)."""
+    sightings = Sighting.objects.filter(at_readable_version(viewer, channel=channel))
+    return restrict(viewer, sightings, channel=channel)
 
 
 def visible_revisions(
@@ -396,15 +400,21 @@ def _revision_in_audience(organisation: Organisation) -> Q:
 
 
 def at_readable_version(viewer: Membership | None, *, channel: Channel | None = None) -> Q:
-    """For rows that belong to one version of a report (`report_id`, `report_version`), such
-    as STIX object versions: only those of a version the viewer may read. Combine with
-    `restrict`, which checks the report."""
-    # The report itself is checked by the caller's `restrict`; repeating it per row here
-    # would only cost time.
-    versions = _versions_admitting(viewer, channel).filter(
+    """For rows that belong to one version of a report (`report_id`, `report_version`): STIX
+    object versions, comments, sightings. Only those of a version the viewer may read; a
+    version with no record (a report not yet published) is read under the report's own
+    audience. Combine with `restrict`, which checks the report itself."""
+    if not _is_usable(viewer):
+        return Q(pk__in=[])
+    assert viewer is not None
+    admitted = _revision_reach(viewer)
+    if channel is not None:
+        admitted &= Q(tlp__in=[t for t in TLP if _channel_allows_tlp(channel, t)])
+    # One NOT EXISTS per row: no recorded version of that number refuses the viewer.
+    refusing = ReportRevision.objects.filter(
         report_id=OuterRef("report_id"), number=OuterRef("report_version")
-    )
-    return Q(Exists(versions))
+    ).exclude(admitted)
+    return ~Q(Exists(refusing))
 
 
 def curation_queue(viewer: Membership | None) -> QuerySet[Report]:
@@ -471,7 +481,8 @@ def indicator_counts(viewer: Membership | None, report: Report) -> dict[int, dic
         n=Count("report__organisation_id", distinct=True)
     )
     sighted = (
-        Sighting.objects.filter(indicator_id__in=indicator_ids, report__in=readable)
+        visible_sightings(viewer)
+        .filter(indicator_id__in=indicator_ids)
         .values("indicator_id")
         .annotate(n=Count("organisation_id", distinct=True))
     )
@@ -574,13 +585,17 @@ def visible_submissions(viewer: Membership | None) -> QuerySet[Submission]:
 def visible_sources(viewer: Membership | None) -> QuerySet[Organisation]:
     """Organisations the viewer may see named as the source of a report they can read (the
     report list's Source filter). Nothing for an organisation not in good standing."""
-    if not can_post(viewer):
+    if not _is_usable(viewer):
         return Organisation.objects.none()
     assert viewer is not None
     reports = visible_to(viewer).filter(status__in=READABLE_STATUSES)
     if not viewer.is_isac_staff:
         reports = reports.filter(Q(attributed=True) | Q(organisation_id=viewer.organisation_id))
-    return Organisation.objects.filter(is_isac=False, pk__in=reports.values("organisation_id"))
+    # Standing is checked inside the one query, as in `visible_to`.
+    standing = Exists(Organisation.objects.filter(good_standing_q(), pk=viewer.organisation_id))
+    return Organisation.objects.filter(
+        Q(standing), is_isac=False, pk__in=reports.values("organisation_id")
+    )
 
 
 def people_directory(viewer: Membership | None) -> QuerySet[User]:

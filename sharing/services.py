@@ -471,7 +471,11 @@ def comment_create(*, report: Report, by: Membership, body: str) -> Comment:
     if not body.strip():
         raise ValidationError("Write a comment first.")
     return Comment.objects.create(
-        report=report, author=by.user, organisation=by.organisation, body=body.strip()[:10000]
+        report=report,
+        author=by.user,
+        organisation=by.organisation,
+        body=body.strip()[:10000],
+        report_version=report.version,
     )
 
 
@@ -500,6 +504,7 @@ def sighting_create(
         note=note.strip()[:2000],
         anonymous=anonymous,
         indicator=indicator,
+        report_version=report.version,
     )
 
 

@@ -260,6 +260,23 @@ def _editable_by(viewer: Membership, reports: list[Report]) -> set[int]:
     return set(policy.editable_by(viewer).values_list("pk", flat=True))
 
 
+def expected_sighting_visible(person: Person, report: Rep, groups: dict[int, Group]) -> bool:
+    """Every report carries one sighting, reported under its version 1: readable by those who
+    may read the report at that version (under the report's own audience while it has no
+    recorded version)."""
+    first = report.versions[0] if report.versions else None
+    if first is None:
+        return expected_visible(person, report, groups)
+    return expected_version_visible(person, report, first, groups)
+
+
+def expected_sighting_forwardable(person: Person, report: Rep, groups: dict[int, Group]) -> bool:
+    first = report.versions[0] if report.versions else None
+    if first is None:
+        return expected_forwardable(person, report, groups, Channel.API)
+    return expected_version_forwardable(person, report, first, groups, Channel.API)
+
+
 def _sightings(channel: Channel | None) -> ReadPath:
     # Every report of the world carries one sighting (by its own organisation).
     def read(viewer: Membership, reports: list[Report]) -> set[int]:
@@ -281,8 +298,8 @@ EXPECTED_FOR: dict[str, Callable[[Person, Rep, dict[int, Group]], bool]] = {
     "policy.visible_to": expected_visible,
     "policy.editable_by": expected_editable,
     "policy.restrict": expected_visible,
-    "policy.visible_sightings": expected_visible,
-    "policy.visible_sightings(api)": (lambda p, r, g: expected_forwardable(p, r, g, Channel.API)),
+    "policy.visible_sightings": expected_sighting_visible,
+    "policy.visible_sightings(api)": expected_sighting_forwardable,
     **{
         f"policy.forwardable({c.value})": (
             lambda p, r, g, c=c: expected_forwardable(p, r, g, c)  # type: ignore[misc]

@@ -17,7 +17,7 @@ from sharing import policy
 from sharing.audience import report_audience_change
 from sharing.models import Report, StixObject
 from sharing.policy import Channel
-from sharing.services import ReportContent, report_revise
+from sharing.services import ReportContent, comment_create, report_revise, sighting_create
 from sharing.stix.bundle import report_bundle
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE
 from sharing.taxii.selectors import SHARED_WITH_ME_ID
@@ -165,3 +165,34 @@ def test_narrowing_a_published_report_narrows_its_current_version_too(
     latest = report.revisions.get()
     assert not latest.audience_everyone
     assert list(latest.audience_organisations.all()) == [org_b]
+
+
+def test_comments_and_sightings_stay_with_the_version_they_were_written_under(
+    analyst_a: User,
+    peer_b: User,
+    outsider_c: User,
+    org_b: Organisation,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    # given: while the report was AMBER for B, B commented and reported a sighting
+    with django_capture_on_commit_callbacks(execute=True):
+        report = shared(analyst_a, TLP.AMBER, audience_organisations=[org_b])
+    comment_create(report=report, by=acting(peer_b), body=f"{SECRET} hit our plant too")
+    sighting_create(report=report, by=acting(peer_b), note=f"{SECRET} at the edge")
+
+    # when: the report is widened to everyone
+    with django_capture_on_commit_callbacks(execute=True):
+        report = report_revise(
+            report=report,
+            by=acting(analyst_a),
+            content=ReportContent(title=report.title, tlp=TLP.GREEN, audience_everyone=True),
+            widen_reason="Useful to the whole membership",
+        )
+
+    # then: C reads the report but not what was said for B's eyes
+    page = signed_in(outsider_c).get(f"/reports/{report.uuid}/")
+    assert page.status_code == 200
+    assert SECRET.encode() not in page.content
+    assert not policy.visible_comments(acting(outsider_c)).exists()
+    assert not policy.visible_sightings(acting(outsider_c)).exists()
+    assert SECRET.encode() in signed_in(peer_b).get(f"/reports/{report.uuid}/").content

@@ -32,12 +32,13 @@ from accounts.models import (
     TrustGroupInvitation,
     User,
 )
+from accounts.services import organisation_create
 from accounts.token_services import token_issue
 from sharing import policy
-from sharing.models import Report
+from sharing.models import Comment, Report, ReportRevision, Sighting
 from sharing.tlp import TLP
 from tests.fixtures.members import acting
-from tests.fixtures.personas import PASSWORD
+from tests.fixtures.personas import PASSWORD, make_person
 
 MARKER = "ZQX-PROTECTED"
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -200,6 +201,63 @@ def protected_world(
             report.audience_organisations.set([org_b])
             report.audience_groups.set([circle])
     token_issue(membership=acting(analyst_a), name=f"{MARKER} token", by=analyst_a)
+    amber = Report.objects.get(tlp=TLP.AMBER, status=Report.Status.PUBLISHED)
+    Sighting.objects.create(
+        report=amber, organisation=org_b, reported_by=peer_b, note=f"{MARKER} sighting"
+    )
+    _widened_report(analyst_a, org_b)
+    _hidden_source(outsider_c)
+
+
+def _widened_report(analyst_a: User, org_b: Organisation) -> None:
+    """A report the outsider reads now (CLEAR for everyone) whose first version was AMBER for
+    B only: that version, and any diff against it, stays B's."""
+    report = Report.objects.create(
+        title="Widened loader report",
+        tlp=TLP.CLEAR,
+        status=Report.Status.PUBLISHED,
+        author=analyst_a,
+        organisation=acting(analyst_a).organisation,
+        published_at=timezone.now(),
+        audience_everyone=True,
+        version=2,
+    )
+    first = ReportRevision.objects.create(
+        report=report,
+        number=1,
+        title="Widened loader report",
+        body_markdown=f"{MARKER} first, narrower text",
+        tlp=TLP.AMBER,
+        created_by=analyst_a,
+    )
+    first.audience_organisations.set([org_b])
+    ReportRevision.objects.create(
+        report=report,
+        number=2,
+        title="Widened loader report",
+        body_markdown="Sanitised text for everyone.",
+        tlp=TLP.CLEAR,
+        audience_everyone=True,
+        created_by=analyst_a,
+    )
+
+
+def _hidden_source(outsider_c: User) -> None:
+    """An applicant whose name is the marker shared an unattributed CLEAR report, then
+    sighted it and commented on it: its name may show up nowhere the outsider looks."""
+    source = organisation_create(name=f"{MARKER} source", by=None, domains=["hidden.test"])
+    person = make_person("analyst@hidden.test", source, Membership.Role.ANALYST)
+    report = Report.objects.create(
+        title="Unattributed CLEAR report",
+        tlp=TLP.CLEAR,
+        status=Report.Status.PUBLISHED,
+        author=person,
+        organisation=source,
+        published_at=timezone.now(),
+        attributed=False,
+    )
+    Sighting.objects.create(report=report, organisation=source, reported_by=person)
+    Comment.objects.create(report=report, organisation=source, author=person, body="About it")
 
 
 @pytest.mark.usefixtures("protected_world")
@@ -246,7 +304,31 @@ def test_outsider_gets_nothing_protected_from_any_url(outsider_c: User) -> None:
                             f"{method.upper()} {path} ({name}): {status} for a protected object, "
                             f"{baseline} for one that does not exist"
                         )
+    problems += _walk_versions(client, outsider)
     assert walked > 100
     assert not problems, "\n".join(problems)
     # The walk itself did not sign the outsider out.
     assert client.get("/groups/").status_code == 200
+
+
+def _walk_versions(client: Client, outsider: Membership) -> list[str]:
+    """Every version of every report the outsider may read: a version outside its own
+    audience answers like a version that does not exist, and no page shows the marker."""
+    problems = []
+    for report in policy.visible_to(outsider):
+        missing = client.get(f"/reports/{report.uuid}/versions/999/").status_code
+        for number in range(1, report.version + 1):
+            path = f"/reports/{report.uuid}/versions/{number}/"
+            response = client.get(path)
+            if MARKER.encode() in response.content:
+                problems.append(f"GET {path} shows a protected version's text")
+            # docs/tlp.md, "Versions": the outsider is in no audience but "everyone".
+            version = ReportRevision.objects.filter(report=report, number=number).first()
+            readable = version is not None and (
+                version.tlp == TLP.CLEAR or (version.tlp != TLP.RED and version.audience_everyone)
+            )
+            if not readable and response.status_code != missing:
+                problems.append(f"GET {path}: {response.status_code} for a protected version")
+        if MARKER.encode() in client.get(f"/reports/{report.uuid}/").content:
+            problems.append(f"GET /reports/{report.uuid}/ shows a protected name or text")
+    return problems

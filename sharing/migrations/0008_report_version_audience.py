@@ -6,8 +6,8 @@ from django.db import migrations, models
 # Existing rows: the latest version of each report takes the report's audience (it is what
 # the report page shows). An earlier version's audience was never recorded, so it gets none:
 # only the source organisation (and, below RED, the ISAC) reads it, never a wider audience
-# it may not have had. STIX object versions are tied to the latest report version stored
-# before them.
+# it may not have had. STIX object versions, comments and sightings are tied to the latest
+# report version recorded before them.
 
 
 def backfill(apps, schema_editor):
@@ -22,12 +22,17 @@ def backfill(apps, schema_editor):
         revision.audience_organisations.set(report.audience_organisations.all())
         revision.audience_groups.set(report.audience_groups.all())
         revision.audience_people.set(report.audience_people.all())
-    schema_editor.execute(
-        "UPDATE sharing_stixobject SET report_version = COALESCE(("
-        "SELECT MAX(r.number) FROM sharing_reportrevision r"
-        " WHERE r.report_id = sharing_stixobject.report_id"
-        " AND r.created_at <= sharing_stixobject.date_added), 1)"
-    )
+    for table, added in (
+        ("sharing_stixobject", "date_added"),
+        ("sharing_comment", "created_at"),
+        ("sharing_sighting", "created_at"),
+    ):
+        schema_editor.execute(
+            f"UPDATE {table} SET report_version = COALESCE(("  # noqa: S608 - constant names
+            "SELECT MAX(r.number) FROM sharing_reportrevision r"
+            f" WHERE r.report_id = {table}.report_id"
+            f" AND r.created_at <= {table}.{added}), 1)"
+        )
 
 
 class Migration(migrations.Migration):
@@ -73,6 +78,16 @@ class Migration(migrations.Migration):
             model_name='submission',
             name='report_version',
             field=models.PositiveIntegerField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="comment",
+            name="report_version",
+            field=models.PositiveIntegerField(default=1),
+        ),
+        migrations.AddField(
+            model_name="sighting",
+            name="report_version",
+            field=models.PositiveIntegerField(default=1),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

@@ -8,7 +8,9 @@ from django.utils import timezone
 
 
 class Comment(models.Model):
-    """A recipient's comment on a report, readable by everyone who can read the report."""
+    """A recipient's comment on a report, readable by everyone who can read the report at
+    the version it was written under (a comment made for a narrower audience does not
+    widen with a later version)."""
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     report = models.ForeignKey("sharing.Report", on_delete=models.CASCADE, related_name="comments")
@@ -17,6 +19,7 @@ class Comment(models.Model):
         "accounts.Organisation", on_delete=models.PROTECT, related_name="+"
     )
     body = models.TextField()
+    report_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -11,7 +11,8 @@ class Sighting(models.Model):
     """A member organisation saw what a report describes.
 
     Anonymous sightings count like any other but never show who reported them, except to
-    ISAC staff.
+    ISAC staff. Readable by those who may read the report at the version it was reported
+    under (`report_version`).
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -33,6 +34,7 @@ class Sighting(models.Model):
     seen_on = models.DateField(null=True, blank=True)
     note = models.TextField(blank=True)
     anonymous = models.BooleanField(default=False)
+    report_version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
