@@ -76,7 +76,8 @@ def django_env(database_url: str) -> dict[str, str]:
 # --- Portal data ----------------------------------------------------------------------------
 
 INSERT_SQL = """
-INSERT INTO sharing_stixobject (stix_id, type, spec_version, modified, date_added, data, report_id)
+INSERT INTO sharing_stixobject (stix_id, type, spec_version, modified, date_added, data, report_id,
+    report_version)
 SELECT 'indicator--' || s.u, 'indicator', '2.1', s.ts, s.ts,
        jsonb_build_object(
            'type', 'indicator', 'spec_version', '2.1', 'id', 'indicator--' || s.u,
@@ -88,7 +89,7 @@ SELECT 'indicator--' || s.u, 'indicator', '2.1', s.ts, s.ts,
            'pattern_type', 'stix', 'pattern_version', '2.1', 'valid_from', s.stamp,
            'object_marking_refs',
            jsonb_build_array('marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb')),
-       %(report)s
+       %(report)s, 1
 FROM (
     SELECT i, gen_random_uuid() AS u, ts,
            to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS stamp
@@ -116,7 +117,7 @@ def seed_portal(n: int) -> tuple[str, int]:
     from accounts.models import AgreementAcceptance, AgreementVersion, Membership, Organisation
     from accounts.services import membership_create, organisation_create, user_create
     from accounts.token_services import token_issue
-    from sharing.models import Report
+    from sharing.models import Report, ReportRevision
 
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
@@ -151,6 +152,10 @@ def seed_portal(n: int) -> tuple[str, int]:
         author=user,
         organisation=org,
         audience_everyone=True,
+    )
+    # Version 1 as publication records it: objects are read under its TLP and audience.
+    ReportRevision.objects.create(
+        report=report, number=1, title="Bench", tlp="green", audience_everyone=True, created_by=user
     )
     _, token = token_issue(membership=membership, name="bench", by=None)
     insert(report.pk, 1, n)

@@ -283,5 +283,8 @@ class RevisionNoteForm(forms.Form):
         label="Reason for widening the audience",
         required=False,
         max_length=1000,
-        help_text="Only if this version lets more people read it; the reason is recorded.",
+        help_text=(
+            "Only if this version lets more people read it; the reason is recorded. Earlier "
+            "versions keep their audience, but the attached files go with this version."
+        ),
     )

@@ -87,11 +87,12 @@ def test_api_and_taxii_answers_are_private_and_vary_by_token(
     peer_b: User, amber_for_b: Report, issue_token: IssueToken
 ) -> None:
     token = issue_token(peer_b)
-    client = Client(
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    taxii = Client(
         HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT="application/taxii+json;version=2.1"
     )
 
-    for path in ("/api/v1/reports/", "/taxii2/portal/"):
+    for client, path in ((api, "/api/v1/reports/"), (taxii, "/taxii2/portal/")):
         response = client.get(path)
         assert response.status_code == 200, path
         assert response["Cache-Control"] == "private, no-store", path
