@@ -11,7 +11,7 @@ The viewer is a Membership: a person acting for one organisation.
 from enum import StrEnum
 from typing import TypeVar
 
-from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Model, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Organisation, TrustGroup, User
 from accounts.standing import good_standing_q, is_in_good_standing
@@ -410,11 +410,12 @@ def at_readable_version(viewer: Membership | None, *, channel: Channel | None = 
     admitted = _revision_reach(viewer)
     if channel is not None:
         admitted &= Q(tlp__in=[t for t in TLP if _channel_allows_tlp(channel, t)])
-    # One NOT EXISTS per row: no recorded version of that number refuses the viewer.
+    # No recorded version of that number refuses the viewer. Rows of the current version
+    # need no look-up: that version is kept in step with the report, which `restrict` checks.
     refusing = ReportRevision.objects.filter(
         report_id=OuterRef("report_id"), number=OuterRef("report_version")
     ).exclude(admitted)
-    return ~Q(Exists(refusing))
+    return Q(report__version=F("report_version")) | ~Q(Exists(refusing))
 
 
 def curation_queue(viewer: Membership | None) -> QuerySet[Report]:
