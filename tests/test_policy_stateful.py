@@ -261,20 +261,18 @@ def _editable_by(viewer: Membership, reports: list[Report]) -> set[int]:
 
 
 def expected_sighting_visible(person: Person, report: Rep, groups: dict[int, Group]) -> bool:
-    """Every report carries one sighting, reported under its version 1: readable by those who
-    may read the report at that version (under the report's own audience while it has no
-    recorded version)."""
-    first = report.versions[0] if report.versions else None
-    if first is None:
+    """Every report carries one sighting, reported under its version 1: readable under the
+    report's own audience while that is the latest version (or none is recorded), else by
+    those version 1 admits."""
+    if len(report.versions) <= 1:
         return expected_visible(person, report, groups)
-    return expected_version_visible(person, report, first, groups)
+    return expected_version_visible(person, report, report.versions[0], groups)
 
 
 def expected_sighting_forwardable(person: Person, report: Rep, groups: dict[int, Group]) -> bool:
-    first = report.versions[0] if report.versions else None
-    if first is None:
+    if len(report.versions) <= 1:
         return expected_forwardable(person, report, groups, Channel.API)
-    return expected_version_forwardable(person, report, first, groups, Channel.API)
+    return expected_version_forwardable(person, report, report.versions[0], groups, Channel.API)
 
 
 def _sightings(channel: Channel | None) -> ReadPath:
@@ -448,6 +446,7 @@ class PolicyMachine(RuleBasedStateMachine):
         row.audience_groups.set(version.groups)
         row.audience_people.set(version.people)
         report.versions.append(version)
+        Report.objects.filter(pk=report.pk).update(version=number)
         return version
 
     def _pick(self, data: st.DataObject, items: list[T], label: str) -> T:
@@ -657,15 +656,39 @@ class PolicyMachine(RuleBasedStateMachine):
     @rule(data=st.data(), everyone=st.booleans(), tlp=TLPS)
     def edit_audience(self, data: st.DataObject, everyone: bool, tlp: str) -> None:
         report = self._pick(data, self.reports, "report")
+        self._set_audience(report, tlp, everyone, self._draw_audience(data))
+        if report.versions:
+            # As the audience services do: the latest version follows the report.
+            self._sync_latest(report)
+
+    def _set_audience(
+        self, report: Rep, tlp: str, everyone: bool, audience: dict[str, set[int]]
+    ) -> None:
         Report.objects.filter(pk=report.pk).update(audience_everyone=everyone, tlp=tlp)
         report.everyone, report.tlp = everyone, tlp
-        self._write_audience(report, **self._draw_audience(data))
+        self._write_audience(report, **audience)
+
+    def _sync_latest(self, report: Rep) -> None:
+        latest = report.versions[-1]
+        row = ReportRevision.objects.get(pk=latest.pk)
+        row.tlp, row.audience_everyone = report.tlp, report.everyone
+        row.save(update_fields=["tlp", "audience_everyone"])
+        row.audience_sectors.set(report.sectors)
+        row.audience_organisations.set(report.orgs)
+        row.audience_groups.set(report.groups)
+        row.audience_people.set(report.people)
+        latest.tlp, latest.everyone = report.tlp, report.everyone
+        latest.sectors, latest.orgs = set(report.sectors), set(report.orgs)
+        latest.groups, latest.people = set(report.groups), set(report.people)
 
     @rule(data=st.data(), everyone=st.booleans(), tlp=TLPS)
     def add_version(self, data: st.DataObject, everyone: bool, tlp: str) -> None:
-        """A revision: the report gets a version with a TLP and audience of its own."""
+        """A revision: the report takes a new TLP and audience, and its new version records
+        them; earlier versions keep theirs."""
         report = self._pick(data, self.reports, "report")
-        self._new_version(report, tlp, everyone=everyone, **self._draw_audience(data))
+        audience = self._draw_audience(data)
+        self._set_audience(report, tlp, everyone, audience)
+        self._new_version(report, tlp, everyone=everyone, **audience)
 
     @rule(data=st.data(), status=STATUSES)
     def change_report_status(self, data: st.DataObject, status: str) -> None:
