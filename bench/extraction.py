@@ -1,0 +1,347 @@
+"""Benchmark of indicator extraction and scrubbing on the labelled corpus (not a test).
+
+    python bench/extraction.py [--repeat N] [--large-mb 1.0] [--peer-large-kb 256] [--no-peer]
+
+For the portal and for ioc-finder (all its types, Unicode on) side by side, prints: recall per
+indicator type on the values written standalone in the texts, forbidden values extracted
+(members' hosts, benign infrastructure, versions, file and product names, references),
+personal data leaked (in indicator values and, for the portal, anywhere in the STIX bundle
+text), derived indicators, labels, references and antitrust flags; then speed: MB/s per
+document (worst and median of the corpus) and on one large text made of the corpus repeated
+(128 KB up to `--large-mb`), to show that time grows linearly with size.
+
+The corpus is tests/corpus/extraction/ (see its README). ioc-finder is installed by the
+`bench` extra: `pip install -e '.[bench]'`.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+
+import django
+
+django.setup()
+
+from sharing.normalize.parsers import NormalisationError  # noqa: E402
+from sharing.normalize.pipeline import (  # noqa: E402
+    Context,
+    classify,
+    indicator_objects,
+    prepare,
+)
+from sharing.stix.objects import deterministic_id  # noqa: E402
+from tests.corpus.scoring import (  # noqa: E402
+    Document,
+    Output,
+    Score,
+    load_corpus,
+    load_members,
+    score,
+)
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+IDENTITY = deterministic_id("identity", "bench")
+MARKING = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
+Runner = Callable[[Document], Output]
+Timed = Callable[[Document], object]
+
+
+def portal_context(members: dict[str, list[str]], document: Document) -> Context:
+    member_domains = {domain for domains in members.values() for domain in domains}
+    return Context(own_domains=set(members[document.submitter]), member_domains=member_domains)
+
+
+def portal_extraction(members: dict[str, list[str]]) -> Timed:
+    """What is timed: extraction, warning lists, scrubbing and flags (not STIX building,
+    which bench/normalize.py measures)."""
+
+    def run(document: Document) -> object:
+        context = portal_context(members, document)
+        prepared = prepare(document.kind, document.text.encode(), context=context)
+        return classify(prepared.indicators, context=context)
+
+    return run
+
+
+def portal_runner(members: dict[str, list[str]]) -> Runner:
+    def run(document: Document) -> Output:
+        context = portal_context(members, document)
+        try:
+            prepared = prepare(document.kind, document.text.encode(), context=context)
+        except NormalisationError:
+            return Output()
+        classified = classify(prepared.indicators, context=context)
+        objects = list(
+            indicator_objects(
+                classified.kept,
+                report_key=document.name,
+                now=NOW,
+                identity_id=IDENTITY,
+                marking_id=MARKING,
+            )
+        )
+        references = list(getattr(prepared, "references", []))
+        report = {
+            "type": "report",
+            "name": prepared.title,
+            "description": prepared.description,
+            "external_references": references,
+        }
+        output = Output(shared_text=json.dumps([*objects, report], ensure_ascii=False))
+        for item in classified.kept:
+            labels = set(getattr(item, "labels", ()))
+            bucket = output.derived if "derived" in labels else output.indicators
+            bucket.setdefault(item.type.value, set()).add(item.value)
+            output.labels.setdefault(item.value, set()).update(labels)
+        output.references = {ref["url"] for ref in references if "url" in ref}
+        if prepared.analysis is not None:
+            output.antitrust = {hit.category for hit in prepared.analysis.sensitive}
+        return output
+
+    return run
+
+
+# ioc-finder's keys and the portal's types they correspond to.
+PEER_TYPES = {
+    "urls": "url",
+    "urls_complete": "url",
+    "domains": "domain",
+    "ipv4s": "ipv4",
+    "ipv6s": "ipv6",
+    "ipv4_cidrs": "cidr",
+    "ipv6_cidrs": "cidr",
+    "email_addresses": "email",
+    "email_addresses_complete": "email",
+    "md5s": "md5",
+    "sha1s": "sha1",
+    "sha256s": "sha256",
+    "sha512s": "sha512",
+    "cves": "cve",
+    "asns": "asn",
+    "bitcoin_addresses": "crypto-wallet",
+    "monero_addresses": "crypto-wallet",
+    "registry_key_paths": "registry-key",
+    "user_agents": "user-agent",
+}
+
+
+def peer_runner() -> Runner:
+    import logging
+
+    from ioc_finder.ioc_finder import SUPPORTED_IOC_TYPES, find_iocs
+
+    logging.getLogger("ioc_finder").setLevel(logging.WARNING)
+
+    def run(document: Document) -> Output:
+        found = find_iocs(
+            document.text, parse_unicode_iocs=True, included_ioc_types=SUPPORTED_IOC_TYPES
+        )
+        output = Output()
+        for key, values in found.items():
+            if isinstance(values, dict):  # ATT&CK: {framework: [ids]}
+                flat = [value for group in values.values() for value in group]
+                kind = "attack-technique" if "technique" in key else f"other:{key}"
+            else:
+                flat = list(values)
+                kind = PEER_TYPES.get(key, f"other:{key}")
+            if key == "asns":
+                flat = [f"AS{value}" if value.isdigit() else value for value in flat]
+            if key == "file_paths":
+                names = {value.replace("\\", "/").rsplit("/", 1)[-1] for value in flat}
+                output.indicators.setdefault("file-name", set()).update(names)
+            output.indicators.setdefault(kind, set()).update(flat)
+        # Without scrubbing, the whole text is what a member would share along.
+        output.shared_text = document.text
+        return output
+
+    return run
+
+
+def evaluate(
+    documents: list[Document], run: Runner, timed: Timed, repeat: int
+) -> tuple[Score, list[float]]:
+    outputs = {}
+    speeds = []
+    for document in documents:
+        outputs[document.name] = run(document)
+        start = time.perf_counter()
+        for _ in range(repeat):
+            timed(document)
+        elapsed = (time.perf_counter() - start) / repeat
+        speeds.append(len(document.text.encode()) / elapsed / 1e6)
+    return score(documents, outputs), speeds
+
+
+def large_text_speeds(
+    documents: list[Document], run: Timed, sizes_kb: list[int]
+) -> list[tuple[int, float]]:
+    text_docs = [document for document in documents if document.kind == "text"]
+    corpus = "\n\n".join(document.text for document in text_docs)
+    results = []
+    for size in sizes_kb:
+        text = (corpus * (size * 1024 // len(corpus) + 1))[: size * 1024]
+        big = Document(
+            name="large",
+            text=text,
+            kind="text",
+            source="",
+            submitter=text_docs[0].submitter,
+            expected={},
+            derived={},
+            labels={},
+            references=(),
+            forbidden=(),
+            personal=(),
+            antitrust=(),
+        )
+        start = time.perf_counter()
+        run(big)
+        elapsed = time.perf_counter() - start
+        results.append((size, len(text.encode()) / elapsed / 1e6))
+    return results
+
+
+def _row(label: str, *cells: str) -> str:
+    return f"| {label} | " + " | ".join(cells) + " |"
+
+
+def report(scores: dict[str, Score], speeds: dict[str, list[float]]) -> None:
+    names = list(scores)
+    print(_row("measure", *names))
+    print("|---|" + "---|" * len(names))
+    kinds = sorted({kind for s in scores.values() for kind in s.expected})
+    first = scores[names[0]]
+    for kind in kinds:
+        cells = [
+            f"{s.recall(kind):.0%} ({s.found[kind]}/{s.expected[kind]})" for s in scores.values()
+        ]
+        print(_row(f"recall {kind}", *cells))
+    print(
+        _row(
+            "**recall, all standalone values**",
+            *[
+                f"**{s.recall():.1%}** ({sum(s.found.values())}/{sum(s.expected.values())})"
+                for s in scores.values()
+            ],
+        )
+    )
+    print(
+        _row(
+            "derived indicators offered",
+            *[f"{s.derived_found}/{s.derived_expected}" for s in scores.values()],
+        )
+    )
+    print(
+        _row(
+            "labels (shared hosting, look-alike)",
+            *[f"{s.labels_found}/{s.labels_expected}" for s in scores.values()],
+        )
+    )
+    print(
+        _row(
+            "advisory sources as external_references",
+            *[f"{s.references_found}/{s.references_expected}" for s in scores.values()],
+        )
+    )
+    print(
+        _row(
+            "**forbidden values extracted** (per 10 documents)",
+            *[
+                f"**{len(s.forbidden)}** ({len(s.forbidden) * 10 / s.documents:.1f})"
+                for s in scores.values()
+            ],
+        )
+    )
+    print(
+        _row(
+            "**personal data leaked in indicators**",
+            *[f"**{len(s.leaked_in_indicators)}**" for s in scores.values()],
+        )
+    )
+    print(
+        _row(
+            "**personal data leaked in the shared text / STIX bundle**",
+            *[f"**{len(s.leaked_in_bundle)}**" for s in scores.values()],
+        )
+    )
+    print(
+        _row(
+            "antitrust categories flagged (false flags)",
+            *[
+                f"{s.antitrust_found}/{s.antitrust_expected} ({len(s.antitrust_false)})"
+                for s in scores.values()
+            ],
+        )
+    )
+    print(
+        _row(
+            "speed per document, worst / median (MB/s)",
+            *[f"{min(v):.2f} / {statistics.median(v):.2f}" for v in speeds.values()],
+        )
+    )
+    print(f"\n{first.documents} documents, {sum(first.expected.values())} standalone values.")
+    for name, s in scores.items():
+        print(f"\n## {name}: misses ({len(s.missed)})")
+        for document, kind, value in s.missed:
+            print(f"- {document}: {kind} {value}")
+        print(f"## {name}: forbidden values extracted ({len(s.forbidden)})")
+        for document, value in s.forbidden:
+            print(f"- {document}: {value}")
+        print(
+            f"## {name}: personal data leaked ({len(s.leaked_in_indicators)} in indicators, "
+            f"{len(s.leaked_in_bundle)} in shared text)"
+        )
+        for document, value in s.leaked_in_indicators:
+            print(f"- {document}: {value} (indicator)")
+        for document, value in s.leaked_in_bundle:
+            print(f"- {document}: {value} (shared text)")
+        if s.antitrust_false:
+            print(f"## {name}: antitrust false flags: {s.antitrust_false}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs per document for timing")
+    parser.add_argument("--large-mb", type=float, default=1.0)
+    parser.add_argument("--peer-large-kb", type=int, default=256, help="ioc-finder is slow")
+    parser.add_argument("--no-peer", action="store_true", help="only the portal")
+    args = parser.parse_args()
+
+    documents = load_corpus()
+    members = load_members()
+    runners: dict[str, tuple[Runner, Timed]] = {
+        "portal": (portal_runner(members), portal_extraction(members))
+    }
+    if not args.no_peer:
+        peer = peer_runner()
+        runners["ioc-finder"] = (peer, peer)
+    scores: dict[str, Score] = {}
+    speeds: dict[str, list[float]] = {}
+    for name, (run, timed) in runners.items():
+        repeat = args.repeat if name == "portal" else 1
+        scores[name], speeds[name] = evaluate(documents, run, timed, repeat)
+    report(scores, speeds)
+
+    print("\n## Speed on one large text (MB/s at each size)")
+    largest = int(args.large_mb * 1024)
+    for name, (_, timed) in runners.items():
+        limit = largest if name == "portal" else min(largest, args.peer_large_kb)
+        sizes = [size for size in (64, 128, 256, 512, 1024, 2048) if size <= limit]
+        if limit not in sizes:
+            sizes.append(limit)
+        figures = large_text_speeds(documents, timed, sizes)
+        print(f"- {name}: " + ", ".join(f"{size} KB: {speed:.2f}" for size, speed in figures))
+
+
+if __name__ == "__main__":
+    main()
