@@ -15,13 +15,11 @@ The corpus is tests/corpus/extraction/ (see its README). ioc-finder is installed
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,14 +30,7 @@ import django
 
 django.setup()
 
-from sharing.normalize.parsers import NormalisationError  # noqa: E402
-from sharing.normalize.pipeline import (  # noqa: E402
-    Context,
-    classify,
-    indicator_objects,
-    prepare,
-)
-from sharing.stix.objects import deterministic_id  # noqa: E402
+from tests.corpus.portal import analyse, portal_output  # noqa: E402
 from tests.corpus.scoring import (  # noqa: E402
     Document,
     Output,
@@ -49,66 +40,18 @@ from tests.corpus.scoring import (  # noqa: E402
     score,
 )
 
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-IDENTITY = deterministic_id("identity", "bench")
-MARKING = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 Runner = Callable[[Document], Output]
 Timed = Callable[[Document], object]
 
 
-def portal_context(members: dict[str, list[str]], document: Document) -> Context:
-    member_domains = {domain for domains in members.values() for domain in domains}
-    return Context(own_domains=set(members[document.submitter]), member_domains=member_domains)
+def portal_runner(members: dict[str, list[str]]) -> Runner:
+    return lambda document: portal_output(members, document)
 
 
 def portal_extraction(members: dict[str, list[str]]) -> Timed:
     """What is timed: extraction, warning lists, scrubbing and flags (not STIX building,
     which bench/normalize.py measures)."""
-
-    def run(document: Document) -> object:
-        context = portal_context(members, document)
-        prepared = prepare(document.kind, document.text.encode(), context=context)
-        return classify(prepared.indicators, context=context)
-
-    return run
-
-
-def portal_runner(members: dict[str, list[str]]) -> Runner:
-    def run(document: Document) -> Output:
-        context = portal_context(members, document)
-        try:
-            prepared = prepare(document.kind, document.text.encode(), context=context)
-        except NormalisationError:
-            return Output()
-        classified = classify(prepared.indicators, context=context)
-        objects = list(
-            indicator_objects(
-                classified.kept,
-                report_key=document.name,
-                now=NOW,
-                identity_id=IDENTITY,
-                marking_id=MARKING,
-            )
-        )
-        references = list(getattr(prepared, "references", []))
-        report = {
-            "type": "report",
-            "name": prepared.title,
-            "description": prepared.description,
-            "external_references": references,
-        }
-        output = Output(shared_text=json.dumps([*objects, report], ensure_ascii=False))
-        for item in classified.kept:
-            labels = set(getattr(item, "labels", ()))
-            bucket = output.derived if "derived" in labels else output.indicators
-            bucket.setdefault(item.type.value, set()).add(item.value)
-            output.labels.setdefault(item.value, set()).update(labels)
-        output.references = {ref["url"] for ref in references if "url" in ref}
-        if prepared.analysis is not None:
-            output.antitrust = {hit.category for hit in prepared.analysis.sensitive}
-        return output
-
-    return run
+    return lambda document: analyse(members, document)
 
 
 # ioc-finder's keys and the portal's types they correspond to.

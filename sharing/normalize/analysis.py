@@ -94,6 +94,8 @@ def analyse_text(
     indicators and addresses there belong to victims and are redacted. Documentation ranges
     (192.0.2.0/24, example.com ...) are warning-listed unless `allow_documentation_ranges`.
     """
+    own_domains = frozenset(domain.lower() for domain in own_domains)
+    member_domains = frozenset(domain.lower() for domain in member_domains)
     extracted = extract(text)
     redactions = find_redactions(text, extracted, member_domains=member_domains)
     redacted_spans = Spans((r.start, r.end) for r in redactions if r.kind == "email")

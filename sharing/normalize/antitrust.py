@@ -57,6 +57,7 @@ _AGREEMENTS: list[tuple[str, str, re.Pattern[str]]] = [
         re.compile(
             rf"\b{_AGREE}\b{_SAME_SENTENCE}\b{_PRICE_WORDS}\b"
             rf"|\b{_PRICE_WORDS}\b{_SAME_SENTENCE}\b(?:agreed|as discussed|lined up)\b"
+            r"|\beveryone (?:will )?charges?\b"
             r"|\b(?:set|fix|hold|keep|raise|lower|match)\s+(?:the\s+)?(?:\w+\s+){0,2}"
             rf"{_PRICE_WORDS}\s+at\b",
             re.IGNORECASE,

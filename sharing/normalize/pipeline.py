@@ -227,7 +227,8 @@ def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Clas
     """Apply warning lists, insistence and victim scrubbing; one entry per (type, value)."""
     result = Classified()
     seen: set[tuple[IndicatorType, str]] = set()
-    member_domains = {domain.lower() for domain in context.member_domains}
+    member_domains = frozenset(domain.lower() for domain in context.member_domains)
+    own_domains = frozenset(domain.lower() for domain in context.own_domains)
     for item in indicators:
         key = (item.type, item.value)
         if key in seen:
@@ -245,7 +246,7 @@ def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Clas
         list_name = warning_list_for(
             item.type,
             value,
-            own_domains=context.own_domains,
+            own_domains=own_domains,
             member_domains=member_domains,
             allow_documentation_ranges=context.allow_documentation_ranges,
         )

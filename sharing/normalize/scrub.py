@@ -50,7 +50,8 @@ class Redaction:
 
 
 _PHONE_RE = re.compile(
-    r"(?<![\w+.:/#=$€£-])"
+    # The leading character class lets the regex engine skip ahead quickly.
+    r"(?=[+(\d])(?<![\w+.:/#=$€£-])"
     r"(?:\+\d{1,3}[\s.-]?)?"
     r"(?:\(0?\d{1,5}\)[\s.-]?)?"
     r"\d{1,8}(?:[\s.-]\d{1,8}){1,6}"
@@ -201,7 +202,9 @@ def _address_redactions(
         link = url_spans.containing(start, end)
         in_link_query = link is not None and re.search(r"[?#&=]", text[link[0] : start]) is not None
         if is_victim_address(address, domains) or in_link_query:
-            found.append(Redaction("email", match.group(0), REDACTED_EMAIL, start, end))
+            # Inside a link the replacement keeps the link one token ("?user=[redacted]").
+            replacement = REDACTED_VALUE if link is not None else REDACTED_EMAIL
+            found.append(Redaction("email", match.group(0), replacement, start, end))
             victims.append((start, address.lower()))
     for item in extracted:
         if item.type != IndicatorType.URL:

@@ -108,6 +108,7 @@ _IPV4_RANGES: list[tuple[int, int, str]] = [
 ]
 
 
+@lru_cache(maxsize=65536)
 def _ip_list(value: str, *, allow_documentation_ranges: bool) -> str | None:
     try:
         if "/" in value:
@@ -164,6 +165,12 @@ def _domain_list(
         return OWN_DOMAINS
     if domain_in(domain, member_domains):
         return MEMBER_DOMAINS
+    return _public_domain_list(domain, allow_documentation_ranges=allow_documentation_ranges)
+
+
+@lru_cache(maxsize=65536)
+def _public_domain_list(domain: str, *, allow_documentation_ranges: bool) -> str | None:
+    """The lists that do not depend on who submits: the same answer for every member."""
     tld = domain.rsplit(".", 1)[-1]
     if tld in LOCAL_TLDS or domain.endswith(".home.arpa"):
         return "local names"
@@ -219,9 +226,13 @@ def warning_list_for(
     member_domains: Collection[str] = (),
     allow_documentation_ranges: bool,
 ) -> str | None:
-    """The name of the warning list `value` is on, or None when it is a usable indicator."""
-    own = {domain.lower() for domain in own_domains}
-    members = {domain.lower() for domain in member_domains}
+    """The name of the warning list `value` is on, or None when it is a usable indicator.
+
+    `own_domains` and `member_domains` are in lower case (callers normalise them once: a
+    portal has thousands of member domains and a text thousands of values).
+    """
+    own = own_domains
+    members = member_domains
     match kind:
         case IndicatorType.IPV4 | IndicatorType.IPV6 | IndicatorType.CIDR:
             return _ip_list(value, allow_documentation_ranges=allow_documentation_ranges)

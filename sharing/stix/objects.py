@@ -45,11 +45,38 @@ _INDICATOR_NAMES = {
     IndicatorType.JA3: "JA3 TLS client fingerprint",
     IndicatorType.JA4: "JA4 TLS client fingerprint",
 }
-# STIX 2.1 has no observable for a cryptocurrency address, so a custom one (x- prefix, as
-# STIX 2.1 section 11.1 recommends for custom objects); registry keys, mutexes and file
+# STIX 2.1 has no observable for a cryptocurrency address, so a new SCO defined by an
+# extension definition (STIX 2.1 section 7.3, which replaces the deprecated custom objects;
+# the type name the community extensions and OpenCTI use). Registry keys, mutexes and file
 # names have standard observables. User agents and TLS fingerprints are properties of
 # network traffic, not objects: their indicators carry a pattern and no observable.
-WALLET_SCO_TYPE = "x-cryptocurrency-wallet"
+WALLET_SCO_TYPE = "cryptocurrency-wallet"
+WALLET_EXTENSION_ID = "extension-definition--2b7c1b06-6a0a-4c0f-9f59-1a8e2b0c7d11"
+PORTAL_IDENTITY_ID = "identity--7d3b5f0e-3c1a-4b8e-9a2f-5e6d7c8b9a01"
+
+
+def wallet_extension_definition() -> dict[str, Any]:
+    """The extension definition that `cryptocurrency-wallet` observables point to."""
+    stamp = "2026-11-01T00:00:00.000Z"
+    return {
+        "type": "extension-definition",
+        "spec_version": "2.1",
+        "id": WALLET_EXTENSION_ID,
+        "created_by_ref": PORTAL_IDENTITY_ID,
+        "created": stamp,
+        "modified": stamp,
+        "name": "Cryptocurrency wallet",
+        "description": "An address that receives cryptocurrency (ransom, drainer, mining payout).",
+        "schema": (
+            "A new SCO 'cryptocurrency-wallet' with one required string property 'value', "
+            "the address as written (Bitcoin, Litecoin, Dogecoin, Tron, Ethereum, Monero); "
+            "its id is derived from 'value'."
+        ),
+        "version": "1.0.0",
+        "extension_types": ["new-sco"],
+    }
+
+
 # JA3/JA4 cannot be expressed in STIX patterning; a Suricata rule (ja3.hash / ja4.hash,
 # Suricata 7) is what members' sensors load.
 _SURICATA_KEYWORDS = {IndicatorType.JA3: "ja3.hash", IndicatorType.JA4: "ja4.hash"}
@@ -117,6 +144,10 @@ def sco_for(kind: IndicatorType, value: str) -> dict[str, Any] | None:
             return None
     contributing = {key: item for key, item in sco.items() if key != "type"}
     sco_uuid = uuid.uuid5(SCO_NAMESPACE, _canonical(contributing))
+    if kind == IndicatorType.CRYPTO_WALLET:
+        # Validators only know the standard SCOs and ask version 4 ids of anything else.
+        sco_uuid = uuid.UUID(bytes=sco_uuid.bytes, version=4)
+        contributing["extensions"] = {WALLET_EXTENSION_ID: {"extension_type": "new-sco"}}
     return {
         "type": sco["type"],
         "spec_version": "2.1",
@@ -248,6 +279,7 @@ def objects_for_indicator(
     if sco is None:
         return [indicator]
     sco = {**sco, "object_marking_refs": [marking_id]}
+    extras = [wallet_extension_definition()] if kind == IndicatorType.CRYPTO_WALLET else []
     relationship = {
         "type": "relationship",
         "id": deterministic_id("relationship", f"{indicator_id}:related-to:{sco['id']}"),
@@ -256,7 +288,7 @@ def objects_for_indicator(
         "source_ref": indicator_id,
         "target_ref": sco["id"],
     }
-    return [sco, indicator, relationship]
+    return [*extras, sco, indicator, relationship]
 
 
 def identity_object(*, identity_id: str, name: str, created: str) -> dict[str, Any]:

@@ -56,7 +56,7 @@ _NOT_AFTER_DOMAIN = rf"(?![{_LETTER}_-]|\.[{_LETTER}])"
 
 URL_RE = re.compile(
     rf"(?<![\w]){SCHEMES}{SCHEME_SEPARATOR}"
-    r"(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|[^\s<>\"'`()\[\]{}|\\^])+",
+    r"(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\[redacted\]|[^\s<>\"'`()\[\]{}|\\^])+",
     re.IGNORECASE,
 )
 _EMAIL_RE = re.compile(
@@ -97,6 +97,7 @@ def _to_ascii(domain: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=65536)
 def normalise_domain(value: str) -> str | None:
     domain = refang(value).strip().rstrip(".").lower()
     if not domain or len(domain) > 253 or "." not in domain:
@@ -160,6 +161,7 @@ def normalise_email(value: str) -> str | None:
     return f"{local.lower()}@{normalised}"
 
 
+@lru_cache(maxsize=65536)
 def normalise_ip(value: str) -> str | None:
     try:
         return str(ipaddress.ip_address(refang(value).strip()))
@@ -244,8 +246,29 @@ def _continue_wrapped(text: str, end: int, line_start: int) -> int:
     return match.start(1) + len(token)
 
 
+_URL_ANCHOR = re.compile(rf"{SCHEME_SEPARATOR}")
+_SCHEME_AT_END = re.compile(rf"(?<![\w]){SCHEMES}$", re.IGNORECASE)
+_EMAIL_ANCHOR = re.compile(r"@|[\[({](?:@|at)[\])}]", re.IGNORECASE)
+
+
+def _url_matches(working: str) -> Iterator[re.Match[str]]:
+    """URL_RE's matches, found from the scheme separators: much faster than trying the
+    pattern at every position of a long text."""
+    position = 0
+    for anchor in _URL_ANCHOR.finditer(working):
+        if anchor.start() < position:
+            continue
+        scheme = _SCHEME_AT_END.search(working, max(0, anchor.start() - 8), anchor.start())
+        if scheme is None:
+            continue
+        match = URL_RE.match(working, scheme.start())
+        if match:
+            position = match.end()
+            yield match
+
+
 def find_urls(text: str, working: str) -> Iterator[Extracted]:
-    for match in URL_RE.finditer(working):
+    for match in _url_matches(working):
         start, end = match.span()
         original = text[start:end].rstrip(_TRAILING)
         end = start + len(original)
@@ -269,8 +292,24 @@ def find_urls(text: str, working: str) -> Iterator[Extracted]:
         yield Extracted(IndicatorType.URL, value, start, end, text[start:end])
 
 
+def _email_matches(working: str) -> Iterator[re.Match[str]]:
+    """_EMAIL_RE's matches, searched only around an '@' (or its defanged forms)."""
+    position = 0
+    for anchor in _EMAIL_ANCHOR.finditer(working):
+        if anchor.start() < position:
+            continue
+        window_start = max(position, anchor.start() - 70)
+        for match in _EMAIL_RE.finditer(
+            working, window_start, min(len(working), anchor.end() + 260)
+        ):
+            if match.start() <= anchor.start() < match.end():
+                position = match.end()
+                yield match
+                break
+
+
 def find_emails(text: str, working: str) -> Iterator[Extracted]:
-    for match in _EMAIL_RE.finditer(working):
+    for match in _email_matches(working):
         start, end = match.span()
         if header_name(text, start) in _MESSAGE_ID_HEADERS:
             continue
