@@ -30,7 +30,7 @@ import django
 
 django.setup()
 
-from tests.corpus.portal import analyse, portal_output  # noqa: E402
+from tests.corpus.portal import analyse, context_for, portal_output  # noqa: E402
 from tests.corpus.scoring import (  # noqa: E402
     Document,
     Output,
@@ -252,12 +252,85 @@ def report(scores: dict[str, Score], speeds: dict[str, list[float]]) -> None:
             print(f"## {name}: antitrust false flags: {s.antitrust_false}")
 
 
+def _is_name(personal: str) -> bool:
+    return not any(char.isdigit() or char in "@." for char in personal) and " " in personal.strip()
+
+
+def ner_comparison(documents: list[Document], members: dict[str, list[str]], model: str) -> None:
+    """Victims' names left in the shared text, and other words removed, by the portal's rules
+    and by a spaCy model's PERSON entities (each with the same address and phone scrubbing)."""
+    import importlib
+
+    from sharing.normalize.analysis import analyse_text
+
+    try:
+        nlp = importlib.import_module(model).load()
+    except ImportError:
+        print(f"\n## Names: {model} is not installed; skipped")
+        return
+    nlp("Warm up the model before timing it.")
+    names = [(doc, p) for doc in documents for p in doc.personal if _is_name(p)]
+    rules_leaks = ner_leaks = ner_extra = rules_extra = 0
+    rules_time = ner_time = 0.0
+    leaked_by_ner: list[str] = []
+    for document in documents:
+        if document.kind != "text":
+            continue
+        context = context_for(members, document)
+        start = time.perf_counter()
+        analysis = analyse_text(
+            document.text,
+            own_domains=context.own_domains,
+            member_domains=context.member_domains,
+        )
+        rules_time += time.perf_counter() - start
+        start = time.perf_counter()
+        parsed = nlp(document.text)
+        ner_time += time.perf_counter() - start
+        people = [ent for ent in parsed.ents if ent.label_ == "PERSON"]
+        ner_text = document.text
+        for ent in sorted(people, key=lambda e: e.start_char, reverse=True):
+            ner_text = ner_text[: ent.start_char] + "[redacted person]" + ner_text[ent.end_char :]
+        personal = [p for p in document.personal if _is_name(p)]
+        for name in personal:
+            rules_leaks += name in analysis.redacted_text
+            if name in ner_text:
+                ner_leaks += 1
+                leaked_by_ner.append(f"{document.name}: {name}")
+        wanted = " ".join(document.personal)
+        ner_extra += sum(ent.text not in wanted for ent in people)
+        rules_extra += sum(
+            r.kind == "person" and r.original not in wanted for r in analysis.redactions
+        )
+    size = sum(f.stat().st_size for f in Path(nlp.path).rglob("*") if f.is_file()) / 1e6
+    total = sum(len(d.text.encode()) for d in documents if d.kind == "text") / 1e6
+    print(f"\n## Victims' names: rules against {model} (PERSON entities)")
+    print(f"{len(names)} victims' names in the corpus.\n")
+    print("| measure | rules (sharing/normalize/scrub.py) | spaCy NER |")
+    print("|---|---|---|")
+    print(f"| victims' names left in the shared text | {rules_leaks} | {ner_leaks} |")
+    print(f"| other words removed as names | {rules_extra} | {ner_extra} |")
+    print(
+        f"| speed (MB/s, whole analysis vs NER alone) | {total / rules_time:.3f} | "
+        f"{total / ner_time:.3f} |"
+    )
+    print(f"| size | 0 (part of the code) | model {size:.0f} MB + spaCy and its dependencies |")
+    for line in leaked_by_ner:
+        print(f"- left by NER: {line}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per document for timing")
     parser.add_argument("--large-mb", type=float, default=1.0)
     parser.add_argument("--peer-large-kb", type=int, default=256, help="ioc-finder is slow")
     parser.add_argument("--no-peer", action="store_true", help="only the portal")
+    parser.add_argument(
+        "--ner",
+        metavar="MODULE",
+        help="also compare victims' name scrubbing with a spaCy model package, e.g. "
+        "en_core_web_sm (pip install spacy and the model's wheel first)",
+    )
     args = parser.parse_args()
 
     documents = load_corpus()
@@ -284,6 +357,8 @@ def main() -> None:
             sizes.append(limit)
         figures = large_text_speeds(documents, timed, sizes)
         print(f"- {name}: " + ", ".join(f"{size} KB: {speed:.2f}" for size, speed in figures))
+    if args.ner:
+        ner_comparison(documents, members, args.ner)
 
 
 if __name__ == "__main__":

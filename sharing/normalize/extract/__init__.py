@@ -71,9 +71,9 @@ __all__ = [
 Finder = Callable[[str, str], Iterator[Extracted]]
 
 _CVE_RE = re.compile(
-    r"(?<![\w-])CVE[-\u2010\u2011]\d{4}[-\u2010\u2011]\d{4,7}(?!\d)", re.IGNORECASE
+    r"C(?<![\w-]C)VE[-\u2010\u2011]\d{4}[-\u2010\u2011]\d{4,7}(?!\d)", re.IGNORECASE
 )
-_TECHNIQUE_RE = re.compile(r"(?<![\w.-])T1\d{3}(?:\.\d{3})?(?![\w])")
+_TECHNIQUE_RE = re.compile(r"T(?<![\w.-]T)1\d{3}(?:\.\d{3})?(?![\w])")
 
 
 def _simple(pattern: re.Pattern[str], kind: IndicatorType) -> Finder:

@@ -8,8 +8,11 @@ from sharing.normalize.extract.context import line_at
 from sharing.normalize.extract.spans import Spans
 from sharing.normalize.extract.types import HASH_TYPES, Extracted, IndicatorType
 
+# Hex runs of a hash's length: the first class lets the engine skip ahead, the lookbehind
+# checks the character before it.
 _HASH_RE = re.compile(
-    r"(?<![0-9a-z])(?:[0-9a-f]{128}|[0-9a-f]{64}|[0-9a-f]{40}|[0-9a-f]{32})(?![0-9a-z])",
+    r"[0-9a-f](?<![0-9a-z][0-9a-f])(?:[0-9a-f]{127}|[0-9a-f]{63}|[0-9a-f]{39}|[0-9a-f]{31})"
+    r"(?![0-9a-z])",
     re.IGNORECASE,
 )
 _HASH_LENGTHS = {
@@ -103,8 +106,8 @@ _HIVES = {
     "HKCC": "HKEY_CURRENT_CONFIG",
 }
 _REGISTRY_RE = re.compile(
-    r"(?<![\w\\])(HKEY_LOCAL_MACHINE|HKEY_CURRENT_USER|HKEY_CLASSES_ROOT|HKEY_USERS|"
-    r"HKEY_CURRENT_CONFIG|HKLM|HKCU|HKCR|HKU|HKCC):?"
+    r"(H(?<![\w\\]H)(?:KEY_LOCAL_MACHINE|KEY_CURRENT_USER|KEY_CLASSES_ROOT|KEY_USERS|"
+    r"KEY_CURRENT_CONFIG|KLM|KCU|KCR|KU|KCC)):?"
     r"((?:\\{1,2}[\w .{}()$&@#~!+-]+)+)",
     re.IGNORECASE,
 )

@@ -8,9 +8,10 @@ from sharing.normalize.extract.types import Extracted, IndicatorType
 
 # JA4: protocol, TLS version, SNI, counts, ALPN, then two truncated SHA-256 (FoxIO spec).
 _JA4_RE = re.compile(
-    r"(?<![\w])[tqd](?:1[0-3]|s[0-3]|d[0-3]|00)[di]\d{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}(?![\w])"
+    r"[tqd](?<![\w][tqd])(?:1[0-3]|s[0-3]|d[0-3]|00)[di]\d{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}"
+    r"(?![\w])"
 )
-_MD5_RE = re.compile(r"(?<![0-9a-z])[0-9a-f]{32}(?![0-9a-z])", re.IGNORECASE)
+_MD5_RE = re.compile(r"[0-9a-f](?<![0-9a-z][0-9a-f])[0-9a-f]{31}(?![0-9a-z])", re.IGNORECASE)
 # "JA3", "(JA3)", "ja3=", "\"ja3\":" before the hash, not JA3S (the server's fingerprint).
 _JA3_BEFORE = re.compile(r"\bja3(?![s\w])[^\n]{0,40}$", re.IGNORECASE)
 _JA3S_BEFORE = re.compile(r"\bja3s\b[^\n]{0,12}$", re.IGNORECASE)
@@ -69,7 +70,7 @@ def find_ja3(text: str, working: str) -> Iterator[Extracted]:
 
 
 _UA_CUE = re.compile(
-    r"(?:\buser[ _-]?agents?\b|\bUA\b|\buseragent\b)[\"']?(?:\s*[:=]\s*)?", re.IGNORECASE
+    r"u(?<![\w]u)(?:ser[ _-]?agents?|a|seragent)\b[\"']?(?:\s*[:=]\s*)?", re.IGNORECASE
 )
 _QUOTED = re.compile(r"\s*(?:is\s+|of\s+)?([\"'])((?:(?!\1)[^\n]){2,512})\1")
 _NEXT_QUOTED = re.compile(

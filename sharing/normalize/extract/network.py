@@ -46,11 +46,12 @@ def has_known_tld(domain: str) -> bool:
 
 # Letters of the scripts look-alike domains are written in (Latin, Greek, Cyrillic).
 _LETTER = r"a-z0-9\u00e0-\u024f\u0370-\u03ff\u0400-\u04ff"
-_LABEL = rf"[{_LETTER}](?:[{_LETTER}_-]{{0,61}}[{_LETTER}])?"
+_LABEL = rf"(?>[{_LETTER}](?:[{_LETTER}_-]{{0,61}}[{_LETTER}])?)"
 _TLD = r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
 _DOMAIN = rf"(?:{_LABEL}{DOT})+{_TLD}"
 _OCTET = r"\d{1,3}"
 _IPV4 = rf"{_OCTET}{DOT}{_OCTET}{DOT}{_OCTET}{DOT}{_OCTET}"
+_IPV4_AFTER_FIRST_DIGIT = rf"\d{{0,2}}{DOT}{_OCTET}{DOT}{_OCTET}{DOT}{_OCTET}"
 _NOT_BEFORE = rf"(?<![{_LETTER}_.@/\\-])"
 _NOT_AFTER_DOMAIN = rf"(?![{_LETTER}_-]|\.[{_LETTER}])"
 
@@ -60,17 +61,22 @@ URL_RE = re.compile(
     re.IGNORECASE,
 )
 _EMAIL_RE = re.compile(
-    rf"(?<![\w.+%-])[a-z0-9](?:[a-z0-9._%+-]{{0,62}}[a-z0-9_-])?{AT}{_DOMAIN}{_NOT_AFTER_DOMAIN}",
+    rf"(?<![\w.+%-])(?>[a-z0-9](?:[a-z0-9._%+-]{{0,62}}[a-z0-9_-])?){AT}{_DOMAIN}"
+    rf"{_NOT_AFTER_DOMAIN}",
     re.IGNORECASE,
 )
-_CIDR4_RE = re.compile(rf"(?<![\d.]){_IPV4}/\d{{1,2}}(?![\d/])")
-_IPV4_RE = re.compile(rf"(?<![\d.\w]){_IPV4}(?![\d]|\.\d|\[\.\]\d)")
+# Each starts with a digit (the lookbehind checks the character before it) so that the
+# regex engine skips quickly to the next digit instead of trying every position.
+_CIDR4_RE = re.compile(rf"\d(?<![\d.]\d){_IPV4_AFTER_FIRST_DIGIT}/\d{{1,2}}(?![\d/])")
+_IPV4_RE = re.compile(rf"\d(?<![\d.\w]\d){_IPV4_AFTER_FIRST_DIGIT}(?![\d]|\.\d|\[\.\]\d)")
 _IPV6_RE = re.compile(
     rf"(?<![\w:.\[])(?:[0-9a-f]{{0,4}}{COLON}){{2,7}}"
     rf"(?:[0-9a-f]{{1,4}}|{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET})?(?:/\d{{1,3}})?(?![\w:])",
     re.IGNORECASE,
 )
-_ASN_RE = re.compile(r"(?<![\w-])(?:AS[ ]?|(?i:asn)(?:[ ]?[:#]?[ ]?))(\d{1,10})(?![\w]|[.,]\d)")
+_ASN_RE = re.compile(
+    r"[Aa](?<![\w-][Aa])(?:(?<=A)S[ ]?|[Ss][Nn][ ]?[:#]?[ ]?)(\d{1,10})(?![\w]|[.,]\d)"
+)
 _DOMAIN_RE = re.compile(rf"{_NOT_BEFORE}{_DOMAIN}{_NOT_AFTER_DOMAIN}", re.IGNORECASE)
 _TRAILING = ".,;:!?'\")]}>"
 
@@ -344,8 +350,25 @@ def find_ipv4(text: str, working: str) -> Iterator[Extracted]:
         yield Extracted(IndicatorType.IPV4, value, start, end, text[start:end])
 
 
+_IPV6_ANCHOR = re.compile(r":[0-9a-f]{0,4}:|\[:\][0-9a-f]{0,4}\[:\]|\(:\)[0-9a-f]{0,4}\(:\)", re.I)
+
+
+def _ipv6_matches(working: str) -> Iterator[re.Match[str]]:
+    """_IPV6_RE's matches, searched only around two colons close together."""
+    position = 0
+    for anchor in _IPV6_ANCHOR.finditer(working):
+        if anchor.start() < position:
+            continue
+        window_end = min(len(working), anchor.end() + 60)
+        for match in _IPV6_RE.finditer(working, max(position, anchor.start() - 45), window_end):
+            if match.end() > anchor.start():
+                position = match.end()
+                yield match
+                break
+
+
 def find_ipv6(text: str, working: str) -> Iterator[Extracted]:
-    for match in _IPV6_RE.finditer(working):
+    for match in _ipv6_matches(working):
         raw = refang(match.group(0))
         if raw.count(":") < 2 or not re.search(r"[0-9a-f]", raw, re.IGNORECASE):
             continue
