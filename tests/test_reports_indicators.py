@@ -132,7 +132,7 @@ def test_preview_names_the_antitrust_category_and_says_why(analyst_a: User) -> N
         analyst_a,
         TLP.GREEN,
         audience_everyone=True,
-        body_markdown="After the call we agreed with the other banks to set the overdraft fee at 2%.",
+        body_markdown="After the call we agreed with the other banks to set the fee at 2%.",
     )
 
     refused = signed_in(analyst_a).post(reverse("report-preview", args=[report.uuid]))
