@@ -618,6 +618,12 @@ def test_a_file_on_a_shared_service_stays_an_indicator_labelled_as_such() -> Non
     tunnel = found[("domain", "abc-def.trycloudflare.com")]
     for item in (release, paste, tunnel):
         assert "hosted-on-shared-service" in item.labels
+    analysis = analyse_text(
+        "Stage 2: https://pastebin.com/raw/Xk4tP9qW", own_domains=set(), member_domains=MEMBERS
+    )
+    assert analysis.notes["https://pastebin.com/raw/Xk4tP9qW"].startswith(
+        "Hosted on a shared service (pastebin.com)"
+    )
     assert ("domain", "github.com") not in found
     assert ("domain", "pastebin.com") not in found
 

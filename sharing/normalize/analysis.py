@@ -12,12 +12,17 @@ from typing import TYPE_CHECKING
 
 from sharing.normalize.antitrust import SensitiveHit, find_sensitive
 from sharing.normalize.extract import Extracted, IndicatorType, derived_indicators, extract
-from sharing.normalize.extract.network import scrub_url, unicode_form
+from sharing.normalize.extract.network import scrub_url, unicode_form, url_host
 from sharing.normalize.extract.spans import Spans
 from sharing.normalize.lookalikes import LOOK_ALIKE_LABEL, imitated_domain
 from sharing.normalize.references import Reference, split_references
 from sharing.normalize.scrub import Redaction, apply_redactions, find_redactions
-from sharing.normalize.warninglists import domain_flags, url_flags, warning_list_for
+from sharing.normalize.warninglists import (
+    SHARED_SERVICE_LABEL,
+    domain_flags,
+    url_flags,
+    warning_list_for,
+)
 
 if TYPE_CHECKING:
     from accounts.models import Organisation
@@ -66,7 +71,7 @@ def _label(item: Extracted, protected: Collection[str]) -> tuple[Extracted, str]
     if item.type == IndicatorType.DOMAIN:
         labels += domain_flags(item.value)
     if item.type in (IndicatorType.DOMAIN, IndicatorType.URL):
-        host = item.value if item.type == IndicatorType.DOMAIN else item.value.split("/")[2]
+        host = item.value if item.type == IndicatorType.DOMAIN else url_host(item.value)
         imitated = imitated_domain(host.split(":")[0], protected)
         if imitated:
             labels.append(LOOK_ALIKE_LABEL)
@@ -74,6 +79,11 @@ def _label(item: Extracted, protected: Collection[str]) -> tuple[Extracted, str]
                 f"Look-alike of the member domain {imitated}: written {unicode_form(host)} "
                 f"with letters of another script ({host} in DNS)."
             )
+    if SHARED_SERVICE_LABEL in labels:
+        host = item.value if item.type == IndicatorType.DOMAIN else url_host(item.value)
+        note = (note + " " if note else "") + (
+            f"Hosted on a shared service ({host}): block this exact value, not the service."
+        )
     if item.derived_from:
         what = "host of the URL" if "://" in item.derived_from else "domain of the address"
         note = (note + " " if note else "") + f"Derived: the {what} {item.derived_from}."

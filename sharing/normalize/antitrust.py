@@ -282,13 +282,21 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
                 break
 
 
+_GATE_PATTERNS = {
+    category: re.compile("|".join(re.escape(word) for word in words), re.IGNORECASE)
+    for category, words in _GATES.items()
+}
+
+
 def find_sensitive(text: str) -> list[SensitiveHit]:
     """Every competitively sensitive phrase in `text`, in order of position."""
     hits: dict[tuple[str, int], SensitiveHit] = {}
+    rules = [rule for rule in _AGREEMENTS + _DISCLOSURES if _GATE_PATTERNS[rule[0]].search(text)]
+    if not rules:
+        return []
     for offset, chunk in _chunks(text):
-        lower = chunk.lower()
-        for category, explanation, pattern in _AGREEMENTS + _DISCLOSURES:
-            if not any(word in lower for word in _GATES[category]):
+        for category, explanation, pattern in rules:
+            if not _GATE_PATTERNS[category].search(chunk):
                 continue
             for match in pattern.finditer(chunk):
                 position = offset + match.start()
