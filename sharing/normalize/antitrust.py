@@ -282,22 +282,22 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
                 break
 
 
-_GATE_PATTERNS = {
-    category: re.compile("|".join(re.escape(word) for word in words), re.IGNORECASE)
-    for category, words in _GATES.items()
-}
+Rule = tuple[str, str, re.Pattern[str]]
+
+
+def _gated(rules: list[Rule], lower: str) -> list[Rule]:
+    """The rules whose words occur in `lower` (plain substring tests: cheap)."""
+    return [rule for rule in rules if any(word in lower for word in _GATES[rule[0]])]
 
 
 def find_sensitive(text: str) -> list[SensitiveHit]:
     """Every competitively sensitive phrase in `text`, in order of position."""
     hits: dict[tuple[str, int], SensitiveHit] = {}
-    rules = [rule for rule in _AGREEMENTS + _DISCLOSURES if _GATE_PATTERNS[rule[0]].search(text)]
+    rules = _gated(_AGREEMENTS + _DISCLOSURES, text.lower())
     if not rules:
         return []
     for offset, chunk in _chunks(text):
-        for category, explanation, pattern in rules:
-            if not _GATE_PATTERNS[category].search(chunk):
-                continue
+        for category, explanation, pattern in _gated(rules, chunk.lower()):
             for match in pattern.finditer(chunk):
                 position = offset + match.start()
                 hits.setdefault(
