@@ -26,7 +26,7 @@ tens of megabytes and is many times slower than these rules.
 import base64
 import binascii
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from sharing.normalize.extract import Extracted, IndicatorType
@@ -186,6 +186,23 @@ def _personal_tokens_in_url(url: str) -> list[str]:
     return tokens
 
 
+_ADDRESS_ANCHOR = re.compile(r"@|%40|[\[(](?:at|@)[\])]", re.IGNORECASE)
+
+
+def _addresses(text: str) -> Iterator[re.Match[str]]:
+    """_ANY_ADDRESS's matches, searched only around an '@' or its encoded forms."""
+    position = 0
+    for anchor in _ADDRESS_ANCHOR.finditer(text):
+        if anchor.start() < position:
+            continue
+        start = max(position, anchor.start() - 70)
+        for match in _ANY_ADDRESS.finditer(text, start, min(len(text), anchor.end() + 260)):
+            if match.start() <= anchor.start() < match.end():
+                position = match.end()
+                yield match
+                break
+
+
 def _address_redactions(
     text: str, extracted: list[Extracted], domains: set[str]
 ) -> tuple[list[Redaction], list[tuple[int, str]]]:
@@ -195,7 +212,7 @@ def _address_redactions(
     url_spans = Spans(
         (item.start, item.end) for item in extracted if item.type == IndicatorType.URL
     )
-    for match in _ANY_ADDRESS.finditer(text):
+    for match in _addresses(text):
         start, end = match.span()
         address = re.sub(r"%40|\s?[\[(](?:at|@)[\])]\s?", "@", match.group(0), flags=re.I)
         address = re.sub(r"\s?\[\.\]\s?", ".", address)

@@ -18,12 +18,15 @@ _VERSIONS = {0: "BTC", 5: "BTC", 48: "LTC", 50: "LTC", 30: "DOGE", 22: "DOGE", 0
 _BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 _BECH32_PREFIXES = {"bc": "BTC", "ltc": "LTC"}
 
+# The first character is matched on its own (then checked with lookbehinds) so that the
+# regex engine skips quickly to the next character that can start an address.
 _WALLET_RE = re.compile(
-    r"(?<![\w])(?:"
-    r"(?P<b58>[13LMDT][1-9A-HJ-NP-Za-km-z]{25,34})"
-    r"|(?P<bech32>(?:bc|ltc)1[02-9ac-hj-np-z]{11,71})"
-    r"|(?P<eth>0x[0-9a-fA-F]{40})"
-    r"|(?P<xmr>[48][0-9AB][1-9A-HJ-NP-Za-km-z]{93})"
+    r"[13LMDTbl048](?<![\w][13LMDTbl048])(?:"
+    r"(?<=[13LMDT])(?P<b58>[1-9A-HJ-NP-Za-km-z]{25,34})"
+    r"|(?<=b)(?P<bech32>c1[02-9ac-hj-np-z]{11,71})"
+    r"|(?<=l)(?P<ltc>tc1[02-9ac-hj-np-z]{11,71})"
+    r"|(?<=0)(?P<eth>x[0-9a-fA-F]{40})"
+    r"|(?<=[48])(?P<xmr>[0-9AB][1-9A-HJ-NP-Za-km-z]{93})"
     r")(?![\w])"
 )
 
@@ -61,7 +64,7 @@ def is_wallet(value: str) -> bool:
         return False
     if match.group("b58"):
         return _base58check(value)
-    if match.group("bech32"):
+    if match.group("bech32") or match.group("ltc"):
         return _bech32(value)
     return True
 
