@@ -297,7 +297,8 @@ def find_sensitive(text: str) -> list[SensitiveHit]:
     if not rules:
         return []
     for offset, chunk in _chunks(text):
-        for category, explanation, pattern in _gated(rules, chunk.lower()):
+        chunk_rules = rules if len(chunk) == len(text) else _gated(rules, chunk.lower())
+        for category, explanation, pattern in chunk_rules:
             for match in pattern.finditer(chunk):
                 position = offset + match.start()
                 hits.setdefault(
