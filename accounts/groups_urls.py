@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import groups_views as views
+from accounts.views import groups as views
 
 urlpatterns = [
     path("", views.group_list, name="group-list"),

@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from accounts import isac_agreement_views, isac_views, org_views
+from accounts.views import organisation as org_views
+from accounts.views.isac import agreements as isac_agreement_views
+from accounts.views.isac import organisations as isac_views
 
 isac_urlpatterns = [
     path("organisations/", isac_views.organisation_list, name="isac-organisations"),

@@ -12,8 +12,8 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, ResolverMatch, resolve, reverse
 
 from accounts.models import Membership
-from accounts.selectors import USABLE_STATUSES, current_membership
-from accounts.signin_services import user_has_mfa
+from accounts.selectors.members import USABLE_STATUSES, current_membership
+from accounts.services.signin import user_has_mfa
 
 
 class CurrentMembershipMiddleware:

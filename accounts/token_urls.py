@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import token_views
+from accounts.views import tokens as token_views
 
 urlpatterns = [
     path("", token_views.token_list, name="api-tokens"),

@@ -1,8 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from accounts import views
-from accounts.forms import QueuedPasswordResetForm
+from accounts.forms.members import QueuedPasswordResetForm
+from accounts.views import account as views
 
 urlpatterns = [
     path(

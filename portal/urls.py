@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.api import MeView, OrganisationListView
+from accounts.api.views import MeView, OrganisationListView
 from accounts.member_urls import isac_urlpatterns, organisation_urlpatterns
 from portal import health, views
 

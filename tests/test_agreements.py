@@ -10,7 +10,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import agreement_services
 from accounts.models import (
     AgreementAcceptance,
     AgreementVersion,
@@ -18,8 +17,9 @@ from accounts.models import (
     Organisation,
     User,
 )
+from accounts.services import agreements as agreement_services
+from accounts.services.tokens import token_issue
 from accounts.standing import current_agreement_version, is_in_good_standing
-from accounts.token_services import token_issue
 from tests.fixtures.members import acting
 
 
@@ -107,7 +107,7 @@ def test_org_admin_cannot_write_agreements(admin_a: User) -> None:
 
 @pytest.fixture
 def applicant(isac_admin: User, energy: object) -> tuple[Organisation, User]:
-    from accounts.services import membership_create, organisation_create, user_create
+    from accounts.services.organisations import membership_create, organisation_create, user_create
 
     org = organisation_create(
         name="Applicant E", domains=["e.test"], status="active", by=isac_admin

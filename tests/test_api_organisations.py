@@ -4,7 +4,7 @@ member sees only its own organisation."""
 from django.test import Client
 
 from accounts.models import AgreementAcceptance, Membership, Organisation, User
-from accounts.token_services import token_issue
+from accounts.services.tokens import token_issue
 
 
 def _token(user: User) -> str:

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import ApiToken, AuditEvent, Membership, Organisation, User
-from accounts.token_services import token_issue
+from accounts.services.tokens import token_issue
 
 
 def _issue(user: User, **options: object) -> str:

@@ -24,7 +24,7 @@ def test_audit_rows_cannot_be_edited_or_deleted(isac_admin: User, org_a: Organis
 
 
 def test_deleting_a_person_keeps_their_audit_trail(isac_admin: User, org_a: Organisation) -> None:
-    from accounts.services import user_create, user_set_password
+    from accounts.services.organisations import user_create, user_set_password
 
     person = user_create(email="gone@a.test", full_name="Gone", password=None, by=isac_admin)
     user_set_password(user=person, password="a-long-password-for-gone", by=person)

@@ -11,9 +11,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.invitation_services import invitation_create
 from accounts.models import AuditEvent, Invitation, Membership, Organisation, User
-from accounts.services import organisation_update
+from accounts.services.invitations import invitation_create
+from accounts.services.organisations import organisation_update
 from accounts.tasks import invitations_sweep
 from tests.fixtures.personas import PASSWORD
 

@@ -19,7 +19,7 @@ from accounts.models import (
     Sector,
     User,
 )
-from accounts.services import organisation_create
+from accounts.services.organisations import organisation_create
 from tests.fixtures.members import acting, sign_in
 
 ISAC_GET_PAGES: list[tuple[str, list[str]]] = [
@@ -242,7 +242,7 @@ def test_isac_admin_revokes_an_acceptance_from_the_organisation_page(
 def test_audit_log_filters(
     isac_admin_client: Client, org_a: Organisation, org_b: Organisation, isac_admin: User
 ) -> None:
-    from accounts.services import organisation_set_status
+    from accounts.services.organisations import organisation_set_status
 
     organisation_set_status(organisation=org_b, status="suspended", by=isac_admin)
 
@@ -360,7 +360,7 @@ def test_the_people_page_has_a_bounded_number_of_queries(
 def test_the_switcher_changes_the_organisation_acted_for(
     analyst_a: User, org_b: Organisation, isac_admin: User
 ) -> None:
-    from accounts.services import membership_create
+    from accounts.services.organisations import membership_create
 
     other = membership_create(user=analyst_a, organisation=org_b, role="org_admin", by=isac_admin)
     client = sign_in(Client(), analyst_a)
@@ -379,7 +379,7 @@ def test_the_organisation_page_has_a_bounded_number_of_queries(
     isac_admin: User,
     django_assert_max_num_queries: object,
 ) -> None:
-    from accounts.services import membership_set_role
+    from accounts.services.organisations import membership_set_role
     from tests.fixtures.personas import make_person
 
     for index in range(8):

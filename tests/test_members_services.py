@@ -3,9 +3,9 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from accounts import services
 from accounts.models import AuditEvent, Organisation, Sector, User
-from accounts.services import domain_normalise
+from accounts.services import organisations as services
+from accounts.services.organisations import domain_normalise
 from tests.fixtures.members import acting
 
 
@@ -227,7 +227,7 @@ def test_isac_admin_suspends_and_reinstates_a_person(isac_admin: User, analyst_a
 def test_an_email_address_is_recognised_as_a_members_by_its_domain(
     org_a: Organisation, org_b: Organisation, isac_admin: User
 ) -> None:
-    from accounts.selectors import organisation_for_email
+    from accounts.selectors.members import organisation_for_email
 
     services.organisation_domain_add(organisation=org_b, domain="ops.a.test", by=isac_admin)
 
@@ -241,9 +241,9 @@ def test_an_email_address_is_recognised_as_a_members_by_its_domain(
 def test_agreement_terms_apply_only_while_the_acceptance_is_in_force(
     org_a: Organisation, isac_admin: User
 ) -> None:
-    from accounts.agreement_services import agreement_acceptance_revoke
     from accounts.models import AgreementAcceptance
-    from accounts.selectors import agreement_terms_for
+    from accounts.selectors.members import agreement_terms_for
+    from accounts.services.agreements import agreement_acceptance_revoke
 
     terms = agreement_terms_for(org_a)
     assert terms is not None

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
 from accounts.models import Organisation, User
-from accounts.token_services import token_issue
+from accounts.services import organisations as services
+from accounts.services.tokens import token_issue
 from tests.fixtures.members import acting, authenticator_for, sign_in, totp_code
 from tests.fixtures.personas import PASSWORD
 
@@ -79,7 +79,7 @@ def test_a_signed_in_isac_admin_must_give_the_code_each_session(isac_admin: User
 
 def test_a_recovery_code_works_once(isac_admin: User) -> None:
     sign_in(Client(), isac_admin)  # pairs the authenticator
-    from accounts.signin_services import mfa_recovery_codes_regenerate
+    from accounts.services.signin import mfa_recovery_codes_regenerate
 
     code = mfa_recovery_codes_regenerate(user=isac_admin)[0]
     first, second = Client(), Client()

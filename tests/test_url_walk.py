@@ -23,7 +23,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
-from accounts.groups_services import group_create, group_invite
 from accounts.models import (
     ApiToken,
     Membership,
@@ -32,7 +31,8 @@ from accounts.models import (
     TrustGroupInvitation,
     User,
 )
-from accounts.token_services import token_issue
+from accounts.services.groups import group_create, group_invite
+from accounts.services.tokens import token_issue
 from sharing import policy
 from sharing.models import Report
 from sharing.tlp import TLP

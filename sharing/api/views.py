@@ -15,9 +15,9 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.groups_selectors import groups_of, visible_groups
 from accounts.models import Membership
-from accounts.models_groups import TrustGroup
+from accounts.models.groups import TrustGroup
+from accounts.selectors.groups import groups_of, visible_groups
 from accounts.web import acting_membership
 from sharing import policy
 from sharing.api import filters, serializers

@@ -9,17 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import demo
-from accounts.agreement_services import (
-    agreement_accept,
-    agreement_version_create,
-    agreement_version_publish,
-)
-from accounts.groups_services import (
-    group_create,
-    group_invitation_accept,
-    group_invite,
-    sector_communities_sync,
-)
 from accounts.models import (
     AgreementAcceptance,
     AgreementVersion,
@@ -29,7 +18,18 @@ from accounts.models import (
     TrustGroup,
     User,
 )
-from accounts.services import membership_create, organisation_create, user_create
+from accounts.services.agreements import (
+    agreement_accept,
+    agreement_version_create,
+    agreement_version_publish,
+)
+from accounts.services.groups import (
+    group_create,
+    group_invitation_accept,
+    group_invite,
+    sector_communities_sync,
+)
+from accounts.services.organisations import membership_create, organisation_create, user_create
 from accounts.standing import is_in_good_standing
 from sharing.demo import seed_reports
 from sharing.fanout.demo import seed_subscriptions

@@ -274,14 +274,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
-
-
-# Invitations, trust groups and API tokens live in their own modules; importing them here
-# registers them with the app.
-from accounts.models_groups import (  # noqa: E402, F401
-    TrustGroup,
-    TrustGroupInvitation,
-    TrustGroupMember,
-)
-from accounts.models_invitations import AgreementReminder, Invitation  # noqa: E402, F401
-from accounts.models_tokens import ApiToken  # noqa: E402, F401

@@ -22,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
 from accounts.models import User
-from accounts.selectors import user_is_isac_admin
+from accounts.selectors.members import user_is_isac_admin
 
 RECOVERY_CODE_COUNT = 10
 

@@ -19,12 +19,12 @@ from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice
 
-from accounts import invitation_services, signin_services
 from accounts.decorators import client_ip
-from accounts.forms import InvitationAcceptForm, OtpForm
-from accounts.invitation_services import InvitationUnusable, invitation_for_token
+from accounts.forms.members import InvitationAcceptForm, OtpForm
 from accounts.models import User
-from accounts.selectors import SESSION_MEMBERSHIP_KEY, memberships_of, user_requires_mfa
+from accounts.selectors.members import SESSION_MEMBERSHIP_KEY, memberships_of, user_requires_mfa
+from accounts.services import invitations, signin
+from accounts.services.invitations import InvitationUnusable, invitation_for_token
 
 
 @login_required
@@ -64,7 +64,7 @@ def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
     if request.method == "POST" and (existing or form.is_valid()):
         details = {} if existing else form.cleaned_data
         try:
-            membership = invitation_services.invitation_accept(
+            membership = invitations.invitation_accept(
                 secret=secret,
                 full_name=details.get("full_name", ""),
                 password=details.get("password1", ""),
@@ -106,12 +106,12 @@ def _next_url(request: HttpRequest) -> str:
 def mfa_setup(request: HttpRequest) -> HttpResponse:
     """Pair an authenticator app: scan the QR code, type a code, keep the recovery codes."""
     user: User = request.user  # type: ignore[assignment]
-    if signin_services.user_has_mfa(user):
+    if signin.user_has_mfa(user):
         return redirect("mfa-verify" if not user.is_verified() else "account-security")  # type: ignore[attr-defined]
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device, codes = signin_services.mfa_totp_confirm(
+            device, codes = signin.mfa_totp_confirm(
                 user=user, token=form.cleaned_data["token"], ip_address=client_ip(request)
             )
         except ValidationError as error:
@@ -123,9 +123,9 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
                 "accounts/recovery_codes.html",
                 {"codes": codes, "next": _next_url(request)},
             )
-    device = signin_services.totp_device_of(user, confirmed=False)
+    device = signin.totp_device_of(user, confirmed=False)
     if device is None:
-        device = signin_services.mfa_totp_begin(user=user)
+        device = signin.mfa_totp_begin(user=user)
     qr = segno.make(device.config_url, error="m")
     return render(
         request,
@@ -133,7 +133,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "qr_data_uri": qr.svg_data_uri(scale=5, dark="#1c2430"),
-            "secret": signin_services.totp_secret_base32(device),
+            "secret": signin.totp_secret_base32(device),
             "next": _next_url(request),
         },
     )
@@ -143,7 +143,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
 def mfa_verify(request: HttpRequest) -> HttpResponse:
     """The second step of signing in: a code from the app, or a recovery code."""
     user: User = request.user  # type: ignore[assignment]
-    if not signin_services.user_has_mfa(user):
+    if not signin.user_has_mfa(user):
         return redirect("mfa-setup")
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -161,7 +161,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         else:
             otp_login(request, device)
             if isinstance(device, StaticDevice):
-                left = signin_services.recovery_codes_left(user)
+                left = signin.recovery_codes_left(user)
                 messages.warning(
                     request, f"You used a recovery code; {left} left. Make new ones if few."
                 )
@@ -175,18 +175,16 @@ def account_security(request: HttpRequest) -> HttpResponse:
     codes = None
     if request.method == "POST" and request.POST.get("action") == "recovery-codes":
         try:
-            codes = signin_services.mfa_recovery_codes_regenerate(
-                user=user, ip_address=client_ip(request)
-            )
+            codes = signin.mfa_recovery_codes_regenerate(user=user, ip_address=client_ip(request))
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
     return render(
         request,
         "accounts/security.html",
         {
-            "has_mfa": signin_services.user_has_mfa(user),
+            "has_mfa": signin.user_has_mfa(user),
             "mfa_required": user_requires_mfa(user),
-            "codes_left": signin_services.recovery_codes_left(user),
+            "codes_left": signin.recovery_codes_left(user),
             "codes": codes,
         },
     )

@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.forms.tokens import TokenIssueForm
 from accounts.models import ApiToken
-from accounts.token_forms import TokenIssueForm
-from accounts.token_services import token_issue, token_revoke
+from accounts.services.tokens import token_issue, token_revoke
 from accounts.web import acting_membership
 
 

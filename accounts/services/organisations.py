@@ -14,9 +14,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.audit import audit_record
-from accounts.groups_services import sector_communities_changed
 from accounts.models import Membership, Organisation, OrganisationDomain, Sector, User
-from accounts.selectors import user_can_manage_organisation, user_is_isac_admin
+from accounts.selectors.members import user_can_manage_organisation, user_is_isac_admin
+from accounts.services.groups import sector_communities_changed
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")

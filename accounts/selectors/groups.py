@@ -8,9 +8,9 @@ from uuid import UUID
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from accounts.groups_services import can_manage_group
 from accounts.models import Membership, Organisation
-from accounts.models_groups import TrustGroup, TrustGroupInvitation, TrustGroupMember
+from accounts.models.groups import TrustGroup, TrustGroupInvitation, TrustGroupMember
+from accounts.services.groups import can_manage_group
 from accounts.standing import is_in_good_standing
 
 

@@ -4,7 +4,7 @@
 from django import forms
 
 from accounts.models import Organisation, User
-from accounts.models_groups import TrustGroup
+from accounts.models.groups import TrustGroup
 
 
 class GroupForm(forms.ModelForm):

@@ -5,7 +5,7 @@ from drf_spectacular.openapi import AutoSchema
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "accounts.token_auth.ApiTokenAuthentication"
+    target_class = "accounts.api.authentication.ApiTokenAuthentication"
     name = "apiToken"
 
     def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:

@@ -19,8 +19,12 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Invitation, Membership, Organisation, User
-from accounts.selectors import USABLE_STATUSES, user_can_manage_organisation, user_is_isac_admin
-from accounts.services import membership_create, user_create, user_set_password
+from accounts.selectors.members import (
+    USABLE_STATUSES,
+    user_can_manage_organisation,
+    user_is_isac_admin,
+)
+from accounts.services.organisations import membership_create, user_create, user_set_password
 
 MEMBER_ROLES = (Membership.Role.ANALYST, Membership.Role.ORG_ADMIN)
 

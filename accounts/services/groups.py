@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, Sector, User
-from accounts.models_groups import TrustGroup, TrustGroupInvitation, TrustGroupMember
+from accounts.models.groups import TrustGroup, TrustGroupInvitation, TrustGroupMember
 from accounts.standing import is_in_good_standing, organisations_in_good_standing
 
 

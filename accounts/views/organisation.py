@@ -11,10 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts import agreement_services, invitation_services, services
 from accounts.decorators import client_ip, org_admin_required
-from accounts.forms import AcceptAgreementForm, InviteForm, RoleForm
+from accounts.forms.members import AcceptAgreementForm, InviteForm, RoleForm
 from accounts.models import AgreementVersion, Invitation, Membership
+from accounts.services import agreements, invitations, organisations
 from accounts.standing import current_agreement_version, is_in_good_standing
 from accounts.web import acting_member, acting_membership, error_text
 from portal.markdown import render_markdown
@@ -31,9 +31,7 @@ def my_organisation(request: HttpRequest) -> HttpResponse:
             "organisation": org,
             "in_good_standing": is_in_good_standing(org),
             "current_version": version,
-            "acceptance": (
-                agreement_services.acceptance_in_force(org, version) if version else None
-            ),
+            "acceptance": (agreements.acceptance_in_force(org, version) if version else None),
             "acceptances": org.acceptances.select_related("version", "accepted_by")[:20],
             "people_count": org.memberships.filter(is_active=True).count(),
         },
@@ -45,7 +43,7 @@ def my_organisation(request: HttpRequest) -> HttpResponse:
 def require_mfa(request: HttpRequest) -> HttpResponse:
     org = acting_member(request).organisation
     try:
-        services.organisation_require_mfa(
+        organisations.organisation_require_mfa(
             organisation=org,
             by=request.user,  # type: ignore[arg-type]
             ip_address=client_ip(request),
@@ -65,7 +63,7 @@ def people(request: HttpRequest) -> HttpResponse:
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = invitation_services.invitation_create(
+            invitation = invitations.invitation_create(
                 organisation=org,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -125,7 +123,7 @@ def membership_role(request: HttpRequest, membership_uuid: uuid.UUID) -> HttpRes
     try:
         if not form.is_valid():
             raise ValidationError("Choose a role.")
-        services.membership_set_role(
+        organisations.membership_set_role(
             membership=membership,
             role=form.cleaned_data["role"],
             by=request.user,  # type: ignore[arg-type]
@@ -145,13 +143,13 @@ def membership_active(request: HttpRequest, membership_uuid: uuid.UUID) -> HttpR
     remove = request.POST.get("action") == "remove"
     try:
         if remove:
-            services.membership_deactivate(
+            organisations.membership_deactivate(
                 membership=membership,
                 by=request.user,  # type: ignore[arg-type]
                 ip_address=client_ip(request),
             )
         else:
-            services.membership_reactivate(
+            organisations.membership_reactivate(
                 membership=membership,
                 by=request.user,  # type: ignore[arg-type]
                 ip_address=client_ip(request),
@@ -170,12 +168,12 @@ def invitation_revoke(request: HttpRequest, invitation_uuid: uuid.UUID) -> HttpR
     acting = acting_membership(request)
     if acting is None or not acting.is_org_admin:
         raise Http404
-    invitations = Invitation.objects.select_related("organisation")
+    manageable = Invitation.objects.select_related("organisation")
     if not acting.is_isac_admin:
-        invitations = invitations.filter(organisation=acting.organisation)
-    invitation = get_object_or_404(invitations, uuid=invitation_uuid)
+        manageable = manageable.filter(organisation=acting.organisation)
+    invitation = get_object_or_404(manageable, uuid=invitation_uuid)
     try:
-        invitation_services.invitation_revoke(
+        invitations.invitation_revoke(
             invitation=invitation,
             by=request.user,  # type: ignore[arg-type]
             ip_address=client_ip(request),
@@ -209,7 +207,7 @@ def agreement(request: HttpRequest) -> HttpResponse:
             try:
                 if read is None:
                     raise ValidationError("That agreement version does not exist.")
-                agreement_services.agreement_accept(
+                agreements.agreement_accept(
                     organisation=org,
                     version=read,
                     by=request.user,  # type: ignore[arg-type]
@@ -231,8 +229,8 @@ def agreement(request: HttpRequest) -> HttpResponse:
             "organisation": org,
             "version": version,
             "body_html": render_markdown(version.body_markdown) if version else "",
-            "acceptance": agreement_services.acceptance_in_force(org, version) if version else None,
-            "renewable_from_days": agreement_services.RENEWAL_WINDOW_DAYS,
+            "acceptance": agreements.acceptance_in_force(org, version) if version else None,
+            "renewable_from_days": agreements.RENEWAL_WINDOW_DAYS,
             "can_accept": can_accept,
             "form": form,
             "in_good_standing": is_in_good_standing(org),

@@ -19,9 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.groups_services import sector_communities_changed
 from accounts.models import AgreementAcceptance, AgreementVersion, Membership, Organisation, User
-from accounts.selectors import USABLE_STATUSES, user_is_isac_admin
+from accounts.selectors.members import USABLE_STATUSES, user_is_isac_admin
+from accounts.services.groups import sector_communities_changed
 from accounts.standing import acceptances_in_force, current_agreement_version
 
 # An acceptance may be renewed (accepted again) from this many days before it expires.

@@ -1,7 +1,7 @@
 """Trust groups: circles of member organisations that share with each other.
 
 A report addressed to a group is visible to the organisations in it (sharing.policy). Every
-change to a group goes through accounts.groups_services and is audited.
+change to a group goes through accounts.services.groups and is audited.
 """
 
 import uuid

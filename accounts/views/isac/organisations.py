@@ -12,9 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts import agreement_services, invitation_services, services, signin_services
 from accounts.decorators import client_ip, isac_admin_required
-from accounts.forms import (
+from accounts.forms.members import (
     DomainForm,
     IsacInviteForm,
     OrganisationCreateForm,
@@ -28,7 +27,8 @@ from accounts.models import (
     Organisation,
     User,
 )
-from accounts.selectors import organisations_with_agreement_state
+from accounts.selectors.members import organisations_with_agreement_state
+from accounts.services import agreements, invitations, organisations, signin
 from accounts.standing import current_agreement_version
 from accounts.web import error_text
 
@@ -120,7 +120,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            org = services.organisation_create(
+            org = organisations.organisation_create(
                 name=data["name"],
                 short_name=data["short_name"],
                 country=data["country"],
@@ -188,7 +188,7 @@ def organisation_edit(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.organisation_update(
+            organisations.organisation_update(
                 organisation=org,
                 by=request.user,  # type: ignore[arg-type]
                 name=data["name"],
@@ -216,7 +216,7 @@ def organisation_status(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRespon
         messages.error(request, "Choose a status.")
     else:
         try:
-            services.organisation_set_status(
+            organisations.organisation_set_status(
                 organisation=org,
                 status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
@@ -237,7 +237,7 @@ def organisation_domain_add(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRe
     form = DomainForm(request.POST)
     if form.is_valid():
         try:
-            row = services.organisation_domain_add(
+            row = organisations.organisation_domain_add(
                 organisation=org,
                 domain=form.cleaned_data["domain"],
                 by=request.user,  # type: ignore[arg-type]
@@ -257,7 +257,7 @@ def organisation_domain_add(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRe
 def organisation_domain_remove(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
     org = _organisation(org_uuid)
     try:
-        services.organisation_domain_remove(
+        organisations.organisation_domain_remove(
             organisation=org,
             domain=request.POST.get("domain", ""),
             by=request.user,  # type: ignore[arg-type]
@@ -277,7 +277,7 @@ def organisation_invite(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRespon
     form = IsacInviteForm(request.POST)
     if form.is_valid():
         try:
-            invitation = invitation_services.invitation_create(
+            invitation = invitations.invitation_create(
                 organisation=org,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
@@ -303,7 +303,7 @@ def acceptance_revoke(request: HttpRequest, acceptance_uuid: uuid.UUID) -> HttpR
     try:
         if not form.is_valid():
             raise ValidationError("Say why the acceptance is revoked.")
-        agreement_services.agreement_acceptance_revoke(
+        agreements.agreement_acceptance_revoke(
             acceptance=acceptance,
             reason=form.cleaned_data["reason"],
             by=request.user,  # type: ignore[arg-type]
@@ -325,14 +325,14 @@ def user_suspend(request: HttpRequest, user_uuid: uuid.UUID, action: str) -> Htt
     person = get_object_or_404(User, uuid=user_uuid)
     try:
         if action == "mfa-reset":
-            signin_services.mfa_reset(
+            signin.mfa_reset(
                 user=person,
                 by=request.user,  # type: ignore[arg-type]
                 ip_address=client_ip(request),
             )
             done = f"Two-factor sign-in of {person.email} reset."
         elif action in {"suspend", "reinstate"}:
-            services.user_set_active(
+            organisations.user_set_active(
                 user=person,
                 active=action == "reinstate",
                 reason=request.POST.get("reason", ""),

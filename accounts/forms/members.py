@@ -153,7 +153,7 @@ class OrganisationFilterForm(forms.Form):
     agreement = forms.ChoiceField(required=False, label="Agreement")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from accounts.selectors import AgreementState
+        from accounts.selectors.members import AgreementState
 
         super().__init__(*args, **kwargs)
         self.fields["agreement"].choices = [  # type: ignore[attr-defined]

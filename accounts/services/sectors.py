@@ -6,7 +6,7 @@ from django.utils.text import slugify
 
 from accounts.audit import audit_record
 from accounts.models import Sector, User
-from accounts.services import require_isac_admin
+from accounts.services.organisations import require_isac_admin
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.request import Request
 
 from accounts.models import ApiToken, User
-from accounts.token_services import TokenRefused, token_authenticate
+from accounts.services.tokens import TokenRefused, token_authenticate
 
 if TYPE_CHECKING:
     # REST framework loads this module while rest_framework.views is being imported.

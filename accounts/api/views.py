@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ApiToken, Organisation
-from accounts.selectors import AgreementState, organisations_with_agreement_state
+from accounts.selectors.members import AgreementState, organisations_with_agreement_state
 from accounts.web import acting_membership
 
 

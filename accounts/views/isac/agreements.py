@@ -13,12 +13,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts import agreement_services, sector_services
 from accounts.decorators import client_ip, isac_admin_required
-from accounts.forms import AgreementVersionForm, AuditFilterForm, SectorForm
-from accounts.isac_views import csv_cell
+from accounts.forms.members import AgreementVersionForm, AuditFilterForm, SectorForm
 from accounts.models import AgreementVersion, AuditEvent, Sector
+from accounts.services import agreements, sectors
 from accounts.standing import current_agreement_version
+from accounts.views.isac.organisations import csv_cell
 from accounts.web import error_text
 from portal.markdown import render_markdown
 
@@ -35,7 +35,7 @@ def sector_list(request: HttpRequest) -> HttpResponse:
         editing = Sector.objects.filter(slug=request.POST.get("slug", "")).first()
         if form.is_valid():
             try:
-                sector = sector_services.sector_save(
+                sector = sectors.sector_save(
                     by=request.user,  # type: ignore[arg-type]
                     sector=editing,
                     name=form.cleaned_data["name"],
@@ -47,11 +47,11 @@ def sector_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, f"Sector “{sector.name}” saved.")
                 return redirect("isac-sectors")
-    sectors = Sector.objects.annotate(members=Count("organisations"))
+    rows = Sector.objects.annotate(members=Count("organisations"))
     return render(
         request,
         "isac/sectors.html",
-        {"sectors": sectors, "form": form, "editing": editing},
+        {"sectors": rows, "form": form, "editing": editing},
     )
 
 
@@ -88,7 +88,7 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
     form = AgreementVersionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            version = agreement_services.agreement_version_create(
+            version = agreements.agreement_version_create(
                 by=request.user,  # type: ignore[arg-type]
                 ip_address=client_ip(request),
                 **form.cleaned_data,
@@ -112,7 +112,7 @@ def agreement_edit(request: HttpRequest, version_uuid: uuid.UUID) -> HttpRespons
     )
     if request.method == "POST" and form.is_valid():
         try:
-            agreement_services.agreement_version_update(
+            agreements.agreement_version_update(
                 version=version,
                 by=request.user,  # type: ignore[arg-type]
                 ip_address=client_ip(request),
@@ -190,7 +190,7 @@ def _acceptances_csv(version: AgreementVersion, acceptances: object) -> HttpResp
 def agreement_publish(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
     version = get_object_or_404(AgreementVersion, uuid=version_uuid)
     try:
-        agreement_services.agreement_version_publish(
+        agreements.agreement_version_publish(
             version=version,
             by=request.user,  # type: ignore[arg-type]
             ip_address=client_ip(request),
@@ -211,7 +211,7 @@ def agreement_publish(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResp
 def agreement_delete(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
     version = get_object_or_404(AgreementVersion, uuid=version_uuid)
     try:
-        agreement_services.agreement_version_delete(
+        agreements.agreement_version_delete(
             version=version,
             by=request.user,  # type: ignore[arg-type]
             ip_address=client_ip(request),

@@ -14,16 +14,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import groups_selectors as selectors
-from accounts import groups_services as services
-from accounts.groups_forms import (
+from accounts.forms.groups import (
     GroupForm,
     InviteForm,
     MemberChoiceForm,
     ModeratorForm,
     RequestForm,
 )
-from accounts.models_groups import TrustGroup, TrustGroupInvitation
+from accounts.models.groups import TrustGroup, TrustGroupInvitation
+from accounts.selectors import groups as selectors
+from accounts.services import groups as services
 from accounts.web import acting_member, error_text, run_service
 
 
