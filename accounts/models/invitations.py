@@ -1,4 +1,4 @@
-"""Invitations to join an organisation, and the reminders sent before an acceptance expires."""
+"""Invitations to join an organisation."""
 
 import uuid
 
@@ -45,28 +45,3 @@ class Invitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and not self.is_expired
-
-
-class AgreementReminder(models.Model):
-    """One reminder e-mail about one acceptance nearing expiry; the unique row makes it once only.
-
-    The row is written before the e-mail is sent; `sent_at` is set in the same transaction
-    as the sending, so a crash leaves the row for the sweep to send again.
-    """
-
-    acceptance = models.ForeignKey(
-        "accounts.AgreementAcceptance", on_delete=models.CASCADE, related_name="reminders"
-    )
-    days_before = models.PositiveSmallIntegerField()
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["acceptance", "days_before"], name="one_reminder_per_window"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.days_before}-day reminder for {self.acceptance}"

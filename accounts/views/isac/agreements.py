@@ -1,12 +1,10 @@
-"""ISAC admin pages: agreement versions and who accepted them, sectors, the audit log."""
+"""ISAC admin pages: agreement versions and who accepted them."""
 
 import csv
 import uuid
-from datetime import datetime, time
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,48 +12,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import client_ip, isac_admin_required
-from accounts.forms.members import AgreementVersionForm, AuditFilterForm, SectorForm
-from accounts.models import AgreementVersion, AuditEvent, Sector
-from accounts.services import agreements, sectors
+from accounts.forms.members import AgreementVersionForm
+from accounts.models import AgreementVersion
+from accounts.services import agreements
 from accounts.standing import current_agreement_version
 from accounts.views.isac.organisations import csv_cell
 from accounts.web import error_text
 from portal.markdown import render_markdown
-
-
-@isac_admin_required
-def sector_list(request: HttpRequest) -> HttpResponse:
-    """The editable list of sectors (seeded with the 16 US critical-infrastructure sectors)."""
-    editing = None
-    if request.GET.get("edit"):
-        editing = Sector.objects.filter(slug=request.GET["edit"]).first()
-    initial = {"name": editing.name, "description": editing.description} if editing else None
-    form = SectorForm(request.POST or None, initial=initial)
-    if request.method == "POST":
-        editing = Sector.objects.filter(slug=request.POST.get("slug", "")).first()
-        if form.is_valid():
-            try:
-                sector = sectors.sector_save(
-                    by=request.user,  # type: ignore[arg-type]
-                    sector=editing,
-                    name=form.cleaned_data["name"],
-                    description=form.cleaned_data["description"],
-                    ip_address=client_ip(request),
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, f"Sector “{sector.name}” saved.")
-                return redirect("isac-sectors")
-    rows = Sector.objects.annotate(members=Count("organisations"))
-    return render(
-        request,
-        "isac/sectors.html",
-        {"sectors": rows, "form": form, "editing": editing},
-    )
-
-
-# --- Agreement versions ---------------------------------------------------------------
 
 
 @isac_admin_required
@@ -221,33 +184,3 @@ def agreement_delete(request: HttpRequest, version_uuid: uuid.UUID) -> HttpRespo
         return redirect("isac-agreement", version_uuid=version.uuid)
     messages.success(request, "Draft deleted.")
     return redirect("isac-agreements")
-
-
-# --- Audit log ------------------------------------------------------------------------
-
-
-@isac_admin_required
-def audit_log(request: HttpRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET or None)
-    events = AuditEvent.objects.select_related("actor", "organisation", "actor_organisation")
-    form.is_valid()
-    data = getattr(form, "cleaned_data", {})
-    if data.get("action"):
-        events = events.filter(action__startswith=data["action"].strip())
-    if data.get("organisation"):
-        events = events.filter(organisation=data["organisation"])
-    if data.get("actor"):
-        events = events.filter(actor__email__iexact=data["actor"].strip())
-    tz = timezone.get_current_timezone()
-    if data.get("since"):
-        events = events.filter(at__gte=datetime.combine(data["since"], time.min, tzinfo=tz))
-    if data.get("until"):
-        events = events.filter(at__lte=datetime.combine(data["until"], time.max, tzinfo=tz))
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "isac/audit_log.html",
-        {"form": form, "page": page, "query": query.urlencode()},
-    )

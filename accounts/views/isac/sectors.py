@@ -1,0 +1,44 @@
+"""ISAC admin page: the editable list of sectors."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.decorators import client_ip, isac_admin_required
+from accounts.forms.members import SectorForm
+from accounts.models import Sector
+from accounts.services import sectors
+
+
+@isac_admin_required
+def sector_list(request: HttpRequest) -> HttpResponse:
+    """The editable list of sectors (seeded with the 16 US critical-infrastructure sectors)."""
+    editing = None
+    if request.GET.get("edit"):
+        editing = Sector.objects.filter(slug=request.GET["edit"]).first()
+    initial = {"name": editing.name, "description": editing.description} if editing else None
+    form = SectorForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        editing = Sector.objects.filter(slug=request.POST.get("slug", "")).first()
+        if form.is_valid():
+            try:
+                sector = sectors.sector_save(
+                    by=request.user,  # type: ignore[arg-type]
+                    sector=editing,
+                    name=form.cleaned_data["name"],
+                    description=form.cleaned_data["description"],
+                    ip_address=client_ip(request),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"Sector “{sector.name}” saved.")
+                return redirect("isac-sectors")
+    rows = Sector.objects.annotate(members=Count("organisations"))
+    return render(
+        request,
+        "isac/sectors.html",
+        {"sectors": rows, "form": form, "editing": editing},
+    )
