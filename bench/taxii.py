@@ -114,7 +114,8 @@ def seed_portal(n: int) -> tuple[str, int]:
     from django.utils import timezone
 
     from accounts.models import AgreementAcceptance, AgreementVersion, Membership, Organisation
-    from accounts.services.organisations import membership_create, organisation_create, user_create
+    from accounts.services.organisations import organisation_create
+    from accounts.services.people import membership_create, user_create
     from accounts.services.tokens import token_issue
     from sharing.models import Report
 

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import ApiToken, Organisation
+from accounts.policy import is_isac_admin
 from accounts.selectors.members import AgreementState, organisations_with_agreement_state
 from accounts.web import acting_membership
 
@@ -104,11 +105,11 @@ class OrganisationListView(ListAPIView[Organisation]):
     def get_queryset(self) -> QuerySet[Organisation]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request
             return Organisation.objects.none()
-        membership = getattr(self.request._request, "membership", None)
+        membership = acting_membership(self.request._request)
         organisations = organisations_with_agreement_state()
         if membership is None:
             return organisations.none()
-        if membership.is_isac_admin:
+        if is_isac_admin(membership):
             return organisations
         return organisations.filter(pk=membership.organisation_id)
 

@@ -151,6 +151,9 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.get_role_display()})"
 
+    # The role properties read the role alone; accounts.policy decides what a membership may
+    # do, and also requires it to be in force.
+
     @property
     def is_isac_staff(self) -> bool:
         return self.role in self.ISAC_ROLES and self.organisation.is_isac
@@ -162,7 +165,3 @@ class Membership(models.Model):
     @property
     def is_org_admin(self) -> bool:
         return self.role in {self.Role.ORG_ADMIN, self.Role.ISAC_ADMIN}
-
-    def administers(self, organisation_id: int | None) -> bool:
-        """Whether this membership is an admin of the organisation with that id."""
-        return self.is_org_admin and self.organisation_id == organisation_id

@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Organisation
 from accounts.models.groups import TrustGroup, TrustGroupInvitation, TrustGroupMember
+from accounts.policy import is_isac_admin
 from accounts.services.groups import can_manage_group
 from accounts.standing import is_in_good_standing
 
@@ -52,7 +53,7 @@ def visible_groups(viewer: Membership | None) -> QuerySet[TrustGroup]:
     ISAC admins see all."""
     if viewer is None or not viewer.is_active:
         return TrustGroup.objects.none()
-    if viewer.is_isac_admin:
+    if is_isac_admin(viewer):
         return TrustGroup.objects.all()
     if not is_in_good_standing(viewer.organisation):
         return TrustGroup.objects.none()

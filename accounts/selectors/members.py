@@ -18,11 +18,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import AgreementVersion, Membership, Organisation, User
+from accounts.policy import USABLE_STATUSES
 
 SESSION_MEMBERSHIP_KEY = "membership_uuid"
-# A suspended or offboarded organisation's people cannot act for it at all: their sessions
-# for it end at once. Applicants may sign in to accept the agreement.
-USABLE_STATUSES = (Organisation.Status.APPLICANT, Organisation.Status.ACTIVE)
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
@@ -30,7 +28,7 @@ def memberships_of(user: User) -> QuerySet[Membership]:
         Membership.objects.filter(
             user=user, is_active=True, organisation__status__in=USABLE_STATUSES
         )
-        .select_related("organisation")
+        .select_related("organisation", "user")
         .order_by("organisation__name")
     )
 
@@ -47,61 +45,6 @@ def current_membership(request: HttpRequest) -> Membership | None:
         if membership is not None:
             return membership
     return memberships.first()
-
-
-def isac_admin_membership(user: User) -> Membership | None:
-    """The person's ISAC admin membership, if they are an ISAC admin."""
-    return (
-        Membership.objects.filter(
-            user=user,
-            is_active=True,
-            role=Membership.Role.ISAC_ADMIN,
-            organisation__is_isac=True,
-            organisation__status=Organisation.Status.ACTIVE,
-        )
-        .select_related("organisation")
-        .first()
-    )
-
-
-def user_is_isac_admin(user: User | None) -> bool:
-    return user is not None and user.is_active and isac_admin_membership(user) is not None
-
-
-def user_is_isac_staff(user: User) -> bool:
-    return Membership.objects.filter(
-        user=user, is_active=True, role__in=Membership.ISAC_ROLES, organisation__is_isac=True
-    ).exists()
-
-
-def user_can_manage_organisation(user: User | None, organisation: Organisation) -> bool:
-    """Org admins manage their own organisation's people; ISAC admins manage every one."""
-    if user is None or not user.is_active:
-        return False
-    if user_is_isac_admin(user):
-        return True
-    return Membership.objects.filter(
-        user=user,
-        organisation=organisation,
-        is_active=True,
-        role=Membership.Role.ORG_ADMIN,
-        organisation__status__in=USABLE_STATUSES,
-    ).exists()
-
-
-def user_requires_mfa(user: User) -> bool:
-    """Two factors are always required of ISAC staff, and of members of an organisation that
-    asks for them, and of anyone who may open the Django admin site."""
-    if user.is_staff or user.is_superuser:
-        return True
-    return (
-        Membership.objects.filter(user=user, is_active=True)
-        .filter(
-            Q(organisation__is_isac=True, role__in=Membership.ISAC_ROLES)
-            | Q(organisation__require_mfa=True)
-        )
-        .exists()
-    )
 
 
 class AgreementState(TextChoices):

@@ -19,8 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import AgreementAcceptance, AgreementVersion, Membership, Organisation, User
-from accounts.selectors.members import USABLE_STATUSES, user_is_isac_admin
+from accounts.models import AgreementAcceptance, AgreementVersion, Membership, Organisation
+from accounts.policy import USABLE_STATUSES, is_member_org_admin, require_isac_admin
 from accounts.services.groups import sector_communities_changed
 from accounts.standing import acceptances_in_force, current_agreement_version
 
@@ -44,9 +44,8 @@ def agreement_text_sha256(body_markdown: str) -> str:
     return hashlib.sha256(body_markdown.encode()).hexdigest()
 
 
-def _require_isac_admin(by: User | None) -> None:
-    if by is not None and not user_is_isac_admin(by):
-        raise PermissionDenied("Only ISAC admins manage membership agreements.")
+def _require_isac_admin(by: Membership | None) -> None:
+    require_isac_admin(by, "Only ISAC admins manage membership agreements.")
 
 
 def _terms_state(version: AgreementVersion) -> dict[str, Any]:
@@ -80,7 +79,7 @@ def _check_terms(fields: dict[str, Any], *, exclude: AgreementVersion | None) ->
 @transaction.atomic
 def agreement_version_create(
     *,
-    by: User | None,
+    by: Membership | None,
     title: str,
     version_label: str,
     body_markdown: str,
@@ -110,7 +109,7 @@ def agreement_version_create(
     audit_record(
         action="agreement.create",
         obj=version,
-        actor=by,
+        by=by,
         ip_address=ip_address,
         after=_terms_state(version),
     )
@@ -119,7 +118,11 @@ def agreement_version_create(
 
 @transaction.atomic
 def agreement_version_update(
-    *, version: AgreementVersion, by: User | None, ip_address: str | None = None, **fields: Any
+    *,
+    version: AgreementVersion,
+    by: Membership | None,
+    ip_address: str | None = None,
+    **fields: Any,
 ) -> AgreementVersion:
     """Edit a draft; a published version is immutable."""
     _require_isac_admin(by)
@@ -145,7 +148,7 @@ def agreement_version_update(
     audit_record(
         action="agreement.update",
         obj=version,
-        actor=by,
+        by=by,
         ip_address=ip_address,
         before={k: v for k, v in before.items() if after[k] != v},
         after={k: v for k, v in after.items() if before[k] != v},
@@ -155,7 +158,7 @@ def agreement_version_update(
 
 @transaction.atomic
 def agreement_version_publish(
-    *, version: AgreementVersion, by: User | None, ip_address: str | None = None
+    *, version: AgreementVersion, by: Membership | None, ip_address: str | None = None
 ) -> AgreementVersion:
     """Freeze a draft. Once its effective date comes it supersedes the version before it."""
     _require_isac_admin(by)
@@ -164,13 +167,13 @@ def agreement_version_publish(
         raise ValidationError(f"Version {version.version_label} is already published.")
     previous = current_agreement_version()
     version.published_at = timezone.now()
-    version.published_by = by
+    version.published_by = by.user if by else None
     version.body_sha256 = agreement_text_sha256(version.body_markdown)
     version.save(update_fields=["published_at", "published_by", "body_sha256"])
     audit_record(
         action="agreement.publish",
         obj=version,
-        actor=by,
+        by=by,
         ip_address=ip_address,
         before={"supersedes": previous.version_label if previous else None},
         after={
@@ -184,7 +187,7 @@ def agreement_version_publish(
 
 @transaction.atomic
 def agreement_version_delete(
-    *, version: AgreementVersion, by: User | None, ip_address: str | None = None
+    *, version: AgreementVersion, by: Membership | None, ip_address: str | None = None
 ) -> None:
     """Discard a draft; published versions stay for ever."""
     _require_isac_admin(by)
@@ -194,7 +197,7 @@ def agreement_version_delete(
     audit_record(
         action="agreement.delete",
         obj=version,
-        actor=by,
+        by=by,
         ip_address=ip_address,
         before=_terms_state(version),
     )
@@ -221,7 +224,7 @@ def agreement_accept(
     *,
     organisation: Organisation,
     version: AgreementVersion,
-    by: User,
+    by: Membership,
     typed_full_name: str,
     ip_address: str | None,
 ) -> AgreementAcceptance:
@@ -231,14 +234,7 @@ def agreement_accept(
     they read; it expires after the version's renewal period.
     """
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
-    is_admin = Membership.objects.filter(
-        user=by,
-        organisation=org,
-        is_active=True,
-        role=Membership.Role.ORG_ADMIN,
-        user__is_active=True,
-    ).exists()
-    if not is_admin:
+    if not (is_member_org_admin(by) and by.organisation_id == org.pk):
         raise PermissionDenied("Only an admin of the organisation can accept its agreement.")
     if org.is_isac:
         raise ValidationError("The ISAC does not accept its own membership agreement.")
@@ -252,10 +248,11 @@ def agreement_accept(
         )
     version = current  # the row as stored, not the caller's copy
     if not typed_full_name.strip() or _normalise_name(typed_full_name) != _normalise_name(
-        by.full_name
+        by.user.full_name
     ):
         raise ValidationError(
-            f"Type your full name exactly as it appears on your account ({by.full_name}) to sign."
+            "Type your full name exactly as it appears on your account "
+            f"({by.user.full_name}) to sign."
         )
     text_sha256 = agreement_text_sha256(version.body_markdown)
     if text_sha256 != version.body_sha256:
@@ -270,7 +267,7 @@ def agreement_accept(
     acceptance = AgreementAcceptance.objects.create(
         organisation=org,
         version=version,
-        accepted_by=by,
+        accepted_by=by.user,
         typed_full_name=" ".join(typed_full_name.split()),
         accepted_at=now,
         ip_address=ip_address,
@@ -280,7 +277,7 @@ def agreement_accept(
     audit_record(
         action="agreement.accept",
         obj=acceptance,
-        actor=by,
+        by=by,
         organisation=org,
         actor_organisation=org,
         ip_address=ip_address,
@@ -300,7 +297,7 @@ def agreement_accept(
 def agreement_acceptance_revoke(
     *,
     acceptance: AgreementAcceptance,
-    by: User | None,
+    by: Membership | None,
     reason: str,
     ip_address: str | None = None,
 ) -> AgreementAcceptance:
@@ -312,13 +309,13 @@ def agreement_acceptance_revoke(
     if acceptance.revoked_at is not None:
         raise ValidationError("This acceptance is already revoked.")
     acceptance.revoked_at = timezone.now()
-    acceptance.revoked_by = by
+    acceptance.revoked_by = by.user if by else None
     acceptance.revoke_reason = reason.strip()
     acceptance.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     audit_record(
         action="agreement.revoke",
         obj=acceptance,
-        actor=by,
+        by=by,
         organisation=acceptance.organisation,
         ip_address=ip_address,
         before={"revoked_at": None},

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, Sector, User
 from accounts.models.groups import TrustGroup, TrustGroupInvitation, TrustGroupMember
+from accounts.policy import administers, is_isac_admin, is_org_admin
 from accounts.standing import is_in_good_standing, organisations_in_good_standing
 
 
@@ -42,8 +43,7 @@ def _audit(
     audit_record(
         action=f"trust_group.{action}",
         obj=group,
-        actor=by.user if by else None,
-        actor_organisation=by.organisation if by else None,
+        by=by,
         organisation=organisation or group.owner,
         before=before,
         after=after,
@@ -58,11 +58,11 @@ def can_manage_group(*, group: TrustGroup, by: Membership | None) -> bool:
     """Owner's org admins, ISAC admins, and moderators whose organisation is in the group."""
     if by is None or not by.is_active or not is_in_good_standing(by.organisation):
         return False
-    if by.is_isac_admin:
+    if is_isac_admin(by):
         return True
     if group.is_sector_community:
         return False
-    if by.administers(group.owner_id):
+    if administers(by, group.owner_id):
         return True
     return group.moderators.filter(pk=by.user_id).exists() and is_group_member(
         group=group, organisation=by.organisation
@@ -75,7 +75,7 @@ def _require_manager(group: TrustGroup, by: Membership) -> None:
 
 
 def _require_org_admin(by: Membership, organisation: Organisation) -> None:
-    if not (by.is_active and by.administers(organisation.pk)):
+    if not (by.is_active and administers(by, organisation.pk)):
         raise PermissionDenied("Only an admin of the organisation may do this for it.")
 
 
@@ -112,7 +112,7 @@ def group_create(
     members_visible: bool = True,
 ) -> TrustGroup:
     """A member organisation (or the ISAC) creates a group it owns and is the first member of."""
-    if not by.is_org_admin:
+    if not is_org_admin(by):
         raise PermissionDenied("Only organisation admins create trust groups.")
     if not is_in_good_standing(by.organisation):
         raise ValidationError("Your organisation must be in good standing to create a group.")
@@ -351,7 +351,7 @@ def group_transfer_ownership(
 ) -> None:
     """Hand the group to another member organisation."""
     _require_custom(group)
-    if not (by.is_isac_admin or by.administers(group.owner_id)):
+    if not (is_isac_admin(by) or administers(by, group.owner_id)):
         raise PermissionDenied("Only the owner's admins or an ISAC admin may transfer ownership.")
     if not is_group_member(group=group, organisation=organisation):
         raise ValidationError(f"{organisation.name} must be a member before it can own the group.")

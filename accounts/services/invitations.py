@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
@@ -19,12 +19,8 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Invitation, Membership, Organisation, User
-from accounts.selectors.members import (
-    USABLE_STATUSES,
-    user_can_manage_organisation,
-    user_is_isac_admin,
-)
-from accounts.services.organisations import membership_create, user_create, user_set_password
+from accounts.policy import USABLE_STATUSES, require_isac_admin, require_manages_people_of
+from accounts.services.people import membership_create, user_create, user_set_password
 
 MEMBER_ROLES = (Membership.Role.ANALYST, Membership.Role.ORG_ADMIN)
 
@@ -43,12 +39,13 @@ def invitation_create(
     organisation: Organisation,
     email: str,
     role: str,
-    by: User,
+    by: Membership,
     ip_address: str | None = None,
 ) -> Invitation:
     """Invite someone; the e-mail goes out after commit (accounts.tasks.send_invitation_email)."""
-    if not user_can_manage_organisation(by, organisation):
-        raise PermissionDenied("You can only invite people to your own organisation.")
+    require_manages_people_of(
+        by, organisation, "You can only invite people to your own organisation."
+    )
     email = email.strip().lower()
     try:
         validate_email(email)
@@ -60,8 +57,7 @@ def invitation_create(
         )
     if organisation.is_isac:
         allowed_roles: tuple[str, ...] = tuple(Membership.ISAC_ROLES)
-        if not user_is_isac_admin(by):
-            raise PermissionDenied("Only ISAC admins invite ISAC staff.")
+        require_isac_admin(by, "Only ISAC admins invite ISAC staff.")
     else:
         allowed_roles = MEMBER_ROLES
     if role not in allowed_roles:
@@ -87,13 +83,13 @@ def invitation_create(
         organisation=organisation,
         email=email,
         role=role,
-        invited_by=by,
+        invited_by=by.user,
         expires_at=now + timedelta(days=settings.INVITATION_VALID_DAYS),
     )
     audit_record(
         action="invitation.create",
         obj=invitation,
-        actor=by,
+        by=by,
         organisation=organisation,
         ip_address=ip_address,
         after={"email": email, "role": role, "expires_at": invitation.expires_at.isoformat()},
@@ -183,7 +179,7 @@ def invitation_accept(
         if not full_name.strip():
             raise ValidationError("Enter your full name.")
         user = user_create(email=invitation.email, full_name=full_name.strip(), password=None)
-        user_set_password(user=user, password=password, by=user, ip_address=ip_address)
+        user_set_password(user=user, password=password, ip_address=ip_address)
     membership = Membership.objects.filter(user=user, organisation=invitation.organisation).first()
     if membership is None:
         membership = membership_create(
@@ -209,10 +205,11 @@ def invitation_accept(
 
 @transaction.atomic
 def invitation_revoke(
-    *, invitation: Invitation, by: User, ip_address: str | None = None
+    *, invitation: Invitation, by: Membership, ip_address: str | None = None
 ) -> Invitation:
-    if not user_can_manage_organisation(by, invitation.organisation):
-        raise PermissionDenied("You can only withdraw your own organisation's invitations.")
+    require_manages_people_of(
+        by, invitation.organisation, "You can only withdraw your own organisation's invitations."
+    )
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at is not None or invitation.revoked_at is not None:
         raise ValidationError("This invitation is no longer open.")
@@ -221,7 +218,7 @@ def invitation_revoke(
     audit_record(
         action="invitation.revoke",
         obj=invitation,
-        actor=by,
+        by=by,
         organisation=invitation.organisation,
         ip_address=ip_address,
         before={"email": invitation.email, "open": True},

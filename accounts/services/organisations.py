@@ -1,21 +1,21 @@
-"""Every change to people, organisations and memberships goes through these functions.
+"""Every change to organisations and their registered domains goes through these functions.
 
-Each checks who is acting (`by`) may make the change, validates its input and raises
-ValidationError (bad input) or PermissionDenied (not allowed) before changing anything,
-and writes the change to the audit log with its before and after.
+Each checks that the acting membership (`by`) may make the change, validates its input and
+raises ValidationError (bad input) or PermissionDenied (not allowed) before changing
+anything, and writes the change to the audit log with its before and after. `by=None` is
+the system itself (seed_demo, management commands).
 """
 
 import re
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.audit import audit_record
-from accounts.models import Membership, Organisation, OrganisationDomain, Sector, User
-from accounts.selectors.members import user_can_manage_organisation, user_is_isac_admin
+from accounts.models import Membership, Organisation, OrganisationDomain, Sector
+from accounts.policy import require_isac_admin, require_manages_people_of
 from accounts.services.groups import sector_communities_changed
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -44,17 +44,6 @@ def domain_normalise(raw: str) -> str:
     ):
         raise ValidationError(f"“{raw}” is not a valid domain name (for example: example.com).")
     return ascii_name
-
-
-def require_isac_admin(by: User | None) -> None:
-    # by=None is the system itself (migrations, seed_demo, tests' fixtures).
-    if by is not None and not user_is_isac_admin(by):
-        raise PermissionDenied("Only ISAC admins can do this.")
-
-
-def _require_manager(by: User | None, organisation: Organisation) -> None:
-    if by is not None and not user_can_manage_organisation(by, organisation):
-        raise PermissionDenied("You can only manage the people of your own organisation.")
 
 
 def _organisation_state(org: Organisation) -> dict[str, Any]:
@@ -97,27 +86,10 @@ def _check_domains_free(domains: Iterable[str], organisation: Organisation | Non
 
 
 @transaction.atomic
-def user_create(
-    *,
-    email: str,
-    full_name: str,
-    password: str | None,
-    by: User | None = None,
-    is_staff: bool = False,
-) -> User:
-    email = email.strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError(f"There is already an account for {email}.")
-    user = User.objects.create_user(email, password, full_name=full_name, is_staff=is_staff)
-    audit_record(action="user.create", obj=user, actor=by, after={"email": user.email})
-    return user
-
-
-@transaction.atomic
 def organisation_create(
     *,
     name: str,
-    by: User | None,
+    by: Membership | None,
     short_name: str = "",
     sectors: Iterable[Sector] = (),
     country: str = "",
@@ -148,7 +120,7 @@ def organisation_create(
     audit_record(
         action="organisation.create",
         obj=org,
-        actor=by,
+        by=by,
         organisation=org,
         ip_address=ip_address,
         after=_organisation_state(org),
@@ -160,7 +132,7 @@ def organisation_create(
 def organisation_update(
     *,
     organisation: Organisation,
-    by: User | None,
+    by: Membership | None,
     name: str,
     short_name: str,
     country: str,
@@ -184,7 +156,7 @@ def organisation_update(
         audit_record(
             action="organisation.update",
             obj=org,
-            actor=by,
+            by=by,
             organisation=org,
             ip_address=ip_address,
             before={k: v for k, v in before.items() if after[k] != v},
@@ -196,7 +168,7 @@ def organisation_update(
 
 @transaction.atomic
 def organisation_domain_add(
-    *, organisation: Organisation, domain: str, by: User | None, ip_address: str | None = None
+    *, organisation: Organisation, domain: str, by: Membership | None, ip_address: str | None = None
 ) -> OrganisationDomain:
     require_isac_admin(by)
     name = domain_normalise(domain)
@@ -207,7 +179,7 @@ def organisation_domain_add(
     audit_record(
         action="organisation.domain_add",
         obj=organisation,
-        actor=by,
+        by=by,
         organisation=organisation,
         ip_address=ip_address,
         after={"domain": name},
@@ -217,7 +189,7 @@ def organisation_domain_add(
 
 @transaction.atomic
 def organisation_domain_remove(
-    *, organisation: Organisation, domain: str, by: User | None, ip_address: str | None = None
+    *, organisation: Organisation, domain: str, by: Membership | None, ip_address: str | None = None
 ) -> None:
     require_isac_admin(by)
     deleted, _ = OrganisationDomain.objects.filter(
@@ -228,7 +200,7 @@ def organisation_domain_remove(
     audit_record(
         action="organisation.domain_remove",
         obj=organisation,
-        actor=by,
+        by=by,
         organisation=organisation,
         ip_address=ip_address,
         before={"domain": domain.strip().lower()},
@@ -240,7 +212,7 @@ def organisation_set_status(
     *,
     organisation: Organisation,
     status: str,
-    by: User | None,
+    by: Membership | None,
     reason: str = "",
     ip_address: str | None = None,
 ) -> Organisation:
@@ -263,7 +235,7 @@ def organisation_set_status(
     audit_record(
         action="organisation.status",
         obj=org,
-        actor=by,
+        by=by,
         organisation=org,
         ip_address=ip_address,
         before={"status": before},
@@ -274,173 +246,12 @@ def organisation_set_status(
 
 
 @transaction.atomic
-def membership_create(
-    *,
-    user: User,
-    organisation: Organisation,
-    role: str,
-    by: User | None,
-    ip_address: str | None = None,
-) -> Membership:
-    _require_manager(by, organisation)
-    _check_role(role=role, organisation=organisation, by=by)
-    existing = Membership.objects.filter(user=user, organisation=organisation).first()
-    if existing is not None:
-        raise ValidationError(f"{user.email} is already a member of {organisation.name}.")
-    membership = Membership.objects.create(user=user, organisation=organisation, role=role)
-    audit_record(
-        action="membership.create",
-        obj=membership,
-        actor=by,
-        organisation=organisation,
-        ip_address=ip_address,
-        after={"user": user.email, "role": role},
-    )
-    return membership
-
-
-def _check_role(*, role: str, organisation: Organisation, by: User | None) -> None:
-    if role not in Membership.Role.values:
-        raise ValidationError(f"Unknown role {role!r}.")
-    if role in Membership.ISAC_ROLES:
-        if not organisation.is_isac:
-            raise ValidationError("ISAC roles can only be held in the ISAC organisation.")
-        require_isac_admin(by)
-    elif organisation.is_isac:
-        raise ValidationError("People of the ISAC organisation hold ISAC roles.")
-
-
-@transaction.atomic
-def membership_set_role(
-    *, membership: Membership, role: str, by: User | None, ip_address: str | None = None
-) -> Membership:
-    row = Membership.objects.select_for_update().select_related("organisation", "user")
-    membership = row.get(pk=membership.pk)
-    _require_manager(by, membership.organisation)
-    _check_role(role=role, organisation=membership.organisation, by=by)
-    if membership.role == role:
-        return membership
-    admin_roles = {Membership.Role.ORG_ADMIN, Membership.Role.ISAC_ADMIN}
-    _keep_one_admin(membership, leaving=role not in admin_roles)
-    before = membership.role
-    membership.role = role
-    membership.save(update_fields=["role"])
-    audit_record(
-        action="membership.role",
-        obj=membership,
-        actor=by,
-        organisation=membership.organisation,
-        ip_address=ip_address,
-        before={"user": membership.user.email, "role": before},
-        after={"user": membership.user.email, "role": role},
-    )
-    return membership
-
-
-def _keep_one_admin(membership: Membership, *, leaving: bool) -> None:
-    """An organisation keeps at least one active admin, so it is never left unmanaged."""
-    if not leaving or not membership.is_active or not membership.is_org_admin:
-        return
-    others = (
-        Membership.objects.filter(
-            organisation=membership.organisation,
-            is_active=True,
-            user__is_active=True,
-            role=membership.role,
-        )
-        .exclude(pk=membership.pk)
-        .exists()
-    )
-    if not others:
-        raise ValidationError(
-            f"{membership.user.email} is the last admin of {membership.organisation.name}; "
-            "make someone else an admin first."
-        )
-
-
-@transaction.atomic
-def membership_deactivate(
-    *, membership: Membership, by: User | None, ip_address: str | None = None
-) -> Membership:
-    """Remove a person from an organisation; their session and API tokens for it stop working."""
-    return _membership_set_active(membership, active=False, by=by, ip_address=ip_address)
-
-
-@transaction.atomic
-def membership_reactivate(
-    *, membership: Membership, by: User | None, ip_address: str | None = None
-) -> Membership:
-    return _membership_set_active(membership, active=True, by=by, ip_address=ip_address)
-
-
-def _membership_set_active(
-    membership: Membership, *, active: bool, by: User | None, ip_address: str | None
-) -> Membership:
-    row = Membership.objects.select_for_update().select_related("organisation", "user")
-    membership = row.get(pk=membership.pk)
-    _require_manager(by, membership.organisation)
-    if membership.is_active == active:
-        state = "active" if active else "removed"
-        raise ValidationError(f"{membership.user.email} is already {state}.")
-    if not active:
-        _keep_one_admin(membership, leaving=True)
-    membership.is_active = active
-    membership.save(update_fields=["is_active"])
-    audit_record(
-        action="membership.reactivate" if active else "membership.deactivate",
-        obj=membership,
-        actor=by,
-        organisation=membership.organisation,
-        ip_address=ip_address,
-        before={"user": membership.user.email, "is_active": not active},
-        after={"user": membership.user.email, "is_active": active},
-    )
-    return membership
-
-
-@transaction.atomic
-def user_set_active(
-    *, user: User, active: bool, by: User | None, reason: str = "", ip_address: str | None = None
-) -> User:
-    """Suspend or reinstate a person everywhere (ISAC admins). A suspended person's sessions
-    end on their next request and their API tokens stop working at once."""
-    require_isac_admin(by)
-    if by is not None and by.pk == user.pk:
-        raise ValidationError("You cannot suspend yourself.")
-    user = User.objects.select_for_update().get(pk=user.pk)
-    if user.is_active == active:
-        raise ValidationError(f"{user.email} is already {'active' if active else 'suspended'}.")
-    user.is_active = active
-    user.save(update_fields=["is_active"])
-    audit_record(
-        action="user.reinstate" if active else "user.suspend",
-        obj=user,
-        actor=by,
-        ip_address=ip_address,
-        before={"is_active": not active},
-        after={"is_active": active, "reason": reason.strip()},
-    )
-    return user
-
-
-@transaction.atomic
-def user_set_password(
-    *, user: User, password: str, by: User | None, ip_address: str | None = None
-) -> User:
-    validate_password(password, user)
-    user.set_password(password)
-    user.save(update_fields=["password"])
-    audit_record(action="user.set_password", obj=user, actor=by, ip_address=ip_address)
-    return user
-
-
-@transaction.atomic
 def organisation_require_mfa(
-    *, organisation: Organisation, by: User, ip_address: str | None = None
+    *, organisation: Organisation, by: Membership, ip_address: str | None = None
 ) -> Organisation:
     """An org admin makes two-factor sign-in compulsory for their own people. Only an ISAC
     admin can lift it again (organisation_update)."""
-    _require_manager(by, organisation)
+    require_manages_people_of(by, organisation)
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
     if org.require_mfa:
         raise ValidationError(f"{org.name} already requires two-factor sign-in.")
@@ -449,7 +260,7 @@ def organisation_require_mfa(
     audit_record(
         action="organisation.update",
         obj=org,
-        actor=by,
+        by=by,
         organisation=org,
         ip_address=ip_address,
         before={"require_mfa": False},

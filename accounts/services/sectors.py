@@ -5,14 +5,14 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from accounts.audit import audit_record
-from accounts.models import Sector, User
-from accounts.services.organisations import require_isac_admin
+from accounts.models import Membership, Sector
+from accounts.policy import require_isac_admin
 
 
 @transaction.atomic
 def sector_save(
     *,
-    by: User | None,
+    by: Membership | None,
     name: str,
     description: str = "",
     sector: Sector | None = None,
@@ -36,7 +36,7 @@ def sector_save(
         audit_record(
             action="sector.create",
             obj=sector,
-            actor=by,
+            by=by,
             ip_address=ip_address,
             after={"slug": slug, "name": name},
         )
@@ -47,7 +47,7 @@ def sector_save(
     audit_record(
         action="sector.update",
         obj=sector,
-        actor=by,
+        by=by,
         ip_address=ip_address,
         before=before,
         after={"name": sector.name, "description": sector.description},

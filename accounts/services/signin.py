@@ -10,7 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -21,8 +21,8 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import audit_record
-from accounts.models import User
-from accounts.selectors.members import user_is_isac_admin
+from accounts.models import Membership, User
+from accounts.policy import require_isac_admin
 
 RECOVERY_CODE_COUNT = 10
 
@@ -96,14 +96,13 @@ def recovery_codes_left(user: User) -> int:
 
 
 @transaction.atomic
-def mfa_reset(*, user: User, by: User | None, ip_address: str | None = None) -> None:
+def mfa_reset(*, user: User, by: Membership | None, ip_address: str | None = None) -> None:
     """An ISAC admin (or an operator, by=None, with the reset_mfa command) removes someone's
     second factor after a lost phone; they set it up again at their next sign-in."""
-    if by is not None and not user_is_isac_admin(by):
-        raise PermissionDenied("Only ISAC admins can reset two-factor sign-in.")
+    require_isac_admin(by, "Only ISAC admins can reset two-factor sign-in.")
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
-    audit_record(action="user.mfa_reset", obj=user, actor=by, ip_address=ip_address)
+    audit_record(action="user.mfa_reset", obj=user, by=by, ip_address=ip_address)
 
 
 def password_reset_send(*, user_id: int) -> bool:

@@ -7,12 +7,12 @@ import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import ApiToken, Membership, User
+from accounts.models import ApiToken, Membership
 from accounts.standing import is_in_good_standing
 
 TOKEN_PREFIX = "isac"  # lets secret scanners recognise a leaked token
@@ -41,13 +41,19 @@ def token_issue(
     *,
     membership: Membership,
     name: str,
-    by: User | None,
+    by: Membership | None,
     expires_at: datetime | None = None,
     read_only: bool = False,
     allowed_networks: Sequence[str] = (),
     ip_address: str | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token and return it with its plaintext, which is never shown again."""
+    """Create a token and return it with its plaintext, which is never shown again.
+
+    A person issues tokens for the membership they act for; the system (`by=None`, the
+    issue_token command) for any.
+    """
+    if by is not None and by.pk != membership.pk:
+        raise PermissionDenied("You can issue API tokens only for the organisation you act for.")
     if not name.strip():
         raise ValidationError("Give the token a name that says where it is used.")
     if expires_at is not None and expires_at <= timezone.now():
@@ -63,12 +69,12 @@ def token_issue(
         read_only=read_only,
         allowed_networks=normalise_networks(allowed_networks),
         expires_at=expires_at,
-        created_by=by,
+        created_by=by.user if by else None,
     )
     audit_record(
         action="api_token.issue",
         obj=token,
-        actor=by,
+        by=by,
         organisation=membership.organisation,
         ip_address=ip_address,
         after={
@@ -84,7 +90,10 @@ def token_issue(
 
 
 @transaction.atomic
-def token_revoke(*, token: ApiToken, by: User | None, ip_address: str | None = None) -> None:
+def token_revoke(*, token: ApiToken, by: Membership | None, ip_address: str | None = None) -> None:
+    """A person revokes one of their own tokens (of any of their memberships)."""
+    if by is not None and token.membership.user_id != by.user_id:
+        raise PermissionDenied("You can revoke only your own API tokens.")
     if token.revoked_at is not None:
         return
     token.revoked_at = timezone.now()
@@ -92,7 +101,7 @@ def token_revoke(*, token: ApiToken, by: User | None, ip_address: str | None = N
     audit_record(
         action="api_token.revoke",
         obj=token,
-        actor=by,
+        by=by,
         organisation=token.membership.organisation,
         ip_address=ip_address,
         before={"revoked_at": None},

@@ -21,21 +21,23 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from accounts.decorators import client_ip
 from accounts.forms.members import InvitationAcceptForm, OtpForm
+from accounts.http import SignedInRequest
 from accounts.models import User
-from accounts.selectors.members import SESSION_MEMBERSHIP_KEY, memberships_of, user_requires_mfa
+from accounts.policy import requires_mfa
+from accounts.selectors.members import SESSION_MEMBERSHIP_KEY, memberships_of
 from accounts.services import invitations, signin
 from accounts.services.invitations import InvitationUnusable, invitation_for_token
 
 
 @login_required
 @require_POST
-def switch_membership(request: HttpRequest) -> HttpResponse:
+def switch_membership(request: SignedInRequest) -> HttpResponse:
     """Switch which organisation the person acts for (header switcher)."""
     try:
         chosen = uuid.UUID(request.POST.get("membership", ""))
     except ValueError:
         raise Http404 from None
-    membership = memberships_of(request.user).filter(uuid=chosen).first()  # type: ignore[arg-type]
+    membership = memberships_of(request.user).filter(uuid=chosen).first()
     if membership is None:
         raise Http404
     request.session[SESSION_MEMBERSHIP_KEY] = str(membership.uuid)
@@ -103,9 +105,9 @@ def _next_url(request: HttpRequest) -> str:
 
 
 @login_required
-def mfa_setup(request: HttpRequest) -> HttpResponse:
+def mfa_setup(request: SignedInRequest) -> HttpResponse:
     """Pair an authenticator app: scan the QR code, type a code, keep the recovery codes."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if signin.user_has_mfa(user):
         return redirect("mfa-verify" if not user.is_verified() else "account-security")  # type: ignore[attr-defined]
     form = OtpForm(request.POST or None)
@@ -140,9 +142,9 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def mfa_verify(request: HttpRequest) -> HttpResponse:
+def mfa_verify(request: SignedInRequest) -> HttpResponse:
     """The second step of signing in: a code from the app, or a recovery code."""
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     if not signin.user_has_mfa(user):
         return redirect("mfa-setup")
     form = OtpForm(request.POST or None)
@@ -170,8 +172,8 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def account_security(request: HttpRequest) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+def account_security(request: SignedInRequest) -> HttpResponse:
+    user = request.user
     codes = None
     if request.method == "POST" and request.POST.get("action") == "recovery-codes":
         try:
@@ -183,7 +185,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
         "accounts/security.html",
         {
             "has_mfa": signin.user_has_mfa(user),
-            "mfa_required": user_requires_mfa(user),
+            "mfa_required": requires_mfa(user),
             "codes_left": signin.recovery_codes_left(user),
             "codes": codes,
         },

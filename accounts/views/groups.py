@@ -8,12 +8,13 @@ from collections.abc import Callable
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts import policy
+from accounts.decorators import member_required
 from accounts.forms.groups import (
     GroupForm,
     InviteForm,
@@ -21,38 +22,39 @@ from accounts.forms.groups import (
     ModeratorForm,
     RequestForm,
 )
+from accounts.http import AuthenticatedRequest
 from accounts.models.groups import TrustGroup, TrustGroupInvitation
 from accounts.selectors import groups as selectors
 from accounts.services import groups as services
-from accounts.web import acting_member, error_text, run_service
+from accounts.web import error_text, run_service
 
 
-def _group(request: HttpRequest, group_uuid: UUID | str) -> TrustGroup:
-    group = selectors.group_for(acting_member(request), group_uuid)
+def _group(request: AuthenticatedRequest, group_uuid: UUID | str) -> TrustGroup:
+    group = selectors.group_for(request.membership, group_uuid)
     if group is None:
         raise Http404
     return group
 
 
-@login_required
+@member_required
 @require_GET
-def group_list(request: HttpRequest) -> HttpResponse:
-    viewer = acting_member(request)
+def group_list(request: AuthenticatedRequest) -> HttpResponse:
+    viewer = request.membership
     return render(
         request,
         "accounts/groups/list.html",
         {
             "groups": selectors.groups_of(viewer),
             "invitations": selectors.invitations_for(viewer),
-            "can_create": viewer.is_org_admin,
+            "can_create": policy.is_org_admin(viewer),
         },
     )
 
 
-@login_required
+@member_required
 @require_GET
-def group_browse(request: HttpRequest) -> HttpResponse:
-    viewer = acting_member(request)
+def group_browse(request: AuthenticatedRequest) -> HttpResponse:
+    viewer = request.membership
     pending = set(
         selectors.invitations_for(viewer)
         .filter(direction=TrustGroupInvitation.Direction.REQUEST)
@@ -65,10 +67,10 @@ def group_browse(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@member_required
 @require_http_methods(["GET", "POST"])
-def group_create(request: HttpRequest) -> HttpResponse:
-    viewer = acting_member(request)
+def group_create(request: AuthenticatedRequest) -> HttpResponse:
+    viewer = request.membership
     form = GroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -87,10 +89,10 @@ def group_create(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/groups/create.html", {"form": form})
 
 
-@login_required
+@member_required
 @require_GET
-def group_detail(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+def group_detail(request: AuthenticatedRequest, group_uuid: str) -> HttpResponse:
+    viewer = request.membership
     group = _group(request, group_uuid)
     manager = services.can_manage_group(group=group, by=viewer)
     member = selectors.is_member(viewer, group)
@@ -104,7 +106,7 @@ def group_detail(request: HttpRequest, group_uuid: str) -> HttpResponse:
         "member_count": group.memberships.count(),
         "moderators": group.moderators.all() if show_members else [],
         "my_invitation": selectors.invitations_for(viewer).filter(group=group).first(),
-        "is_org_admin": viewer.is_org_admin,
+        "is_org_admin": policy.is_org_admin(viewer),
         "is_owner": group.owner_id == viewer.organisation_id,
     }
     if manager and not group.is_sector_community:
@@ -120,10 +122,10 @@ def group_detail(request: HttpRequest, group_uuid: str) -> HttpResponse:
     return render(request, "accounts/groups/detail.html", context)
 
 
-@login_required
+@member_required
 @require_POST
-def group_edit(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+def group_edit(request: AuthenticatedRequest, group_uuid: str) -> HttpResponse:
+    viewer = request.membership
     group = _group(request, group_uuid)
     form = GroupForm(request.POST, instance=TrustGroup.objects.get(pk=group.pk))
     if not form.is_valid():
@@ -144,10 +146,10 @@ def group_edit(request: HttpRequest, group_uuid: str) -> HttpResponse:
     return redirect("group-detail", group_uuid=group.uuid)
 
 
-@login_required
+@member_required
 @require_POST
-def group_invite(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+def group_invite(request: AuthenticatedRequest, group_uuid: str) -> HttpResponse:
+    viewer = request.membership
     group = _group(request, group_uuid)
     form = InviteForm(request.POST, group=group)
     if form.is_valid():
@@ -167,10 +169,10 @@ def group_invite(request: HttpRequest, group_uuid: str) -> HttpResponse:
     return redirect("group-detail", group_uuid=group.uuid)
 
 
-@login_required
+@member_required
 @require_POST
-def group_request(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+def group_request(request: AuthenticatedRequest, group_uuid: str) -> HttpResponse:
+    viewer = request.membership
     group = _group(request, group_uuid)
     form = RequestForm(request.POST)
     message = form.cleaned_data["message"] if form.is_valid() else ""
@@ -182,10 +184,10 @@ def group_request(request: HttpRequest, group_uuid: str) -> HttpResponse:
     return redirect("group-detail", group_uuid=group.uuid)
 
 
-@login_required
+@member_required
 @require_POST
-def group_leave(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+def group_leave(request: AuthenticatedRequest, group_uuid: str) -> HttpResponse:
+    viewer = request.membership
     group = _group(request, group_uuid)
     if run_service(
         request,
@@ -196,10 +198,10 @@ def group_leave(request: HttpRequest, group_uuid: str) -> HttpResponse:
     return redirect("group-detail", group_uuid=group.uuid)
 
 
-@login_required
+@member_required
 @require_POST
-def group_remove(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+def group_remove(request: AuthenticatedRequest, group_uuid: str) -> HttpResponse:
+    viewer = request.membership
     group = _group(request, group_uuid)
     form = MemberChoiceForm(request.POST, group=group)
     if form.is_valid():
@@ -214,10 +216,10 @@ def group_remove(request: HttpRequest, group_uuid: str) -> HttpResponse:
     return redirect("group-detail", group_uuid=group.uuid)
 
 
-@login_required
+@member_required
 @require_POST
-def group_transfer(request: HttpRequest, group_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+def group_transfer(request: AuthenticatedRequest, group_uuid: str) -> HttpResponse:
+    viewer = request.membership
     group = _group(request, group_uuid)
     form = MemberChoiceForm(request.POST, group=group)
     if form.is_valid():
@@ -234,11 +236,11 @@ def group_transfer(request: HttpRequest, group_uuid: str) -> HttpResponse:
     return redirect("group-detail", group_uuid=group.uuid)
 
 
-@login_required
+@member_required
 @require_POST
-def group_moderator(request: HttpRequest, group_uuid: str) -> HttpResponse:
+def group_moderator(request: AuthenticatedRequest, group_uuid: str) -> HttpResponse:
     """Appoint a moderator, or (with `remove`) stand one down."""
-    viewer = acting_member(request)
+    viewer = request.membership
     group = _group(request, group_uuid)
     if request.POST.get("remove"):
         try:
@@ -276,10 +278,12 @@ _INVITATION_ACTIONS: dict[str, tuple[Callable[..., None], str]] = {
 }
 
 
-@login_required
+@member_required
 @require_POST
-def invitation_act(request: HttpRequest, invitation_uuid: str, action: str) -> HttpResponse:
-    viewer = acting_member(request)
+def invitation_act(
+    request: AuthenticatedRequest, invitation_uuid: str, action: str
+) -> HttpResponse:
+    viewer = request.membership
     invitation = selectors.invitation_for(viewer, invitation_uuid)
     if invitation is None or action not in _INVITATION_ACTIONS:
         raise Http404

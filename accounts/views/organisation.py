@@ -4,25 +4,31 @@ page where any member reads the agreement and an org admin accepts it."""
 import uuid
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import client_ip, org_admin_required
+from accounts import policy
+from accounts.decorators import admin_required, client_ip, member_required, org_admin_required
 from accounts.forms.members import AcceptAgreementForm, InviteForm, RoleForm
-from accounts.models import AgreementVersion, Invitation, Membership
+from accounts.http import AuthenticatedRequest
+from accounts.models import AgreementVersion, Membership
 from accounts.services import agreements, invitations, organisations
+from accounts.services.people import (
+    membership_deactivate,
+    membership_reactivate,
+    membership_set_role,
+)
 from accounts.standing import current_agreement_version, is_in_good_standing
-from accounts.web import acting_member, acting_membership, error_text
+from accounts.web import error_text
 from portal.markdown import render_markdown
 
 
 @org_admin_required
-def my_organisation(request: HttpRequest) -> HttpResponse:
-    org = acting_member(request).organisation
+def my_organisation(request: AuthenticatedRequest) -> HttpResponse:
+    org = request.membership.organisation
     version = current_agreement_version()
     return render(
         request,
@@ -40,12 +46,12 @@ def my_organisation(request: HttpRequest) -> HttpResponse:
 
 @org_admin_required
 @require_POST
-def require_mfa(request: HttpRequest) -> HttpResponse:
-    org = acting_member(request).organisation
+def require_mfa(request: AuthenticatedRequest) -> HttpResponse:
+    org = request.membership.organisation
     try:
         organisations.organisation_require_mfa(
             organisation=org,
-            by=request.user,  # type: ignore[arg-type]
+            by=request.membership,
             ip_address=client_ip(request),
         )
     except (ValidationError, PermissionDenied) as error:
@@ -58,8 +64,8 @@ def require_mfa(request: HttpRequest) -> HttpResponse:
 
 
 @org_admin_required
-def people(request: HttpRequest) -> HttpResponse:
-    org = acting_member(request).organisation
+def people(request: AuthenticatedRequest) -> HttpResponse:
+    org = request.membership.organisation
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -67,7 +73,7 @@ def people(request: HttpRequest) -> HttpResponse:
                 organisation=org,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
-                by=request.user,  # type: ignore[arg-type]
+                by=request.membership,
                 ip_address=client_ip(request),
             )
         except (ValidationError, PermissionDenied) as error:
@@ -94,39 +100,34 @@ def people(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _manageable_membership(request: HttpRequest, membership_uuid: uuid.UUID) -> Membership:
-    """A membership the acting person may manage: in their own organisation, or any for an
-    ISAC admin. Any other answers 404."""
-    acting = acting_membership(request)
-    if acting is None or not acting.is_org_admin:
-        raise Http404
-    memberships = Membership.objects.select_related("user", "organisation")
-    if not acting.is_isac_admin:
-        memberships = memberships.filter(organisation=acting.organisation)
-    return get_object_or_404(memberships, uuid=membership_uuid)
+def _manageable_membership(request: AuthenticatedRequest, membership_uuid: uuid.UUID) -> Membership:
+    """A membership the acting person may manage (accounts.policy); any other answers 404."""
+    return get_object_or_404(
+        policy.memberships_managed_by(request.membership), uuid=membership_uuid
+    )
 
 
-def _back(request: HttpRequest, membership: Membership) -> HttpResponse:
+def _back(request: AuthenticatedRequest, membership: Membership) -> HttpResponse:
     next_url = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         return redirect(next_url)
-    if acting_member(request).is_isac_admin:
+    if policy.is_isac_admin(request.membership):
         return redirect("isac-organisation", org_uuid=membership.organisation.uuid)
     return redirect("org-people")
 
 
-@login_required
+@admin_required
 @require_POST
-def membership_role(request: HttpRequest, membership_uuid: uuid.UUID) -> HttpResponse:
+def membership_role(request: AuthenticatedRequest, membership_uuid: uuid.UUID) -> HttpResponse:
     membership = _manageable_membership(request, membership_uuid)
     form = RoleForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError("Choose a role.")
-        organisations.membership_set_role(
+        membership_set_role(
             membership=membership,
             role=form.cleaned_data["role"],
-            by=request.user,  # type: ignore[arg-type]
+            by=request.membership,
             ip_address=client_ip(request),
         )
     except (ValidationError, PermissionDenied) as error:
@@ -136,22 +137,22 @@ def membership_role(request: HttpRequest, membership_uuid: uuid.UUID) -> HttpRes
     return _back(request, membership)
 
 
-@login_required
+@admin_required
 @require_POST
-def membership_active(request: HttpRequest, membership_uuid: uuid.UUID) -> HttpResponse:
+def membership_active(request: AuthenticatedRequest, membership_uuid: uuid.UUID) -> HttpResponse:
     membership = _manageable_membership(request, membership_uuid)
     remove = request.POST.get("action") == "remove"
     try:
         if remove:
-            organisations.membership_deactivate(
+            membership_deactivate(
                 membership=membership,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.membership,
                 ip_address=client_ip(request),
             )
         else:
-            organisations.membership_reactivate(
+            membership_reactivate(
                 membership=membership,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.membership,
                 ip_address=client_ip(request),
             )
     except (ValidationError, PermissionDenied) as error:
@@ -162,40 +163,35 @@ def membership_active(request: HttpRequest, membership_uuid: uuid.UUID) -> HttpR
     return _back(request, membership)
 
 
-@login_required
+@admin_required
 @require_POST
-def invitation_revoke(request: HttpRequest, invitation_uuid: uuid.UUID) -> HttpResponse:
-    acting = acting_membership(request)
-    if acting is None or not acting.is_org_admin:
-        raise Http404
-    manageable = Invitation.objects.select_related("organisation")
-    if not acting.is_isac_admin:
-        manageable = manageable.filter(organisation=acting.organisation)
-    invitation = get_object_or_404(manageable, uuid=invitation_uuid)
+def invitation_revoke(request: AuthenticatedRequest, invitation_uuid: uuid.UUID) -> HttpResponse:
+    invitation = get_object_or_404(
+        policy.invitations_managed_by(request.membership), uuid=invitation_uuid
+    )
     try:
         invitations.invitation_revoke(
             invitation=invitation,
-            by=request.user,  # type: ignore[arg-type]
+            by=request.membership,
             ip_address=client_ip(request),
         )
     except (ValidationError, PermissionDenied) as error:
         messages.error(request, error_text(error))
     else:
         messages.success(request, f"Invitation of {invitation.email} withdrawn.")
-    if acting.is_isac_admin:
+    if policy.is_isac_admin(request.membership):
         return redirect("isac-organisation", org_uuid=invitation.organisation.uuid)
     return redirect("org-people")
 
 
-@login_required
-def agreement(request: HttpRequest) -> HttpResponse:
+@member_required
+def agreement(request: AuthenticatedRequest) -> HttpResponse:
     """Every member reads the current agreement here; an org admin accepts it."""
-    acting = acting_membership(request)
-    if acting is None or acting.organisation.is_isac:
+    org = request.membership.organisation
+    if org.is_isac:
         raise Http404
-    org = acting.organisation
     version = current_agreement_version()
-    can_accept = acting.role == Membership.Role.ORG_ADMIN
+    can_accept = policy.is_member_org_admin(request.membership)
     form = AcceptAgreementForm(
         request.POST or None, initial={"version": version.uuid if version else None}
     )
@@ -210,7 +206,7 @@ def agreement(request: HttpRequest) -> HttpResponse:
                 agreements.agreement_accept(
                     organisation=org,
                     version=read,
-                    by=request.user,  # type: ignore[arg-type]
+                    by=request.membership,
                     typed_full_name=form.cleaned_data["typed_full_name"],
                     ip_address=client_ip(request),
                 )

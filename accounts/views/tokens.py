@@ -5,28 +5,29 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.decorators import client_ip, member_required
 from accounts.forms.tokens import TokenIssueForm
+from accounts.http import AuthenticatedRequest, SignedInRequest
 from accounts.models import ApiToken
 from accounts.services.tokens import token_issue, token_revoke
-from accounts.web import acting_membership
 
 
-def _own_tokens(request: HttpRequest) -> list[ApiToken]:
+def _own_tokens(request: SignedInRequest) -> list[ApiToken]:
     return list(
-        ApiToken.objects.filter(membership__user=request.user)  # type: ignore[misc]
+        ApiToken.objects.filter(membership__user=request.user)
         .select_related("membership__organisation")
         .order_by("revoked_at", "-created_at")
     )
 
 
 @login_required
-def token_list(request: HttpRequest) -> HttpResponse:
-    membership = acting_membership(request)
+def token_list(request: SignedInRequest) -> HttpResponse:
+    membership = request.membership
     form = TokenIssueForm(request.POST or None)
     issued = None
     if request.method == "POST" and membership is not None and form.is_valid():
@@ -35,11 +36,11 @@ def token_list(request: HttpRequest) -> HttpResponse:
             token, issued = token_issue(
                 membership=membership,
                 name=form.cleaned_data["name"],
-                by=request.user,  # type: ignore[arg-type]
+                by=membership,
                 expires_at=timezone.now() + timedelta(days=int(days)) if days else None,
                 read_only=form.cleaned_data["read_only"],
                 allowed_networks=form.cleaned_data["allowed_networks"],
-                ip_address=request.META.get("REMOTE_ADDR"),
+                ip_address=client_ip(request),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -53,12 +54,12 @@ def token_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@member_required
 @require_POST
-def token_revoke_view(request: HttpRequest, token_uuid: str) -> HttpResponse:
-    token = ApiToken.objects.filter(uuid=token_uuid, membership__user=request.user).first()  # type: ignore[misc]
+def token_revoke_view(request: AuthenticatedRequest, token_uuid: str) -> HttpResponse:
+    token = ApiToken.objects.filter(uuid=token_uuid, membership__user=request.user).first()
     if token is None:
         raise Http404
-    token_revoke(token=token, by=request.user, ip_address=request.META.get("REMOTE_ADDR"))  # type: ignore[arg-type]
+    token_revoke(token=token, by=request.membership, ip_address=client_ip(request))
     messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
     return redirect("api-tokens")

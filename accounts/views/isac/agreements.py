@@ -6,13 +6,14 @@ import uuid
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import client_ip, isac_admin_required
 from accounts.forms.members import AgreementVersionForm
+from accounts.http import AuthenticatedRequest
 from accounts.models import AgreementVersion
 from accounts.services import agreements
 from accounts.standing import current_agreement_version
@@ -22,7 +23,7 @@ from portal.markdown import render_markdown
 
 
 @isac_admin_required
-def agreement_list(request: HttpRequest) -> HttpResponse:
+def agreement_list(request: AuthenticatedRequest) -> HttpResponse:
     now = timezone.now()
     versions = AgreementVersion.objects.select_related("published_by").annotate(
         accepted=Count("acceptances", distinct=True),
@@ -40,7 +41,7 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
 
 
 @isac_admin_required
-def agreement_create(request: HttpRequest) -> HttpResponse:
+def agreement_create(request: AuthenticatedRequest) -> HttpResponse:
     initial = {}
     current = current_agreement_version()
     if current is not None:
@@ -52,7 +53,7 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             version = agreements.agreement_version_create(
-                by=request.user,  # type: ignore[arg-type]
+                by=request.membership,
                 ip_address=client_ip(request),
                 **form.cleaned_data,
             )
@@ -65,7 +66,7 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
 
 
 @isac_admin_required
-def agreement_edit(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
+def agreement_edit(request: AuthenticatedRequest, version_uuid: uuid.UUID) -> HttpResponse:
     version = get_object_or_404(AgreementVersion, uuid=version_uuid)
     if version.is_published:
         messages.error(request, "A published version cannot be changed; write a new version.")
@@ -77,7 +78,7 @@ def agreement_edit(request: HttpRequest, version_uuid: uuid.UUID) -> HttpRespons
         try:
             agreements.agreement_version_update(
                 version=version,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.membership,
                 ip_address=client_ip(request),
                 **form.cleaned_data,
             )
@@ -90,7 +91,7 @@ def agreement_edit(request: HttpRequest, version_uuid: uuid.UUID) -> HttpRespons
 
 
 @isac_admin_required
-def agreement_detail(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
+def agreement_detail(request: AuthenticatedRequest, version_uuid: uuid.UUID) -> HttpResponse:
     version = get_object_or_404(
         AgreementVersion.objects.select_related("published_by"), uuid=version_uuid
     )
@@ -150,12 +151,12 @@ def _acceptances_csv(version: AgreementVersion, acceptances: object) -> HttpResp
 
 @isac_admin_required
 @require_POST
-def agreement_publish(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
+def agreement_publish(request: AuthenticatedRequest, version_uuid: uuid.UUID) -> HttpResponse:
     version = get_object_or_404(AgreementVersion, uuid=version_uuid)
     try:
         agreements.agreement_version_publish(
             version=version,
-            by=request.user,  # type: ignore[arg-type]
+            by=request.membership,
             ip_address=client_ip(request),
         )
     except ValidationError as error:
@@ -171,12 +172,12 @@ def agreement_publish(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResp
 
 @isac_admin_required
 @require_POST
-def agreement_delete(request: HttpRequest, version_uuid: uuid.UUID) -> HttpResponse:
+def agreement_delete(request: AuthenticatedRequest, version_uuid: uuid.UUID) -> HttpResponse:
     version = get_object_or_404(AgreementVersion, uuid=version_uuid)
     try:
         agreements.agreement_version_delete(
             version=version,
-            by=request.user,  # type: ignore[arg-type]
+            by=request.membership,
             ip_address=client_ip(request),
         )
     except ValidationError as error:

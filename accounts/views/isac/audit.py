@@ -3,17 +3,18 @@
 from datetime import datetime, time
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.decorators import isac_admin_required
 from accounts.forms.members import AuditFilterForm
+from accounts.http import AuthenticatedRequest
 from accounts.models import AuditEvent
 
 
 @isac_admin_required
-def audit_log(request: HttpRequest) -> HttpResponse:
+def audit_log(request: AuthenticatedRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     events = AuditEvent.objects.select_related("actor", "organisation", "actor_organisation")
     form.is_valid()

@@ -22,13 +22,14 @@ from accounts.forms.members import (
     ReasonForm,
     StatusForm,
 )
+from accounts.http import AuthenticatedRequest
 from accounts.models import (
     AgreementAcceptance,
     Organisation,
     User,
 )
 from accounts.selectors.members import organisations_with_agreement_state
-from accounts.services import agreements, invitations, organisations, signin
+from accounts.services import agreements, invitations, organisations, people, signin
 from accounts.standing import current_agreement_version
 from accounts.web import error_text
 
@@ -53,7 +54,7 @@ def _filtered_organisations(request: HttpRequest) -> tuple[OrganisationFilterFor
 
 
 @isac_admin_required
-def organisation_list(request: HttpRequest) -> HttpResponse:
+def organisation_list(request: AuthenticatedRequest) -> HttpResponse:
     form, organisations = _filtered_organisations(request)
     return render(
         request,
@@ -68,7 +69,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 
 
 @isac_admin_required
-def organisation_export(request: HttpRequest) -> HttpResponse:
+def organisation_export(request: AuthenticatedRequest) -> HttpResponse:
     """The filtered organisations list as CSV."""
     _, organisations = _filtered_organisations(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
@@ -115,7 +116,7 @@ def csv_cell(text: str) -> str:
 
 
 @isac_admin_required
-def organisation_create(request: HttpRequest) -> HttpResponse:
+def organisation_create(request: AuthenticatedRequest) -> HttpResponse:
     form = OrganisationCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -128,7 +129,7 @@ def organisation_create(request: HttpRequest) -> HttpResponse:
                 domains=form.domain_list(),
                 status=data["status"],
                 require_mfa=data["require_mfa"],
-                by=request.user,  # type: ignore[arg-type]
+                by=request.membership,
                 ip_address=client_ip(request),
             )
         except ValidationError as error:
@@ -144,7 +145,7 @@ def _organisation(org_uuid: uuid.UUID) -> Organisation:
 
 
 @isac_admin_required
-def organisation_detail(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
+def organisation_detail(request: AuthenticatedRequest, org_uuid: uuid.UUID) -> HttpResponse:
     org = get_object_or_404(organisations_with_agreement_state(), uuid=org_uuid)
     memberships = org.memberships.select_related("user").order_by("-is_active", "user__email")
     return render(
@@ -174,7 +175,7 @@ def _roles_for(org: Organisation) -> list[tuple[str, str]]:
 
 
 @isac_admin_required
-def organisation_edit(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
+def organisation_edit(request: AuthenticatedRequest, org_uuid: uuid.UUID) -> HttpResponse:
     org = _organisation(org_uuid)
     initial = {
         "name": org.name,
@@ -190,7 +191,7 @@ def organisation_edit(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse
         try:
             organisations.organisation_update(
                 organisation=org,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.membership,
                 name=data["name"],
                 short_name=data["short_name"],
                 country=data["country"],
@@ -209,7 +210,7 @@ def organisation_edit(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse
 
 @isac_admin_required
 @require_POST
-def organisation_status(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
+def organisation_status(request: AuthenticatedRequest, org_uuid: uuid.UUID) -> HttpResponse:
     org = _organisation(org_uuid)
     form = StatusForm(request.POST)
     if not form.is_valid():
@@ -220,7 +221,7 @@ def organisation_status(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRespon
                 organisation=org,
                 status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
-                by=request.user,  # type: ignore[arg-type]
+                by=request.membership,
                 ip_address=client_ip(request),
             )
         except ValidationError as error:
@@ -232,7 +233,7 @@ def organisation_status(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRespon
 
 @isac_admin_required
 @require_POST
-def organisation_domain_add(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
+def organisation_domain_add(request: AuthenticatedRequest, org_uuid: uuid.UUID) -> HttpResponse:
     org = _organisation(org_uuid)
     form = DomainForm(request.POST)
     if form.is_valid():
@@ -240,7 +241,7 @@ def organisation_domain_add(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRe
             row = organisations.organisation_domain_add(
                 organisation=org,
                 domain=form.cleaned_data["domain"],
-                by=request.user,  # type: ignore[arg-type]
+                by=request.membership,
                 ip_address=client_ip(request),
             )
         except ValidationError as error:
@@ -254,13 +255,13 @@ def organisation_domain_add(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRe
 
 @isac_admin_required
 @require_POST
-def organisation_domain_remove(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
+def organisation_domain_remove(request: AuthenticatedRequest, org_uuid: uuid.UUID) -> HttpResponse:
     org = _organisation(org_uuid)
     try:
         organisations.organisation_domain_remove(
             organisation=org,
             domain=request.POST.get("domain", ""),
-            by=request.user,  # type: ignore[arg-type]
+            by=request.membership,
             ip_address=client_ip(request),
         )
     except ValidationError as error:
@@ -272,7 +273,7 @@ def organisation_domain_remove(request: HttpRequest, org_uuid: uuid.UUID) -> Htt
 
 @isac_admin_required
 @require_POST
-def organisation_invite(request: HttpRequest, org_uuid: uuid.UUID) -> HttpResponse:
+def organisation_invite(request: AuthenticatedRequest, org_uuid: uuid.UUID) -> HttpResponse:
     org = _organisation(org_uuid)
     form = IsacInviteForm(request.POST)
     if form.is_valid():
@@ -281,7 +282,7 @@ def organisation_invite(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRespon
                 organisation=org,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
-                by=request.user,  # type: ignore[arg-type]
+                by=request.membership,
                 ip_address=client_ip(request),
             )
         except (ValidationError, PermissionDenied) as error:
@@ -295,7 +296,7 @@ def organisation_invite(request: HttpRequest, org_uuid: uuid.UUID) -> HttpRespon
 
 @isac_admin_required
 @require_POST
-def acceptance_revoke(request: HttpRequest, acceptance_uuid: uuid.UUID) -> HttpResponse:
+def acceptance_revoke(request: AuthenticatedRequest, acceptance_uuid: uuid.UUID) -> HttpResponse:
     acceptance = get_object_or_404(
         AgreementAcceptance.objects.select_related("organisation"), uuid=acceptance_uuid
     )
@@ -306,7 +307,7 @@ def acceptance_revoke(request: HttpRequest, acceptance_uuid: uuid.UUID) -> HttpR
         agreements.agreement_acceptance_revoke(
             acceptance=acceptance,
             reason=form.cleaned_data["reason"],
-            by=request.user,  # type: ignore[arg-type]
+            by=request.membership,
             ip_address=client_ip(request),
         )
     except ValidationError as error:
@@ -321,22 +322,22 @@ def acceptance_revoke(request: HttpRequest, acceptance_uuid: uuid.UUID) -> HttpR
 
 @isac_admin_required
 @require_POST
-def user_suspend(request: HttpRequest, user_uuid: uuid.UUID, action: str) -> HttpResponse:
+def user_suspend(request: AuthenticatedRequest, user_uuid: uuid.UUID, action: str) -> HttpResponse:
     person = get_object_or_404(User, uuid=user_uuid)
     try:
         if action == "mfa-reset":
             signin.mfa_reset(
                 user=person,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.membership,
                 ip_address=client_ip(request),
             )
             done = f"Two-factor sign-in of {person.email} reset."
         elif action in {"suspend", "reinstate"}:
-            organisations.user_set_active(
+            people.user_set_active(
                 user=person,
                 active=action == "reinstate",
                 reason=request.POST.get("reason", ""),
-                by=request.user,  # type: ignore[arg-type]
+                by=request.membership,
                 ip_address=client_ip(request),
             )
             done = f"{person.email} {'reinstated' if action == 'reinstate' else 'suspended'}."

@@ -3,17 +3,18 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.decorators import client_ip, isac_admin_required
 from accounts.forms.members import SectorForm
+from accounts.http import AuthenticatedRequest
 from accounts.models import Sector
 from accounts.services import sectors
 
 
 @isac_admin_required
-def sector_list(request: HttpRequest) -> HttpResponse:
+def sector_list(request: AuthenticatedRequest) -> HttpResponse:
     """The editable list of sectors (seeded with the 16 US critical-infrastructure sectors)."""
     editing = None
     if request.GET.get("edit"):
@@ -25,7 +26,7 @@ def sector_list(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 sector = sectors.sector_save(
-                    by=request.user,  # type: ignore[arg-type]
+                    by=request.membership,
                     sector=editing,
                     name=form.cleaned_data["name"],
                     description=form.cleaned_data["description"],
