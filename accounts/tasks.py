@@ -7,6 +7,7 @@ from django.db import transaction
 from accounts.models import Sector
 from accounts.services import agreements, invitations, signin
 from accounts.services.groups import sector_communities_sync
+from portal.enqueue import enqueue_on_commit
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=8)
@@ -30,9 +31,7 @@ def agreement_reminders_sweep() -> int:
     with transaction.atomic():
         due = agreements.agreement_reminders_plan()
         for reminder_id in due:
-            transaction.on_commit(
-                lambda rid=reminder_id: send_agreement_reminder_email.delay(rid)  # type: ignore[misc]
-            )
+            enqueue_on_commit("accounts.tasks.send_agreement_reminder_email", reminder_id)
     return len(due)
 
 

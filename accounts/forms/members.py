@@ -4,9 +4,10 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
-from django.db import transaction
 
 from accounts.models import AgreementVersion, Membership, Organisation, Sector
+from accounts.selectors.members import AgreementState
+from portal.enqueue import enqueue_on_commit
 
 
 class OrganisationForm(forms.Form):
@@ -153,7 +154,6 @@ class OrganisationFilterForm(forms.Form):
     agreement = forms.ChoiceField(required=False, label="Agreement")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from accounts.selectors.members import AgreementState
 
         super().__init__(*args, **kwargs)
         self.fields["agreement"].choices = [  # type: ignore[attr-defined]
@@ -166,7 +166,5 @@ class QueuedPasswordResetForm(PasswordResetForm):
     """Django's reset form, with the e-mail sent by the e-mail queue after commit."""
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        from accounts.tasks import send_password_reset_email
-
         for user in self.get_users(self.cleaned_data["email"]):
-            transaction.on_commit(lambda pk=user.pk: send_password_reset_email.delay(pk))  # type: ignore[misc]
+            enqueue_on_commit("accounts.tasks.send_password_reset_email", user.pk)

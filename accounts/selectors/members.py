@@ -17,8 +17,16 @@ from django.db.models import (
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import AgreementVersion, Membership, Organisation, User
+from accounts.models import (
+    AgreementAcceptance,
+    AgreementVersion,
+    Membership,
+    Organisation,
+    OrganisationDomain,
+    User,
+)
 from accounts.policy import USABLE_STATUSES
+from accounts.standing import acceptances_in_force, current_agreement_version
 
 SESSION_MEMBERSHIP_KEY = "membership_uuid"
 
@@ -59,9 +67,6 @@ class AgreementState(TextChoices):
 def organisations_with_agreement_state() -> QuerySet[Organisation]:
     """Organisations annotated with the state of their latest acceptance of the current
     version (agreement_state, agreement_expires_at, agreement_accepted_at, people)."""
-    from accounts.models import AgreementAcceptance
-    from accounts.standing import current_agreement_version
-
     version = current_agreement_version()
     latest = AgreementAcceptance.objects.filter(
         organisation=OuterRef("pk"), version=version
@@ -101,8 +106,6 @@ def organisation_for_email(address: str) -> Organisation | None:
         return None
     labels = domain.split(".")
     candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
-    from accounts.models import OrganisationDomain
-
     rows = {
         row.domain: row.organisation
         for row in OrganisationDomain.objects.filter(domain__in=candidates).select_related(
@@ -119,8 +122,6 @@ def agreement_terms_for(organisation: Organisation) -> AgreementVersion | None:
     """The agreement version whose terms govern the organisation's data now: the current
     version, if its acceptance is in force; None when the organisation is not in good
     standing (then nothing of its data may be forwarded or attributed)."""
-    from accounts.standing import acceptances_in_force, current_agreement_version
-
     version = current_agreement_version()
     if version is None or organisation.status != Organisation.Status.ACTIVE:
         return None

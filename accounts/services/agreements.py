@@ -19,7 +19,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import AgreementAcceptance, AgreementVersion, Membership, Organisation
+from accounts.models import (
+    AgreementAcceptance,
+    AgreementReminder,
+    AgreementVersion,
+    Membership,
+    Organisation,
+)
 from accounts.policy import USABLE_STATUSES, is_member_org_admin, require_isac_admin
 from accounts.services.groups import sector_communities_changed
 from accounts.standing import acceptances_in_force, current_agreement_version
@@ -335,8 +341,6 @@ def agreement_reminders_plan() -> list[int]:
     Only the tightest window that applies is planned, so an acceptance first seen with 5 days
     left gets the 7-day reminder alone. The unique row makes each reminder once only.
     """
-    from accounts.models import AgreementReminder
-
     now = timezone.now()
     current = current_agreement_version()
     acceptances = AgreementAcceptance.objects.filter(
@@ -377,8 +381,6 @@ def agreement_reminder_recipients(organisation: Organisation) -> list[str]:
 @transaction.atomic
 def agreement_reminder_send(*, reminder_id: int) -> bool:
     """Send one reminder unless it was sent already; the row lock makes it once only."""
-    from accounts.models import AgreementReminder
-
     reminder = (
         AgreementReminder.objects.select_for_update(skip_locked=True)
         .filter(pk=reminder_id, sent_at__isnull=True)

@@ -19,6 +19,7 @@ from accounts.models import Membership, Organisation, Sector, User
 from accounts.models.groups import TrustGroup, TrustGroupInvitation, TrustGroupMember
 from accounts.policy import administers, is_isac_admin, is_org_admin
 from accounts.standing import is_in_good_standing, organisations_in_good_standing
+from portal.enqueue import enqueue_on_commit
 
 
 def _snapshot(group: TrustGroup) -> dict[str, object]:
@@ -453,6 +454,4 @@ def sector_communities_changed(*, organisation: Organisation) -> None:
     the communities are refreshed by a task once the change has committed (the policy
     already reads sectors and standing live; this keeps the member lists shown in sync).
     Every community is refreshed, since the sectors the organisation left are not known."""
-    from accounts.tasks import sync_sector_communities
-
-    transaction.on_commit(sync_sector_communities.delay)
+    enqueue_on_commit("accounts.tasks.sync_sector_communities")

@@ -21,6 +21,7 @@ from accounts.audit import audit_record
 from accounts.models import Invitation, Membership, Organisation, User
 from accounts.policy import USABLE_STATUSES, require_isac_admin, require_manages_people_of
 from accounts.services.people import membership_create, user_create, user_set_password
+from portal.enqueue import enqueue_on_commit
 
 MEMBER_ROLES = (Membership.Role.ANALYST, Membership.Role.ORG_ADMIN)
 
@@ -94,9 +95,7 @@ def invitation_create(
         ip_address=ip_address,
         after={"email": email, "role": role, "expires_at": invitation.expires_at.isoformat()},
     )
-    from accounts.tasks import send_invitation_email
-
-    transaction.on_commit(lambda: send_invitation_email.delay(invitation.pk))
+    enqueue_on_commit("accounts.tasks.send_invitation_email", invitation.pk)
     return invitation
 
 

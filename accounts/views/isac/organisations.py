@@ -25,6 +25,7 @@ from accounts.forms.members import (
 from accounts.http import AuthenticatedRequest
 from accounts.models import (
     AgreementAcceptance,
+    Membership,
     Organisation,
     User,
 )
@@ -167,8 +168,6 @@ def organisation_detail(request: AuthenticatedRequest, org_uuid: uuid.UUID) -> H
 
 
 def _roles_for(org: Organisation) -> list[tuple[str, str]]:
-    from accounts.models import Membership
-
     if org.is_isac:
         return [(r.value, r.label) for r in Membership.Role if r in Membership.ISAC_ROLES]
     return [(r.value, r.label) for r in Membership.Role if r not in Membership.ISAC_ROLES]
