@@ -27,6 +27,7 @@ from accounts.policy import requires_mfa
 from accounts.selectors.members import SESSION_MEMBERSHIP_KEY, memberships_of
 from accounts.services import invitations, signin
 from accounts.services.invitations import InvitationUnusable, invitation_for_token
+from accounts.web import run_service
 
 
 @login_required
@@ -112,13 +113,16 @@ def mfa_setup(request: SignedInRequest) -> HttpResponse:
         return redirect("mfa-verify" if not user.is_verified() else "account-security")  # type: ignore[attr-defined]
     form = OtpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            device, codes = signin.mfa_totp_confirm(
+        confirmed = run_service(
+            request,
+            lambda: signin.mfa_totp_confirm(
                 user=user, token=form.cleaned_data["token"], ip_address=client_ip(request)
-            )
-        except ValidationError as error:
-            form.add_error("token", error)
-        else:
+            ),
+            form=form,
+            field="token",
+        )
+        if confirmed:
+            device, codes = confirmed.value
             otp_login(request, device)
             return render(
                 request,
@@ -158,7 +162,8 @@ def mfa_verify(request: SignedInRequest) -> HttpResponse:
             if not AxesProxyHandler.is_allowed(request, credentials):
                 # Guessing codes with a stolen password ends the half-open session.
                 auth_logout(request)
-                return get_lockout_response(request, None, credentials)
+                lockout: HttpResponse = get_lockout_response(request, None, credentials)
+                return lockout
             form.add_error("token", "That code is not right.")
         else:
             otp_login(request, device)
@@ -176,10 +181,10 @@ def account_security(request: SignedInRequest) -> HttpResponse:
     user = request.user
     codes = None
     if request.method == "POST" and request.POST.get("action") == "recovery-codes":
-        try:
-            codes = signin.mfa_recovery_codes_regenerate(user=user, ip_address=client_ip(request))
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+        codes = run_service(
+            request,
+            lambda: signin.mfa_recovery_codes_regenerate(user=user, ip_address=client_ip(request)),
+        ).result
     return render(
         request,
         "accounts/security.html",
@@ -204,5 +209,6 @@ class PortalLoginView(auth_views.LoginView):
             credentials = {"username": username}
             AxesProxyHandler.update_request(request)
             if not AxesProxyHandler.is_allowed(request, credentials):
-                return get_lockout_response(request, None, credentials)
+                lockout: HttpResponseBase = get_lockout_response(request, None, credentials)
+                return lockout
         return super().dispatch(request, *args, **kwargs)

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from uuid import UUID
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,7 +25,7 @@ from accounts.http import AuthenticatedRequest
 from accounts.models.groups import TrustGroup, TrustGroupInvitation
 from accounts.selectors import groups as selectors
 from accounts.services import groups as services
-from accounts.web import error_text, run_service
+from accounts.web import run_service
 
 
 def _group(request: AuthenticatedRequest, group_uuid: UUID | str) -> TrustGroup:
@@ -73,19 +72,20 @@ def group_create(request: AuthenticatedRequest) -> HttpResponse:
     viewer = request.membership
     form = GroupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            group = services.group_create(
+        created = run_service(
+            request,
+            lambda: services.group_create(
                 by=viewer,
                 name=form.cleaned_data["name"],
                 description=form.cleaned_data["description"],
                 join_policy=form.cleaned_data["join_policy"],
                 members_visible=form.cleaned_data["members_visible"],
-            )
-        except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, error_text(error))
-        else:
-            messages.success(request, f"Group “{group.name}” created.")
-            return redirect("group-detail", group_uuid=group.uuid)
+            ),
+            lambda group: f"Group “{group.name}” created.",
+            form=form,
+        )
+        if created:
+            return redirect("group-detail", group_uuid=created.value.uuid)
     return render(request, "accounts/groups/create.html", {"form": form})
 
 

@@ -4,7 +4,6 @@ page where any member reads the agreement and an org admin accepts it."""
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,7 +21,7 @@ from accounts.services.people import (
     membership_set_role,
 )
 from accounts.standing import current_agreement_version, is_in_good_standing
-from accounts.web import error_text
+from accounts.web import run_service
 from portal.markdown import render_markdown
 
 
@@ -48,18 +47,13 @@ def my_organisation(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 def require_mfa(request: AuthenticatedRequest) -> HttpResponse:
     org = request.membership.organisation
-    try:
-        organisations.organisation_require_mfa(
-            organisation=org,
-            by=request.membership,
-            ip_address=client_ip(request),
-        )
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
-    else:
-        messages.success(
-            request, f"Everyone at {org.name} now signs in with two factors, you included."
-        )
+    run_service(
+        request,
+        lambda: organisations.organisation_require_mfa(
+            organisation=org, by=request.membership, ip_address=client_ip(request)
+        ),
+        f"Everyone at {org.name} now signs in with two factors, you included.",
+    )
     return redirect("org-overview")
 
 
@@ -68,18 +62,19 @@ def people(request: AuthenticatedRequest) -> HttpResponse:
     org = request.membership.organisation
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            invitation = invitations.invitation_create(
+        saved = run_service(
+            request,
+            lambda: invitations.invitation_create(
                 organisation=org,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 by=request.membership,
                 ip_address=client_ip(request),
-            )
-        except (ValidationError, PermissionDenied) as error:
-            form.add_error(None, error_text(error))
-        else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            ),
+            lambda invitation: f"Invitation sent to {invitation.email}.",
+            form=form,
+        )
+        if saved:
             return redirect("org-people")
     return render(
         request,
@@ -121,19 +116,19 @@ def _back(request: AuthenticatedRequest, membership: Membership) -> HttpResponse
 def membership_role(request: AuthenticatedRequest, membership_uuid: uuid.UUID) -> HttpResponse:
     membership = _manageable_membership(request, membership_uuid)
     form = RoleForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("Choose a role.")
-        membership_set_role(
-            membership=membership,
-            role=form.cleaned_data["role"],
-            by=request.membership,
-            ip_address=client_ip(request),
-        )
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
+    if not form.is_valid():
+        messages.error(request, "Choose a role.")
     else:
-        messages.success(request, f"{membership.user.email} is now {form.cleaned_data['role']}.")
+        run_service(
+            request,
+            lambda: membership_set_role(
+                membership=membership,
+                role=form.cleaned_data["role"],
+                by=request.membership,
+                ip_address=client_ip(request),
+            ),
+            f"{membership.user.email} is now {form.cleaned_data['role']}.",
+        )
     return _back(request, membership)
 
 
@@ -142,24 +137,13 @@ def membership_role(request: AuthenticatedRequest, membership_uuid: uuid.UUID) -
 def membership_active(request: AuthenticatedRequest, membership_uuid: uuid.UUID) -> HttpResponse:
     membership = _manageable_membership(request, membership_uuid)
     remove = request.POST.get("action") == "remove"
-    try:
-        if remove:
-            membership_deactivate(
-                membership=membership,
-                by=request.membership,
-                ip_address=client_ip(request),
-            )
-        else:
-            membership_reactivate(
-                membership=membership,
-                by=request.membership,
-                ip_address=client_ip(request),
-            )
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
-    else:
-        verb = "removed from" if remove else "back in"
-        messages.success(request, f"{membership.user.email} is {verb} {membership.organisation}.")
+    change = membership_deactivate if remove else membership_reactivate
+    verb = "removed from" if remove else "back in"
+    run_service(
+        request,
+        lambda: change(membership=membership, by=request.membership, ip_address=client_ip(request)),
+        f"{membership.user.email} is {verb} {membership.organisation}.",
+    )
     return _back(request, membership)
 
 
@@ -169,16 +153,13 @@ def invitation_revoke(request: AuthenticatedRequest, invitation_uuid: uuid.UUID)
     invitation = get_object_or_404(
         policy.invitations_managed_by(request.membership), uuid=invitation_uuid
     )
-    try:
-        invitations.invitation_revoke(
-            invitation=invitation,
-            by=request.membership,
-            ip_address=client_ip(request),
-        )
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
-    else:
-        messages.success(request, f"Invitation of {invitation.email} withdrawn.")
+    run_service(
+        request,
+        lambda: invitations.invitation_revoke(
+            invitation=invitation, by=request.membership, ip_address=client_ip(request)
+        ),
+        f"Invitation of {invitation.email} withdrawn.",
+    )
     if policy.is_isac_admin(request.membership):
         return redirect("isac-organisation", org_uuid=invitation.organisation.uuid)
     return redirect("org-people")
@@ -200,23 +181,20 @@ def agreement(request: AuthenticatedRequest) -> HttpResponse:
             raise Http404
         if form.is_valid():
             read = AgreementVersion.objects.filter(uuid=form.cleaned_data["version"]).first()
-            try:
-                if read is None:
-                    raise ValidationError("That agreement version does not exist.")
-                agreements.agreement_accept(
+            if read is None:
+                form.add_error(None, "That agreement version does not exist.")
+            elif run_service(
+                request,
+                lambda: agreements.agreement_accept(
                     organisation=org,
                     version=read,
                     by=request.membership,
                     typed_full_name=form.cleaned_data["typed_full_name"],
                     ip_address=client_ip(request),
-                )
-            except (ValidationError, PermissionDenied) as error:
-                form.add_error(None, error_text(error))
-            else:
-                messages.success(
-                    request,
-                    f"Thank you: {org.name} accepted version {read.version_label}.",
-                )
+                ),
+                f"Thank you: {org.name} accepted version {read.version_label}.",
+                form=form,
+            ):
                 return redirect("org-agreement")
     return render(
         request,

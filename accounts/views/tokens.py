@@ -2,9 +2,7 @@
 
 from datetime import timedelta
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +13,7 @@ from accounts.forms.tokens import TokenIssueForm
 from accounts.http import AuthenticatedRequest, SignedInRequest
 from accounts.models import ApiToken
 from accounts.services.tokens import token_issue, token_revoke
+from accounts.web import run_service
 
 
 def _own_tokens(request: SignedInRequest) -> list[ApiToken]:
@@ -32,8 +31,9 @@ def token_list(request: SignedInRequest) -> HttpResponse:
     issued = None
     if request.method == "POST" and membership is not None and form.is_valid():
         days = form.cleaned_data["expires_in_days"]
-        try:
-            token, issued = token_issue(
+        outcome = run_service(
+            request,
+            lambda: token_issue(
                 membership=membership,
                 name=form.cleaned_data["name"],
                 by=membership,
@@ -41,12 +41,13 @@ def token_list(request: SignedInRequest) -> HttpResponse:
                 read_only=form.cleaned_data["read_only"],
                 allowed_networks=form.cleaned_data["allowed_networks"],
                 ip_address=client_ip(request),
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+            ),
+            lambda result: f"Token “{result[0].name}” issued. Copy it now.",
+            form=form,
+        )
+        if outcome:
+            _, issued = outcome.value
             form = TokenIssueForm()
-            messages.success(request, f"Token “{token.name}” issued. Copy it now.")
     return render(
         request,
         "accounts/tokens.html",
@@ -60,6 +61,9 @@ def token_revoke_view(request: AuthenticatedRequest, token_uuid: str) -> HttpRes
     token = ApiToken.objects.filter(uuid=token_uuid, membership__user=request.user).first()
     if token is None:
         raise Http404
-    token_revoke(token=token, by=request.membership, ip_address=client_ip(request))
-    messages.success(request, f"Token “{token.name}” revoked; it no longer works.")
+    run_service(
+        request,
+        lambda: token_revoke(token=token, by=request.membership, ip_address=client_ip(request)),
+        f"Token “{token.name}” revoked; it no longer works.",
+    )
     return redirect("api-tokens")

@@ -4,7 +4,6 @@ import csv
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +17,7 @@ from accounts.models import AgreementVersion
 from accounts.services import agreements
 from accounts.standing import current_agreement_version
 from accounts.views.isac.organisations import csv_cell
-from accounts.web import error_text
+from accounts.web import run_service
 from portal.markdown import render_markdown
 
 
@@ -51,17 +50,16 @@ def agreement_create(request: AuthenticatedRequest) -> HttpResponse:
         initial["effective_date"] = timezone.localdate()
     form = AgreementVersionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            version = agreements.agreement_version_create(
-                by=request.membership,
-                ip_address=client_ip(request),
-                **form.cleaned_data,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, f"Draft {version.version_label} saved.")
-            return redirect("isac-agreement", version_uuid=version.uuid)
+        created = run_service(
+            request,
+            lambda: agreements.agreement_version_create(
+                by=request.membership, ip_address=client_ip(request), **form.cleaned_data
+            ),
+            lambda version: f"Draft {version.version_label} saved.",
+            form=form,
+        )
+        if created:
+            return redirect("isac-agreement", version_uuid=created.value.uuid)
     return render(request, "isac/agreement_form.html", {"form": form, "version": None})
 
 
@@ -75,17 +73,18 @@ def agreement_edit(request: AuthenticatedRequest, version_uuid: uuid.UUID) -> Ht
         request.POST or None, initial=AgreementVersionForm.initial_from(version)
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            agreements.agreement_version_update(
+        saved = run_service(
+            request,
+            lambda: agreements.agreement_version_update(
                 version=version,
                 by=request.membership,
                 ip_address=client_ip(request),
                 **form.cleaned_data,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, "Draft saved.")
+            ),
+            "Draft saved.",
+            form=form,
+        )
+        if saved:
             return redirect("isac-agreement", version_uuid=version.uuid)
     return render(request, "isac/agreement_form.html", {"form": form, "version": version})
 
@@ -153,20 +152,14 @@ def _acceptances_csv(version: AgreementVersion, acceptances: object) -> HttpResp
 @require_POST
 def agreement_publish(request: AuthenticatedRequest, version_uuid: uuid.UUID) -> HttpResponse:
     version = get_object_or_404(AgreementVersion, uuid=version_uuid)
-    try:
-        agreements.agreement_version_publish(
-            version=version,
-            by=request.membership,
-            ip_address=client_ip(request),
-        )
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
-        messages.success(
-            request,
-            f"Version {version.version_label} published; it is in force from "
-            f"{version.effective_date:%Y-%m-%d} and members must accept it.",
-        )
+    run_service(
+        request,
+        lambda: agreements.agreement_version_publish(
+            version=version, by=request.membership, ip_address=client_ip(request)
+        ),
+        f"Version {version.version_label} published; it is in force from "
+        f"{version.effective_date:%Y-%m-%d} and members must accept it.",
+    )
     return redirect("isac-agreement", version_uuid=version.uuid)
 
 
@@ -174,14 +167,13 @@ def agreement_publish(request: AuthenticatedRequest, version_uuid: uuid.UUID) ->
 @require_POST
 def agreement_delete(request: AuthenticatedRequest, version_uuid: uuid.UUID) -> HttpResponse:
     version = get_object_or_404(AgreementVersion, uuid=version_uuid)
-    try:
-        agreements.agreement_version_delete(
-            version=version,
-            by=request.membership,
-            ip_address=client_ip(request),
-        )
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-        return redirect("isac-agreement", version_uuid=version.uuid)
-    messages.success(request, "Draft deleted.")
-    return redirect("isac-agreements")
+    saved = run_service(
+        request,
+        lambda: agreements.agreement_version_delete(
+            version=version, by=request.membership, ip_address=client_ip(request)
+        ),
+        "Draft deleted.",
+    )
+    if saved:
+        return redirect("isac-agreements")
+    return redirect("isac-agreement", version_uuid=version.uuid)

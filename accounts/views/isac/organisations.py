@@ -5,7 +5,6 @@ import uuid
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,7 +31,7 @@ from accounts.models import (
 from accounts.selectors.members import organisations_with_agreement_state
 from accounts.services import agreements, invitations, organisations, people, signin
 from accounts.standing import current_agreement_version
-from accounts.web import error_text
+from accounts.web import run_service
 
 
 def _filtered_organisations(request: HttpRequest) -> tuple[OrganisationFilterForm, Any]:
@@ -121,8 +120,9 @@ def organisation_create(request: AuthenticatedRequest) -> HttpResponse:
     form = OrganisationCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            org = organisations.organisation_create(
+        created = run_service(
+            request,
+            lambda: organisations.organisation_create(
                 name=data["name"],
                 short_name=data["short_name"],
                 country=data["country"],
@@ -132,12 +132,12 @@ def organisation_create(request: AuthenticatedRequest) -> HttpResponse:
                 require_mfa=data["require_mfa"],
                 by=request.membership,
                 ip_address=client_ip(request),
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, f"{org.name} created.")
-            return redirect("isac-organisation", org_uuid=org.uuid)
+            ),
+            lambda org: f"{org.name} created.",
+            form=form,
+        )
+        if created:
+            return redirect("isac-organisation", org_uuid=created.value.uuid)
     return render(request, "isac/organisation_form.html", {"form": form, "organisation": None})
 
 
@@ -187,8 +187,9 @@ def organisation_edit(request: AuthenticatedRequest, org_uuid: uuid.UUID) -> Htt
     form = OrganisationForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            organisations.organisation_update(
+        if run_service(
+            request,
+            lambda: organisations.organisation_update(
                 organisation=org,
                 by=request.membership,
                 name=data["name"],
@@ -198,11 +199,10 @@ def organisation_edit(request: AuthenticatedRequest, org_uuid: uuid.UUID) -> Htt
                 require_mfa=data["require_mfa"],
                 allow_any_invite_domain=data["allow_any_invite_domain"],
                 ip_address=client_ip(request),
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, "Organisation saved.")
+            ),
+            "Organisation saved.",
+            form=form,
+        ):
             return redirect("isac-organisation", org_uuid=org.uuid)
     return render(request, "isac/organisation_form.html", {"form": form, "organisation": org})
 
@@ -215,18 +215,17 @@ def organisation_status(request: AuthenticatedRequest, org_uuid: uuid.UUID) -> H
     if not form.is_valid():
         messages.error(request, "Choose a status.")
     else:
-        try:
-            organisations.organisation_set_status(
+        run_service(
+            request,
+            lambda: organisations.organisation_set_status(
                 organisation=org,
                 status=form.cleaned_data["status"],
                 reason=form.cleaned_data["reason"],
                 by=request.membership,
                 ip_address=client_ip(request),
-            )
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, f"{org.name} is now {form.cleaned_data['status']}.")
+            ),
+            f"{org.name} is now {form.cleaned_data['status']}.",
+        )
     return redirect("isac-organisation", org_uuid=org.uuid)
 
 
@@ -236,17 +235,16 @@ def organisation_domain_add(request: AuthenticatedRequest, org_uuid: uuid.UUID) 
     org = _organisation(org_uuid)
     form = DomainForm(request.POST)
     if form.is_valid():
-        try:
-            row = organisations.organisation_domain_add(
+        run_service(
+            request,
+            lambda: organisations.organisation_domain_add(
                 organisation=org,
                 domain=form.cleaned_data["domain"],
                 by=request.membership,
                 ip_address=client_ip(request),
-            )
-        except ValidationError as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, f"{row.domain} registered.")
+            ),
+            lambda row: f"{row.domain} registered.",
+        )
     else:
         messages.error(request, "Enter a domain.")
     return redirect("isac-organisation", org_uuid=org.uuid)
@@ -256,17 +254,16 @@ def organisation_domain_add(request: AuthenticatedRequest, org_uuid: uuid.UUID) 
 @require_POST
 def organisation_domain_remove(request: AuthenticatedRequest, org_uuid: uuid.UUID) -> HttpResponse:
     org = _organisation(org_uuid)
-    try:
-        organisations.organisation_domain_remove(
+    run_service(
+        request,
+        lambda: organisations.organisation_domain_remove(
             organisation=org,
             domain=request.POST.get("domain", ""),
             by=request.membership,
             ip_address=client_ip(request),
-        )
-    except ValidationError as error:
-        messages.error(request, error_text(error))
-    else:
-        messages.success(request, "Domain removed.")
+        ),
+        "Domain removed.",
+    )
     return redirect("isac-organisation", org_uuid=org.uuid)
 
 
@@ -276,18 +273,17 @@ def organisation_invite(request: AuthenticatedRequest, org_uuid: uuid.UUID) -> H
     org = _organisation(org_uuid)
     form = IsacInviteForm(request.POST)
     if form.is_valid():
-        try:
-            invitation = invitations.invitation_create(
+        run_service(
+            request,
+            lambda: invitations.invitation_create(
                 organisation=org,
                 email=form.cleaned_data["email"],
                 role=form.cleaned_data["role"],
                 by=request.membership,
                 ip_address=client_ip(request),
-            )
-        except (ValidationError, PermissionDenied) as error:
-            messages.error(request, error_text(error))
-        else:
-            messages.success(request, f"Invitation sent to {invitation.email}.")
+            ),
+            lambda invitation: f"Invitation sent to {invitation.email}.",
+        )
     else:
         messages.error(request, "Enter a valid e-mail address and role.")
     return redirect("isac-organisation", org_uuid=org.uuid)
@@ -300,20 +296,17 @@ def acceptance_revoke(request: AuthenticatedRequest, acceptance_uuid: uuid.UUID)
         AgreementAcceptance.objects.select_related("organisation"), uuid=acceptance_uuid
     )
     form = ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("Say why the acceptance is revoked.")
-        agreements.agreement_acceptance_revoke(
-            acceptance=acceptance,
-            reason=form.cleaned_data["reason"],
-            by=request.membership,
-            ip_address=client_ip(request),
-        )
-    except ValidationError as error:
-        messages.error(request, error_text(error))
+    if not form.is_valid():
+        messages.error(request, "Say why the acceptance is revoked.")
     else:
-        messages.success(
+        run_service(
             request,
+            lambda: agreements.agreement_acceptance_revoke(
+                acceptance=acceptance,
+                reason=form.cleaned_data["reason"],
+                by=request.membership,
+                ip_address=client_ip(request),
+            ),
             f"Acceptance revoked: {acceptance.organisation.name} is no longer in good standing.",
         )
     return redirect("isac-organisation", org_uuid=acceptance.organisation.uuid)
@@ -323,29 +316,28 @@ def acceptance_revoke(request: AuthenticatedRequest, acceptance_uuid: uuid.UUID)
 @require_POST
 def user_suspend(request: AuthenticatedRequest, user_uuid: uuid.UUID, action: str) -> HttpResponse:
     person = get_object_or_404(User, uuid=user_uuid)
-    try:
-        if action == "mfa-reset":
-            signin.mfa_reset(
-                user=person,
-                by=request.membership,
-                ip_address=client_ip(request),
-            )
-            done = f"Two-factor sign-in of {person.email} reset."
-        elif action in {"suspend", "reinstate"}:
-            people.user_set_active(
+    if action == "mfa-reset":
+        run_service(
+            request,
+            lambda: signin.mfa_reset(
+                user=person, by=request.membership, ip_address=client_ip(request)
+            ),
+            f"Two-factor sign-in of {person.email} reset.",
+        )
+    elif action in {"suspend", "reinstate"}:
+        run_service(
+            request,
+            lambda: people.user_set_active(
                 user=person,
                 active=action == "reinstate",
                 reason=request.POST.get("reason", ""),
                 by=request.membership,
                 ip_address=client_ip(request),
-            )
-            done = f"{person.email} {'reinstated' if action == 'reinstate' else 'suspended'}."
-        else:
-            raise Http404
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
+            ),
+            f"{person.email} {'reinstated' if action == 'reinstate' else 'suspended'}.",
+        )
     else:
-        messages.success(request, done)
+        raise Http404
     org_uuid = request.POST.get("organisation", "")
     try:
         return redirect("isac-organisation", org_uuid=uuid.UUID(org_uuid))

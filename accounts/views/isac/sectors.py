@@ -1,7 +1,5 @@
 """ISAC admin page: the editable list of sectors."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -11,6 +9,7 @@ from accounts.forms.members import SectorForm
 from accounts.http import AuthenticatedRequest
 from accounts.models import Sector
 from accounts.services import sectors
+from accounts.web import run_service
 
 
 @isac_admin_required
@@ -24,18 +23,19 @@ def sector_list(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         editing = Sector.objects.filter(slug=request.POST.get("slug", "")).first()
         if form.is_valid():
-            try:
-                sector = sectors.sector_save(
+            saved = run_service(
+                request,
+                lambda: sectors.sector_save(
                     by=request.membership,
                     sector=editing,
                     name=form.cleaned_data["name"],
                     description=form.cleaned_data["description"],
                     ip_address=client_ip(request),
-                )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                messages.success(request, f"Sector “{sector.name}” saved.")
+                ),
+                lambda sector: f"Sector “{sector.name}” saved.",
+                form=form,
+            )
+            if saved:
                 return redirect("isac-sectors")
     rows = Sector.objects.annotate(members=Count("organisations"))
     return render(
