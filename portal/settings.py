@@ -134,7 +134,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "normalize", "fanout", "email")]
+CELERY_TASK_QUEUES = [
+    Queue(name)  # type: ignore[no-untyped-call]  # kombu ships no type information
+    for name in ("default", "normalize", "fanout", "email")
+]
 CELERY_TASK_ROUTES = {
     "sharing.tasks.normalize_*": {"queue": "normalize"},
     "sharing.tasks.fanout_*": {"queue": "fanout"},

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def presented_token(request: HttpRequest) -> str | None:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
+    header: str = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, credentials = header.partition(" ")
     scheme = scheme.lower()
     if scheme == "bearer" and credentials.strip():

@@ -78,7 +78,7 @@ class OrganisationSerializer(serializers.Serializer[Organisation]):
         return [d.domain for d in org.domains.all()]
 
 
-class OrganisationFilter(django_filters.FilterSet):
+class OrganisationFilter(django_filters.FilterSet):  # type: ignore[misc]  # untyped library
     status = django_filters.ChoiceFilter(choices=Organisation.Status.choices)
     sector = django_filters.CharFilter(field_name="sectors__slug", label="Sector slug")
     agreement = django_filters.ChoiceFilter(

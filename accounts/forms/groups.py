@@ -7,7 +7,7 @@ from accounts.models import Organisation, User
 from accounts.models.groups import TrustGroup
 
 
-class GroupForm(forms.ModelForm):
+class GroupForm(forms.ModelForm):  # type: ignore[type-arg]  # not subscriptable at run time
     class Meta:
         model = TrustGroup
         fields = ["name", "description", "join_policy", "members_visible"]

@@ -32,7 +32,8 @@ def totp_device_of(user: User, *, confirmed: bool = True) -> TOTPDevice | None:
 
 
 def user_has_mfa(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    has_device: bool = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return has_device
 
 
 def totp_secret_base32(device: TOTPDevice) -> str:
@@ -92,7 +93,8 @@ def mfa_recovery_codes_regenerate(*, user: User, ip_address: str | None = None) 
 
 
 def recovery_codes_left(user: User) -> int:
-    return StaticToken.objects.filter(device__user=user).count()
+    left: int = StaticToken.objects.filter(device__user=user).count()
+    return left
 
 
 @transaction.atomic
