@@ -1,7 +1,10 @@
-"""What page views take from a request: the membership it acts for, and refusals in words.
+"""What page views take from a request: the membership it acts for, and services' refusals
+in words.
 
 `CurrentMembershipMiddleware` sets `request.membership` (the membership chosen in the header
-switcher, or None); views read it through these rather than each keeping a copy.
+switcher, or None). Views typed with accounts.http's requests read it directly; untyped ones
+read it through `acting_membership` and `acting_member`. `run_service` is how a page calls a
+service.
 """
 
 from collections.abc import Callable
