@@ -13,7 +13,15 @@ the role; the predicates here also require the membership to be in force.
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from accounts.models import Invitation, Membership, Organisation, User
+from accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    TrustGroup,
+    TrustGroupMember,
+    User,
+)
+from accounts.standing import is_in_good_standing
 
 # A suspended or offboarded organisation's people cannot act for it at all: their sessions
 # for it end at once. Applicants may sign in to accept the agreement.
@@ -107,6 +115,28 @@ def requires_mfa(user: User) -> bool:
             | Q(organisation__require_mfa=True)
         )
         .exists()
+    )
+
+
+# --- Trust groups (their members see reports addressed to them: sharing.policy).
+
+
+def is_group_member(*, group: TrustGroup, organisation: Organisation) -> bool:
+    return TrustGroupMember.objects.filter(group=group, organisation=organisation).exists()
+
+
+def can_manage_group(*, group: TrustGroup, by: Membership | None) -> bool:
+    """Owner's org admins, ISAC admins, and moderators whose organisation is in the group."""
+    if by is None or not by.is_active or not is_in_good_standing(by.organisation):
+        return False
+    if is_isac_admin(by):
+        return True
+    if group.is_sector_community:
+        return False
+    if administers(by, group.owner_id):
+        return True
+    return group.moderators.filter(pk=by.user_id).exists() and is_group_member(
+        group=group, organisation=by.organisation
     )
 
 

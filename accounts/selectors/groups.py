@@ -10,8 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Organisation
 from accounts.models.groups import TrustGroup, TrustGroupInvitation, TrustGroupMember
-from accounts.policy import is_isac_admin
-from accounts.services.groups import can_manage_group
+from accounts.policy import can_manage_group, is_isac_admin
 from accounts.standing import is_in_good_standing
 
 

@@ -1,9 +1,10 @@
 """Every change to trust groups goes through these functions, and each one is audited.
 
-Who may do what:
-- a group's *managers* are the org admins of its owner organisation, its moderators (while
-  their organisation is in the group) and ISAC admins; they invite, approve, remove, edit and
-  appoint moderators; only the owner's org admins and ISAC admins transfer ownership;
+Who may do what (the predicates live in accounts.policy):
+- a group's *managers* (`can_manage_group`) are the org admins of its owner organisation, its
+  moderators (while their organisation is in the group) and ISAC admins; they invite,
+  approve, remove, edit and appoint moderators; only the owner's org admins and ISAC admins
+  transfer ownership;
 - an organisation's admins accept invitations, request to join and leave for it;
 - sector communities are maintained by `sector_communities_sync` only.
 """
@@ -17,7 +18,13 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, Sector, User
 from accounts.models.groups import TrustGroup, TrustGroupInvitation, TrustGroupMember
-from accounts.policy import administers, is_isac_admin, is_org_admin
+from accounts.policy import (
+    administers,
+    can_manage_group,
+    is_group_member,
+    is_isac_admin,
+    is_org_admin,
+)
 from accounts.standing import is_in_good_standing, organisations_in_good_standing
 from portal.enqueue import enqueue_on_commit
 
@@ -48,25 +55,6 @@ def _audit(
         organisation=organisation or group.owner,
         before=before,
         after=after,
-    )
-
-
-def is_group_member(*, group: TrustGroup, organisation: Organisation) -> bool:
-    return TrustGroupMember.objects.filter(group=group, organisation=organisation).exists()
-
-
-def can_manage_group(*, group: TrustGroup, by: Membership | None) -> bool:
-    """Owner's org admins, ISAC admins, and moderators whose organisation is in the group."""
-    if by is None or not by.is_active or not is_in_good_standing(by.organisation):
-        return False
-    if is_isac_admin(by):
-        return True
-    if group.is_sector_community:
-        return False
-    if administers(by, group.owner_id):
-        return True
-    return group.moderators.filter(pk=by.user_id).exists() and is_group_member(
-        group=group, organisation=by.organisation
     )
 
 

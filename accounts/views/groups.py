@@ -94,7 +94,7 @@ def group_create(request: AuthenticatedRequest) -> HttpResponse:
 def group_detail(request: AuthenticatedRequest, group_uuid: str) -> HttpResponse:
     viewer = request.membership
     group = _group(request, group_uuid)
-    manager = services.can_manage_group(group=group, by=viewer)
+    manager = policy.can_manage_group(group=group, by=viewer)
     member = selectors.is_member(viewer, group)
     show_members = selectors.may_see_members(viewer, group)
     context: dict[str, object] = {
