@@ -16,6 +16,7 @@ from accounts.decorators import client_ip, org_admin_required
 from accounts.forms import AcceptAgreementForm, InviteForm, RoleForm
 from accounts.models import AgreementVersion, Invitation, Membership
 from accounts.standing import current_agreement_version, is_in_good_standing
+from accounts.waiting import isac_contacts, organisations_without_admin
 from accounts.web import acting_member, acting_membership, error_text
 from portal.markdown import render_markdown
 
@@ -236,5 +237,8 @@ def agreement(request: HttpRequest) -> HttpResponse:
             "can_accept": can_accept,
             "form": form,
             "in_good_standing": is_in_good_standing(org),
+            "isac_contacts": (
+                isac_contacts() if organisations_without_admin().filter(pk=org.pk).exists() else []
+            ),
         },
     )

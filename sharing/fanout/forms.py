@@ -11,7 +11,15 @@ _ZONES = sorted(available_timezones())
 
 
 class SubscriptionForm(forms.Form):
-    channel = forms.ChoiceField(choices=Subscription.ChannelKind.choices)
+    """One form for every channel; the page shows only the chosen channel's fields (with CSS,
+    no script needed), and the fields of the others are ignored."""
+
+    channel = forms.ChoiceField(
+        label="Deliver it by",
+        choices=Subscription.ChannelKind.choices,
+        initial=Subscription.ChannelKind.PORTAL,
+        widget=forms.RadioSelect,
+    )
     scope = forms.ChoiceField(
         choices=Subscription.Scope.choices,
         initial=Subscription.Scope.PERSON,
@@ -30,6 +38,7 @@ class SubscriptionForm(forms.Form):
         label="E-mail delivery",
         choices=Subscription.EmailMode.choices,
         initial=Subscription.EmailMode.IMMEDIATE,
+        widget=forms.RadioSelect,
     )
     digest_hour = forms.IntegerField(
         label="Digest hour", min_value=0, max_value=23, initial=8, help_text="For a daily digest."
