@@ -86,23 +86,31 @@ def _open_invitations() -> QuerySet[Invitation]:
 
 
 def agreement_to_accept(organisation: Organisation) -> AgreementVersion | None:
-    """The newest published version (in force or scheduled) the organisation has not accepted."""
+    """The version the organisation must accept: the one in force when it has not accepted
+    it, else a published version still to take effect (accepted from its effective date)."""
     if organisation.is_isac:
         return None
-    newest = (
-        AgreementVersion.objects.filter(published_at__isnull=False)
+    published = AgreementVersion.objects.filter(published_at__isnull=False)
+    current = current_agreement_version()
+    if current is not None and not _accepted(organisation, current):
+        return current
+    scheduled = (
+        published.filter(effective_date__gt=timezone.localdate())
         .order_by("-effective_date", "-published_at")
         .first()
     )
-    if newest is None:
-        return None
-    accepted = AgreementAcceptance.objects.filter(
+    if scheduled is not None and not _accepted(organisation, scheduled):
+        return scheduled
+    return None
+
+
+def _accepted(organisation: Organisation, version: AgreementVersion) -> bool:
+    return AgreementAcceptance.objects.filter(
         organisation=organisation,
-        version=newest,
+        version=version,
         revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
     ).exists()
-    return None if accepted else newest
 
 
 def waiting_for(membership: Membership) -> Waiting:

@@ -24,7 +24,7 @@ class SubscriptionForm(forms.Form):
         choices=Subscription.Scope.choices,
         initial=Subscription.Scope.PERSON,
         required=False,
-        help_text="Webhooks are always for the organisation; only its admins set them up.",
+        help_text="Only its admins subscribe the whole organisation.",
     )
     name = forms.CharField(max_length=150, required=False, help_text="Optional, for your list.")
     webhook_url = forms.URLField(
@@ -32,7 +32,10 @@ class SubscriptionForm(forms.Form):
         required=False,
         max_length=2000,
         assume_scheme="https",
-        help_text="Your receiver. It must be reachable on the internet; HTTPS recommended.",
+        help_text=(
+            "Your receiver, on a public address (HTTPS recommended) or in a private range an "
+            "ISAC admin has allowed."
+        ),
     )
     email_mode = forms.ChoiceField(
         label="E-mail delivery",

@@ -148,7 +148,7 @@ def webhook_url_problem(url: str) -> str | None:
         if _allowance_would_lift(url, allowed):
             return (
                 f"{error}. An on-premises receiver can be reached once an ISAC admin allows "
-                "its address range (Fan-out, Private ranges); ask them, or use a public address."
+                "its address range (Feeds, Private ranges); ask them, or use a public address."
             )
         return str(error)
     return None
