@@ -3,14 +3,15 @@
 import os
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery
+from celery.contrib.django.task import DjangoTask
 from celery.utils import uuid
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 
-class PortalTask(Task):
-    """A task that, in embedded mode, is held until its countdown or eta like a broker would.
+class PortalTask(DjangoTask):
+    """Celery's Django task (delay_on_commit...) that waits for its countdown in embedded mode.
 
     Tasks run in-process there (task_always_eager), and Celery runs an eager task at once
     whatever its countdown: a webhook retry meant for ten seconds later would find nothing due
