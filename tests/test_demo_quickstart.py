@@ -155,7 +155,8 @@ def email_after(demo: Demo, subject: str, *, timeout: float, after: int = 0) -> 
 
 
 def test_the_quick_start_starts_quietly_on_its_port(demo: Demo) -> None:
-    start_log = demo.output()
+    output = demo.output()
+    start_log = output[: output.index("Ctrl-C stops it.")]
     assert f"The portal is running at http://127.0.0.1:{demo.port}/" in start_log
     assert "isac-demo-password" in start_log
     assert "two-factor sign-in" in start_log
