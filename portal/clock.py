@@ -12,6 +12,7 @@ variable only in embedded mode with DEBUG on: a deployment never runs on a moved
 Celery's own timing (the beat intervals, countdowns) keeps the real time, as a broker would.
 """
 
+import logging
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+logger = logging.getLogger(__name__)
 _real_now = timezone.now
 
 
@@ -55,12 +57,17 @@ class FileClock:
         return self._offset
 
     def now(self) -> datetime:
-        return _real_now() + self._read_offset()
+        try:
+            return _real_now() + self._read_offset()
+        except ImproperlyConfigured as problem:
+            # Mid-run, a half-written or mistyped file keeps the clock where it was.
+            logger.warning("%s The clock keeps its previous time.", problem)
+            return _real_now() + self._offset
 
 
 def install(path: Path) -> FileClock:
     """Make the portal read its time from `path` (see the module docstring)."""
     clock = FileClock(path)
-    clock.now()  # a malformed file stops start-up, naming the variable
+    clock._read_offset()  # a malformed file stops start-up, naming the variable
     timezone.now = clock.now
     return clock

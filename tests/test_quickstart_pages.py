@@ -269,3 +269,14 @@ def test_embedded_runner_holds_a_task_for_its_countdown_or_eta_and_runs_others_a
     assert deferral({}) is None
     assert deferral({"countdown": 0}) is None
     assert deferral({"eta": datetime.now(UTC) - timedelta(seconds=5)}) is None
+
+
+def test_a_mistyped_demo_clock_file_keeps_the_clock_where_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "clock"
+    path.write_text("2030-01-02T06:59:58+00:00")
+    clock = FileClock(path)
+    before = clock.now()
+
+    path.write_text("tomorrow at seven")
+
+    assert timedelta(0) <= clock.now() - before < timedelta(seconds=1)
