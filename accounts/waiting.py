@@ -138,7 +138,12 @@ def waiting_for(membership: Membership) -> Waiting:
             ),
             expiring=expiring,
             open_invitations=list(_open_invitations().order_by("expires_at")[:_LISTED]),
-            without_admin=list(organisations_without_admin()[:_LISTED]),
+            # Applicants are listed above; their admin usually comes with approval.
+            without_admin=list(
+                organisations_without_admin().exclude(status=Organisation.Status.APPLICANT)[
+                    :_LISTED
+                ]
+            ),
         )
     if membership.is_org_admin:
         return Waiting(
