@@ -100,13 +100,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         running.wait_for_output(r"The portal is running at ", timeout=240)
         yield running
     finally:
-        # Ctrl-C, as a person stops it; the scheduler's thread goes with the process.
+        # Ctrl-C, as a person stops it; the scheduler's threads end with the process.
         os.killpg(process.pid, signal.SIGINT)
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+            pytest.fail(f"Ctrl-C did not stop the demo:\n{running.output()[-2000:]}")
 
 
 @pytest.fixture
