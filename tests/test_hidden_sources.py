@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from accounts.groups_services import group_create, group_invitation_accept, group_invite
 from accounts.models import Organisation, User
+from accounts.services.groups import group_create, group_invitation_accept, group_invite
 from sharing import policy
 from sharing.fanout.services import subscription_create
 from sharing.models import Comment, Delivery, Feed, Indicator, Report, ReportIndicator, Sighting

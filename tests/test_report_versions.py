@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Membership, Organisation, Sector, User
-from accounts.services import organisation_create
+from accounts.services.organisations import organisation_create
 from sharing import policy
 from sharing.audience import report_audience_change
 from sharing.models import Report, StixObject

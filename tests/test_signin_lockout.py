@@ -9,9 +9,9 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from accounts.invitation_services import invitation_create
 from accounts.models import AuditEvent, Organisation, User
-from tests.fixtures.members import authenticator_for, signed_in
+from accounts.services.invitations import invitation_create
+from tests.fixtures.members import acting, authenticator_for, signed_in
 from tests.fixtures.personas import PASSWORD
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def test_password_reset_and_invitations_take_any_spelling(
     with django_capture_on_commit_callbacks(execute=True):
         Client().post(reverse("password_reset"), {"email": " Analyst@A.TEST "})
     invitation = invitation_create(
-        organisation=org_a, email="  New.Person@A.Test ", role="analyst", by=admin_a
+        organisation=org_a, email="  New.Person@A.Test ", role="analyst", by=acting(admin_a)
     )
 
     assert invitation.email == "new.person@a.test"
