@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -30,7 +29,6 @@ from sharing.selectors import (
     audience_summary,
     report_list,
     revealed_source,
-    without_jit,
 )
 from sharing.stix.bundle import report_bundle
 
@@ -81,11 +79,9 @@ def report_list_view(request: HttpRequest) -> HttpResponse:
         sort=data.get("sort") or "",
     )
     viewer = acting_membership(request)
-    with transaction.atomic():
-        without_jit()
-        paginator = Paginator(report_list(viewer, filters), PAGE_SIZE)
-        page = paginator.get_page(request.GET.get("page"))
-        rows = [(r, revealed_source(viewer, r)) for r in page.object_list]
+    paginator = Paginator(report_list(viewer, filters), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [(r, revealed_source(viewer, r)) for r in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
