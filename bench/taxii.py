@@ -359,6 +359,55 @@ def run_medallion(port: int, objects: list[tuple[dict[str, Any], str]], timeout:
     return seconds
 
 
+def run_opentaxii(
+    port: int, objects: list[tuple[dict[str, Any], str]], python: str, database_url: str
+) -> float:
+    """OpenTAXII 0.9.3 (TAXII 2.1, SQL persistence in PostgreSQL, gunicorn with two workers),
+    loaded with the same objects through its own persistence API, read with the same client.
+
+    OpenTAXII pins its own Flask, SQLAlchemy and marshmallow, so it runs from its own virtual
+    environment (`python`); bench/opentaxii_server.py does the loading and serving there.
+    """
+    import psycopg
+    from taxii2client.v21 import Collection
+
+    name = database_url.rsplit("/", 1)[1] + "_opentaxii"
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    sqlalchemy_url = database_url.rsplit("/", 1)[0].replace(
+        "postgresql://", "postgresql+psycopg2://"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        objects_file = Path(tmp, "objects.json")
+        objects_file.write_text(json.dumps([obj for obj, _ in objects]))
+        command = [
+            python, str(ROOT / "bench" / "opentaxii_server.py"), tmp, str(objects_file),
+            f"{sqlalchemy_url}/{name}", str(port),
+        ]  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=tmp)
+        try:
+            assert process.stdout is not None
+            ready = process.stdout.readline().split()
+            if not ready or ready[0] != "READY":
+                raise SystemExit(f"OpenTAXII did not start: {ready}")
+            wait_for_port(port)
+            root_id, collection_id = ready[1], ready[2]
+            url = f"http://127.0.0.1:{port}/taxii2/{root_id}/collections/{collection_id}/"
+            collection = Collection(url, user="bench", password="bench")
+            for _ in range(4):  # every worker has answered once before the clock starts
+                collection.get_objects(limit=1)
+            count, seconds = fetch_all(collection)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    assert count == len(objects), f"OpenTAXII served {count} objects, expected {len(objects)}"
+    return seconds
+
+
 def page_times(port: int, env: dict[str, str], token: str, samples: int) -> tuple[list[float], int]:
     """Seconds for one 1,000-object page, first page and pages at random positions."""
     import requests
@@ -422,6 +471,12 @@ def main() -> None:
     parser.add_argument("--medallion-timeout", type=float, default=600)
     parser.add_argument("--skip-medallion", action="store_true")
     parser.add_argument(
+        "--opentaxii-python",
+        default=str(ROOT / ".venv-opentaxii" / "bin" / "python"),
+        help="python of a virtual environment with opentaxii==0.9.3, psycopg2-binary and "
+        "gunicorn installed ('' to skip OpenTAXII)",
+    )
+    parser.add_argument(
         "--pages-only",
         action="store_true",
         help="only time pages of the collection a previous run left in the database",
@@ -454,6 +509,15 @@ def main() -> None:
             f"{args.n / medallion_seconds:,.0f} objects/s"
         )
         print(f"portal / medallion: {medallion_seconds / portal_seconds:.0f} times faster")
+    if args.opentaxii_python:
+        opentaxii_seconds = run_opentaxii(
+            free_port(), exported_objects(), args.opentaxii_python, args.database_url
+        )
+        print(
+            f"OpenTAXII: {args.n} objects in {opentaxii_seconds:.3f} s = "
+            f"{args.n / opentaxii_seconds:,.0f} objects/s"
+        )
+        print(f"portal / OpenTAXII: {opentaxii_seconds / portal_seconds:.1f} times faster")
     if args.million > args.n:
         started = time.perf_counter()
         reports = add_reports(args.reports)

@@ -25,11 +25,12 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Value,
 )
 from django.db.models.expressions import RawSQL
 
 from accounts.models import Membership, Organisation, TrustGroup
-from accounts.standing import good_standing_q, is_in_good_standing
+from accounts.standing import good_standing_q
 from sharing.models import (
     Attachment,
     Comment,
@@ -158,7 +159,7 @@ def _visible_to(viewer: Membership) -> QuerySet[Report]:
     clear = readable & Q(tlp=TLP.CLEAR)
     # Not in good standing: TLP:CLEAR only, not even the organisation's own reports. Checked
     # inside the one query (not before it) so a list costs a single round trip.
-    standing = Exists(Organisation.objects.filter(good_standing_q(), pk=organisation.pk))
+    standing = Exists(Organisation.objects.filter(_good_standing(), pk=organisation.pk))
 
     # Reports written for this organisation; a person who moved on does not take their
     # drafts (or anything else of the old organisation's) along to the new one.
@@ -187,6 +188,21 @@ def can_view(viewer: Membership | None, report: Report) -> bool:
         ("can_view", _key(viewer), report.pk),
         lambda: _among_visible(viewer, Report.objects.filter(pk=report.pk), "pk").exists(),
     )
+
+
+def _good_standing() -> Q:
+    """accounts.standing's condition, built once per request (it reads the current
+    agreement version)."""
+    return _reused(("good_standing",), good_standing_q)
+
+
+def visible_report(viewer: Membership | None, **lookup: Any) -> Report | None:
+    """The one report matching the lookup (e.g. uuid=...) if the viewer may read it, with
+    its organisation and author; the rest of the request then knows `can_view` is true."""
+    report = visible_to(viewer).select_related("organisation", "author").filter(**lookup).first()
+    if report is not None:
+        _reused(("can_view", _key(viewer), report.pk), lambda: True)
+    return report
 
 
 def _key(viewer: Membership | None) -> int | None:
@@ -277,6 +293,12 @@ def editable_by(viewer: Membership | None) -> QuerySet[Report]:
 
 
 def can_edit(viewer: Membership | None, report: Report) -> bool:
+    if viewer is None or (
+        report.organisation_id != viewer.organisation_id and not viewer.is_isac_staff
+    ):
+        # editable_by admits only the organisation's own people, and curators: a reader
+        # from elsewhere is refused without a query.
+        return False
     return _reused(
         ("can_edit", _key(viewer), report.pk),
         lambda: editable_by(viewer).filter(pk=report.pk).exists(),
@@ -288,7 +310,9 @@ def can_post(viewer: Membership | None) -> bool:
     return _reused(
         ("can_post", _key(viewer)),
         lambda: (
-            _is_usable(viewer) and viewer is not None and is_in_good_standing(viewer.organisation)
+            _is_usable(viewer)
+            and viewer is not None
+            and Organisation.objects.filter(_good_standing(), pk=viewer.organisation_id).exists()
         ),
     )
 
@@ -525,11 +549,15 @@ def indicator_counts(viewer: Membership | None, report: Report) -> dict[int, dic
         .values("indicator_id")
         .annotate(n=Count("organisation_id", distinct=True))
     )
+    # One round trip for both counts.
+    both = reported.annotate(kind=Value("reported")).values_list("indicator_id", "n", "kind")
+    both = both.union(
+        sighted.annotate(kind=Value("sighted")).values_list("indicator_id", "n", "kind"),
+        all=True,
+    )
     counts: dict[int, dict[str, int]] = {}
-    for row in reported:
-        counts.setdefault(row["indicator_id"], {})["reported"] = row["n"]
-    for row in sighted:
-        counts.setdefault(row["indicator_id"], {})["sighted"] = row["n"]
+    for indicator_id, n, kind in both:
+        counts.setdefault(indicator_id, {})[kind] = n
     return counts
 
 

@@ -37,12 +37,7 @@ PAGE_SIZE = 20
 
 def report_or_404(request: HttpRequest, report_uuid: uuid.UUID) -> Report:
     """The report if the viewer may see it; 404 otherwise (existence is information)."""
-    report = (
-        policy.visible_to(acting_membership(request))
-        .select_related("organisation", "author")
-        .filter(uuid=report_uuid)
-        .first()
-    )
+    report = policy.visible_report(acting_membership(request), uuid=report_uuid)
     if report is None:
         raise Http404("No such report.")
     return report
@@ -111,8 +106,9 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         .select_related("indicator")
         .order_by("indicator__type", "indicator__value")
     )
-    counts = policy.indicator_counts(viewer, report)
+    counts = policy.indicator_counts(viewer, report) if links else {}
     indicators = [(link, counts.get(link.indicator_id, {})) for link in links]
+    curation_visible = policy.curation_thread_visible(viewer, report)
     context: dict[str, Any] = {
         "indicators": indicators,
         "report": report,
@@ -139,8 +135,10 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         "can_curate": policy.can_curate(viewer, report),
         # What the reviewer must look at: the same analysis the author confirmed.
         "review_findings": preview_findings(report) if policy.can_curate(viewer, report) else None,
-        "curation_visible": policy.curation_thread_visible(viewer, report),
-        "curation_events": list(report.curation_events.select_related("by")),
+        "curation_visible": curation_visible,
+        "curation_events": (
+            list(report.curation_events.select_related("by")) if curation_visible else []
+        ),
         "audience": audience_summary(report),
         "comment_form": CommentForm(),
         "sighting_form": SightingForm(indicators=[link.indicator for link in links]),

@@ -209,14 +209,8 @@ class Page:
     next: Cursor | None
 
 
-def object_page(
-    objects: QuerySet[StixObject], query: ObjectQuery, *, with_json: bool = True
-) -> Page:
-    """One page in (date_added, row id) order, continuing after the cursor if there is one.
-
-    The objects' JSON comes back as text so a page is served without decoding and
-    re-encoding every object.
-    """
+def page_queryset(objects: QuerySet[StixObject], query: ObjectQuery) -> QuerySet[StixObject]:
+    """The rows of one page and the one after it (limit + 1), in (date_added, id) order."""
     matching = matching_versions(objects, query)
     if query.added_after is not None:
         matching = matching.filter(date_added__gt=query.added_after)
@@ -227,9 +221,21 @@ def object_page(
             Q(date_added__gt=after.date_added) | Q(pk__gt=after.row_id)
         )
     # A page walks the (date_added, id) index from the cursor and stops after limit + 1
-    # rows: the report and newest-version checks are per row (see policy.visible_stix_objects
-    # and matching_versions), so no other plan is cheaper whatever the table's size.
-    ordered = matching.order_by("date_added", "pk")
+    # rows: the report and newest-version checks are per row (see policy.ReportAmong and
+    # matching_versions), so no other plan is cheaper whatever the table's size. The shape
+    # is checked by tests/test_query_plans.py.
+    return matching.order_by("date_added", "pk")[: query.limit + 1]
+
+
+def object_page(
+    objects: QuerySet[StixObject], query: ObjectQuery, *, with_json: bool = True
+) -> Page:
+    """One page in (date_added, row id) order, continuing after the cursor if there is one.
+
+    The objects' JSON comes back as text so a page is served without decoding and
+    re-encoding every object.
+    """
+    ordered = page_queryset(objects, query)
     if with_json:
         # A page of objects needs the JSON; of the timestamps, only the first and last
         # date_added (headers, cursor): they come as text and are parsed for those two only.
@@ -239,11 +245,11 @@ def object_page(
         ).values_list("pk", "stix_id", "json", "added")
         rows = [
             Row(pk=pk, stix_id=stix_id, modified=_UNREAD, added=added, json=json)
-            for pk, stix_id, json, added in values[: query.limit + 1]
+            for pk, stix_id, json, added in values
         ]
     else:
         fields = ordered.values_list("pk", "stix_id", "modified", "date_added")
-        rows = [Row(*value, json="") for value in fields[: query.limit + 1]]
+        rows = [Row(*value, json="") for value in fields]
     more = len(rows) > query.limit
     rows = rows[: query.limit]
     cursor = Cursor(date_added=rows[-1].date_added, row_id=rows[-1].pk) if more else None
