@@ -202,6 +202,7 @@ def run(count: int) -> None:
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     uses_index = "sharing_report_search_document_gin" in plan
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"search for a rare word uses the GIN index: {'yes' if uses_index else 'no'}")
 
 

@@ -116,7 +116,11 @@ INSERT INTO sharing_report
     (uuid, title, summary, body_markdown, tlp, report_type, confidence, status, attributed,
      audience_everyone, created_at, updated_at, published_at, version, author_id,
      organisation_id, indicators_text, withdrawn_reason)
-SELECT gen_random_uuid(), 'Bench report ' || i, '', '',
+SELECT gen_random_uuid(), 'Bench report ' || i,
+       'Loader activity seen by member ' || mod(i, 7) || ' against its VPN appliances.',
+       'The loader arrives by phishing e-mail with an invoice lure, then beacons to its '
+       || 'command server every ' || (1 + mod(i, 60)) || ' minutes. Block the domain '
+       || 'bench' || i || '.example and hunt for scheduled tasks created by the dropper.',
        -- One in four is TLP:AMBER for another member alone: the bench member never sees it.
        CASE WHEN mod(i, 4) = 0 THEN 'amber' WHEN mod(i, 2) = 0 THEN 'green' ELSE 'clear' END,
        'alert', 50, 'published', true, mod(i, 4) <> 0, now(), now(),
@@ -497,6 +501,7 @@ def main() -> None:
         report_pages(*page_times(free_port(), env, existing_token(), args.samples))
         return
     token = seed_portal(args.n)
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     portal_seconds = run_portal(free_port(), env, token, args.n)
     print(
         f"portal:    {args.n} objects in {portal_seconds:.3f} s = "
@@ -528,6 +533,7 @@ def main() -> None:
 
 
 def report_pages(times: list[float], total: int) -> None:
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(
         f"one {PAGE}-object page of {total:,}: median {statistics.median(times) * 1000:.1f} ms, "
         f"first {times[0] * 1000:.1f} ms, max {max(times) * 1000:.1f} ms over {len(times)} pages"
