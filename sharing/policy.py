@@ -550,10 +550,9 @@ def indicator_counts(viewer: Membership | None, report: Report) -> dict[int, dic
         .annotate(n=Count("organisation_id", distinct=True))
     )
     # One round trip for both counts.
-    both = reported.annotate(kind=Value("reported")).values_list("indicator_id", "n", "kind")
-    both = both.union(
-        sighted.annotate(kind=Value("sighted")).values_list("indicator_id", "n", "kind"),
-        all=True,
+    columns = ("indicator_id", "n", "kind")
+    both = (reported.annotate(kind=Value("reported")).order_by().values_list(*columns)).union(
+        sighted.annotate(kind=Value("sighted")).order_by().values_list(*columns), all=True
     )
     counts: dict[int, dict[str, int]] = {}
     for indicator_id, n, kind in both:
