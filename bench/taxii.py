@@ -435,6 +435,7 @@ def page_times(port: int, env: dict[str, str], token: str, samples: int) -> tupl
             )
             positions.append(cursor.fetchone())
     cursors = [None] + [encode_cursor(Cursor(date_added=d, row_id=i)) for d, i in positions]
+    report_query_times([None] + [Cursor(date_added=d, row_id=i) for d, i in positions])
     url = f"http://127.0.0.1:{port}/taxii2/portal/collections/{SHARED_WITH_ME_ID}/objects/"
     headers = {"Accept": MEDIA, "Authorization": f"Bearer {token}"}
     command = [
@@ -530,6 +531,42 @@ def main() -> None:
         insert(reports, args.n + 1, args.million, per_report=per_report, revised=args.revised)
         print(f"loaded {args.million:,} objects in {time.perf_counter() - started:.0f} s")
         report_pages(*page_times(free_port(), env, token, args.samples))
+
+
+def report_query_times(cursors: list[Any]) -> None:
+    """PostgreSQL's own execution time of each page query (EXPLAIN ANALYZE), and the rows
+    its plan touched: the query's share of a page, apart from HTTP and Python."""
+    import json as json_module
+
+    from django.db import connection
+
+    from accounts.models import Membership
+    from sharing.taxii import selectors
+    from sharing.taxii.protocol import ObjectQuery
+
+    viewer = Membership.objects.get(user__email="analyst@bench.test")
+    collection = selectors.collection_for(viewer, str(selectors.SHARED_WITH_ME_ID))
+    assert collection is not None
+    times, touched = [], []
+    for cursor in cursors:
+        page = selectors.page_queryset(collection.objects(), ObjectQuery(limit=PAGE, after=cursor))
+        sql, params = page.query.sql_with_params()
+        with connection.cursor() as db:
+            db.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+            (plan,) = db.fetchone()
+        plan = json_module.loads(plan) if isinstance(plan, str) else plan
+        times.append(plan[0]["Execution Time"] + plan[0]["Planning Time"])
+
+        def rows(node: dict[str, Any]) -> int:
+            own = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+            return own * node.get("Actual Loops", 1) + sum(rows(c) for c in node.get("Plans", []))
+
+        touched.append(rows(plan[0]["Plan"]))
+    print(
+        f"page query in PostgreSQL (planning + execution): median "
+        f"{statistics.median(times):.1f} ms, max {max(times):.1f} ms; rows touched: median "
+        f"{statistics.median(touched):,.0f}, max {max(touched):,}"
+    )
 
 
 def report_pages(times: list[float], total: int) -> None:
