@@ -150,8 +150,9 @@ def seed_portal(n: int) -> str:
     from django.utils import timezone
 
     from accounts.models import AgreementAcceptance, AgreementVersion, Membership, Organisation
-    from accounts.services import membership_create, organisation_create, user_create
-    from accounts.token_services import token_issue
+    from accounts.services.organisations import organisation_create
+    from accounts.services.people import membership_create, user_create
+    from accounts.services.tokens import token_issue
     from sharing.models import Report
 
     call_command("migrate", verbosity=0)
@@ -584,7 +585,7 @@ def existing_token() -> str:
     from django.core.management import call_command
 
     from accounts.models import Membership
-    from accounts.token_services import token_issue
+    from accounts.services.tokens import token_issue
 
     call_command("migrate", verbosity=0)
     membership = Membership.objects.get(user__email="analyst@bench.test")

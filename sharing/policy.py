@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 
 from accounts.models import Membership, Organisation, TrustGroup
+from accounts.policy import administers
 from accounts.standing import good_standing_q
 from sharing.models import (
     Attachment,
@@ -80,7 +81,8 @@ def _reused(key: Hashable, build: Callable[[], T]) -> T:
         return build()
     if key not in kept:
         kept[key] = build()
-    return kept[key]
+    value: T = kept[key]
+    return value
 
 
 class Channel(StrEnum):
@@ -503,7 +505,7 @@ def curation_thread_visible(viewer: Membership | None, report: Report) -> bool:
     return (
         viewer.is_isac_staff
         or viewer.user_id == report.author_id
-        or viewer.administers(report.organisation_id)
+        or administers(viewer, report.organisation_id)
     )
 
 
