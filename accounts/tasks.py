@@ -20,6 +20,11 @@ def send_agreement_reminder_email(reminder_id: int) -> bool:
     return agreements.agreement_reminder_send(reminder_id=reminder_id)
 
 
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=8)
+def send_agreement_published_emails(version_id: int) -> int:
+    return agreements.agreement_version_announce(version_id=version_id)
+
+
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=60, max_retries=3)
 def send_password_reset_email(user_id: int) -> bool:
     return signin.password_reset_send(user_id=user_id)

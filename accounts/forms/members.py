@@ -65,7 +65,10 @@ class AgreementVersionForm(forms.Form):
     body_markdown = forms.CharField(
         label="Agreement text (Markdown)", widget=forms.Textarea(attrs={"rows": 14})
     )
-    effective_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input shows only ISO dates (2026-03-12), whatever the language's own format.
+    effective_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     renewal_period_days = forms.IntegerField(min_value=30, initial=365)
     may_forward_to_government = forms.BooleanField(
         required=False,
@@ -136,8 +139,12 @@ class AuditFilterForm(forms.Form):
         queryset=Organisation.objects.all(), required=False, to_field_name="uuid"
     )
     actor = forms.CharField(required=False, label="Actor e-mail")
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    until = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 class OrganisationFilterForm(forms.Form):

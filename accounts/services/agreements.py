@@ -29,6 +29,7 @@ from accounts.models import (
 from accounts.policy import USABLE_STATUSES, is_member_org_admin, require_isac_admin
 from accounts.services.groups import sector_communities_changed
 from accounts.standing import acceptances_in_force, current_agreement_version
+from portal.enqueue import enqueue_on_commit
 
 # An acceptance may be renewed (accepted again) from this many days before it expires.
 RENEWAL_WINDOW_DAYS = 30
@@ -188,7 +189,49 @@ def agreement_version_publish(
             "effective_date": version.effective_date.isoformat(),
         },
     )
+    enqueue_on_commit("accounts.tasks.send_agreement_published_emails", version.pk)
     return version
+
+
+def agreement_version_announce(*, version_id: int) -> int:
+    """E-mail the admins of every member organisation that a version needs their acceptance,
+    with the date it takes effect; returns how many organisations were told.
+
+    Their dashboards list it too (accounts.waiting). Organisations with no admin are listed
+    on the ISAC admins' dashboard instead.
+    """
+    version = AgreementVersion.objects.get(pk=version_id, published_at__isnull=False)
+    admins = Membership.objects.filter(
+        role=Membership.Role.ORG_ADMIN,
+        is_active=True,
+        user__is_active=True,
+        organisation__is_isac=False,
+        organisation__status__in=USABLE_STATUSES,
+    ).select_related("organisation", "user")
+    by_organisation: dict[int, tuple[Organisation, list[str]]] = {}
+    for membership in admins:
+        org = membership.organisation
+        by_organisation.setdefault(org.pk, (org, []))[1].append(membership.user.email)
+    link = settings.PORTAL_BASE_URL.rstrip("/") + reverse("org-agreement")
+    in_effect = version.effective_date <= timezone.localdate()
+    for organisation, recipients in by_organisation.values():
+        EmailMessage(
+            subject=(
+                f"{organisation.name}: membership agreement {version.version_label} needs "
+                f"your acceptance (effective {version.effective_date:%Y-%m-%d})"
+            ),
+            body=render_to_string(
+                "accounts/email/agreement_published.txt",
+                {
+                    "version": version,
+                    "organisation": organisation,
+                    "link": link,
+                    "in_effect": in_effect,
+                },
+            ),
+            to=sorted(recipients),
+        ).send()
+    return len(by_organisation)
 
 
 @transaction.atomic

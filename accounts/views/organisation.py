@@ -21,6 +21,7 @@ from accounts.services.people import (
     membership_set_role,
 )
 from accounts.standing import current_agreement_version, is_in_good_standing
+from accounts.waiting import isac_contacts, organisations_without_admin
 from accounts.web import run_service
 from portal.markdown import render_markdown
 
@@ -208,5 +209,8 @@ def agreement(request: AuthenticatedRequest) -> HttpResponse:
             "can_accept": can_accept,
             "form": form,
             "in_good_standing": is_in_good_standing(org),
+            "isac_contacts": (
+                isac_contacts() if organisations_without_admin().filter(pk=org.pk).exists() else []
+            ),
         },
     )
