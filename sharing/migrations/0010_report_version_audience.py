@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_trust_groups'),
-        ('sharing', '0007_report_search_document'),
+        ('sharing', '0009_report_stored_search_document'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
