@@ -3,11 +3,13 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Membership
 from sharing import policy
-from sharing.models import Feed, Report, Subscription
+from sharing.fanout import netguard
+from sharing.models import Feed, PrivateNetworkAllowance, Report, Subscription
 from sharing.tlp import TLP
 
 
@@ -187,3 +189,10 @@ def fanout_health() -> FanoutHealth:
             channel=Subscription.ChannelKind.WEBHOOK, is_active=False, disabled_at__isnull=False
         ).count(),
     )
+
+
+def allowed_networks() -> list[netguard.IPNetwork]:
+    """Private ranges webhooks may reach: the settings' and those ISAC admins allowed."""
+    configured = list(settings.FANOUT_ALLOWED_NETWORKS)
+    configured += list(PrivateNetworkAllowance.objects.values_list("network", flat=True))
+    return netguard.parse_networks(configured)

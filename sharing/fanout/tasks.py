@@ -1,4 +1,7 @@
-"""Celery tasks for fan-out: each takes ids and calls a service. Routed to `fanout`/`email`."""
+"""Celery tasks for fan-out: each takes ids and calls a service.
+
+Services enqueue through sharing.fanout.enqueue, which names these tasks by string.
+"""
 
 from celery import shared_task
 
@@ -12,6 +15,7 @@ def deliver_batch(delivery_ids: list[int]) -> int:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def send_email_batch(delivery_ids: list[int]) -> int:
+    """The former name of e-mail batches, kept so messages queued before an upgrade run."""
     return services.deliveries_process(ids=delivery_ids)
 
 
