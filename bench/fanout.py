@@ -73,7 +73,8 @@ def main() -> None:
     from accounts.services import membership_create, organisation_create, user_create
     from portal.celery import app
     from sharing.fanout.outbox import outbox_write
-    from sharing.fanout.services import feeds_ensure_builtin, subscription_create
+    from sharing.fanout.services import subscription_create
+    from sharing.feeds.services import feeds_ensure_builtin
     from sharing.models import Delivery, Feed, Report, Subscription
     from sharing.tlp import TLP
 

@@ -464,7 +464,7 @@ def test_a_trust_group_feed_carries_the_reports_addressed_to_the_group_and_nothi
     publish_report: PublishReport,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    from sharing.fanout.services import feed_create
+    from sharing.feeds.services import feed_create
 
     feed = feed_create(name="Grid circle reports", by=acting(peer_b), trust_group=circle)
     subscribe(peer_b, feed, "portal")

@@ -16,8 +16,8 @@ from django.utils import timezone
 from accounts.models import Membership
 from sharing import policy
 from sharing.fanout.enqueue import deliver_after_commit
-from sharing.fanout.selectors import criteria_match, feed_criteria, report_facts
 from sharing.fanout.transports import TRANSPORTS, policy_channel
+from sharing.feeds.selectors import criteria_match, feed_criteria, report_facts
 from sharing.models import Delivery, Feed, Report, Subscription
 from sharing.tlp import TLP
 

@@ -6,6 +6,7 @@ Services enqueue through sharing.fanout.enqueue, which names these tasks by stri
 from celery import shared_task
 
 from sharing.fanout import services
+from sharing.feeds.services import feeds_ensure_builtin
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
@@ -27,4 +28,4 @@ def fanout_sweep() -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def fanout_ensure_builtin_feeds() -> int:
     """A sector added after installation gets its built-in feed."""
-    return services.feeds_ensure_builtin()
+    return feeds_ensure_builtin()

@@ -18,7 +18,7 @@ from django.db.models.functions import Cast
 from accounts.groups_selectors import groups_of
 from accounts.models import Membership, TrustGroup
 from sharing import policy
-from sharing.fanout.selectors import feed_reports, feeds_for
+from sharing.feeds.selectors import feed_reports, feeds_for
 from sharing.models import Feed, StixObject, Submission
 from sharing.taxii.protocol import Cursor, ObjectQuery, format_timestamp
 

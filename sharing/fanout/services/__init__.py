@@ -1,7 +1,7 @@
 """Every change to feeds, subscriptions and deliveries goes through these functions.
 
-Managing feeds and subscriptions (`feeds`, `subscriptions`, `notifications`) is kept apart
-from sending (`delivery`); callers import from here.
+Managing subscriptions (`subscriptions`, `notifications`) is kept apart from sending
+(`delivery`); callers import from here. Feeds have their own package, sharing.feeds.
 """
 
 from sharing.fanout.services.delivery import (
@@ -9,7 +9,6 @@ from sharing.fanout.services.delivery import (
     deliveries_sweep,
     delivery_send_test,
 )
-from sharing.fanout.services.feeds import feed_create, feeds_ensure_builtin
 from sharing.fanout.services.notifications import notification_mark_read
 from sharing.fanout.services.subscriptions import (
     SECRET_ROTATION_OVERLAP,
@@ -29,8 +28,6 @@ __all__ = [
     "deliveries_process",
     "deliveries_sweep",
     "delivery_send_test",
-    "feed_create",
-    "feeds_ensure_builtin",
     "notification_mark_read",
     "subscription_create",
     "subscription_delete",

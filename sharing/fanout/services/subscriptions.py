@@ -11,7 +11,8 @@ from accounts.models import Membership, User
 from sharing.fanout import netguard
 from sharing.fanout.channels import next_digest_at
 from sharing.fanout.secrets import encrypt_secret, generate_secret
-from sharing.fanout.selectors import allowed_networks, feeds_for
+from sharing.fanout.selectors import allowed_networks
+from sharing.feeds.selectors import feeds_for
 from sharing.models import Delivery, Feed, PrivateNetworkAllowance, Subscription
 
 # How long a rotated-out secret keeps signing, so receivers can switch over.
