@@ -17,7 +17,6 @@ to the word before ("andaccounts-payable@..."); it extracts no domains, CVE, ASN
 ids. Fixing that around it would cost more than these patterns.
 """
 
-import enum
 import ipaddress
 import re
 from collections.abc import Callable
@@ -26,23 +25,8 @@ from functools import lru_cache
 
 import tldextract
 
+from sharing.indicator_types import IndicatorType
 from sharing.normalize.refang import AT, COLON, DOT, is_defanged, refang
-
-
-class IndicatorType(enum.StrEnum):
-    IPV4 = "ipv4"
-    IPV6 = "ipv6"
-    CIDR = "cidr"
-    DOMAIN = "domain"
-    URL = "url"
-    EMAIL = "email"
-    MD5 = "md5"
-    SHA1 = "sha1"
-    SHA256 = "sha256"
-    SHA512 = "sha512"
-    CVE = "cve"
-    ASN = "asn"
-    ATTACK_TECHNIQUE = "attack-technique"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,9 +20,9 @@ from sharing.fanout import netguard
 from sharing.fanout.secrets import decrypt_secret
 from sharing.fanout.signing import sign_headers
 from sharing.fanout.transports.base import Outcome, SendContext, Sent, Transport, timed
+from sharing.formats.stix import report_bundle
 from sharing.models import Delivery, Report, Subscription
 from sharing.policy import Channel
-from sharing.stix.bundle import report_bundle
 from sharing.tlp import TLP
 
 
