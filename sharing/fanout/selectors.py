@@ -1,13 +1,15 @@
 """Reads for subscriptions, deliveries and where webhooks may point."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Membership
 from sharing.fanout import netguard
-from sharing.models import PrivateNetworkAllowance, Subscription
+from sharing.models import Delivery, PrivateNetworkAllowance, Subscription
 
 
 def subscriptions_managed_by(viewer: Membership | None) -> QuerySet[Subscription]:
@@ -43,13 +45,6 @@ class FanoutHealth:
 
 def fanout_health() -> FanoutHealth:
     """Numbers for ISAC admins only: counts of rows, nothing about any report's content."""
-    from datetime import timedelta
-
-    from django.db.models import Count, Min
-    from django.utils import timezone
-
-    from sharing.models import Delivery
-
     now = timezone.now()
     pending = Delivery.objects.filter(status=Delivery.Status.PENDING).aggregate(
         n=Count("pk"), oldest=Min("created_at")

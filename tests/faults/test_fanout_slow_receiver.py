@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from django.core import mail
+from django.core import checks, mail
 from django.db import transaction
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -227,3 +227,22 @@ def test_a_receiver_that_is_slow_every_time_is_switched_off_and_its_owner_told(
     assert admin_b.email in notice.to
     assert "turned off" in notice.body
     assert "did not answer within 1 second" in notice.body
+
+
+def test_settings_that_let_a_batch_of_slow_receivers_outlast_the_time_limit_are_refused(
+    settings: SettingsWrapper,
+) -> None:
+    # given: 100 webhooks a batch, 2 threads, 10 s each: up to 500 s against a 300 s limit
+    settings.FANOUT_BATCH_SIZE = 100
+    settings.FANOUT_SEND_THREADS = 2
+    settings.FANOUT_WEBHOOK_TIMEOUT = 10.0
+    settings.CELERY_TASK_SOFT_TIME_LIMIT = 300
+
+    # when: the portal starts
+    errors = [m for m in checks.run_checks() if m.id == "sharing.E101"]
+
+    # then: it refuses, naming the settings to change
+    assert errors
+    assert "CELERY_TASK_SOFT_TIME_LIMIT" in errors[0].msg
+    settings.FANOUT_SEND_THREADS = 8
+    assert not [m for m in checks.run_checks() if m.id == "sharing.E101"]
