@@ -4,6 +4,7 @@ Services enqueue through here and the tasks module imports the services, never t
 way round, so there is no import circle between them.
 """
 
+import importlib
 from functools import partial
 
 from celery import Task, current_app
@@ -14,13 +15,16 @@ DELIVER_BATCH = "sharing.fanout.tasks.deliver_batch"
 
 def _task(name: str) -> Task:
     if name not in current_app.tasks:
-        # A web process has not imported the task modules yet (workers have).
-        current_app.loader.import_default_modules()
+        # A web process may not have imported the task's module yet (workers have).
+        importlib.import_module(name.rpartition(".")[0])
     task: Task = current_app.tasks[name]
     return task
 
 
+def _send(name: str, ids: list[int], queue: str, countdown: float | None) -> None:
+    _task(name).apply_async((ids,), queue=queue, countdown=countdown)
+
+
 def deliver_after_commit(ids: list[int], *, queue: str, countdown: float | None = None) -> None:
     """Send these deliveries, on the given queue, once the current transaction commits."""
-    task = _task(DELIVER_BATCH)
-    transaction.on_commit(partial(task.apply_async, (ids,), queue=queue, countdown=countdown))
+    transaction.on_commit(partial(_send, DELIVER_BATCH, ids, queue, countdown))

@@ -73,8 +73,9 @@ class Transport:
 
     A subclass names the channel it serves (`kind`, a Subscription.ChannelKind value) and
     the Celery queue its batches run on, says which policy channel a report of a given TLP
-    would travel on, and sends: `send` one delivery, or `send_batch` many, yielding each
-    send as soon as it ends so that its attempt is recorded at once.
+    would travel on, and sends: `send` one delivery, or `send_batch` many, yielding the
+    sends that have ended (all those that ended together) as soon as they end, so that
+    their attempts are recorded at once.
     """
 
     kind: ClassVar[str]
@@ -90,9 +91,11 @@ class Transport:
     def send(self, delivery: Delivery, context: SendContext) -> Outcome:
         raise NotImplementedError
 
-    def send_batch(self, deliveries: Sequence[Delivery], context: SendContext) -> Iterator[Sent]:
+    def send_batch(
+        self, deliveries: Sequence[Delivery], context: SendContext
+    ) -> Iterator[list[Sent]]:
         for delivery in deliveries:
-            yield timed(delivery, partial(self.send, delivery, context))
+            yield [timed(delivery, partial(self.send, delivery, context))]
 
 
 def timed(delivery: Delivery, send: Callable[[], Outcome]) -> Sent:

@@ -172,15 +172,16 @@ class EmailTransport(Transport):
     def send(self, delivery: Delivery, context: SendContext) -> Outcome:
         return send_one(delivery)
 
-    def send_batch(self, deliveries: Sequence[Delivery], context: SendContext) -> Iterator[Sent]:
+    def send_batch(
+        self, deliveries: Sequence[Delivery], context: SendContext
+    ) -> Iterator[list[Sent]]:
         """Immediate e-mails one by one; due digest deliveries as one e-mail per person."""
         digests: dict[int, list[Delivery]] = {}
         for delivery in deliveries:
             if _is_digest(delivery.subscription):
                 digests.setdefault(delivery.subscription.membership.user_id, []).append(delivery)
             else:
-                yield timed(delivery, partial(send_one, delivery))
+                yield [timed(delivery, partial(send_one, delivery))]
         for group in digests.values():
             sent = timed(group[0], partial(send_digest, group))
-            for delivery in group:
-                yield Sent(delivery, sent.outcome, sent.started_at, sent.duration_ms)
+            yield [Sent(d, sent.outcome, sent.started_at, sent.duration_ms) for d in group]

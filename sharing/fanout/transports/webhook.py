@@ -158,7 +158,9 @@ class WebhookTransport(Transport):
     def send(self, delivery: Delivery, context: SendContext) -> Outcome:
         return deliver(prepare_delivery(delivery, context), context)
 
-    def send_batch(self, deliveries: Sequence[Delivery], context: SendContext) -> Iterator[Sent]:
+    def send_batch(
+        self, deliveries: Sequence[Delivery], context: SendContext
+    ) -> Iterator[list[Sent]]:
         # Bundles are read from the database here, before any thread starts.
         jobs = [(delivery, prepare_delivery(delivery, context)) for delivery in deliveries]
         if not jobs:
@@ -173,4 +175,4 @@ class WebhookTransport(Transport):
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     del running[future]
-                    yield future.result()
+                yield [future.result() for future in done]
