@@ -121,6 +121,7 @@ def worker_env(transactional_db: None) -> dict[str, str]:
             "FANOUT_ALLOWED_NETWORKS": "127.0.0.0/8",
             "FANOUT_CLAIM_SECONDS": "2",
             "FANOUT_SEND_THREADS": "2",
+            "FANOUT_BATCH_SIZE": "20",
         }
     )
     return env
