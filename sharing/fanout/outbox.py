@@ -193,19 +193,39 @@ def _insert_due(
         return sorted((int(pk), str(channel)) for pk, channel in cursor.fetchall())
 
 
+def _failing(ids: list[int]) -> set[int]:
+    """Those of the deliveries whose subscription's last attempt failed (a receiver that
+    was down or too slow)."""
+    return set(
+        Delivery.objects.filter(pk__in=ids, subscription__consecutive_failures__gt=0).values_list(
+            "pk", flat=True
+        )
+    )
+
+
 def deliveries_enqueue(rows: Iterable[tuple[int, str]], *, mark: bool = True) -> None:
     """Mark rows as enqueued and send them to the workers once the transaction commits,
-    in batches of one channel on that channel's queue."""
+    in batches of one channel on that channel's queue.
+
+    A batch's task ends with its slowest send, so deliveries to receivers that have just
+    failed go in batches of their own, after the others: a receiver that is too slow
+    keeps no healthy delivery waiting for its batch to end.
+    """
     by_channel: dict[str, list[int]] = {}
     for pk, channel in rows:
         by_channel.setdefault(channel, []).append(pk)
     if not by_channel:
         return
+    all_ids = [pk for ids in by_channel.values() for pk in ids]
     if mark:
-        all_ids = [pk for ids in by_channel.values() for pk in ids]
         Delivery.objects.filter(pk__in=all_ids).update(enqueued_at=timezone.now())
+    failing = _failing(all_ids)
     size = settings.FANOUT_BATCH_SIZE
     for channel, ids in by_channel.items():
         queue = TRANSPORTS[channel].queue
-        for start in range(0, len(ids), size):
-            deliver_after_commit(ids[start : start + size], queue=queue)
+        for group in (
+            [pk for pk in ids if pk not in failing],
+            [pk for pk in ids if pk in failing],
+        ):
+            for start in range(0, len(group), size):
+                deliver_after_commit(group[start : start + size], queue=queue)
