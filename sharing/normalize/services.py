@@ -350,6 +350,7 @@ def _report_object(
         created=now,
         modified=now,
         description=description,
+        external_references=prepared.references,
     )
 
 

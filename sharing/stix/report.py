@@ -39,9 +39,11 @@ def report_object(
     created: datetime,
     modified: datetime,
     description: str = "",
+    external_references: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
     """The `report` SDO: it refers to every object of the report but marking definitions
-    (to the source identity alone when there are none)."""
+    (to the source identity alone when there are none), and cites the advisories the text
+    links to as external references."""
     obj: dict[str, Any] = {
         "type": "report",
         "spec_version": "2.1",
@@ -58,4 +60,6 @@ def report_object(
     }
     if description:
         obj["description"] = description
+    if external_references:
+        obj["external_references"] = list(external_references)
     return obj
