@@ -411,7 +411,7 @@ def attachment_path(attachment: Attachment) -> Path:
 
 
 @transaction.atomic
-def attachment_add(*, report: Report, by: Membership, upload: UploadedFile) -> Attachment:
+def attachment_add(*, report: Report, by: Membership, upload: "UploadedFile[bytes]") -> Attachment:
     """Check the file by its content and store it under a name the server makes."""
     _require_edit(by, report)
     if report.status not in (*EDITABLE_STATUSES, Report.Status.PENDING_REVIEW):

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sharing.indicator_types import IndicatorType
+from sharing.indicator_types import IndicatorType as IndicatorType  # extraction names it here too
 
 HASH_TYPES = frozenset(
     {IndicatorType.MD5, IndicatorType.SHA1, IndicatorType.SHA256, IndicatorType.SHA512}
