@@ -42,6 +42,7 @@ from sharing.normalize.pipeline import (
 )
 from sharing.normalize.store import VersionStore
 from sharing.normalize.store import link_indicators as _link_indicators
+from sharing.search import report_search_refresh
 from sharing.stix.markings import TLP2_MARKING_IDS, marking_definition
 from sharing.stix.objects import timestamp
 from sharing.stix.report import report_object, source_identity
@@ -292,6 +293,8 @@ def _process(submission: Submission) -> None:
             )
         store.add([_report_object(report, prepared, identity["id"], marking_id, store.refs, now)])
         _link_indicators(report, classified, now)
+        # The extracted values, refanged, join the report's search document.
+        report_search_refresh(report_ids=[report.pk])
         Submission.objects.filter(pk=submission.pk).update(
             status=Submission.Status.NEEDS_REVIEW,
             progress=100,
