@@ -6,13 +6,18 @@ of the 5,000 arrived exactly once at a local receiver.
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/portal_bench \\
     REDIS_URL=redis://127.0.0.1:6379/9 SECRET_KEY=<32+ characters> \\
-    python bench/fanout.py [--subscriptions 5000] [--concurrency 2]
+    python bench/fanout.py [--subscriptions 5000] [--concurrency 2] [--slow 0]
+
+With --slow K, K more subscriptions (one in every batch's worth) point at a receiver that
+answers its status line and then one header byte every 2 s: the figures are then those of
+the healthy subscriptions, and the slow ones' attempts are reported.
 
 The database is flushed first: point DATABASE_URL at a database kept for benchmarks.
 """
 
 import argparse
 import os
+import socketserver
 import subprocess
 import sys
 import threading
@@ -26,6 +31,29 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 os.environ["FANOUT_ALLOWED_NETWORKS"] = "127.0.0.0/8"
+
+
+class SlowReceiver:
+    """Answers the status line at once, then one header byte every 2 s, for a minute."""
+
+    def __init__(self) -> None:
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self) -> None:
+                while self.rfile.readline() not in (b"\r\n", b""):
+                    pass
+                try:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                    for _ in range(30):
+                        self.wfile.flush()
+                        time.sleep(2)
+                        self.wfile.write(b"a")
+                except OSError:
+                    pass
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 class Receiver:
@@ -60,6 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscriptions", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--slow", type=int, default=0, help="slow receivers among them")
     args = parser.parse_args()
 
     import django
@@ -74,7 +103,8 @@ def main() -> None:
     from accounts.services.people import membership_create, user_create
     from portal.celery import app
     from sharing.fanout.outbox import outbox_write
-    from sharing.fanout.services import feeds_ensure_builtin, subscription_create
+    from sharing.fanout.services import subscription_create
+    from sharing.feeds.services import feeds_ensure_builtin
     from sharing.models import Delivery, Feed, Report, Subscription
     from sharing.tlp import TLP
 
@@ -110,9 +140,22 @@ def main() -> None:
     feeds_ensure_builtin()
     feed = Feed.objects.get(kind=Feed.Kind.EVERYTHING)
     receiver = Receiver()
+    slow = SlowReceiver()
+    every = max(1, args.subscriptions // max(args.slow, 1))
+    slow_ids: list[int] = []
     started = time.monotonic()
     with transaction.atomic():
-        for i in range(args.subscriptions):
+        for i in range(args.subscriptions + args.slow):
+            if len(slow_ids) < args.slow and i % (every + 1) == 0:
+                subscription, _ = subscription_create(
+                    feed=feed,
+                    by=members[1],
+                    channel=Subscription.ChannelKind.WEBHOOK,
+                    scope=Subscription.Scope.ORGANISATION,
+                    webhook_url=f"http://127.0.0.1:{slow.port}/slow/{i}",
+                )
+                slow_ids.append(subscription.pk)
+                continue
             subscription_create(
                 feed=feed,
                 by=members[1],
@@ -120,7 +163,8 @@ def main() -> None:
                 scope=Subscription.Scope.ORGANISATION,
                 webhook_url=f"http://127.0.0.1:{receiver.port}/hook/{i}",
             )
-    print(f"set-up: {args.subscriptions} subscriptions in {time.monotonic() - started:.1f} s")
+    total = args.subscriptions + args.slow
+    print(f"set-up: {total} subscriptions in {time.monotonic() - started:.1f} s")
     report = Report.objects.create(
         title="Bench report",
         summary="One report to many receivers.",
@@ -158,12 +202,13 @@ def main() -> None:
         with transaction.atomic():
             written = outbox_write(report=report, event="published")
             t_outbox = time.monotonic() - t0
+        healthy = written - len(slow_ids)
         t_commit = time.monotonic()
         deadline = t_commit + 600
         while time.monotonic() < deadline:
             with receiver.lock:
                 unique = len(set(receiver.ids))
-            if unique >= written:
+            if unique >= healthy:
                 break
             time.sleep(0.05)
         time.sleep(2)  # any duplicate would arrive by now
@@ -174,16 +219,23 @@ def main() -> None:
         worker.terminate()
         worker.wait(timeout=60)
 
-    expected = {d.webhook_id for d in Delivery.objects.filter(report=report)}
-    delivered = Delivery.objects.filter(report=report, status=Delivery.Status.DELIVERED).count()
+    rows = Delivery.objects.filter(report=report).exclude(subscription_id__in=slow_ids)
+    expected = {d.webhook_id for d in rows}
+    delivered = rows.filter(status=Delivery.Status.DELIVERED).count()
     to_last = last_at - t_commit
     print(f"outbox written: {written} rows in {t_outbox:.3f} s (target <= 1 s)")
+    if slow_ids:
+        stuck = Delivery.objects.filter(report=report, subscription_id__in=slow_ids)
+        attempts = sorted(stuck.values_list("attempts", flat=True))
+        errors = set(stuck.values_list("last_error", flat=True))
+        print(f"slow receivers: {len(slow_ids)}, attempts {attempts}, errors {errors}")
+        print(f"the figures below are for the {healthy} healthy subscriptions")
     print(f"time to the last delivery: {to_last:.2f} s after commit")
     print(f"throughput: {len(set(ids)) / to_last:.0f} deliveries/s (target >= 200/s)")
     print(f"received: {len(ids)} requests, {len(set(ids))} distinct webhook-ids")
     print(f"rows marked delivered: {delivered}")
-    exactly_once = len(ids) == len(set(ids)) == written and set(ids) == expected
-    print(f"all {written} arrived exactly once: {'yes' if exactly_once else 'NO'}")
+    exactly_once = len(ids) == len(set(ids)) == healthy and set(ids) == expected
+    print(f"all {healthy} arrived exactly once: {'yes' if exactly_once else 'NO'}")
     sys.exit(0 if exactly_once else 1)
 
 

@@ -53,6 +53,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_seconds(name: str, default: list[float]) -> list[float]:
+    """A comma-separated list of positive durations in seconds, such as `10,60,300`."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        values = [float(item) for item in raw.split(",") if item.strip()]
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a list of seconds such as 10,60,300."
+        ) from None
+    if not values or any(value <= 0 for value in values):
+        raise ImproperlyConfigured(f"{name}={raw!r} must list durations above zero.")
+    return values
+
+
 def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
     raw = os.environ.get(name, default).strip()
     if not raw:

@@ -14,7 +14,15 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Queue
 
-from portal.env import env_bool, env_database, env_int, env_list, env_str, env_url
+from portal.env import (
+    env_bool,
+    env_database,
+    env_int,
+    env_list,
+    env_seconds,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("PORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -227,13 +235,17 @@ CELERY_BEAT_SCHEDULE.update(
 # --- Fan-out: feeds, subscriptions, deliveries ----------------------------------------
 # Retry delays in seconds after the 1st, 2nd, ... failed attempt (about 26 hours in all);
 # each gets +/-20% jitter. The attempt counter lives in the database.
-FANOUT_RETRY_DELAYS = [10, 60, 300, 900, 1800, 3600, 7200, 14400, 21600, 21600, 21600]
+FANOUT_RETRY_DELAYS = env_seconds(
+    "FANOUT_RETRY_DELAYS", [10, 60, 300, 900, 1800, 3600, 7200, 14400, 21600, 21600, 21600]
+)
 FANOUT_MAX_ATTEMPTS = len(FANOUT_RETRY_DELAYS) + 1
 FANOUT_BATCH_SIZE = env_int("FANOUT_BATCH_SIZE", 100, minimum=1)
+# The most a webhook send may take in all, from connecting to the last byte of the answer.
 FANOUT_WEBHOOK_TIMEOUT = 10.0
 # Webhooks of one batch are sent concurrently by this many threads per worker process.
 FANOUT_SEND_THREADS = env_int("FANOUT_SEND_THREADS", 8, minimum=1)
-# How long a worker holds a claimed delivery; after that the sweep hands it to another.
+# How long a worker's claim on a delivery lasts. The worker renews it while it sends, so
+# this is how soon the sweep hands the deliveries of a worker that died to another.
 FANOUT_CLAIM_SECONDS = env_int("FANOUT_CLAIM_SECONDS", 300, minimum=1)
 # Private ranges webhooks may reach besides those ISAC admins allow in the portal.
 FANOUT_ALLOWED_NETWORKS = env_list("FANOUT_ALLOWED_NETWORKS", [])

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from sharing import views, views_discussion, views_posting
+from sharing.formats import FORMATS
 
 urlpatterns = [
     path("", views.report_list_view, name="report-list"),
@@ -13,7 +14,16 @@ urlpatterns = [
         name="attachment-remove",
     ),
     path("<uuid:report_uuid>/", views.report_detail, name="report-detail"),
-    path("<uuid:report_uuid>/stix/", views.report_stix, name="report-stix"),
+    # One download per output format: /reports/<uuid>/stix/, /reports/<uuid>/csv/ ...
+    *(
+        path(
+            f"<uuid:report_uuid>/{identifier}/",
+            views.report_export,
+            {"identifier": identifier},
+            name=f"report-{identifier}",
+        )
+        for identifier in FORMATS
+    ),
     path("<uuid:report_uuid>/edit/", views_posting.report_edit, name="report-edit"),
     path("<uuid:report_uuid>/autosave/", views_posting.report_autosave, name="report-autosave"),
     path("<uuid:report_uuid>/preview/", views_posting.report_preview, name="report-preview"),

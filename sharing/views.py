@@ -8,13 +8,14 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from accounts.web import acting_membership
 from portal.markdown import render_markdown
 from sharing import policy, services
+from sharing.formats import FORMATS
 from sharing.forms import (
     CommentForm,
     CurationForm,
@@ -30,7 +31,6 @@ from sharing.selectors import (
     report_list,
     revealed_source,
 )
-from sharing.stix.bundle import report_bundle
 from sharing.tlp import TLP
 
 PAGE_SIZE = 20
@@ -124,6 +124,7 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     curation_visible = policy.curation_thread_visible(viewer, report)
     context: dict[str, Any] = {
         "indicators": indicators,
+        "export_formats": list(FORMATS.values()),
         "report": report,
         "tlp": report.tlp_label,
         "body_html": render_markdown(report.body_markdown),
@@ -231,13 +232,13 @@ def attachment_download(request: HttpRequest, attachment_uuid: uuid.UUID) -> Fil
 
 @login_required
 @require_GET
-def report_stix(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
-    """The report's current STIX 2.1 bundle, as a download."""
+def report_export(request: HttpRequest, report_uuid: uuid.UUID, identifier: str) -> HttpResponse:
+    """The report in one of the output formats (sharing.formats), as a download."""
     report = report_or_404(request, report_uuid)
     if report.status not in (Report.Status.PUBLISHED, Report.Status.WITHDRAWN):
-        raise Http404("No STIX for an unpublished report.")
-    response = JsonResponse(report_bundle(report), json_dumps_params={"indent": 2})
-    response["Content-Type"] = "application/stix+json;version=2.1"
-    response["Content-Disposition"] = f'attachment; filename="report-{report.uuid}.stix.json"'
+        raise Http404("No export of an unpublished report.")
+    export = FORMATS[identifier].export(report)
+    response = HttpResponse(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["Cache-Control"] = "private, no-store"
     return response

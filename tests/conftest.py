@@ -23,6 +23,7 @@ pytest_plugins = [
     "tests.fixtures.normalize",
     "tests.fixtures.fanout",
     "tests.fixtures.taxii",
+    "tests.fixtures.workers",
 ]
 
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services.groups import group_create
-from sharing.fanout.services import feed_create, subscription_create
+from sharing.fanout.services import subscription_create
+from sharing.feeds.services import feed_create
 from sharing.models import Indicator, Report, ReportIndicator, Submission
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE
 from sharing.tlp import TLP

@@ -464,7 +464,7 @@ def test_a_trust_group_feed_carries_the_reports_addressed_to_the_group_and_nothi
     publish_report: PublishReport,
     django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
-    from sharing.fanout.services import feed_create
+    from sharing.feeds.services import feed_create
 
     feed = feed_create(name="Grid circle reports", by=acting(peer_b), trust_group=circle)
     subscribe(peer_b, feed, "portal")
@@ -491,3 +491,33 @@ def test_a_sector_added_later_gets_its_built_in_feed_once(builtin_feeds: None) -
     assert fanout_ensure_builtin_feeds() == 0
     assert Feed.objects.filter(kind=Feed.Kind.SECTOR, sectors__slug="space").count() == 1
     assert Feed.objects.filter(kind=Feed.Kind.EVERYTHING).count() == 1
+
+
+def test_deliveries_to_a_receiver_that_just_failed_go_in_a_batch_of_their_own(
+    analyst_a: User,
+    org_a: Organisation,
+    admin_b: User,
+    everything_feed: Feed,
+    publish_report: PublishReport,
+    receiver: Receiver,
+    settings: Any,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    # given: three webhooks, the middle one's receiver timed out on its last attempt
+    settings.FANOUT_BATCH_SIZE = 100
+    first, failing, last = (
+        subscribe(admin_b, everything_feed, "webhook", webhook_url=receiver.url) for _ in range(3)
+    )
+    Subscription.objects.filter(pk=failing.pk).update(consecutive_failures=1)
+
+    # when: a report is published
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        outbox_write(report=publish_report(author=analyst_a, organisation=org_a), event="published")
+
+    # then: the healthy ones are sent together first, the failing one in a batch after them
+    batches = [callback.args[1] for callback in callbacks]
+    by_subscription = dict(Delivery.objects.values_list("pk", "subscription_id"))
+    assert [[by_subscription[pk] for pk in batch] for batch in batches] == [
+        sorted([first.pk, last.pk]),
+        [failing.pk],
+    ]

@@ -10,9 +10,10 @@ from django.test import Client
 from accounts.models import Organisation, User
 from sharing import policy
 from sharing.fanout.outbox import outbox_write
-from sharing.fanout.selectors import feed_reports
-from sharing.fanout.services import feed_create, subscription_create
+from sharing.fanout.services import subscription_create
 from sharing.fanout.transports.email import unsubscribe_url
+from sharing.feeds.selectors import feed_reports
+from sharing.feeds.services import feed_create
 from sharing.models import Delivery, Feed, Notification, PrivateNetworkAllowance, Subscription
 from sharing.tlp import TLP
 from tests.fixtures.fanout import PublishReport, Receiver, webhook_subscription

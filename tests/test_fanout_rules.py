@@ -4,8 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sharing.fanout.channels import next_digest_at, policy_channel, retry_delay
-from sharing.fanout.selectors import FeedCriteria, ReportFacts, criteria_match
+from sharing.fanout.channels import next_digest_at, retry_delay
+from sharing.fanout.transports import policy_channel
+from sharing.feeds.selectors import FeedCriteria, ReportFacts, criteria_match
 from sharing.policy import Channel
 from sharing.tlp import TLP
 

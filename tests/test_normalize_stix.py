@@ -10,11 +10,11 @@ from django.test import TestCase
 from stix2validator import ValidationOptions, validate_parsed_json
 
 from accounts.models import Organisation, User
+from sharing.formats.stix import report_bundle
 from sharing.models import Report, StixObject, Submission
 from sharing.normalize.extract import IndicatorType
 from sharing.normalize.parsers.stix import scan_bundle
 from sharing.normalize.services import submission_mark_published
-from sharing.stix.bundle import report_bundle
 from sharing.stix.markings import TLP2_MARKING_IDS, marking_definition, tlp_of_marking_object
 from sharing.stix.objects import pattern_for, sco_for
 from sharing.tlp import TLP

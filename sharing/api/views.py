@@ -21,7 +21,8 @@ from accounts.selectors.groups import groups_of, visible_groups
 from accounts.web import acting_membership
 from sharing import policy
 from sharing.api import filters, serializers
-from sharing.fanout.selectors import feeds_for, subscriptions_managed_by
+from sharing.fanout.selectors import subscriptions_managed_by
+from sharing.feeds.selectors import feeds_for
 from sharing.models import (
     Delivery,
     Feed,

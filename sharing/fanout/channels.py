@@ -1,30 +1,9 @@
-"""Which policy channel a subscription's delivery travels on, and when it is due. Pure."""
+"""When a delivery is due: retry backoff and digest times. Pure."""
 
 import random
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-from sharing.policy import Channel
-from sharing.tlp import TLP
-
-# can_forward answers for a published report; the probe keeps these rules in the policy.
-_EMAIL_CONTENT_TLPS = (TLP.CLEAR, TLP.GREEN)
-
-
-def policy_channel(subscription_channel: str, tlp: TLP) -> Channel | None:
-    """The policy channel a delivery uses; None for channels that are polled, not pushed.
-
-    E-mail carries the content of CLEAR and GREEN reports and only a notice with a link
-    for AMBER and AMBER+STRICT; whether even that is allowed is `policy.can_forward`'s call.
-    """
-    if subscription_channel == "portal":
-        return Channel.PORTAL
-    if subscription_channel == "webhook":
-        return Channel.WEBHOOK
-    if subscription_channel == "email":
-        return Channel.EMAIL_CONTENT if tlp in _EMAIL_CONTENT_TLPS else Channel.EMAIL_NOTICE
-    return None
 
 
 def retry_delay(attempt: int, *, delays: Sequence[float], jitter: float = 0.2) -> float:

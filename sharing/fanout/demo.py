@@ -1,7 +1,8 @@
 """Demo subscriptions for the README quick start, so demo reports reach someone."""
 
 from accounts.models import Membership
-from sharing.fanout.services import feeds_ensure_builtin, subscription_create
+from sharing.fanout.services import subscription_create
+from sharing.feeds.services import feeds_ensure_builtin
 from sharing.models import Feed, Subscription
 
 # (person, feed: "everything" or a sector slug, channel, options)

@@ -7,15 +7,26 @@ only (the host name is still sent in `Host` and used for TLS), so DNS cannot ans
 differently between the check and the connection. Redirects are never followed: a public
 URL that redirects inward is refused at the first hop.
 
+Every request also has a total deadline. httpx's timeouts apply to each read and write,
+so a receiver that answers one byte every few seconds would hold a request for as long as
+it likes; the streams below shorten each read and write to what is left of the request's
+deadline, which ends it on time whatever the receiver does.
+
 `address_problem` and `parse_networks` are pure; `resolve_checked` and `post` do I/O.
 """
 
+import contextvars
 import ipaddress
 import socket
-from collections.abc import Iterable, Mapping
+import ssl
+import time
+import typing
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+import httpcore
 import httpx
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -171,13 +182,122 @@ def check_url(url: str, *, allowed: Iterable[IPNetwork] = ()) -> IPAddress:
     return resolve_checked(parts.hostname, port, allowed=allowed)
 
 
+# When the request running in this thread must be over (time.monotonic()), if it has one.
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "netguard_deadline", default=None
+)
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Every network operation inside ends, at the latest, `seconds` from now."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _left(timeout: float | None, expired: type[Exception]) -> float | None:
+    """The timeout for one operation: its own, cut to what is left of the deadline."""
+    ends = _deadline.get()
+    if ends is None:
+        return timeout
+    left = ends - time.monotonic()
+    if left <= 0:
+        raise expired("The request's deadline has passed.")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return _DeadlineStream(
+            self._stream.start_tls(
+                ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)
+            )
+        )
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's own socket backend, with every stream held to the request's deadline."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_tcp(
+            host, port, _left(timeout, httpcore.ConnectTimeout), local_address, socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_unix_socket(
+            path, _left(timeout, httpcore.ConnectTimeout), socket_options
+        )
+        return _DeadlineStream(stream)
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)
+
+
+class _DeadlineTransport(httpx.HTTPTransport):
+    """httpx's transport over a connection pool whose streams keep the deadline."""
+
+    def __init__(self, *, limits: httpx.Limits) -> None:
+        super().__init__(trust_env=False, limits=limits)
+        # httpx does not take a network backend; its pool does (httpcore's documented
+        # extension point), so the pool is rebuilt with the same limits around ours.
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_DeadlineBackend(),
+        )
+
+
 def http_client() -> httpx.Client:
     """The portal's outbound HTTP client: no redirects (each hop would need its own address
-    check), no proxy or certificate settings taken from the environment."""
+    check), no proxy or certificate settings taken from the environment, and every request
+    sent by `post` held to a total deadline."""
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
     return httpx.Client(
         follow_redirects=False,
         trust_env=False,
-        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+        limits=limits,
+        transport=_DeadlineTransport(limits=limits),
     )
 
 
@@ -190,7 +310,10 @@ def post(
     timeout: float = 10.0,
     client: httpx.Client | None = None,
 ) -> Response:
-    """POST to the URL over a connection pinned to its checked address; no redirects."""
+    """POST to the URL over a connection pinned to its checked address; no redirects.
+
+    `timeout` is the total time the request may take, from connecting to the last byte of
+    the answer (httpx.TimeoutException when it runs out)."""
     parts = urlsplit(url)
     address = check_url(url, allowed=allowed)
     assert parts.hostname is not None  # check_url refused URLs without one
@@ -206,14 +329,15 @@ def post(
     own_client = client is None
     http = client or http_client()
     try:
-        response = http.post(
-            pinned,
-            content=content,
-            headers=request_headers,
-            timeout=timeout,
-            follow_redirects=False,
-            extensions=extensions,
-        )
+        with deadline(timeout):
+            response = http.post(
+                pinned,
+                content=content,
+                headers=request_headers,
+                timeout=timeout,
+                follow_redirects=False,
+                extensions=extensions,
+            )
         return Response(
             status_code=response.status_code,
             text=response.text[:500],

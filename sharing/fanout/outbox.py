@@ -8,7 +8,6 @@ enqueued only after commit; `fanout_sweep` sends whatever a crash left behind.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -16,8 +15,9 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from sharing import policy
-from sharing.fanout.channels import next_digest_at, policy_channel
-from sharing.fanout.selectors import criteria_match, feed_criteria, report_facts
+from sharing.fanout.enqueue import deliver_after_commit
+from sharing.fanout.transports import TRANSPORTS, policy_channel
+from sharing.feeds.selectors import criteria_match, feed_criteria, report_facts
 from sharing.models import Delivery, Feed, Report, Subscription
 from sharing.tlp import TLP
 
@@ -33,9 +33,8 @@ class _Candidate:
 
 
 def _matching_subscriptions(report: Report, event: Delivery.Event) -> list[_Candidate]:
-    pushed = Subscription.objects.filter(is_active=True).exclude(
-        channel=Subscription.ChannelKind.TAXII
-    )
+    # Channels with a transport are pushed; the others (TAXII) are polled.
+    pushed = Subscription.objects.filter(is_active=True, channel__in=list(TRANSPORTS))
     if event == Delivery.Event.WITHDRAWN:
         # Only those who were sent the report hear that it was withdrawn.
         pushed = pushed.filter(
@@ -74,15 +73,6 @@ def _channel_allowed(report: Report, subscription_channel: str) -> bool:
     return policy.can_forward(probe, channel)
 
 
-def _due_at(subscription: _Candidate, now: datetime) -> datetime:
-    if (
-        subscription.channel == Subscription.ChannelKind.EMAIL
-        and subscription.email_mode == Subscription.EmailMode.DIGEST
-    ):
-        return next_digest_at(now, hour=subscription.digest_hour, time_zone=subscription.time_zone)
-    return now
-
-
 @transaction.atomic
 def outbox_write(*, report: Report, event: str) -> int:
     """Write the deliveries for a report event; returns how many new rows were written.
@@ -115,7 +105,7 @@ def outbox_write(*, report: Report, event: str) -> int:
             or not permitted.get(candidate.membership_id)
         ):
             continue
-        due = _due_at(candidate, now)
+        due = TRANSPORTS[candidate.channel].due_at(candidate, now)
         if due <= now:
             immediate.append(candidate.pk)
         else:
@@ -203,20 +193,39 @@ def _insert_due(
         return sorted((int(pk), str(channel)) for pk, channel in cursor.fetchall())
 
 
-def deliveries_enqueue(rows: Iterable[tuple[int, str]], *, mark: bool = True) -> None:
-    """Mark rows as enqueued and send them to the workers once the transaction commits."""
-    from sharing.fanout import tasks  # the tasks module imports the services
+def _failing(ids: list[int]) -> set[int]:
+    """Those of the deliveries whose subscription's last attempt failed (a receiver that
+    was down or too slow)."""
+    return set(
+        Delivery.objects.filter(pk__in=ids, subscription__consecutive_failures__gt=0).values_list(
+            "pk", flat=True
+        )
+    )
 
+
+def deliveries_enqueue(rows: Iterable[tuple[int, str]], *, mark: bool = True) -> None:
+    """Mark rows as enqueued and send them to the workers once the transaction commits,
+    in batches of one channel on that channel's queue.
+
+    A batch's task ends with its slowest send, so deliveries to receivers that have just
+    failed go in batches of their own, after the others: a receiver that is too slow
+    keeps no healthy delivery waiting for its batch to end.
+    """
     by_channel: dict[str, list[int]] = {}
     for pk, channel in rows:
         by_channel.setdefault(channel, []).append(pk)
     if not by_channel:
         return
+    all_ids = [pk for ids in by_channel.values() for pk in ids]
     if mark:
-        all_ids = [pk for ids in by_channel.values() for pk in ids]
         Delivery.objects.filter(pk__in=all_ids).update(enqueued_at=timezone.now())
+    failing = _failing(all_ids)
     size = settings.FANOUT_BATCH_SIZE
     for channel, ids in by_channel.items():
-        task = tasks.send_email_batch if channel == "email" else tasks.deliver_batch
-        for start in range(0, len(ids), size):
-            transaction.on_commit(partial(task.delay, ids[start : start + size]))
+        queue = TRANSPORTS[channel].queue
+        for group in (
+            [pk for pk in ids if pk not in failing],
+            [pk for pk in ids if pk in failing],
+        ):
+            for start in range(0, len(group), size):
+                deliver_after_commit(group[start : start + size], queue=queue)

@@ -1,127 +1,15 @@
-"""Reads for feeds and subscriptions. What a feed yields always comes from the policy."""
+"""Reads for subscriptions, deliveries and where webhooks may point."""
 
-from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, Min, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Membership
-from sharing import policy
-from sharing.models import Feed, Report, Subscription
-from sharing.tlp import TLP
-
-
-@dataclass(frozen=True)
-class FeedCriteria:
-    sector_ids: frozenset[int] = frozenset()
-    report_types: frozenset[str] = frozenset()
-    min_confidence: int = 0
-    tlp_min: TLP = TLP.CLEAR
-    tlp_max: TLP = TLP.RED
-    source_organisation_id: int | None = None
-    trust_group_id: int | None = None
-
-
-@dataclass(frozen=True)
-class ReportFacts:
-    tlp: TLP
-    report_type: str
-    confidence: int
-    sector_ids: frozenset[int]
-    organisation_id: int
-    attributed: bool
-    group_ids: frozenset[int] = frozenset()
-
-
-def tlps_between(low: TLP, high: TLP) -> list[TLP]:
-    return [t for t in TLP if low.rank <= t.rank <= high.rank]
-
-
-def criteria_match(criteria: FeedCriteria, facts: ReportFacts) -> bool:
-    """Whether a report fits a feed's filter (who may receive it is the policy's business)."""
-    if criteria.sector_ids and not (criteria.sector_ids & facts.sector_ids):
-        return False
-    if criteria.report_types and facts.report_type not in criteria.report_types:
-        return False
-    if facts.confidence < criteria.min_confidence:
-        return False
-    if facts.tlp not in tlps_between(criteria.tlp_min, criteria.tlp_max):
-        return False
-    if criteria.trust_group_id is not None and criteria.trust_group_id not in facts.group_ids:
-        return False
-    if criteria.source_organisation_id is not None:
-        return facts.attributed and facts.organisation_id == criteria.source_organisation_id
-    return True
-
-
-def feed_criteria(feed: Feed, *, sector_ids: Iterable[int] | None = None) -> FeedCriteria:
-    if sector_ids is None:
-        sector_ids = feed.sectors.values_list("pk", flat=True)
-    return FeedCriteria(
-        sector_ids=frozenset(sector_ids),
-        report_types=frozenset(feed.report_types or ()),
-        min_confidence=feed.min_confidence,
-        tlp_min=TLP(feed.tlp_min),
-        tlp_max=TLP(feed.tlp_max),
-        source_organisation_id=feed.source_organisation_id,
-        trust_group_id=feed.trust_group_id,
-    )
-
-
-def report_facts(report: Report) -> ReportFacts:
-    return ReportFacts(
-        tlp=TLP(report.tlp),
-        report_type=report.report_type,
-        confidence=report.confidence,
-        sector_ids=frozenset(report.sectors.values_list("pk", flat=True)),
-        organisation_id=report.organisation_id,
-        attributed=report.attributed,
-        group_ids=frozenset(report.audience_groups.values_list("pk", flat=True)),
-    )
-
-
-def _criteria_q(criteria: FeedCriteria) -> Q:
-    q = Q(tlp__in=tlps_between(criteria.tlp_min, criteria.tlp_max))
-    q &= Q(confidence__gte=criteria.min_confidence)
-    if criteria.report_types:
-        q &= Q(report_type__in=sorted(criteria.report_types))
-    if criteria.sector_ids:
-        through = Report.sectors.through
-        q &= Q(
-            Exists(
-                through.objects.filter(
-                    report_id=OuterRef("pk"), sector_id__in=sorted(criteria.sector_ids)
-                )
-            )
-        )
-    if criteria.trust_group_id is not None:
-        groups = Report.audience_groups.through
-        q &= Q(
-            Exists(
-                groups.objects.filter(
-                    report_id=OuterRef("pk"), trustgroup_id=criteria.trust_group_id
-                )
-            )
-        )
-    if criteria.source_organisation_id is not None:
-        q &= Q(attributed=True, organisation_id=criteria.source_organisation_id)
-    return q
-
-
-def feeds_for(viewer: Membership | None) -> QuerySet[Feed]:
-    """The feeds a member may browse: the ISAC's, and their own personal filters."""
-    if viewer is None:
-        return Feed.objects.none()
-    return Feed.objects.filter(is_active=True).filter(~Q(kind=Feed.Kind.PERSONAL) | Q(owner=viewer))
-
-
-def feed_reports(
-    feed: Feed, viewer: Membership | None, channel: policy.Channel
-) -> QuerySet[Report]:
-    """The reports the feed yields to the viewer over the channel (TAXII serves this too)."""
-    if viewer is None or not feeds_for(viewer).filter(pk=feed.pk).exists():
-        return Report.objects.none()
-    return policy.forwardable(viewer, channel).filter(_criteria_q(feed_criteria(feed)))
+from sharing.fanout import netguard
+from sharing.models import Delivery, PrivateNetworkAllowance, Subscription
 
 
 def subscriptions_managed_by(viewer: Membership | None) -> QuerySet[Subscription]:
@@ -157,13 +45,6 @@ class FanoutHealth:
 
 def fanout_health() -> FanoutHealth:
     """Numbers for ISAC admins only: counts of rows, nothing about any report's content."""
-    from datetime import timedelta
-
-    from django.db.models import Count, Min
-    from django.utils import timezone
-
-    from sharing.models import Delivery
-
     now = timezone.now()
     pending = Delivery.objects.filter(status=Delivery.Status.PENDING).aggregate(
         n=Count("pk"), oldest=Min("created_at")
@@ -187,3 +68,14 @@ def fanout_health() -> FanoutHealth:
             channel=Subscription.ChannelKind.WEBHOOK, is_active=False, disabled_at__isnull=False
         ).count(),
     )
+
+
+def allowed_networks() -> list[netguard.IPNetwork]:
+    """Private ranges webhooks may reach: the settings' and those ISAC admins allowed."""
+    configured = netguard.parse_networks(settings.FANOUT_ALLOWED_NETWORKS)
+    # Ranges allowed in the portal are checked again when used: one saved before the rules
+    # for ranges existed opens nothing it should not.
+    allowances = netguard.parse_networks(
+        PrivateNetworkAllowance.objects.values_list("network", flat=True)
+    )
+    return configured + [n for n in allowances if netguard.allowance_problem(n) is None]

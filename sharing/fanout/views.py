@@ -16,11 +16,13 @@ from sharing import policy
 from sharing.fanout import selectors, services
 from sharing.fanout.forms import AllowanceForm, FeedForm, SubscriptionForm
 from sharing.fanout.transports.email import UNSUBSCRIBE_SALT
+from sharing.feeds.selectors import feed_reports, feeds_for
+from sharing.feeds.services import feed_create
 from sharing.models import Feed, Notification, PrivateNetworkAllowance, Subscription
 
 
 def _feed(viewer: Membership, feed_uuid: str) -> Feed:
-    feed = selectors.feeds_for(viewer).filter(uuid=feed_uuid).first()
+    feed = feeds_for(viewer).filter(uuid=feed_uuid).first()
     if feed is None:
         raise Http404
     return feed
@@ -43,7 +45,7 @@ def _isac_admin(request: HttpRequest) -> Membership:
 @login_required
 def feed_list(request: HttpRequest) -> HttpResponse:
     viewer = acting_member(request)
-    feeds = selectors.feeds_for(viewer).prefetch_related("sectors")
+    feeds = feeds_for(viewer).prefetch_related("sectors")
     mine = selectors.subscriptions_managed_by(viewer)
     counts: dict[int, int] = {}
     for feed_id in mine.values_list("feed_id", flat=True):
@@ -62,7 +64,7 @@ def feed_create_view(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         source = data.get("source_organisation")
         try:
-            feed = services.feed_create(
+            feed = feed_create(
                 name=data["name"],
                 description=data["description"],
                 by=viewer,
@@ -116,9 +118,7 @@ def feed_detail(request: HttpRequest, feed_uuid: str) -> HttpResponse:
                 _subscription_context(viewer, subscription, secret=secret),
             )
     reports = list(
-        selectors.feed_reports(feed, viewer, policy.Channel.PORTAL).select_related("organisation")[
-            :20
-        ]
+        feed_reports(feed, viewer, policy.Channel.PORTAL).select_related("organisation")[:20]
     )
     return render(
         request,

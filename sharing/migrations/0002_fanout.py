@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 
 def create_builtin_feeds(apps, schema_editor):
-    """One feed per sector and "everything I can see" (sharing.fanout.services.feeds_ensure_builtin)."""
+    """One feed per sector and "everything I can see" (sharing.feeds.services.feeds_ensure_builtin)."""
     Feed = apps.get_model("sharing", "Feed")
     Sector = apps.get_model("accounts", "Sector")
     Feed.objects.create(

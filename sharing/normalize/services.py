@@ -44,7 +44,8 @@ from sharing.normalize.store import VersionStore
 from sharing.normalize.store import link_indicators as _link_indicators
 from sharing.search import report_search_refresh
 from sharing.stix.markings import TLP2_MARKING_IDS, marking_definition
-from sharing.stix.objects import deterministic_id, identity_object, timestamp
+from sharing.stix.objects import timestamp
+from sharing.stix.report import report_object, source_identity
 from sharing.tlp import TLP
 
 logger = logging.getLogger(__name__)
@@ -336,23 +337,6 @@ def _report_for(submission: Submission, prepared: Prepared) -> Report:
     )
 
 
-def source_identity(*, report: Report, anonymous: bool, now: datetime) -> dict[str, Any]:
-    """The identity shown as source: the member when attributed, otherwise the ISAC."""
-    if report.attributed and not anonymous:
-        org = report.organisation
-        return identity_object(
-            identity_id=f"identity--{org.uuid}", name=org.name, created=timestamp(org.created_at)
-        )
-    isac = Organisation.objects.filter(is_isac=True).first()
-    if isac is not None:
-        return identity_object(
-            identity_id=f"identity--{isac.uuid}", name=isac.name, created=timestamp(isac.created_at)
-        )
-    return identity_object(
-        identity_id=deterministic_id("identity", "isac"), name="ISAC", created=timestamp(now)
-    )
-
-
 def _report_object(
     report: Report,
     prepared: Prepared,
@@ -361,28 +345,17 @@ def _report_object(
     refs: list[str],
     now: datetime,
 ) -> dict[str, Any]:
-    stamp = timestamp(now)
-    published = report.published_at or report.created_at
     description = prepared.description if prepared.analysis is not None else report.summary
-    obj: dict[str, Any] = {
-        "type": "report",
-        "spec_version": "2.1",
-        "id": f"report--{report.uuid}",
-        "created_by_ref": identity_id,
-        "created": stamp,
-        "modified": stamp,
-        "name": report.title,
-        "report_types": ["threat-report"],
-        "published": timestamp(published),
-        "object_refs": [ref for ref in refs if not ref.startswith("marking-definition--")]
-        or [identity_id],
-        "object_marking_refs": [marking_id],
-    }
-    if description:
-        obj["description"] = description
-    if prepared.references:
-        obj["external_references"] = prepared.references
-    return obj
+    return report_object(
+        report=report,
+        identity_id=identity_id,
+        marking_id=marking_id,
+        refs=refs,
+        created=now,
+        modified=now,
+        description=description,
+        external_references=prepared.references,
+    )
 
 
 def _restamp(submission: Submission) -> None:

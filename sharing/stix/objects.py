@@ -14,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sharing.normalize.extract import IndicatorType
+from sharing.indicator_types import IndicatorType
 
 SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
 PORTAL_NAMESPACE = uuid.UUID("4f2a7c1e-52d3-4b8e-9a61-0c7e3f5d2b94")

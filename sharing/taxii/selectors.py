@@ -17,7 +17,7 @@ from django.db.models.functions import Cast
 from accounts.models import Membership, TrustGroup
 from accounts.selectors.groups import groups_of
 from sharing import policy
-from sharing.fanout.selectors import feed_reports, feeds_for
+from sharing.feeds.selectors import feed_reports, feeds_for
 from sharing.models import Feed, StixObject, Submission
 from sharing.taxii.protocol import Cursor, ObjectQuery, format_timestamp
 

@@ -1,56 +1,44 @@
-"""How a delivery travels: one module per channel behind one small interface.
+"""How deliveries travel: one module per channel, registered in `TRANSPORTS`.
 
-Each transport's `send(delivery, context)` returns an `Outcome`; it never writes delivery
-state itself (sharing.fanout.services records the attempt and decides what happens next).
+The delivery loop, the outbox and the send-time checks ask this registry; none of them
+names a channel. A new channel (government partners, a peer ISAC, a MISP server) is one
+module with a `Transport` subclass and one line below.
 """
 
-import threading
-from dataclasses import dataclass, field
-from typing import Any
+from sharing.fanout.transports.base import Outcome, SendContext, Sent, Transport
+from sharing.fanout.transports.email import EmailTransport
+from sharing.fanout.transports.portal import PortalTransport
+from sharing.fanout.transports.webhook import WebhookTransport
+from sharing.policy import Channel
+from sharing.tlp import TLP
 
-import httpx
-
-from sharing.fanout import netguard
-
-
-@dataclass(frozen=True)
-class Outcome:
-    ok: bool
-    status_code: int | None = None
-    error: str = ""
-    # The receiver said it is gone for good (HTTP 410): disable the endpoint at once.
-    gone: bool = False
-
-
-@dataclass
-class SendContext:
-    """What one batch of sends shares: a connection pool, the allow-list, cached bundles."""
-
-    allowed_networks: list[netguard.IPNetwork] = field(default_factory=list)
-    http: httpx.Client | None = None
-    bundles: dict[tuple[int, int], Any] = field(default_factory=dict)
-
-    def client(self) -> httpx.Client:
-        return self.http or _shared_client()
-
-    def close(self) -> None:
-        if self.http is not None:
-            self.http.close()
-            self.http = None
+TRANSPORTS: dict[str, Transport] = {
+    transport.kind: transport
+    for transport in (
+        PortalTransport(),
+        EmailTransport(),
+        WebhookTransport(),
+    )
+}
 
 
-_client: httpx.Client | None = None
-_client_lock = threading.Lock()
+def transport_for(kind: str) -> Transport | None:
+    """The transport of a subscription channel; None for channels that are polled (TAXII)."""
+    return TRANSPORTS.get(kind)
 
 
-def _shared_client() -> httpx.Client:
-    """One connection pool per worker process, kept across batches (keep-alive, TLS context).
+def policy_channel(kind: str, tlp: TLP) -> Channel | None:
+    """The policy channel a delivery of a report of this TLP uses; None when not pushed."""
+    transport = TRANSPORTS.get(kind)
+    return None if transport is None else transport.policy_channel(tlp)
 
-    Connections are made to checked addresses only (see netguard.post), so a pooled
-    connection is always to an address that passed the check.
-    """
-    global _client
-    with _client_lock:
-        if _client is None:
-            _client = netguard.http_client()
-        return _client
+
+__all__ = [
+    "TRANSPORTS",
+    "Outcome",
+    "SendContext",
+    "Sent",
+    "Transport",
+    "policy_channel",
+    "transport_for",
+]

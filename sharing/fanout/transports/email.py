@@ -3,11 +3,15 @@
 CLEAR and GREEN e-mails carry the report's title and summary; AMBER and AMBER+STRICT
 e-mails carry only a notice and a link (the report is read in the portal); RED never gets
 here (the outbox writes no e-mail delivery for it, and the send re-checks the channel).
+Which of the two an e-mail is, and whether it goes at once or in the daily digest, is
+decided here and nowhere else.
 """
 
 import smtplib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 
 from django.conf import settings
 from django.core import signing
@@ -15,10 +19,18 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from sharing.fanout.channels import policy_channel
-from sharing.fanout.transports import Outcome, SendContext
+from sharing import policy
+from sharing.fanout.channels import next_digest_at
+from sharing.fanout.transports.base import (
+    Outcome,
+    Scheduling,
+    SendContext,
+    Sent,
+    Transport,
+    timed,
+)
 from sharing.fanout.transports.webhook import report_url
-from sharing.models import Delivery, Subscription
+from sharing.models import Delivery, Report, Subscription
 from sharing.policy import Channel
 from sharing.tlp import TLP
 
@@ -47,12 +59,20 @@ class Item:
     feed_name: str
 
 
+def email_channel(tlp: TLP) -> Channel:
+    """An e-mail carries the content when the policy lets a report of this TLP travel by
+    e-mail with its content; otherwise it is a notice with a link."""
+    probe = Report(tlp=tlp, status=Report.Status.PUBLISHED)
+    if policy.can_forward(probe, Channel.EMAIL_CONTENT):
+        return Channel.EMAIL_CONTENT
+    return Channel.EMAIL_NOTICE
+
+
 def _item(delivery: Delivery) -> Item:
     report = delivery.report
     tlp = TLP(report.tlp)
     content = (
-        policy_channel("email", tlp) == Channel.EMAIL_CONTENT
-        and delivery.event != Delivery.Event.WITHDRAWN
+        email_channel(tlp) == Channel.EMAIL_CONTENT and delivery.event != Delivery.Event.WITHDRAWN
     )
     return Item(
         tlp_label=tlp.label,
@@ -92,7 +112,7 @@ def _sent(send: Callable[[], None]) -> Outcome:
     return Outcome(ok=True)
 
 
-def send(delivery: Delivery, context: SendContext) -> Outcome:
+def send_one(delivery: Delivery) -> Outcome:
     subscription = delivery.subscription
     item = _item(delivery)
     subject = f"[{item.tlp_label}] " + (
@@ -129,3 +149,39 @@ def send_digest(deliveries: Sequence[Delivery]) -> Outcome:
             unsubscribe=unsubscribe,
         )
     )
+
+
+def _is_digest(subscription: Scheduling) -> bool:
+    return subscription.email_mode == Subscription.EmailMode.DIGEST
+
+
+class EmailTransport(Transport):
+    kind = Subscription.ChannelKind.EMAIL
+    queue = "email"
+
+    def policy_channel(self, tlp: TLP) -> Channel:
+        return email_channel(tlp)
+
+    def due_at(self, subscription: Scheduling, now: datetime) -> datetime:
+        if _is_digest(subscription):
+            return next_digest_at(
+                now, hour=subscription.digest_hour, time_zone=subscription.time_zone
+            )
+        return now
+
+    def send(self, delivery: Delivery, context: SendContext) -> Outcome:
+        return send_one(delivery)
+
+    def send_batch(
+        self, deliveries: Sequence[Delivery], context: SendContext
+    ) -> Iterator[list[Sent]]:
+        """Immediate e-mails one by one; due digest deliveries as one e-mail per person."""
+        digests: dict[int, list[Delivery]] = {}
+        for delivery in deliveries:
+            if _is_digest(delivery.subscription):
+                digests.setdefault(delivery.subscription.membership.user_id, []).append(delivery)
+            else:
+                yield [timed(delivery, partial(send_one, delivery))]
+        for group in digests.values():
+            sent = timed(group[0], partial(send_digest, group))
+            yield [Sent(d, sent.outcome, sent.started_at, sent.duration_ms) for d in group]

@@ -1,16 +1,24 @@
 """In-portal notifications: a row that links to the report, read through the policy."""
 
-from sharing.fanout.transports import Outcome, SendContext
-from sharing.models import Delivery, Notification
+from sharing.fanout.transports.base import Outcome, SendContext, Transport
+from sharing.models import Delivery, Notification, Subscription
+from sharing.policy import Channel
+from sharing.tlp import TLP
 
 
-def send(delivery: Delivery, context: SendContext) -> Outcome:
-    Notification.objects.get_or_create(
-        delivery=delivery,
-        defaults={
-            "membership_id": delivery.subscription.membership_id,
-            "report_id": delivery.report_id,
-            "event": delivery.event,
-        },
-    )
-    return Outcome(ok=True)
+class PortalTransport(Transport):
+    kind = Subscription.ChannelKind.PORTAL
+
+    def policy_channel(self, tlp: TLP) -> Channel:
+        return Channel.PORTAL
+
+    def send(self, delivery: Delivery, context: SendContext) -> Outcome:
+        Notification.objects.get_or_create(
+            delivery=delivery,
+            defaults={
+                "membership_id": delivery.subscription.membership_id,
+                "report_id": delivery.report_id,
+                "event": delivery.event,
+            },
+        )
+        return Outcome(ok=True)

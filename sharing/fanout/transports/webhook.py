@@ -1,7 +1,15 @@
-"""Webhooks: a signed JSON POST with the report and its STIX 2.1 bundle."""
+"""Webhooks: a signed JSON POST with the report and its STIX 2.1 bundle.
+
+The webhooks of a batch are sent concurrently (they are I/O-bound and touch no database),
+each within its own total deadline, and each is handed back the moment it ends: a slow
+receiver costs one sending thread for at most FANOUT_WEBHOOK_TIMEOUT and holds back no one.
+"""
 
 import json
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -11,8 +19,11 @@ from django.utils import timezone
 from sharing.fanout import netguard
 from sharing.fanout.secrets import decrypt_secret
 from sharing.fanout.signing import sign_headers
-from sharing.fanout.transports import Outcome, SendContext
+from sharing.fanout.transports.base import Outcome, SendContext, Sent, Transport, timed
+from sharing.formats.stix import report_bundle
 from sharing.models import Delivery, Report, Subscription
+from sharing.policy import Channel
+from sharing.tlp import TLP
 
 
 def report_url(report: Report) -> str:
@@ -67,8 +78,6 @@ def subscription_secrets(subscription: Subscription) -> list[str]:
 def _bundle(report: Report, context: SendContext) -> Any:
     key = (report.pk, report.version)
     if key not in context.bundles:
-        from sharing.stix.bundle import report_bundle
-
         context.bundles[key] = report_bundle(report)
     return context.bundles[key]
 
@@ -97,20 +106,27 @@ def prepare(*, subscription: Subscription, msg_id: str, body: dict[str, Any]) ->
     return Prepared(url=subscription.webhook_url, content=content, headers=headers)
 
 
+def _seconds(value: float) -> str:
+    return "1 second" if value == 1 else f"{value:g} seconds"
+
+
 def deliver(prepared: Prepared, context: SendContext) -> Outcome:
+    """Send one request; it takes FANOUT_WEBHOOK_TIMEOUT at most, from connecting to the
+    last byte of the answer."""
+    deadline = settings.FANOUT_WEBHOOK_TIMEOUT
     try:
         response = netguard.post(
             prepared.url,
             content=prepared.content,
             headers=prepared.headers,
             allowed=context.allowed_networks,
-            timeout=settings.FANOUT_WEBHOOK_TIMEOUT,
+            timeout=deadline,
             client=context.client(),
         )
     except netguard.BlockedDestination as error:
         return Outcome(ok=False, error=f"Refused: {error}")
     except httpx.TimeoutException:
-        return Outcome(ok=False, error="The receiver did not answer in time.")
+        return Outcome(ok=False, error=f"The receiver did not answer within {_seconds(deadline)}.")
     except httpx.HTTPError as error:
         return Outcome(ok=False, error=f"Could not connect: {error}"[:500])
     code = response.status_code
@@ -133,5 +149,30 @@ def prepare_delivery(delivery: Delivery, context: SendContext) -> Prepared:
     )
 
 
-def send(delivery: Delivery, context: SendContext) -> Outcome:
-    return deliver(prepare_delivery(delivery, context), context)
+class WebhookTransport(Transport):
+    kind = Subscription.ChannelKind.WEBHOOK
+
+    def policy_channel(self, tlp: TLP) -> Channel:
+        return Channel.WEBHOOK
+
+    def send(self, delivery: Delivery, context: SendContext) -> Outcome:
+        return deliver(prepare_delivery(delivery, context), context)
+
+    def send_batch(
+        self, deliveries: Sequence[Delivery], context: SendContext
+    ) -> Iterator[list[Sent]]:
+        # Bundles are read from the database here, before any thread starts.
+        jobs = [(delivery, prepare_delivery(delivery, context)) for delivery in deliveries]
+        if not jobs:
+            return
+        threads = min(settings.FANOUT_SEND_THREADS, len(jobs))
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            running: dict[Future[Sent], Delivery] = {
+                pool.submit(timed, delivery, partial(deliver, prepared, context)): delivery
+                for delivery, prepared in jobs
+            }
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    del running[future]
+                yield [future.result() for future in done]

@@ -1,12 +1,15 @@
-"""The current STIX 2.1 bundle of a report, as fan-out puts it in webhook bodies."""
+"""The current STIX 2.1 bundle of a report: the download, and what webhooks carry."""
 
+import json
 import uuid
 from typing import Any
 
 from django.utils import timezone
 
+from sharing.formats.base import Export, ReportFormat
 from sharing.models import Report, StixObject
 from sharing.stix.markings import TLP2_MARKING_IDS, marking_definition
+from sharing.stix.report import report_object, source_identity
 from sharing.tlp import TLP
 
 
@@ -49,22 +52,25 @@ def report_bundle(report: Report) -> dict[str, Any]:
 
 
 def _bare_objects(report: Report) -> tuple[dict[str, Any], dict[str, Any]]:
-    from sharing.normalize.services import source_identity
-    from sharing.stix.objects import timestamp
-
     now = timezone.now()
     identity = source_identity(report=report, anonymous=False, now=now)
-    report_object = {
-        "type": "report",
-        "spec_version": "2.1",
-        "id": f"report--{report.uuid}",
-        "created_by_ref": identity["id"],
-        "created": timestamp(report.created_at),
-        "modified": timestamp(report.updated_at or now),
-        "name": report.title,
-        "report_types": ["threat-report"],
-        "published": timestamp(report.published_at or report.created_at),
-        "object_refs": [identity["id"]],
-        "object_marking_refs": [TLP2_MARKING_IDS[TLP(report.tlp)]],
-    }
-    return identity, report_object
+    return identity, report_object(
+        report=report,
+        identity_id=identity["id"],
+        marking_id=TLP2_MARKING_IDS[TLP(report.tlp)],
+        refs=[identity["id"]],
+        created=report.created_at,
+        modified=report.updated_at or now,
+    )
+
+
+class StixBundle(ReportFormat):
+    identifier = "stix"
+    label = "STIX 2.1"
+
+    def export(self, report: Report) -> Export:
+        return Export(
+            content=json.dumps(report_bundle(report), indent=2).encode(),
+            content_type="application/stix+json;version=2.1",
+            filename=f"report-{report.uuid}.stix.json",
+        )
