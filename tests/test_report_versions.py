@@ -18,7 +18,7 @@ from sharing.audience import report_audience_change
 from sharing.models import Report, StixObject
 from sharing.policy import Channel
 from sharing.services import ReportContent, comment_create, report_revise, sighting_create
-from sharing.stix.bundle import report_bundle
+from sharing.formats.stix import report_bundle
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE
 from sharing.taxii.selectors import SHARED_WITH_ME_ID
 from sharing.tlp import TLP
