@@ -15,10 +15,10 @@ from accounts.models import Membership, Organisation, Sector, User
 from accounts.services.organisations import organisation_create
 from sharing import policy
 from sharing.audience import report_audience_change
+from sharing.formats.stix import report_bundle
 from sharing.models import Report, StixObject
 from sharing.policy import Channel
 from sharing.services import ReportContent, comment_create, report_revise, sighting_create
-from sharing.formats.stix import report_bundle
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE
 from sharing.taxii.selectors import SHARED_WITH_ME_ID
 from sharing.tlp import TLP
