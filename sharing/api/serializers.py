@@ -101,6 +101,25 @@ class SubmissionCreateSerializer(serializers.Serializer[Any]):
     )
 
 
+class SubmissionUploadParamsSerializer(serializers.Serializer[Any]):
+    """The query string of a raw upload (the body is the file)."""
+
+    kind = serializers.ChoiceField(
+        choices=[
+            (Submission.Kind.TEXT, "Free text"),
+            (Submission.Kind.STIX, "STIX 2.1 bundle"),
+            (Submission.Kind.CSV, "CSV of indicators"),
+            (Submission.Kind.MISP, "MISP event"),
+        ],
+        required=False,
+        help_text="Required with a raw body.",
+    )
+    filename = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    anonymous = serializers.BooleanField(
+        required=False, default=False, help_text="Show the ISAC, not the organisation, as source."
+    )
+
+
 class IndicatorSerializer(serializers.ModelSerializer[ReportIndicator]):
     """An indicator as one report the caller may read carries it."""
 

@@ -8,13 +8,13 @@ enqueued only after commit; `fanout_sweep` sends whatever a crash left behind.
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Membership
+from portal.queue import send_task_on_commit
 from sharing import policy
 from sharing.fanout.channels import next_digest_at, policy_channel
 from sharing.fanout.selectors import criteria_match, feed_criteria, report_facts
@@ -219,4 +219,5 @@ def deliveries_enqueue(rows: Iterable[tuple[int, str]], *, mark: bool = True) ->
     for channel, ids in by_channel.items():
         task = tasks.send_email_batch if channel == "email" else tasks.deliver_batch
         for start in range(0, len(ids), size):
-            transaction.on_commit(partial(task.delay, ids[start : start + size]))
+            # A delivery whose message is lost (broker down) is sent by the fan-out sweep.
+            send_task_on_commit(task, ids[start : start + size])

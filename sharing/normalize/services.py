@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, OrganisationDomain, User
+from portal.queue import send_task, send_task_on_commit
 from sharing.models import Report, StixObject, Submission
 from sharing.normalize.parsers import NormalisationError, ParsedIndicator
 from sharing.normalize.pipeline import (
@@ -62,7 +63,7 @@ def submission_create(
     organisation: Organisation,
     submitted_by: User,
     kind: str,
-    raw: bytes,
+    raw: bytes | bytearray,
     filename: str = "",
     content_type: str = "",
     report: Report | None = None,
@@ -103,8 +104,7 @@ def submission_create(
 def _enqueue(submission: Submission) -> None:
     from sharing.tasks import normalize_submission
 
-    submission_id = submission.pk
-    transaction.on_commit(lambda: normalize_submission.delay(submission_id))
+    send_task_on_commit(normalize_submission, submission.pk)
 
 
 def submission_retry(*, submission: Submission, by: User) -> Submission:
@@ -351,7 +351,7 @@ def submission_sweep() -> int:
     from sharing.tasks import normalize_submission
 
     for submission_id in ids:
-        normalize_submission.delay(submission_id)
+        send_task(normalize_submission, submission_id)
     return len(ids)
 
 
