@@ -234,3 +234,61 @@ def database_proxy() -> Iterator[TcpProxy]:
     proxy.start()
     yield proxy
     proxy.close()
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Static files as a deployment serves them (the manifest the pages' links need)."""
+    root = tmp_path_factory.mktemp("static")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env={**os.environ, "STATIC_ROOT": str(root), "DEBUG": "0"},
+        check=True,
+        timeout=300,
+    )
+    return str(root)
+
+
+StartServer = Callable[..., "PortalServer"]
+
+
+class PortalServer:
+    def __init__(self, child: Child, port: int) -> None:
+        self.child = child
+        self.url = f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def portal_server(transactional_db: None, collected_static: str) -> Iterator[StartServer]:
+    """Start the portal under gunicorn, as deployed (DEBUG off), against the test database
+    or a proxy to it, and a given Redis."""
+    started: list[Child] = []
+
+    def start(**env: str) -> PortalServer:
+        port = free_port()
+        child = Child(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "portal.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                "--timeout",
+                "60",
+            ],
+            child_env(STATIC_ROOT=collected_static, ALLOWED_HOSTS="127.0.0.1", **env),
+            ready_text="Booting worker",
+        )
+        started.append(child)
+        child.wait_ready()
+        return PortalServer(child, port)
+
+    yield start
+    for child in started:
+        child.stop()
