@@ -179,6 +179,7 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
                 report=report,
                 by=viewer,
                 sensitive_confirmed=bool(request.POST.get("confirm_sensitive")),
+                unanalysed_confirmed=bool(request.POST.get("confirm_unanalysed")),
             )
         except ValidationError as error:
             errors = error_messages(error)

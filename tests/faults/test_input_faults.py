@@ -255,3 +255,40 @@ def test_error_count_speaks_of_objects_not_problems(
     assert submission.status == Submission.Status.FAILED
     assert len(submission.error_details) > 1
     assert submission.error.startswith("1 object(s)")
+
+
+# --- A report whose text normalisation will refuse ------------------------------------------
+
+
+def test_author_is_told_before_sharing_text_that_cannot_be_analysed_and_chooses(
+    analyst_a: User,
+) -> None:
+    from sharing.models import Report
+    from tests.fixtures.members import signed_in
+    from tests.fixtures.reports import draft
+
+    # given a draft whose body has a 200,000-character line (a pasted blob)
+    report = draft(
+        analyst_a,
+        audience_everyone=True,
+        body_markdown="C2 at evil-login.example.net\n\n" + "A" * 200_000,
+    )
+    browser = signed_in(analyst_a)
+
+    # when the author previews it, then the preview says so before anything is shared
+    preview = browser.get(f"/reports/{report.uuid}/preview/").content.decode()
+    assert "The text cannot be analysed" in preview
+    assert "200,000 characters long" in preview
+
+    # and confirming without choosing shares nothing
+    refused = browser.post(f"/reports/{report.uuid}/preview/", {})
+    assert refused.status_code == 400
+    assert "Share it without extracted indicators" in refused.content.decode()
+    report.refresh_from_db()
+    assert report.status == Report.Status.DRAFT
+
+    # and choosing to share it anyway does
+    shared = browser.post(f"/reports/{report.uuid}/preview/", {"confirm_unanalysed": "1"})
+    assert shared.status_code == 302
+    report.refresh_from_db()
+    assert report.status == Report.Status.PUBLISHED
