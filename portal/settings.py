@@ -325,6 +325,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["accounts.token_auth.PerTokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"per_token": env_str("API_RATE_LIMIT", "1200/min")},
 }
+# The most form text (not files) the server reads from one browser request; larger is a 413
+# page. Pages with long text check it before sending, so nothing typed is lost.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("FORM_MAX_BYTES", 5 * 1024 * 1024, minimum=1024 * 1024)
 # TAXII 2.1: the largest Add Objects request accepted (answered 413 above it).
 TAXII_MAX_CONTENT_LENGTH = env_int("TAXII_MAX_CONTENT_LENGTH", 10 * 1024 * 1024, minimum=1024)
 SPECTACULAR_SETTINGS = {

@@ -123,7 +123,7 @@ def test_browser_post_over_the_form_limit_is_a_413_page_in_the_portals_layout(
 
     browser = signed_in(analyst_a)
     response = browser.post(
-        "/reports/new/", {"title": "t", "body": "x" * (3 * 1024 * 1024)}, follow=False
+        "/reports/new/", {"title": "t", "body": "x" * (6 * 1024 * 1024)}, follow=False
     )
     assert response.status_code == 413
     page = response.content.decode()
@@ -292,3 +292,49 @@ def test_author_is_told_before_sharing_text_that_cannot_be_analysed_and_chooses(
     assert shared.status_code == 302
     report.refresh_from_db()
     assert report.status == Report.Status.PUBLISHED
+
+
+def test_binary_values_are_described_not_echoed_back(
+    celery_worker: object, submit_now: Callable[..., Submission]
+) -> None:
+    submission = submit_now("csv", b"type,value\n\x01\x02\x1b[2J\x07ip,198.51.100.7\n")
+    assert submission.status == Submission.Status.FAILED
+    message = submission.error_details[0]["message"]
+    assert "not printable text" in message
+    assert "\\x1b" not in message
+    assert "\x1b" not in message
+
+
+def test_api_json_with_a_lone_surrogate_is_a_400_naming_the_field(
+    client: Client, analyst_a: User, issue_token: IssueToken
+) -> None:
+    response = client.post(
+        "/api/v1/submissions/",
+        b'{"kind": "text", "content": "bad \\ud800 text"}',
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {issue_token(analyst_a)}",
+    )
+    assert response.status_code == 400
+    assert "Surrogate characters are not allowed" in response.json()["content"][0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_browser_keeps_a_report_body_too_large_to_send(
+    page: Any, analyst_a: User, settings: SettingsWrapper
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.fixtures.browser import sign_in
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    sign_in(page, "analyst@a.test")
+    page.goto("/reports/new/")
+    page.get_by_label("Title").fill("A very long paste")
+    # 1.5 MB typed (set at once: typing it key by key would take minutes)
+    body = page.locator("#id_body_markdown")
+    body.evaluate("(el) => { el.value = 'x'.repeat(1536 * 1024); }")
+    page.locator("button[name=save]").click()
+
+    expect(page.locator("[data-too-large]")).to_contain_text("nothing you typed is lost")
+    assert body.evaluate("(el) => el.value.length") == 1536 * 1024
+    expect(page.get_by_label("Title")).to_have_value("A very long paste")

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sharing.normalize.extract import IndicatorType, normalise
-from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator
+from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator, quoted
 from sharing.stix.objects import parse_timestamp
 
 COLUMNS = ("type", "value", "first_seen", "last_seen", "confidence", "description")
@@ -107,14 +107,14 @@ def parse_csv(text: str) -> Parsed:
         raw_value = (row.get("value") or "").strip()
         kind = _type_of(raw_type)
         if kind is None:
-            fail(line, "type", f"unknown indicator type {raw_type!r}")
+            fail(line, "type", f"unknown indicator type {quoted(raw_type)}")
             continue
         if not raw_value:
             fail(line, "value", "the value is empty")
             continue
         value = value_as(kind, raw_value)
         if value is None:
-            fail(line, "value", f"{raw_value[:100]!r} is not a valid {kind.value} value")
+            fail(line, "value", f"{quoted(raw_value)} is not a valid {kind.value} value")
             continue
         if ":" in value and kind == IndicatorType.IPV4:
             kind = IndicatorType.IPV6

@@ -21,7 +21,7 @@ from typing import Any
 import ijson
 
 from sharing.normalize.extract import IndicatorType, normalise
-from sharing.normalize.parsers import NormalisationError, ParsedIndicator
+from sharing.normalize.parsers import NormalisationError, ParsedIndicator, quoted
 from sharing.normalize.parsers.jsontext import unstorable_text
 from sharing.stix.markings import KNOWN_MARKING_IDS, tlp_of_marking_object
 from sharing.stix.objects import parse_timestamp, pattern_errors
@@ -140,7 +140,7 @@ def scan_bundle(raw: bytes, *, max_depth: int) -> BundleScan:
     if top_type != "bundle":
         raise NormalisationError(
             'This JSON is not a STIX bundle: its "type" must be "bundle".',
-            [{"field": "type", "message": f"found {top_type!r}"}],
+            [{"field": "type", "message": f"found {quoted(top_type)}"}],
         )
     scan.tlps.update(KNOWN_MARKING_IDS[ref] for ref in marking_refs if ref in KNOWN_MARKING_IDS)
     return scan
@@ -221,7 +221,7 @@ def check(obj: Any, position: int) -> list[dict[str, Any]]:
     object_type = obj.get("type")
     where = {"object": position, "id": str(obj.get("id", ""))[:120]}
     if not isinstance(object_type, str) or not _TYPE_RE.match(object_type):
-        return [{**where, "field": "type", "message": f"invalid type {object_type!r}"}]
+        return [{**where, "field": "type", "message": f"invalid type {quoted(object_type)}"}]
     errors: list[dict[str, Any]] = [
         {**where, "field": field, "message": problem}
         for field, problem in unstorable_text(obj, max_depth=MAX_OBJECT_DEPTH)
