@@ -13,7 +13,7 @@ from rest_framework.request import Request
 
 from accounts.models import ApiToken, User
 from accounts.token_services import TokenRefused, token_authenticate
-from portal.queue import BROKER_ERRORS
+from portal.queue import REDIS_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class PerTokenRateThrottle(throttling.SimpleRateThrottle):
     def allow_request(self, request: Request, view: "APIView") -> bool:
         try:
             return super().allow_request(request, view)
-        except BROKER_ERRORS as exc:
+        except REDIS_UNAVAILABLE as exc:
             logger.warning("rate limit counted in-process: the cache does not answer (%s)", exc)
             self.cache = _LOCAL_COUNTS
             return super().allow_request(request, view)

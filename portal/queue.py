@@ -15,14 +15,15 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-BROKER_ERRORS = (OperationalError, RedisError, ConnectionError, TimeoutError)
+# What Redis being away looks like, as the broker (kombu) or as the cache (redis-py).
+REDIS_UNAVAILABLE = (OperationalError, RedisError, ConnectionError, TimeoutError)
 
 
 def send_task(task: Task, *args: Any, countdown: float | None = None) -> bool:
     """Send now; False (logged) when the broker cannot take it and the sweep will."""
     try:
         task.apply_async(args, countdown=countdown)
-    except BROKER_ERRORS as exc:
+    except REDIS_UNAVAILABLE as exc:
         logger.warning(
             "could not enqueue %s%r (%s); the periodic sweep will send it", task.name, args, exc
         )

@@ -338,3 +338,16 @@ def test_browser_keeps_a_report_body_too_large_to_send(
     expect(page.locator("[data-too-large]")).to_contain_text("nothing you typed is lost")
     assert body.evaluate("(el) => el.value.length") == 1536 * 1024
     expect(page.get_by_label("Title")).to_have_value("A very long paste")
+
+
+def test_a_bad_request_is_a_portal_page_or_json_or_a_taxii_error_by_path(db: None) -> None:
+    client = Client(HTTP_HOST="not-this-portal.example")  # a Host the portal does not serve
+    page = client.get("/reports/")
+    api = client.get("/api/v1/reports/")
+    taxii = client.get("/taxii2/", HTTP_ACCEPT=TAXII_MEDIA_TYPE)
+
+    assert page.status_code == api.status_code == taxii.status_code == 400
+    assert 'class="topbar"' in page.content.decode()
+    assert api.json()["code"] == "bad_request"
+    assert taxii["Content-Type"] == TAXII_MEDIA_TYPE
+    assert taxii.json()["http_status"] == "400"
