@@ -390,6 +390,8 @@ def _report_object(
     }
     if description:
         obj["description"] = description
+    if prepared.references:
+        obj["external_references"] = prepared.references
     return obj
 
 
