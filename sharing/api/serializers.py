@@ -108,7 +108,7 @@ class SubmissionUploadParamsSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(
         choices=UPLOAD_KINDS,
         required=False,
-        help_text="Required with a raw body.",
+        help_text="With a raw body: what it is (free text when not given).",
     )
     filename = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
     anonymous = serializers.BooleanField(

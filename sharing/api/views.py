@@ -136,8 +136,9 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         description=(
             "Either JSON (`kind`, `content`, `filename`, `anonymous`), or the file itself as the "
             "body with any other media type and `kind`, `filename`, `anonymous` in the query "
-            "string; the raw form suits large files, which are read once, as sent. Bodies "
-            "larger than NORMALIZE_MAX_UPLOAD_BYTES (50 MB by default) are refused with 413."
+            "string (`kind` defaults to free text); the raw form suits large files, which are "
+            "read once, as sent. Bodies larger than NORMALIZE_MAX_UPLOAD_BYTES (50 MB by "
+            "default) are refused with 413."
         ),
         request={
             "application/json": serializers.SubmissionCreateSerializer,
@@ -158,12 +159,15 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if viewer is None or not policy.can_post(viewer):
             raise PermissionDenied("Only organisations in good standing may submit.")
         posted: Any = request.data
+        if not posted and not (request.content_type or "").startswith("application/json"):
+            # An empty raw body (the parsers are not asked about it): stored, then failed by
+            # normalisation with its reason, like any other unusable upload.
+            posted = RawUpload(bytearray())
         if isinstance(posted, RawUpload):
             params = serializers.SubmissionUploadParamsSerializer(data=request.query_params)
             params.is_valid(raise_exception=True)
             data = params.validated_data
-            if "kind" not in data:
-                raise ValidationError({"kind": ["Give the kind of a raw upload: ?kind=stix ..."]})
+            data.setdefault("kind", Submission.Kind.TEXT)
             raw: bytes | bytearray = posted.raw
             content_type = request.content_type or "application/octet-stream"
         else:
