@@ -8,8 +8,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.groups_services import group_create
 from accounts.models import User
+from accounts.services.groups import group_create
 from sharing.fanout.services import feed_create, subscription_create
 from sharing.models import Indicator, Report, ReportIndicator, Submission
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE
@@ -138,6 +138,7 @@ def test_report_list_query_count_does_not_grow_with_reports(
     organisation = analyst_a.memberships.get().organisation
     published_report(organisation=organisation, author=analyst_a)
     token = issue_token(peer_b)
+    api_get(client, "/api/v1/reports/", token)  # the token's first use is recorded (a write)
     with CaptureQueriesContext(connection) as one:
         api_get(client, "/api/v1/reports/", token)
     for i in range(15):

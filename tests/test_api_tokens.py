@@ -11,7 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import ApiToken, AuditEvent, Membership, Organisation, User
-from accounts.token_services import token_issue
+from accounts.services.tokens import token_issue
+from tests.fixtures.members import acting
 
 
 def _issue(user: User, **options: object) -> str:
@@ -39,6 +40,25 @@ def test_issue_token_command_prints_a_token_that_authenticates_as_that_membershi
     stored = ApiToken.objects.get()
     assert stored.last_used_at is not None
     assert stored.last_used_ip == "127.0.0.1"
+
+
+def test_a_poller_is_recorded_once_a_minute_and_at_once_from_a_new_address(
+    client: Client, analyst_a: User
+) -> None:
+    token = _issue(analyst_a)
+    _me(client, token)
+    first = ApiToken.objects.get().last_used_at
+
+    _me(client, token)
+    again = ApiToken.objects.get()
+    _me(client, token, remote_addr="10.1.2.3")
+    moved = ApiToken.objects.get()
+
+    assert again.last_used_at == first  # a read within the minute writes nothing
+    assert moved.last_used_ip == "10.1.2.3"
+    assert first is not None
+    assert moved.last_used_at is not None
+    assert moved.last_used_at > first
 
 
 def test_the_plaintext_is_never_stored(analyst_a: User) -> None:
@@ -184,7 +204,7 @@ def test_the_token_page_shows_the_plaintext_once_then_only_the_prefix(
 def test_a_person_cannot_revoke_someone_elses_token(
     client: Client, analyst_a: User, peer_b: User
 ) -> None:
-    token, _ = token_issue(membership=peer_b.memberships.get(), name="B's SIEM", by=peer_b)
+    token, _ = token_issue(membership=peer_b.memberships.get(), name="B's SIEM", by=acting(peer_b))
     client.force_login(analyst_a)
 
     response = client.post(f"/tokens/{token.uuid}/revoke/")

@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from accounts.models_groups import TrustGroup
+from accounts.models.groups import TrustGroup
 from sharing import policy
 from sharing.models import (
     Delivery,

@@ -47,10 +47,11 @@ from sharing.normalize.runs import (
     claimable_q,
     heartbeat,
     staff_alert_submission,
-    submission_claim,
 )
+from sharing.normalize.runs import submission_claim as submission_claim
 from sharing.normalize.store import VersionStore
 from sharing.normalize.store import link_indicators as _link_indicators
+from sharing.search import report_search_refresh
 from sharing.stix.markings import TLP2_MARKING_IDS, marking_definition
 from sharing.stix.objects import deterministic_id, identity_object, timestamp
 from sharing.tlp import TLP
@@ -292,6 +293,8 @@ def _process(submission: Submission) -> None:
             )
         store.add([_report_object(report, prepared, identity["id"], marking_id, store.refs, now)])
         _link_indicators(report, classified, now)
+        # The extracted values, refanged, join the report's search document.
+        report_search_refresh(report_ids=[report.pk])
         # The one place a run's results become final: only while it still holds the claim.
         # The row lock makes a sweep that would take the run over wait for this commit.
         if (
