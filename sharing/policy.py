@@ -624,3 +624,13 @@ def visible_submissions(viewer: Membership | None) -> QuerySet[Submission]:
         return Submission.objects.none()
     assert viewer is not None
     return Submission.objects.filter(organisation_id=viewer.organisation_id)
+
+
+def submissions_for_staff(viewer: Membership | None) -> QuerySet[Submission]:
+    """Submissions the portal could not process and told ISAC staff about: ISAC staff see
+    their state (never their content) on the curation page; nobody else does."""
+    if not _is_usable(viewer) or viewer is None or not viewer.is_isac_staff:
+        return Submission.objects.none()
+    return Submission.objects.filter(
+        staff_alerted_at__isnull=False, status=Submission.Status.FAILED
+    )

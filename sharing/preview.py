@@ -8,8 +8,12 @@ puts the answer in the shape the preview page needs.
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 from sharing.models import Report
 from sharing.normalize.analysis import analyse_for_organisation
+from sharing.normalize.parsers import NormalisationError
+from sharing.normalize.parsers.text import decode_text
 
 
 @dataclass
@@ -18,6 +22,9 @@ class PreviewFindings:
     redactions: list[Any] = field(default_factory=list)
     warning_hits: list[Any] = field(default_factory=list)
     sensitive_hits: list[Any] = field(default_factory=list)
+    # Why normalisation will not analyse the text (a line over NORMALIZE_MAX_LINE_CHARS ...):
+    # the report would be shared with no indicators, so the author must choose first.
+    unanalysable: str = ""
 
 
 def report_text(report: Report) -> str:
@@ -29,7 +36,12 @@ def report_text(report: Report) -> str:
 
 
 def preview_findings(report: Report) -> PreviewFindings:
-    analysis = analyse_for_organisation(report_text(report), organisation=report.organisation)
+    text = report_text(report)
+    try:
+        decode_text(text.encode(), max_line_chars=settings.NORMALIZE_MAX_LINE_CHARS)
+    except NormalisationError as refused:
+        return PreviewFindings(unanalysable=refused.message)
+    analysis = analyse_for_organisation(text, organisation=report.organisation)
     return PreviewFindings(
         indicators=list(analysis.indicators),
         redactions=list(analysis.redactions),

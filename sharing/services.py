@@ -200,7 +200,13 @@ def report_problems(report: Report, *, by: Membership | None = None) -> list[str
 
 
 @transaction.atomic
-def report_submit(*, report: Report, by: Membership, sensitive_confirmed: bool = False) -> Report:
+def report_submit(
+    *,
+    report: Report,
+    by: Membership,
+    sensitive_confirmed: bool = False,
+    unanalysed_confirmed: bool = False,
+) -> Report:
     """The analyst confirmed the preview: publish now, or send to ISAC review.
 
     Competitively sensitive wording found in the text must be removed or explicitly
@@ -212,7 +218,13 @@ def report_submit(*, report: Report, by: Membership, sensitive_confirmed: bool =
         raise PermissionDenied("Only the author can submit their draft.")
     _require_edit(by, report)
     problems = report_problems(report, by=by)
-    if preview_findings(report).sensitive_hits and not sensitive_confirmed:
+    findings = preview_findings(report)
+    if findings.unanalysable and not unanalysed_confirmed:
+        problems.append(
+            f"The text cannot be analysed: {findings.unanalysable} No indicators would be "
+            "extracted. Shorten it, or confirm that it is shared without extracted indicators."
+        )
+    if findings.sensitive_hits and not sensitive_confirmed:
         problems.append(
             "The preview found wording about prices, costs, bids, salaries or strategy: "
             "remove it or confirm that it is fit to share."

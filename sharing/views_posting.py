@@ -4,6 +4,7 @@ confirmed before anything is shared, revisions and withdrawal."""
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -58,6 +59,8 @@ def _form_page(
         "errors": errors,
         "attachments": list(report.attachments.all()) if report else [],
         "curation_events": list(report.curation_events.select_related("by")) if report else [],
+        # The most text the server reads from a form; the page checks before sending.
+        "form_max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
         **extra,
     }
     return render(request, "sharing/report_form.html", context, status=400 if errors else 200)
@@ -179,6 +182,7 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
                 report=report,
                 by=viewer,
                 sensitive_confirmed=bool(request.POST.get("confirm_sensitive")),
+                unanalysed_confirmed=bool(request.POST.get("confirm_unanalysed")),
             )
         except ValidationError as error:
             errors = error_messages(error)

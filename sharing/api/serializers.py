@@ -81,19 +81,34 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
         read_only_fields = fields
 
 
+UPLOAD_KINDS = [
+    (Submission.Kind.TEXT, "Free text"),
+    (Submission.Kind.STIX, "STIX 2.1 bundle"),
+    (Submission.Kind.CSV, "CSV of indicators"),
+    (Submission.Kind.MISP, "MISP event"),
+]
+
+
 class SubmissionCreateSerializer(serializers.Serializer[Any]):
     """An upload: the content as text, kept byte for byte as UTF-8."""
 
-    kind = serializers.ChoiceField(
-        choices=[
-            (Submission.Kind.TEXT, "Free text"),
-            (Submission.Kind.STIX, "STIX 2.1 bundle"),
-            (Submission.Kind.CSV, "CSV of indicators"),
-            (Submission.Kind.MISP, "MISP event"),
-        ]
-    )
+    kind = serializers.ChoiceField(choices=UPLOAD_KINDS)
     content = serializers.CharField(
         trim_whitespace=False, max_length=settings.NORMALIZE_MAX_UPLOAD_BYTES
+    )
+    filename = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    anonymous = serializers.BooleanField(
+        required=False, default=False, help_text="Show the ISAC, not the organisation, as source."
+    )
+
+
+class SubmissionUploadParamsSerializer(serializers.Serializer[Any]):
+    """The query string of a raw upload (the body is the file)."""
+
+    kind = serializers.ChoiceField(
+        choices=UPLOAD_KINDS,
+        required=False,
+        help_text="With a raw body: what it is (free text when not given).",
     )
     filename = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
     anonymous = serializers.BooleanField(

@@ -6,9 +6,11 @@ the token acts for; a row the caller may not see is a 404, whatever the method.
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, pagination, parsers, status, viewsets
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -21,6 +23,12 @@ from accounts.selectors.groups import groups_of, visible_groups
 from accounts.web import acting_membership
 from sharing import policy
 from sharing.api import filters, serializers
+from sharing.api.uploads import (
+    RawUpload,
+    RawUploadParser,
+    SubmissionJSONParser,
+    UploadTooLarge,
+)
 from sharing.fanout.selectors import subscriptions_managed_by
 from sharing.feeds.selectors import feeds_for
 from sharing.models import (
@@ -41,6 +49,7 @@ FORBIDDEN = OpenApiResponse(_ERROR, description="The token may not do this (e.g.
 NOT_FOUND = OpenApiResponse(
     _ERROR, description="No such object for this caller, or a cursor the server did not issue."
 )
+TOO_LARGE = OpenApiResponse(_ERROR, description="The body is larger than the upload limit.")
 THROTTLED = OpenApiResponse(_ERROR, description="The token's rate limit is used up.")
 INVALID = OpenApiResponse(
     serializers.ValidationErrorSerializer, description="The request's fields are invalid."
@@ -129,12 +138,24 @@ class SubmissionViewSet(
 
     @extend_schema(
         summary="Submit text, a STIX bundle, a CSV or a MISP event for normalisation",
-        request=serializers.SubmissionCreateSerializer,
+        description=(
+            "Either JSON (`kind`, `content`, `filename`, `anonymous`), or the file itself as the "
+            "body with any other media type and `kind`, `filename`, `anonymous` in the query "
+            "string (`kind` defaults to free text); the raw form suits large files, which are "
+            "read once, as sent. Bodies larger than NORMALIZE_MAX_UPLOAD_BYTES (50 MB by "
+            "default) are refused with 413."
+        ),
+        request={
+            "application/json": serializers.SubmissionCreateSerializer,
+            "application/octet-stream": OpenApiTypes.BINARY,
+        },
+        parameters=[serializers.SubmissionUploadParamsSerializer],
         responses={
             202: serializers.SubmissionSerializer,
             400: INVALID,
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
+            413: TOO_LARGE,
             429: THROTTLED,
         },
     )
@@ -142,20 +163,45 @@ class SubmissionViewSet(
         viewer = viewer_of(request)
         if viewer is None or not policy.can_post(viewer):
             raise PermissionDenied("Only organisations in good standing may submit.")
-        incoming = serializers.SubmissionCreateSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        data = incoming.validated_data
-        submission = submission_create(
-            organisation=viewer.organisation,
-            submitted_by=viewer.user,
-            kind=data["kind"],
-            raw=data["content"].encode(),
-            filename=data["filename"],
-            content_type="text/plain; charset=utf-8",
-            anonymous=data["anonymous"],
-        )
+        posted: Any = request.data
+        if not posted and not (request.content_type or "").startswith("application/json"):
+            # An empty raw body (the parsers are not asked about it): stored, then failed by
+            # normalisation with its reason, like any other unusable upload.
+            posted = RawUpload(bytearray())
+        if isinstance(posted, RawUpload):
+            params = serializers.SubmissionUploadParamsSerializer(data=request.query_params)
+            params.is_valid(raise_exception=True)
+            data = params.validated_data
+            data.setdefault("kind", Submission.Kind.TEXT)
+            raw: bytes | bytearray = posted.raw
+            content_type = request.content_type or "application/octet-stream"
+        else:
+            incoming = serializers.SubmissionCreateSerializer(data=posted)
+            incoming.is_valid(raise_exception=True)
+            data = incoming.validated_data
+            raw = data["content"].encode()
+            content_type = "text/plain; charset=utf-8"
+        try:
+            submission = submission_create(
+                organisation=viewer.organisation,
+                submitted_by=viewer.user,
+                kind=data["kind"],
+                raw=raw,
+                filename=data["filename"],
+                content_type=content_type,
+                anonymous=data["anonymous"],
+            )
+        except DjangoValidationError as invalid:
+            if invalid.code == "too_large":
+                raise UploadTooLarge(settings.NORMALIZE_MAX_UPLOAD_BYTES) from None
+            raise ValidationError({"content": invalid.messages}) from None
         body = serializers.SubmissionSerializer(submission).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
+
+    def get_parsers(self) -> list[Any]:
+        if self.request is not None and self.request.method == "POST":
+            return [SubmissionJSONParser(), RawUploadParser()]
+        return super().get_parsers()
 
 
 @extend_schema_view(

@@ -63,7 +63,16 @@ class Submission(models.Model):
     error_details = models.JSONField(default=list, blank=True)
     # What the analyst should look at before publishing (warning-list hits, redactions ...).
     findings = models.JSONField(default=dict, blank=True)
+    # Runs started so far; the number of the current run is also its claim: a run writes
+    # its results only while `attempts` still equals the number it claimed.
     attempts = models.PositiveIntegerField(default=0)
+    # Runs since the submission was last queued that ended without finishing (their worker
+    # was killed); at NORMALIZE_MAX_ATTEMPTS the submission stops instead of running again.
+    runs_lost = models.PositiveSmallIntegerField(default=0)
+    # Renewed by the running worker every NORMALIZE_HEARTBEAT_SECONDS; a silent run is dead.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When ISAC staff were told about this submission (it stopped or hit an internal error).
+    staff_alerted_at = models.DateTimeField(null=True, blank=True)
 
     report = models.ForeignKey(
         "sharing.Report",

@@ -19,6 +19,7 @@ from sharing.normalize.extract.network import scrub_url
 from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator
 from sharing.normalize.parsers.archive import unpack
 from sharing.normalize.parsers.csv import parse_csv
+from sharing.normalize.parsers.jsontext import unstorable_text
 from sharing.normalize.parsers.misp import parse_misp
 from sharing.normalize.parsers.stix import (
     BundleScan,
@@ -202,6 +203,7 @@ def prepare(kind: str, raw: bytes, *, context: Context) -> Prepared:
         scan = scan_bundle(data, max_depth=context.max_json_depth)
         if scan.spec_version not in ("2.0", "2.1"):
             raise NormalisationError(f"STIX version {scan.spec_version} is not supported.")
+        _refuse_unstorable_report_text(scan.report_name, scan.report_description)
         return Prepared(
             title=scrub_text(scan.report_name, member_domains=context.member_domains),
             description=scrub_text(scan.report_description, member_domains=context.member_domains),
@@ -210,6 +212,19 @@ def prepare(kind: str, raw: bytes, *, context: Context) -> Prepared:
             data=data,
         )
     raise NormalisationError(f"Unknown kind of submission {kind!r}.")
+
+
+def _refuse_unstorable_report_text(name: str, description: str) -> None:
+    """The report object's name and description become the draft's title and summary."""
+    details = [
+        {"object": 0, "field": field, "message": problem}
+        for field, value in (("name", name), ("description", description))
+        for _, problem in unstorable_text(value or "", max_depth=1)
+    ]
+    if details:
+        raise NormalisationError(
+            "1 object(s) in the bundle are not valid STIX 2.1; nothing was imported.", details
+        )
 
 
 def _from_parsed(parsed: Parsed, context: Context) -> Prepared:

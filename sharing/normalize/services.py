@@ -11,7 +11,8 @@ Contract for the report and API code:
   `submission_mark_published(submission=...)`.
 
 A worker that dies mid-task leaves nothing half-written: all output of one run is written
-in one transaction, and output of an earlier run of the same submission is replaced.
+in one transaction, and output of an earlier run of the same submission is replaced. Which
+run may write is decided in `runs.py` (claims, heartbeats, the limit on lost runs).
 """
 
 import hashlib
@@ -29,6 +30,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Organisation, OrganisationDomain, User
+from portal.queue import send_task, send_task_on_commit
 from sharing.models import Report, StixObject, Submission
 from sharing.normalize.parsers import NormalisationError, ParsedIndicator
 from sharing.normalize.pipeline import (
@@ -40,6 +42,13 @@ from sharing.normalize.pipeline import (
     indicator_objects,
     prepare,
 )
+from sharing.normalize.runs import (
+    ClaimLost,
+    claimable_q,
+    heartbeat,
+    staff_alert_submission,
+)
+from sharing.normalize.runs import submission_claim as submission_claim
 from sharing.normalize.store import VersionStore
 from sharing.normalize.store import link_indicators as _link_indicators
 from sharing.search import report_search_refresh
@@ -60,7 +69,7 @@ def submission_create(
     organisation: Organisation,
     submitted_by: User,
     kind: str,
-    raw: bytes,
+    raw: bytes | bytearray,
     filename: str = "",
     content_type: str = "",
     report: Report | None = None,
@@ -101,8 +110,7 @@ def submission_create(
 def _enqueue(submission: Submission) -> None:
     from sharing.tasks import normalize_submission
 
-    submission_id = submission.pk
-    transaction.on_commit(lambda: normalize_submission.delay(submission_id))
+    send_task_on_commit(normalize_submission, submission.pk)
 
 
 def submission_retry(*, submission: Submission, by: User) -> Submission:
@@ -111,7 +119,14 @@ def submission_retry(*, submission: Submission, by: User) -> Submission:
         updated = Submission.objects.filter(
             pk=submission.pk,
             status__in=[Submission.Status.FAILED, Submission.Status.QUEUED],
-        ).update(status=Submission.Status.QUEUED, progress=0, error="", error_details=[])
+        ).update(
+            status=Submission.Status.QUEUED,
+            progress=0,
+            error="",
+            error_details=[],
+            runs_lost=0,
+            staff_alerted_at=None,
+        )
         if not updated:
             raise ValidationError(
                 "Only a failed or queued submission can be retried.", code="not_retryable"
@@ -147,90 +162,76 @@ def submission_mark_published(*, submission: Submission) -> Submission:
     return locked
 
 
-def submission_claim(*, submission_id: int) -> Submission | None:
-    """Take a submission for processing; None when it is done or another worker has it.
-
-    A conditional UPDATE, so two workers never process the same submission; a run left
-    'processing' for NORMALIZE_STALE_AFTER_SECONDS (its worker died) can be taken again.
-    """
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.NORMALIZE_STALE_AFTER_SECONDS)
-    claimable = Q(status=Submission.Status.QUEUED) | Q(
-        status=Submission.Status.PROCESSING, started_at__lt=stale
-    )
-    # The raw bytes (up to the upload limit) are loaded once, by the pipeline, not here.
-    submission = Submission.objects.defer("raw").filter(claimable, pk=submission_id).first()
-    if submission is None:
-        return None
-    claimed = (
-        Submission.objects.filter(claimable, pk=submission_id)
-        .filter(attempts=submission.attempts)
-        .update(
-            status=Submission.Status.PROCESSING,
-            started_at=now,
-            progress=5,
-            attempts=submission.attempts + 1,
-        )
-    )
-    if not claimed:
-        return None
-    submission.refresh_from_db()
-    return submission
-
-
 def submission_process(*, submission_id: int) -> Submission | None:
     """Normalise one submission (the worker's entry point); never raises for bad input."""
     submission = submission_claim(submission_id=submission_id)
     if submission is None:
         return None
-    try:
-        _process(submission)
-    except NormalisationError as exc:
-        _fail(submission, exc.message, exc.details)
-    except SoftTimeLimitExceeded:
-        _fail(submission, "Processing took too long and was stopped. Split the submission.")
-    except Exception:
-        logger.exception("normalising submission %s failed", submission.uuid)
-        _fail(
-            submission,
-            "The portal could not process this submission because of an internal error. "
-            "The ISAC has been told; you can retry it.",
-        )
+    with heartbeat(submission):
+        try:
+            _process(submission)
+        except ClaimLost:
+            logger.warning(
+                "run %s of submission %s was taken over; its results are discarded",
+                submission.attempts,
+                submission.uuid,
+            )
+        except NormalisationError as exc:
+            _fail(submission, exc.message, exc.details)
+        except SoftTimeLimitExceeded:
+            _fail(submission, "Processing took too long and was stopped. Split the submission.")
+        except Exception:
+            logger.exception("normalising submission %s failed", submission.uuid)
+            if _fail(
+                submission,
+                "The portal could not process this submission because of an internal error. "
+                "ISAC staff have been told; you can retry it.",
+            ):
+                staff_alert_submission(submission_id=submission.pk)
     submission.refresh_from_db()
     return submission
 
 
 def submission_sweep() -> int:
-    """Queue again what was lost: stale 'processing' rows and 'queued' rows never picked up."""
+    """Queue again what was lost: runs that are over without finishing (their worker died)
+    and 'queued' rows whose message never arrived (the broker was down at enqueue)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.NORMALIZE_STALE_AFTER_SECONDS)
     ids = list(
         Submission.objects.filter(
-            Q(status=Submission.Status.PROCESSING, started_at__lt=stale)
+            (claimable_q(now) & Q(status=Submission.Status.PROCESSING))
             | Q(status=Submission.Status.QUEUED, created_at__lt=stale, updated_at__lt=stale)
         ).values_list("pk", flat=True)[:500]
     )
     from sharing.tasks import normalize_submission
 
     for submission_id in ids:
-        normalize_submission.delay(submission_id)
+        send_task(normalize_submission, submission_id)
     return len(ids)
 
 
 def _fail(
     submission: Submission, message: str, details: list[dict[str, Any]] | None = None
-) -> None:
-    Submission.objects.filter(pk=submission.pk).update(
-        status=Submission.Status.FAILED,
-        error=message,
-        error_details=details or [],
-        progress=100,
-        finished_at=timezone.now(),
+) -> bool:
+    """Record this run's failure, if the run still holds the submission."""
+    return bool(
+        Submission.objects.filter(
+            pk=submission.pk, status=Submission.Status.PROCESSING, attempts=submission.attempts
+        ).update(
+            status=Submission.Status.FAILED,
+            error=message,
+            error_details=details or [],
+            progress=100,
+            runs_lost=0,
+            finished_at=timezone.now(),
+        )
     )
 
 
 def _progress(submission: Submission, percent: int) -> None:
-    Submission.objects.filter(pk=submission.pk).update(progress=percent)
+    Submission.objects.filter(
+        pk=submission.pk, status=Submission.Status.PROCESSING, attempts=submission.attempts
+    ).update(progress=percent)
 
 
 def context_for(submission: Submission) -> Context:
@@ -295,8 +296,21 @@ def _process(submission: Submission) -> None:
         _link_indicators(report, classified, now)
         # The extracted values, refanged, join the report's search document.
         report_search_refresh(report_ids=[report.pk])
+        # The one place a run's results become final: only while it still holds the claim.
+        # The row lock makes a sweep that would take the run over wait for this commit.
+        if (
+            not Submission.objects.select_for_update()
+            .filter(
+                pk=submission.pk,
+                status=Submission.Status.PROCESSING,
+                attempts=submission.attempts,
+            )
+            .exists()
+        ):
+            raise ClaimLost
         Submission.objects.filter(pk=submission.pk).update(
             status=Submission.Status.NEEDS_REVIEW,
+            runs_lost=0,
             progress=100,
             report=report,
             error="",

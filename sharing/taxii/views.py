@@ -24,6 +24,7 @@ from accounts.api.authentication import PerTokenRateThrottle, presented_token
 from accounts.models import ApiToken, Membership
 from accounts.services.tokens import TokenRefused, token_authenticate
 from sharing import policy
+from sharing.normalize.parsers.jsontext import unstorable_text
 from sharing.taxii import selectors, services
 from sharing.taxii.protocol import (
     TAXII_MEDIA_TYPE,
@@ -213,10 +214,17 @@ def _read_envelope(request: HttpRequest) -> bytes:
 
 
 def _envelope_objects(raw: bytes) -> list[dict[str, Any]]:
+    depth = settings.NORMALIZE_MAX_JSON_DEPTH
     try:
         envelope = json.loads(raw)
+    except RecursionError:
+        raise TaxiiError(
+            400, "The body is nested too deeply", f"The limit is {depth} levels."
+        ) from None
     except ValueError:
         raise TaxiiError(400, "The body is not JSON") from None
+    for field, problem in unstorable_text(envelope, max_depth=depth):
+        raise TaxiiError(422, "The envelope cannot be stored", f"{field}: {problem}.")
     objects = envelope.get("objects") if isinstance(envelope, dict) else None
     if not isinstance(objects, list) or not objects:
         raise TaxiiError(422, "The envelope has no objects", "Send {'objects': [...]}.")
