@@ -13,7 +13,7 @@ from rest_framework.request import Request
 
 from accounts.models import ApiToken, User
 from accounts.services.tokens import TokenRefused, token_authenticate
-from portal.queue import REDIS_UNAVAILABLE
+from portal.enqueue import REDIS_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Organisation, OrganisationDomain, User
-from portal.queue import send_task, send_task_on_commit
+from portal.enqueue import enqueue_on_commit, send_now
 from sharing.models import Report, StixObject, Submission
 from sharing.normalize.parsers import NormalisationError, ParsedIndicator
 from sharing.normalize.pipeline import (
@@ -107,10 +107,11 @@ def submission_create(
     return submission
 
 
-def _enqueue(submission: Submission) -> None:
-    from sharing.tasks import normalize_submission
+NORMALIZE_SUBMISSION = "sharing.tasks.normalize_submission"
 
-    send_task_on_commit(normalize_submission, submission.pk)
+
+def _enqueue(submission: Submission) -> None:
+    enqueue_on_commit(NORMALIZE_SUBMISSION, submission.pk)
 
 
 def submission_retry(*, submission: Submission, by: User) -> Submission:
@@ -203,10 +204,8 @@ def submission_sweep() -> int:
             | Q(status=Submission.Status.QUEUED, created_at__lt=stale, updated_at__lt=stale)
         ).values_list("pk", flat=True)[:500]
     )
-    from sharing.tasks import normalize_submission
-
     for submission_id in ids:
-        send_task(normalize_submission, submission_id)
+        send_now(NORMALIZE_SUBMISSION, submission_id)
     return len(ids)
 
 
