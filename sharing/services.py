@@ -21,15 +21,14 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import (
-    AgreementAcceptance,
     Membership,
     Organisation,
     Sector,
     TrustGroup,
     User,
 )
-from accounts.standing import current_agreement_version
 from sharing import policy
+from sharing.attribution import attribution_default, review_required
 from sharing.audience import (
     report_audience_change,
     report_audience_widen,
@@ -47,7 +46,11 @@ from sharing.models import (
     Sighting,
     Submission,
 )
-from sharing.normalize.services import submission_create, submission_mark_published
+from sharing.normalize.services import (
+    report_announce,
+    submission_create,
+    submission_mark_published,
+)
 from sharing.preview import preview_findings, redact_report, report_text
 from sharing.tlp import TLP
 from sharing.uploads import HEAD_BYTES, check_upload
@@ -74,23 +77,6 @@ class ReportContent:
 
 
 EDITABLE_STATUSES = (Report.Status.DRAFT, Report.Status.REJECTED)
-
-
-def attribution_default(organisation: Organisation) -> bool:
-    """Whether the organisation's accepted agreement shows members as the source by default."""
-    version = current_agreement_version()
-    if version is None:
-        return False
-    accepted = AgreementAcceptance.objects.filter(
-        organisation=organisation, version=version, revoked_at__isnull=True
-    ).exists()
-    return accepted and version.may_show_source_name
-
-
-def review_required(organisation: Organisation) -> bool:
-    if getattr(settings, "REPORT_REVIEW_REQUIRED", False):
-        return True
-    return ReviewRequirement.objects.filter(organisation=organisation, required=True).exists()
 
 
 def _apply_content(report: Report, content: ReportContent) -> None:
@@ -256,6 +242,9 @@ def _publish(*, report: Report, by: User) -> Report:
     report.published_at = timezone.now()
     report.save(update_fields=["status", "published_at", "updated_at"])
     _snapshot(report, by=by, note="First published")
+    # A curator's edits in review are read like the author's text: what was approved is
+    # what the indicators and STIX objects say.
+    _read_text_again_if_changed(report, by=by)
     # Submissions already analysed get their final marking; one still queued is published
     # with the report's state when the pipeline reaches it.
     for submission in report.submissions.filter(status=Submission.Status.NEEDS_REVIEW):
@@ -267,8 +256,29 @@ def _publish(*, report: Report, by: User) -> Report:
         organisation=report.organisation,
         after={"tlp": report.tlp, "version": report.version},
     )
-    outbox_write(report=report, event="published")
+    report_announce(report=report, event="published")
     return report
+
+
+def _read_text_again_if_changed(report: Report, *, by: User) -> None:
+    text = report_text(report).encode()
+    last = (
+        report.submissions.filter(kind=Submission.Kind.FORM)
+        .exclude(status=Submission.Status.FAILED)
+        .order_by("-created_at", "-id")
+        .values_list("raw", flat=True)
+        .first()
+    )
+    if last is not None and bytes(last) == text:
+        return
+    submission_create(
+        organisation=report.organisation,
+        submitted_by=by,
+        kind=Submission.Kind.FORM,
+        raw=text,
+        report=report,
+        anonymous=not report.attributed,
+    )
 
 
 @transaction.atomic
@@ -378,7 +388,7 @@ def report_revise(
         organisation=report.organisation,
         after={"tlp": report.tlp, "version": report.version},
     )
-    outbox_write(report=report, event="revised")
+    report_announce(report=report, event="revised")
     return report
 
 

@@ -97,7 +97,13 @@ class SubmissionCreateSerializer(serializers.Serializer[Any]):
     )
     filename = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
     anonymous = serializers.BooleanField(
-        required=False, default=False, help_text="Show the ISAC, not the organisation, as source."
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "true: show the ISAC, not the organisation, as source; false: name the "
+            "organisation. Left out, the organisation's agreement decides, as in the browser."
+        ),
     )
 
 

@@ -109,7 +109,17 @@ class Indicator(models.Model):
 
 
 class ReportIndicator(models.Model):
-    """An indicator as one report carries it, with that report's context."""
+    """An indicator as one report carries it, with that report's context.
+
+    `origin` says where the report got it: found in the report's text (the browser form,
+    re-read at every publication and revision, so an edit of the text adds or removes it)
+    or brought by an upload (STIX, CSV, MISP, TAXII or a free-text submission), which an
+    edit of the text never removes.
+    """
+
+    class Origin(models.TextChoices):
+        TEXT = "text", "Found in the report's text"
+        UPLOAD = "upload", "Brought by an upload"
 
     # The unique (report, indicator) index serves lookups by report; no second index.
     report = models.ForeignKey(
@@ -127,6 +137,7 @@ class ReportIndicator(models.Model):
     description = models.TextField(blank=True)
     on_warning_list = models.CharField(max_length=100, blank=True)
     kept_by_insistence = models.BooleanField(default=False)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.TEXT)
 
     class Meta:
         ordering = ["indicator__type", "indicator__value"]

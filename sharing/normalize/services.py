@@ -10,6 +10,13 @@ Contract for the report and API code:
 - after the analyst confirms, the report services publish and call
   `submission_mark_published(submission=...)`.
 
+A report is the sum of what its submissions brought. An upload (STIX, CSV, MISP, TAXII,
+free text) brings indicators and objects that stay with the report; the report's own text
+(kind `form`) is read again at every publication and revision, and only what came from the
+text before is replaced by what the text holds now. The report object always references
+every object stored for the report, so nothing served is ever an orphan; an object the text
+no longer yields gets a revoked version instead of vanishing.
+
 A worker that dies mid-task leaves nothing half-written: all output of one run is written
 in one transaction, and output of an earlier run of the same submission is replaced.
 """
@@ -29,8 +36,11 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import Organisation, OrganisationDomain, User
-from sharing.models import Report, StixObject, Submission
+from sharing.attribution import attribution_default
+from sharing.fanout.outbox import outbox_write
+from sharing.models import Report, ReportIndicator, StixObject, Submission
 from sharing.normalize.parsers import NormalisationError, ParsedIndicator
+from sharing.normalize.parsers.stix import SCO_TYPES
 from sharing.normalize.pipeline import (
     Context,
     Prepared,
@@ -62,13 +72,15 @@ def submission_create(
     filename: str = "",
     content_type: str = "",
     report: Report | None = None,
-    anonymous: bool = False,
+    anonymous: bool | None = None,
     insist_values: Collection[str] = (),
 ) -> Submission:
     """Store an upload exactly as received and queue its normalisation.
 
-    Raises ValidationError when the upload is larger than NORMALIZE_MAX_UPLOAD_BYTES or the
-    kind is unknown. The task is sent only once the surrounding transaction commits.
+    `anonymous` None follows the organisation's agreement (as a report typed in the browser
+    does); True or False is the submitter's explicit choice. Raises ValidationError when
+    the upload is larger than NORMALIZE_MAX_UPLOAD_BYTES or the kind is unknown. The task
+    is sent only once the surrounding transaction commits.
     """
     limit = settings.NORMALIZE_MAX_UPLOAD_BYTES
     if len(raw) > limit:
@@ -89,7 +101,7 @@ def submission_create(
             size=len(raw),
             sha256=hashlib.sha256(raw).hexdigest(),
             report=report,
-            anonymous=anonymous,
+            anonymous=(not attribution_default(organisation)) if anonymous is None else anonymous,
             insist_values=sorted(set(insist_values)),
         )
         _enqueue(submission)
@@ -218,13 +230,22 @@ def submission_sweep() -> int:
 def _fail(
     submission: Submission, message: str, details: list[dict[str, Any]] | None = None
 ) -> None:
-    Submission.objects.filter(pk=submission.pk).update(
-        status=Submission.Status.FAILED,
-        error=message,
-        error_details=details or [],
-        progress=100,
-        finished_at=timezone.now(),
-    )
+    with transaction.atomic():
+        Submission.objects.filter(pk=submission.pk).update(
+            status=Submission.Status.FAILED,
+            error=message,
+            error_details=details or [],
+            progress=100,
+            finished_at=timezone.now(),
+        )
+        report = (
+            Report.objects.select_for_update().filter(pk=submission.report_id).first()
+            if submission.report_id
+            else None
+        )
+        if report is not None and report.status == Report.Status.PUBLISHED:
+            # The text could not be read again; recipients still hear of the report as it is.
+            _announce_if_settled(report, submission)
 
 
 def _progress(submission: Submission, percent: int) -> None:
@@ -258,9 +279,11 @@ def _process(submission: Submission) -> None:
                 cursor.execute("SET LOCAL synchronous_commit = off")
         report = _report_for(submission, prepared)
         now = timezone.now()
+        from_text = submission.kind == Submission.Kind.FORM
+        origin = ReportIndicator.Origin.TEXT if from_text else ReportIndicator.Origin.UPLOAD
         # A retry replaces what an earlier, failed run of this submission stored.
         StixObject.objects.filter(submission=submission).delete()
-        identity = source_identity(report=report, anonymous=submission.anonymous, now=now)
+        identity = source_identity(report=report, now=now)
         marking_id = TLP2_MARKING_IDS[TLP(report.tlp)]
         store = VersionStore(report=report, submission=submission, now=now)
         store.add([marking_definition(TLP(report.tlp)), identity])
@@ -280,19 +303,28 @@ def _process(submission: Submission) -> None:
             )
         classified = classify(found, context=context)
         if prepared.scan is None:
+            # A value an upload brought keeps the upload's objects; the text adds no copy.
+            uploaded = _uploaded_values(report) if from_text else set()
             store.add(
                 indicator_objects(
-                    classified.kept,
+                    [k for k in classified.kept if (k.type.value, k.value) not in uploaded],
                     report_key=str(report.uuid),
                     now=now,
                     identity_id=identity["id"],
                     marking_id=marking_id,
                 )
             )
-        store.add([_report_object(report, prepared, identity["id"], marking_id, store.refs, now)])
-        _link_indicators(report, classified, now)
+        if from_text:
+            _revoke_dropped_text_objects(report, submission, set(store.refs), now)
+        restamp_report_objects(report=report, submission=submission, now=now)
+        refs = _report_refs(report)
+        VersionStore(report=report, submission=submission, now=now).add(
+            [_report_object(report, prepared, identity["id"], marking_id, refs, now)]
+        )
+        _link_indicators(report, classified, now, origin=origin)
+        published = report.status == Report.Status.PUBLISHED
         Submission.objects.filter(pk=submission.pk).update(
-            status=Submission.Status.NEEDS_REVIEW,
+            status=Submission.Status.PUBLISHED if published else Submission.Status.NEEDS_REVIEW,
             progress=100,
             report=report,
             error="",
@@ -300,6 +332,66 @@ def _process(submission: Submission) -> None:
             findings=findings(prepared, classified),
             finished_at=timezone.now(),
         )
+        if published:
+            _announce_if_settled(report, submission)
+
+
+def _uploaded_values(report: Report) -> set[tuple[str, str]]:
+    return set(
+        ReportIndicator.objects.filter(
+            report=report, origin=ReportIndicator.Origin.UPLOAD
+        ).values_list("indicator__type", "indicator__value")
+    )
+
+
+_NOT_REFERENCED = ("marking-definition", "report")
+# Observables have no versions and cannot be revoked; they stay referenced as they are.
+_UNREVOCABLE = ("marking-definition", "report", "identity", *SCO_TYPES)
+
+
+def _report_refs(report: Report) -> list[str]:
+    """Every object stored for the report (its object_refs): the report object is the one
+    place a reader walks from, so an object it does not list would be an orphan."""
+    return list(
+        StixObject.objects.filter(report=report)
+        .exclude(type__in=_NOT_REFERENCED)
+        .order_by("stix_id")
+        .values_list("stix_id", flat=True)
+        .distinct()
+    )
+
+
+def _latest_versions(objects: Any) -> dict[str, StixObject]:
+    latest: dict[str, StixObject] = {}
+    for row in objects.order_by("stix_id", "-modified", "-id"):
+        latest.setdefault(row.stix_id, row)
+    return latest
+
+
+def _revoke_dropped_text_objects(
+    report: Report, submission: Submission, produced: set[str], now: datetime
+) -> None:
+    """Objects an earlier reading of the text produced that this one did not: the text was
+    changed on purpose, so they get a revoked version (STIX's way of saying "no longer
+    stands"). Objects an upload brought are never touched here."""
+    uploaded = set(
+        StixObject.objects.filter(report=report)
+        .exclude(submission__kind=Submission.Kind.FORM)
+        .values_list("stix_id", flat=True)
+    )
+    earlier = (
+        StixObject.objects.filter(report=report, submission__kind=Submission.Kind.FORM)
+        .exclude(submission=submission)
+        .exclude(type__in=_UNREVOCABLE)
+        .exclude(stix_id__in=produced | uploaded)
+    )
+    revoked = [
+        {**row.data, "revoked": True, "modified": timestamp(now)}
+        for row in _latest_versions(earlier).values()
+        if not row.data.get("revoked")
+    ]
+    if revoked:
+        VersionStore(report=report, submission=submission, now=now).add(revoked)
 
 
 def _collect(
@@ -332,8 +424,9 @@ def _report_for(submission: Submission, prepared: Prepared) -> Report:
     )
 
 
-def source_identity(*, report: Report, anonymous: bool, now: datetime) -> dict[str, Any]:
-    """The identity shown as source: the member when attributed, otherwise the ISAC."""
+def source_identity(*, report: Report, now: datetime, anonymous: bool = False) -> dict[str, Any]:
+    """The identity shown as source: the member when the report is attributed, otherwise
+    the ISAC. Decided by the report alone, so every object of one report names one source."""
     if report.attributed and not anonymous:
         org = report.organisation
         return identity_object(
@@ -385,18 +478,43 @@ def _restamp(submission: Submission) -> None:
         return
     report = Report.objects.select_related("organisation").get(pk=submission.report.pk)
     now = timezone.now()
-    identity = source_identity(report=report, anonymous=submission.anonymous, now=now)
+    if restamp_report_objects(report=report, submission=submission, now=now):
+        identity = source_identity(report=report, now=now)
+        marking_id = TLP2_MARKING_IDS[TLP(report.tlp)]
+        latest = _latest_versions(StixObject.objects.filter(report=report, type="report"))
+        for row in latest.values():
+            updated = {
+                **row.data,
+                "created_by_ref": identity["id"],
+                "object_marking_refs": [marking_id],
+                "object_refs": _report_refs(report),
+                "modified": timestamp(now),
+            }
+            VersionStore(report=report, submission=submission, now=now).add([updated])
+
+
+def restamp_report_objects(*, report: Report, submission: Submission, now: datetime) -> bool:
+    """Give every object of the report the report's current TLP marking and source identity.
+
+    An object already carrying them is left as it is; a changed one gets a new version. The
+    identity of a source the report no longer shows (the member, after the report was made
+    anonymous) is deleted so it can never be served. Returns whether anything changed.
+    """
+    identity = source_identity(report=report, now=now)
     marking_id = TLP2_MARKING_IDS[TLP(report.tlp)]
-    latest: dict[str, StixObject] = {}
-    for row in StixObject.objects.filter(report=report).order_by("stix_id", "-modified"):
-        latest.setdefault(row.stix_id, row)
+    removed, _ = (
+        StixObject.objects.filter(report=report, type="identity")
+        .exclude(stix_id=identity["id"])
+        .delete()
+    )
     changed: list[dict[str, Any]] = []
+    latest = _latest_versions(
+        StixObject.objects.filter(report=report).exclude(
+            type__in=("marking-definition", "identity", "report")
+        )
+    )
     for row in latest.values():
         data = row.data
-        if data["type"] == "marking-definition":
-            continue
-        if data["type"] == "identity":
-            continue
         updated = dict(data)
         if "object_marking_refs" in data:
             updated["object_marking_refs"] = [marking_id]
@@ -406,7 +524,35 @@ def _restamp(submission: Submission) -> None:
             if "modified" in updated:
                 updated["modified"] = timestamp(now)
             changed.append(updated)
-    if not changed:
-        return
+    if not changed and not removed:
+        return False
     store = VersionStore(report=report, submission=submission, now=now)
     store.add([marking_definition(TLP(report.tlp)), identity, *changed])
+    return True
+
+
+def _announce_if_settled(report: Report, submission: Submission) -> None:
+    """Recipients of a published report are told once its content is final: when no other
+    submission of it is still being normalised (that one will tell them)."""
+    if not _still_normalising(report, exclude=submission):
+        outbox_write(report=report, event="published" if report.version == 1 else "revised")
+
+
+def _still_normalising(report: Report, *, exclude: Submission | None = None) -> bool:
+    pending = Submission.objects.filter(
+        report=report, status__in=[Submission.Status.QUEUED, Submission.Status.PROCESSING]
+    )
+    if exclude is not None:
+        pending = pending.exclude(pk=exclude.pk)
+    return pending.exists()
+
+
+def report_announce(*, report: Report, event: str) -> None:
+    """Tell recipients about a publication or revision once the report's content is final.
+
+    Called by the report services in the transaction that publishes or revises. When a
+    submission of the report still waits for normalisation, its run writes the deliveries
+    (in its own transaction) instead, so no delivery carries a half-normalised report.
+    """
+    if not _still_normalising(report):
+        outbox_write(report=report, event=event)
