@@ -27,6 +27,7 @@ from accounts.models import AgreementAcceptance, Membership
 from accounts.standing import current_agreement_version
 from sharing import policy
 from sharing.models import Comment, CurationEvent, Report, Sighting
+from sharing.normalize.parsers.stix import SCO_TYPES
 from sharing.tlp import TLP
 
 # Must stay identical to the expression indexed in migration 0007_report_search_document.
@@ -279,3 +280,86 @@ def _agreement_renewal(viewer: Membership) -> AgreementAcceptance | None:
         .order_by("expires_at")
         .first()
     )
+
+
+# Shown elsewhere on the report page (indicators, source, TLP) or not meant for people.
+_NOT_LISTED_STIX_TYPES = (
+    "marking-definition",
+    "identity",
+    "report",
+    "indicator",
+    *SCO_TYPES,
+)
+THREAT_OBJECTS_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class ThreatObject:
+    """A STIX object of a report as its page lists it: malware, attack patterns, threat
+    actors, vulnerabilities, relationships, sightings ..."""
+
+    stix_id: str
+    type: str
+    label: str
+    description: str
+
+
+def _object_name(data: dict[str, Any]) -> str:
+    return str(data.get("name") or data.get("value") or data.get("id", ""))
+
+
+def report_threat_objects(
+    viewer: Membership | None, report: Report
+) -> tuple[list[ThreatObject], int]:
+    """The report's current objects other than indicators and observables, read through the
+    policy (latest version of each, revoked ones left out), and how many there are in all."""
+    rows = (
+        policy.visible_stix_objects(viewer)
+        .filter(report=report)
+        .exclude(type__in=_NOT_LISTED_STIX_TYPES)
+        .order_by("stix_id", "-modified", "-id")
+        .values_list("stix_id", "data")
+    )
+    latest: dict[str, dict[str, Any]] = {}
+    for stix_id, data in rows.iterator(chunk_size=500):
+        latest.setdefault(stix_id, data)
+    current = [data for data in latest.values() if not data.get("revoked")]
+    shown = sorted(current, key=lambda d: (d["type"], _object_name(d)))[:THREAT_OBJECTS_SHOWN]
+    refs = {
+        ref
+        for data in shown
+        for ref in (data.get("source_ref"), data.get("target_ref"), data.get("sighting_of_ref"))
+        if isinstance(ref, str)
+    }
+    names: dict[str, str] = {}
+    for stix_id, data in (
+        policy.visible_stix_objects(viewer)
+        .filter(report=report, stix_id__in=refs)
+        .order_by("stix_id", "-modified")
+        .values_list("stix_id", "data")
+    ):
+        names.setdefault(stix_id, _object_name(data))
+    listed = []
+    for data in shown:
+        if data["type"] == "relationship":
+            label = (
+                f"{names.get(data.get('source_ref', ''), data.get('source_ref', ''))} "
+                f"{data.get('relationship_type', 'related-to')} "
+                f"{names.get(data.get('target_ref', ''), data.get('target_ref', ''))}"
+            )
+        elif data["type"] == "sighting":
+            ref = data.get("sighting_of_ref", "")
+            label = f"Sighting of {names.get(ref, ref)}"
+            if data.get("count"):
+                label += f" ({data['count']} times)"
+        else:
+            label = _object_name(data)
+        listed.append(
+            ThreatObject(
+                stix_id=data["id"],
+                type=data["type"],
+                label=label,
+                description=str(data.get("description") or "")[:500],
+            )
+        )
+    return listed, len(current)

@@ -171,6 +171,7 @@ def report_problems(report: Report, *, by: Membership | None = None) -> list[str
     if report.tlp not in TLP.values:
         problems.append("Choose a TLP label: there is no default.")
         return problems
+    problems += upload_marking_problems(report)
     problems += policy.audience_problems(
         tlp=report.tlp,
         everyone=report.audience_everyone,
@@ -179,6 +180,23 @@ def report_problems(report: Report, *, by: Membership | None = None) -> list[str
         group_count=report.audience_groups.count(),
         people_count=report.audience_people.count(),
     )
+    return problems
+
+
+def upload_marking_problems(report: Report) -> list[str]:
+    """An upload marked by its sender (TLP:AMBER, say) cannot be shared wider than that."""
+    problems = []
+    uploads = report.submissions.exclude(kind=Submission.Kind.FORM).exclude(
+        status=Submission.Status.FAILED
+    )
+    for submission in uploads.only("findings", "kind", "filename"):
+        marked = (submission.findings or {}).get("tlp")
+        if marked in TLP.values and TLP(marked).rank > TLP(report.tlp).rank:
+            problems.append(
+                f"The uploaded {submission.get_kind_display()} is marked {TLP(marked).label}; "
+                f"the report cannot be shared wider than that. Choose {TLP(marked).label} "
+                "or narrower."
+            )
     return problems
 
 

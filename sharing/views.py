@@ -29,6 +29,7 @@ from sharing.selectors import (
     ReportFilters,
     audience_summary,
     report_list,
+    report_threat_objects,
     revealed_source,
     without_jit,
 )
@@ -117,8 +118,11 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     )
     counts = policy.indicator_counts(viewer, report)
     indicators = [(link, counts.get(link.indicator_id, {})) for link in links]
+    threat_objects, threat_object_count = report_threat_objects(viewer, report)
     context: dict[str, Any] = {
         "indicators": indicators,
+        "threat_objects": threat_objects,
+        "threat_object_count": threat_object_count,
         "report": report,
         "tlp": report.tlp_label,
         "body_html": render_markdown(report.body_markdown),

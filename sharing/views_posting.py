@@ -22,7 +22,7 @@ from sharing.forms import (
 )
 from sharing.models import Report
 from sharing.preview import preview_findings
-from sharing.selectors import audience_summary
+from sharing.selectors import audience_summary, report_threat_objects
 from sharing.views import editable_or_404, error_messages
 
 
@@ -172,6 +172,7 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
     if report.status not in services.EDITABLE_STATUSES:
         return redirect("report-detail", report_uuid=report.uuid)
     findings = preview_findings(report)
+    threat_objects, threat_object_count = report_threat_objects(viewer, report)
     errors: list[str] = []
     if request.method == "POST":
         try:
@@ -196,8 +197,10 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
         {
             "report": report,
             "tlp": report.tlp_label if report.tlp else None,
-            "body_html": render_markdown(report.body_markdown),
+            "body_html": render_markdown(findings.redacted["body_markdown"]),
             "findings": findings,
+            "threat_objects": threat_objects,
+            "threat_object_count": threat_object_count,
             "problems": errors or services.report_problems(report, by=viewer),
             "audience": audience_summary(report),
             "attachments": list(report.attachments.all()),

@@ -9,8 +9,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, pagination, parsers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +35,7 @@ from sharing.models import (
 )
 from sharing.normalize.services import submission_create
 from sharing.services import sighting_create
+from sharing.stix.bundle import report_bundle
 
 _ERROR = serializers.ErrorSerializer
 UNAUTHENTICATED = OpenApiResponse(_ERROR, description="No valid API token.")
@@ -98,6 +101,14 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "viewer": viewer_of(self.request)}
+
+    @extend_schema(
+        summary="The report's current STIX 2.1 bundle (as TAXII and webhooks carry it)",
+        responses={200: OpenApiTypes.OBJECT, **READ_ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def stix(self, request: Request, id: str | None = None) -> Response:
+        return Response(report_bundle(self.get_object()))
 
 
 @extend_schema_view(

@@ -323,6 +323,8 @@ def findings(prepared: Prepared, classified: Classified) -> dict[str, Any]:
     ]
     return {
         "indicators": len(classified.kept),
+        # The narrowest TLP the upload's own markings gave; the report may not be wider.
+        "tlp": prepared.tlp.value if prepared.tlp is not None else None,
         "warning_hits": [
             {"value": hit.value, "type": hit.type.value, "list": hit.list_name}
             for hit in [*text_hits, *classified.warning_hits]
