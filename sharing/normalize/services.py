@@ -478,19 +478,25 @@ def _restamp(submission: Submission) -> None:
         return
     report = Report.objects.select_related("organisation").get(pk=submission.report.pk)
     now = timezone.now()
-    if restamp_report_objects(report=report, submission=submission, now=now):
-        identity = source_identity(report=report, now=now)
-        marking_id = TLP2_MARKING_IDS[TLP(report.tlp)]
-        latest = _latest_versions(StixObject.objects.filter(report=report, type="report"))
-        for row in latest.values():
-            updated = {
-                **row.data,
-                "created_by_ref": identity["id"],
-                "object_marking_refs": [marking_id],
-                "object_refs": _report_refs(report),
-                "modified": timestamp(now),
-            }
-            VersionStore(report=report, submission=submission, now=now).add([updated])
+    before = _latest_versions(StixObject.objects.filter(report=report, type="report"))
+    if not restamp_report_objects(report=report, submission=submission, now=now):
+        return
+    identity = source_identity(report=report, now=now)
+    marking_id = TLP2_MARKING_IDS[TLP(report.tlp)]
+    previous = next(iter(before.values()), None)
+    refs = _report_refs(report)
+    if previous is None:
+        updated = _report_object(report, Prepared(), identity["id"], marking_id, refs, now)
+    else:
+        updated = {
+            **previous.data,
+            "created_by_ref": identity["id"],
+            "object_marking_refs": [marking_id],
+            "object_refs": [ref for ref in refs if not ref.startswith("marking-definition--")]
+            or [identity["id"]],
+            "modified": timestamp(now),
+        }
+    VersionStore(report=report, submission=submission, now=now).add([updated])
 
 
 def restamp_report_objects(*, report: Report, submission: Submission, now: datetime) -> bool:
@@ -502,11 +508,11 @@ def restamp_report_objects(*, report: Report, submission: Submission, now: datet
     """
     identity = source_identity(report=report, now=now)
     marking_id = TLP2_MARKING_IDS[TLP(report.tlp)]
-    removed, _ = (
-        StixObject.objects.filter(report=report, type="identity")
-        .exclude(stix_id=identity["id"])
-        .delete()
+    former = StixObject.objects.filter(report=report, type="identity").exclude(
+        stix_id=identity["id"]
     )
+    former_ids = list(former.values_list("stix_id", flat=True).distinct())
+    removed, _ = former.delete()
     changed: list[dict[str, Any]] = []
     latest = _latest_versions(
         StixObject.objects.filter(report=report).exclude(
@@ -528,6 +534,9 @@ def restamp_report_objects(*, report: Report, submission: Submission, now: datet
         return False
     store = VersionStore(report=report, submission=submission, now=now)
     store.add([marking_definition(TLP(report.tlp)), identity, *changed])
+    if former_ids:
+        # Earlier versions naming the former source would still reveal it.
+        StixObject.objects.filter(report=report, data__created_by_ref__in=former_ids).delete()
     return True
 
 
