@@ -1,7 +1,7 @@
 """Reads of reports for pages: lists, search, the dashboard. Every one starts from the policy."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
@@ -12,6 +12,8 @@ from django.db.models import (
     Exists,
     FloatField,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -26,7 +28,8 @@ from django.utils import timezone
 from accounts.models import AgreementAcceptance, Membership
 from accounts.standing import current_agreement_version
 from sharing import policy
-from sharing.models import Comment, CurationEvent, Report, Sighting
+from sharing.models import Comment, CurationEvent, Report, ReportIndicator, Sighting
+from sharing.normalize.extract import extract
 from sharing.normalize.parsers.stix import SCO_TYPES
 from sharing.tlp import TLP
 
@@ -107,11 +110,38 @@ def _has(through_rows: QuerySet[Any]) -> Q:
     return Q(Exists(through_rows.filter(report_id=OuterRef("pk"))))
 
 
+def indicator_values_in(text: str) -> list[tuple[str, str]]:
+    """The indicator values a search or lookup names, refanged and normalised the way
+    normalisation stores them: `45.9.148[.]203` and `45.9.148.203` are the same value."""
+    found: dict[tuple[str, str], None] = {}
+    for item in extract(text):
+        found.setdefault((item.type.value, item.value), None)
+    return list(found)
+
+
+def _carrying_indicators(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
+    """Those of `reports` that carry one of the indicator values `q` names."""
+    values = indicator_values_in(q)
+    if not values:
+        return reports.none()
+    wanted = Q()
+    for kind, value in values:
+        wanted |= Q(indicator__type=kind, indicator__value=value)
+    links = ReportIndicator.objects.filter(wanted, report_id=OuterRef("pk"))
+    return reports.filter(Exists(links))
+
+
+def search_reports(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
+    """`reports` matching the search text, or carrying an indicator value it names (written
+    defanged or clean). `reports` must come from the policy; this only narrows them."""
+    return _search(reports, q) | _carrying_indicators(reports, q)
+
+
 def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[Report]:
     """The reports list: what the viewer may read, filtered, searched and sorted."""
     reports = policy.visible_to(viewer).filter(status__in=LISTED_STATUSES)
     if filters.q.strip():
-        reports = _search(reports, filters.q.strip()[:200])
+        reports = search_reports(reports, filters.q.strip()[:200])
     if filters.tlp:
         reports = reports.filter(tlp=filters.tlp)
     if filters.report_type:
@@ -363,3 +393,131 @@ def report_threat_objects(
             )
         )
     return listed, len(current)
+
+
+# --- Looking indicators up by value ------------------------------------------------------
+
+BULK_LOOKUP_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class IndicatorFacts:
+    """What the viewer may know about one indicator value: counted over readable reports."""
+
+    type: str
+    value: str
+    stix_id: str
+    reports: int
+    first_seen: datetime
+    last_seen: datetime
+    reporting_organisations: int
+    sighting_organisations: int
+
+
+@dataclass(frozen=True)
+class LookupAnswer:
+    """One looked-up line: what was asked, the value it names, and the facts if known."""
+
+    asked: str
+    type: str = ""
+    value: str = ""
+    facts: IndicatorFacts | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.facts is not None
+
+
+def _readable_links(viewer: Membership | None) -> QuerySet[ReportIndicator]:
+    return policy.visible_report_indicators(viewer).filter(
+        report__status__in=policy.READABLE_STATUSES
+    )
+
+
+def indicator_facts(
+    viewer: Membership | None, values: list[tuple[str, str]]
+) -> dict[tuple[str, str], IndicatorFacts]:
+    """Facts per (type, value) the viewer may read; values no readable report carries are
+    absent. Three queries whatever the number of values."""
+    if not values:
+        return {}
+    wanted = set(values)
+    links = _readable_links(viewer).filter(
+        indicator__value__in=sorted({value for _, value in values})
+    )
+    rows = links.values("indicator_id", "indicator__type", "indicator__value", "indicator__stix_id")
+    totals = rows.annotate(
+        reports=Count("report_id", distinct=True),
+        first=Min("first_seen"),
+        last=Max("last_seen"),
+        organisations=Count("report__organisation_id", distinct=True),
+    ).order_by()
+    found = [row for row in totals if (row["indicator__type"], row["indicator__value"]) in wanted]
+    sighted = dict(
+        policy.visible_sightings(viewer)
+        .filter(
+            indicator_id__in=[row["indicator_id"] for row in found],
+            report__status__in=policy.READABLE_STATUSES,
+        )
+        .values("indicator_id")
+        .annotate(n=Count("organisation_id", distinct=True))
+        .order_by()
+        .values_list("indicator_id", "n")
+    )
+    return {
+        (row["indicator__type"], row["indicator__value"]): IndicatorFacts(
+            type=row["indicator__type"],
+            value=row["indicator__value"],
+            stix_id=row["indicator__stix_id"],
+            reports=row["reports"],
+            first_seen=row["first"],
+            last_seen=row["last"],
+            reporting_organisations=row["organisations"],
+            sighting_organisations=sighted.get(row["indicator_id"], 0),
+        )
+        for row in found
+    }
+
+
+def indicator_lookup(viewer: Membership | None, lines: list[str]) -> list[LookupAnswer]:
+    """Each pasted line (up to BULK_LOOKUP_LIMIT) looked up: the value it names, refanged,
+    and what the viewer may know of it."""
+    asked = [line.strip() for line in lines if line.strip()][:BULK_LOOKUP_LIMIT]
+    named = {line: indicator_values_in(line)[:1] for line in asked}
+    facts = indicator_facts(viewer, [pair for pairs in named.values() for pair in pairs])
+    answers = []
+    for line in asked:
+        if not named[line]:
+            answers.append(LookupAnswer(asked=line))
+            continue
+        kind, value = named[line][0]
+        answers.append(
+            LookupAnswer(asked=line, type=kind, value=value, facts=facts.get((kind, value)))
+        )
+    return answers
+
+
+def indicator_reports(
+    viewer: Membership | None, *, kind: str, value: str
+) -> QuerySet[ReportIndicator]:
+    """The readable reports carrying one value, as links with each report's context."""
+    return (
+        _readable_links(viewer)
+        .filter(indicator__type=kind, indicator__value=value)
+        .select_related("report", "report__organisation", "indicator")
+        .order_by("-report__published_at", "-report_id")
+    )
+
+
+def indicator_sightings(viewer: Membership | None, *, kind: str, value: str) -> QuerySet[Sighting]:
+    """Sightings of one value in reports the viewer may read."""
+    return (
+        policy.visible_sightings(viewer)
+        .filter(
+            indicator__type=kind,
+            indicator__value=value,
+            report__status__in=policy.READABLE_STATUSES,
+        )
+        .select_related("organisation", "report")
+        .order_by("-created_at")
+    )

@@ -249,3 +249,34 @@ class DeliverySerializer(serializers.ModelSerializer[Delivery]):
             "finished_at",
         ]
         read_only_fields = fields
+
+
+class IndicatorLookupSerializer(serializers.Serializer[Any]):
+    """Values to look up, one per item, defanged or clean."""
+
+    values = serializers.ListField(
+        child=serializers.CharField(max_length=2048, trim_whitespace=True),
+        min_length=1,
+        max_length=1000,
+        help_text="Up to 1,000 values: IPs, networks, domains, URLs, e-mail addresses, "
+        "hashes, CVE ids, ATT&CK techniques, AS numbers.",
+    )
+
+
+class IndicatorFactsSerializer(serializers.Serializer[Any]):
+    """What the caller may know about one value, counted over reports it may read."""
+
+    asked = serializers.CharField()
+    type = serializers.CharField(help_text="Empty when the line names no indicator value.")
+    value = serializers.CharField(help_text="The value as stored: refanged and normalised.")
+    known = serializers.BooleanField()
+    stix_id = serializers.CharField(source="facts.stix_id", default=None, allow_null=True)
+    reports = serializers.IntegerField(source="facts.reports", default=0)
+    reporting_organisations = serializers.IntegerField(
+        source="facts.reporting_organisations", default=0
+    )
+    sighting_organisations = serializers.IntegerField(
+        source="facts.sighting_organisations", default=0
+    )
+    first_seen = serializers.DateTimeField(source="facts.first_seen", default=None, allow_null=True)
+    last_seen = serializers.DateTimeField(source="facts.last_seen", default=None, allow_null=True)

@@ -10,10 +10,16 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, pagination, parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -34,6 +40,7 @@ from sharing.models import (
     Subscription,
 )
 from sharing.normalize.services import submission_create
+from sharing.selectors import indicator_lookup
 from sharing.services import sighting_create
 from sharing.stix.bundle import report_bundle
 
@@ -182,6 +189,33 @@ class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         viewer = viewer_of(self.request)
         links: Any = policy.visible_report_indicators(viewer, channel=policy.Channel.TAXII)
         return links.select_related("indicator", "report")
+
+    def get_permissions(self) -> list[Any]:
+        # A lookup only reads, even when a long list of values is POSTed.
+        if self.action == "lookup":
+            return [IsAuthenticated()]
+        return list(super().get_permissions())
+
+    @extend_schema(
+        summary="Look values up: which are known, in how many readable reports, since when",
+        request=serializers.IndicatorLookupSerializer,
+        parameters=[
+            OpenApiParameter("value", str, description="One value to look up (GET)."),
+        ],
+        responses={200: serializers.IndicatorFactsSerializer(many=True), **READ_ERRORS},
+    )
+    @action(detail=False, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def lookup(self, request: Request) -> Response:
+        if request.method == "GET":
+            values = [request.query_params.get("value", "")]
+            if not values[0].strip():
+                raise ValidationError({"value": ["Give a value to look up."]})
+        else:
+            incoming = serializers.IndicatorLookupSerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            values = incoming.validated_data["values"]
+        answers = indicator_lookup(viewer_of(request), values)
+        return Response(serializers.IndicatorFactsSerializer(answers, many=True).data)
 
 
 @extend_schema_view(
