@@ -40,6 +40,7 @@ from sharing.models import (
     Comment,
     CurationEvent,
     Indicator,
+    Notification,
     Report,
     ReportRevision,
     ReviewRequirement,
@@ -51,6 +52,7 @@ from sharing.normalize.services import (
     submission_create,
     submission_mark_published,
 )
+from sharing.notices import author_notify
 from sharing.preview import preview_findings, redact_report, report_text
 from sharing.tlp import TLP
 from sharing.uploads import HEAD_BYTES, check_upload
@@ -334,6 +336,13 @@ def report_reject(*, report: Report, by: Membership, reason: str) -> Report:
     audit_record(
         action="report.reject", obj=report, actor=by.user, organisation=report.organisation
     )
+    author_notify(
+        user=report.author,
+        organisation=report.organisation,
+        event=Notification.Event.REJECTED,
+        report=report,
+        message=reason.strip(),
+    )
     return report
 
 
@@ -344,9 +353,17 @@ def report_question(*, report: Report, by: Membership, question: str) -> Curatio
         raise PermissionDenied("Only ISAC staff can question a report waiting for review.")
     if not question.strip():
         raise ValidationError("Write the question for the author.")
-    return CurationEvent.objects.create(
+    event = CurationEvent.objects.create(
         report=report, action=CurationEvent.Action.QUESTION, by=by.user, message=question.strip()
     )
+    author_notify(
+        user=report.author,
+        organisation=report.organisation,
+        event=Notification.Event.QUESTION,
+        report=report,
+        message=question.strip(),
+    )
+    return event
 
 
 @transaction.atomic

@@ -255,7 +255,7 @@ class IndicatorLookupSerializer(serializers.Serializer[Any]):
     """Values to look up, one per item, defanged or clean."""
 
     values = serializers.ListField(
-        child=serializers.CharField(max_length=2048, trim_whitespace=True),
+        child=serializers.CharField(max_length=2048, allow_blank=True),
         min_length=1,
         max_length=1000,
         help_text="Up to 1,000 values: IPs, networks, domains, URLs, e-mail addresses, "

@@ -207,9 +207,8 @@ class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @action(detail=False, methods=["get", "post"], pagination_class=None, filterset_class=None)
     def lookup(self, request: Request) -> Response:
         if request.method == "GET":
+            # Nothing asked, nothing answered: an empty list, like a POST of blank lines.
             values = [request.query_params.get("value", "")]
-            if not values[0].strip():
-                raise ValidationError({"value": ["Give a value to look up."]})
         else:
             incoming = serializers.IndicatorLookupSerializer(data=request.data)
             incoming.is_valid(raise_exception=True)

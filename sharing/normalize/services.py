@@ -38,7 +38,7 @@ from accounts.audit import audit_record
 from accounts.models import Organisation, OrganisationDomain, User
 from sharing.attribution import attribution_default
 from sharing.fanout.outbox import outbox_write
-from sharing.models import Report, ReportIndicator, StixObject, Submission
+from sharing.models import Notification, Report, ReportIndicator, StixObject, Submission
 from sharing.normalize.parsers import NormalisationError, ParsedIndicator
 from sharing.normalize.parsers.stix import SCO_TYPES
 from sharing.normalize.pipeline import (
@@ -52,6 +52,7 @@ from sharing.normalize.pipeline import (
 )
 from sharing.normalize.store import VersionStore
 from sharing.normalize.store import link_indicators as _link_indicators
+from sharing.notices import author_notify
 from sharing.stix.markings import TLP2_MARKING_IDS, marking_definition
 from sharing.stix.objects import deterministic_id, identity_object, timestamp
 from sharing.tlp import TLP
@@ -246,6 +247,14 @@ def _fail(
         if report is not None and report.status == Report.Status.PUBLISHED:
             # The text could not be read again; recipients still hear of the report as it is.
             _announce_if_settled(report, submission)
+        author_notify(
+            user=submission.submitted_by,
+            organisation=submission.organisation,
+            event=Notification.Event.UPLOAD_FAILED,
+            report=report,
+            submission=submission,
+            message=message,
+        )
 
 
 def _progress(submission: Submission, percent: int) -> None:
