@@ -46,10 +46,16 @@ def token_issue(
     read_only: bool = False,
     allowed_networks: Sequence[str] = (),
     ip_address: str | None = None,
+    may_publish: bool = False,
 ) -> tuple[ApiToken, str]:
-    """Create a token and return it with its plaintext, which is never shown again."""
+    """Create a token and return it with its plaintext, which is never shown again.
+
+    `may_publish`: the token's uploads are published without a person confirming them,
+    with the organisation's publishing defaults (off unless chosen here; audited)."""
     if not name.strip():
         raise ValidationError("Give the token a name that says where it is used.")
+    if may_publish and read_only:
+        raise ValidationError("A read-only token cannot publish; choose one or the other.")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError("The expiry date must be in the future.")
     prefix = secrets.token_hex(4)
@@ -61,6 +67,7 @@ def token_issue(
         prefix=prefix,
         secret_sha256=_sha256(plaintext),
         read_only=read_only,
+        may_publish=may_publish,
         allowed_networks=normalise_networks(allowed_networks),
         expires_at=expires_at,
         created_by=by,
@@ -76,6 +83,7 @@ def token_issue(
             "name": token.name,
             "prefix": prefix,
             "read_only": read_only,
+            "may_publish": may_publish,
             "allowed_networks": token.allowed_networks,
             "expires_at": expires_at.isoformat() if expires_at else None,
         },

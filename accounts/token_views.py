@@ -38,6 +38,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
                 by=request.user,  # type: ignore[arg-type]
                 expires_at=timezone.now() + timedelta(days=int(days)) if days else None,
                 read_only=form.cleaned_data["read_only"],
+                may_publish=form.cleaned_data["may_publish"],
                 allowed_networks=form.cleaned_data["allowed_networks"],
                 ip_address=request.META.get("REMOTE_ADDR"),
             )

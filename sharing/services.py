@@ -41,6 +41,7 @@ from sharing.models import (
     CurationEvent,
     Indicator,
     Notification,
+    PublishingDefaults,
     Report,
     ReportRevision,
     ReviewRequirement,
@@ -257,14 +258,15 @@ def _snapshot(report: Report, *, by: User, note: str) -> ReportRevision:
     )
 
 
-def _publish(*, report: Report, by: User) -> Report:
+def _publish(*, report: Report, by: User, read_text: bool = True) -> Report:
     report.status = Report.Status.PUBLISHED
     report.published_at = timezone.now()
     report.save(update_fields=["status", "published_at", "updated_at"])
     _snapshot(report, by=by, note="First published")
-    # A curator's edits in review are read like the author's text: what was approved is
-    # what the indicators and STIX objects say.
-    _read_text_again_if_changed(report, by=by)
+    if read_text:
+        # A curator's edits in review are read like the author's text: what was approved is
+        # what the indicators and STIX objects say.
+        _read_text_again_if_changed(report, by=by)
     # Submissions already analysed get their final marking; one still queued is published
     # with the report's state when the pipeline reaches it.
     for submission in report.submissions.filter(status=Submission.Status.NEEDS_REVIEW):
@@ -299,6 +301,97 @@ def _read_text_again_if_changed(report: Report, *, by: User) -> None:
         report=report,
         anonymous=not report.attributed,
     )
+
+
+@transaction.atomic
+def report_publish_upload(*, report: Report, submission: Submission) -> str:
+    """Publish the draft an upload made, for a token that may publish: the TLP is the
+    upload's own marking (already the draft's), the audience the organisation's publishing
+    defaults, the source as the agreement (or the uploader) decided.
+
+    Returns "" when it was published or sent to ISAC review, otherwise why it waits for a
+    person instead (the draft stays as it is). Called by normalisation, inside its run.
+    """
+    by = Membership.objects.filter(
+        user_id=submission.submitted_by_id,
+        organisation_id=submission.organisation_id,
+        is_active=True,
+    ).first()
+    if by is None or not policy.can_post(by):
+        return "The uploader's organisation cannot share until it is in good standing."
+    defaults = PublishingDefaults.objects.filter(organisation_id=report.organisation_id).first()
+    if defaults is None or not (
+        defaults.audience_everyone
+        or defaults.audience_sectors.exists()
+        or defaults.audience_groups.exists()
+    ):
+        return (
+            "Your organisation's admins have not chosen a default audience for uploads "
+            "published directly; choose the audience in the portal and confirm the draft."
+        )
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    report.audience_everyone = defaults.audience_everyone and report.tlp != TLP.RED
+    report.save(update_fields=["audience_everyone", "updated_at"])
+    if report.tlp != TLP.RED:
+        report.audience_sectors.set(list(defaults.audience_sectors.all()))
+        report.audience_groups.set(list(defaults.audience_groups.all()))
+    problems = report_problems(report, by=by)
+    if problems:
+        return "It cannot be published with the defaults: " + " ".join(problems)
+    report.submitted_at = timezone.now()
+    report.save(update_fields=["submitted_at", "updated_at"])
+    audit_record(
+        action="report.publish_upload",
+        obj=report,
+        actor=by.user,
+        organisation=report.organisation,
+        after={"submission": str(submission.uuid), "tlp": report.tlp},
+    )
+    if review_required(report.organisation):
+        report.status = Report.Status.PENDING_REVIEW
+        report.save(update_fields=["status", "updated_at"])
+        CurationEvent.objects.create(
+            report=report, action=CurationEvent.Action.SUBMITTED, by=by.user
+        )
+        return ""
+    _publish(report=report, by=by.user, read_text=False)
+    return ""
+
+
+@transaction.atomic
+def publishing_defaults_set(
+    *,
+    organisation: Organisation,
+    by: Membership,
+    everyone: bool,
+    sectors: Sequence[Sector] = (),
+    groups: Sequence[TrustGroup] = (),
+) -> PublishingDefaults:
+    """The organisation's admins choose the audience of uploads published directly."""
+    if not by.administers(organisation.pk):
+        raise PermissionDenied("Only the organisation's admins set its publishing defaults.")
+    problems = unaddressable_group_problems(by=by, groups=groups)
+    if problems:
+        raise ValidationError(problems)
+    defaults, _ = PublishingDefaults.objects.get_or_create(organisation=organisation)
+    defaults.audience_everyone = everyone
+    defaults.updated_by = by.user
+    defaults.updated_at = timezone.now()
+    defaults.save()
+    defaults.audience_sectors.set(list(sectors))
+    defaults.audience_groups.set(list(groups))
+    audit_record(
+        action="organisation.publishing_defaults",
+        obj=organisation,
+        actor=by.user,
+        organisation=organisation,
+        after={
+            "everyone": everyone,
+            "sectors": sorted(s.slug for s in sectors),
+            "groups": sorted(str(g.uuid) for g in groups),
+        },
+    )
+    return defaults
 
 
 @transaction.atomic

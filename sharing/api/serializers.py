@@ -4,6 +4,7 @@
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models_groups import TrustGroup
@@ -17,6 +18,7 @@ from sharing.models import (
     Submission,
     Subscription,
 )
+from sharing.normalize.selectors import next_step
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
@@ -63,6 +65,11 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
 class SubmissionSerializer(serializers.ModelSerializer[Submission]):
     id = serializers.UUIDField(source="uuid", read_only=True)
     report: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+    next_step = serializers.SerializerMethodField(
+        help_text="What really happens next: being processed, published, waiting for your "
+        "review in the portal (and why it was not published directly), waiting for ISAC "
+        "review, or why it failed."
+    )
 
     class Meta:
         model = Submission
@@ -75,10 +82,16 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
             "error",
             "error_details",
             "report",
+            "publish_directly",
+            "held_reason",
+            "next_step",
             "created_at",
             "finished_at",
         ]
         read_only_fields = fields
+
+    def get_next_step(self, submission: Submission) -> str:
+        return next_step(submission)
 
 
 class SubmissionCreateSerializer(serializers.Serializer[Any]):
@@ -251,11 +264,16 @@ class DeliverySerializer(serializers.ModelSerializer[Delivery]):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "maxLength": 2048, "pattern": "^[^\\u0000]*$"})
+class LookupValueField(serializers.CharField):
+    """One value to look up: any text but the NUL character."""
+
+
 class IndicatorLookupSerializer(serializers.Serializer[Any]):
     """Values to look up, one per item, defanged or clean."""
 
     values = serializers.ListField(
-        child=serializers.CharField(max_length=2048, allow_blank=True),
+        child=LookupValueField(max_length=2048, allow_blank=True),
         min_length=1,
         max_length=1000,
         help_text="Up to 1,000 values: IPs, networks, domains, URLs, e-mail addresses, "

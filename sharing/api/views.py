@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.groups_selectors import groups_of, visible_groups
-from accounts.models import Membership
+from accounts.models import ApiToken, Membership
 from accounts.models_groups import TrustGroup
 from accounts.web import acting_membership
 from sharing import policy
@@ -166,6 +166,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             filename=data["filename"],
             content_type="text/plain; charset=utf-8",
             anonymous=data["anonymous"],
+            publish_directly=isinstance(request.auth, ApiToken) and request.auth.may_publish,
         )
         body = serializers.SubmissionSerializer(submission).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
@@ -182,6 +183,7 @@ class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     the report's, never totals over reports the caller cannot see."""
 
     serializer_class = serializers.IndicatorSerializer
+    parser_classes = [parsers.JSONParser]
     filterset_class = filters.IndicatorFilter
     pagination_class = LastSeenFirst
 

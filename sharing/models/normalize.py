@@ -53,6 +53,10 @@ class Submission(models.Model):
     sha256 = models.CharField(max_length=64)
     # Values the analyst asked to keep although they are on a warning list.
     insist_values = models.JSONField(default=list, blank=True)
+    # Made with a token that may publish: published once normalised, unless held back.
+    publish_directly = models.BooleanField(default=False)
+    # Why an upload meant to be published directly waits for a person instead.
+    held_reason = models.TextField(blank=True)
 
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True

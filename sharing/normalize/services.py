@@ -42,11 +42,13 @@ from sharing.models import Notification, Report, ReportIndicator, StixObject, Su
 from sharing.normalize.parsers import NormalisationError, ParsedIndicator
 from sharing.normalize.parsers.stix import SCO_TYPES
 from sharing.normalize.pipeline import (
+    HOLD_CHECK_MAX_CHARS,
     Context,
     Prepared,
     bundle_objects,
     classify,
     findings,
+    held_back_reasons,
     indicator_objects,
     prepare,
 )
@@ -75,6 +77,7 @@ def submission_create(
     report: Report | None = None,
     anonymous: bool | None = None,
     insist_values: Collection[str] = (),
+    publish_directly: bool = False,
 ) -> Submission:
     """Store an upload exactly as received and queue its normalisation.
 
@@ -104,6 +107,7 @@ def submission_create(
             report=report,
             anonymous=(not attribution_default(organisation)) if anonymous is None else anonymous,
             insist_values=sorted(set(insist_values)),
+            publish_directly=publish_directly and kind != Submission.Kind.FORM,
         )
         _enqueue(submission)
     return submission
@@ -278,6 +282,13 @@ def _process(submission: Submission) -> None:
     context = context_for(submission)
     raw = Submission.objects.filter(pk=submission.pk).values_list("raw", flat=True).get()
     prepared = prepare(submission.kind, bytes(raw), context=context)
+    publish = submission.publish_directly and submission.report_id is None
+    raw_text = ""
+    if publish:
+        if prepared.tlp is None:
+            raise NormalisationError(NO_TLP_TO_PUBLISH)
+        if prepared.analysis is None:
+            raw_text = bytes(raw)[: HOLD_CHECK_MAX_CHARS + 1].decode("utf-8", errors="replace")
     del raw
     _progress(submission, 30)
     with transaction.atomic():
@@ -343,6 +354,42 @@ def _process(submission: Submission) -> None:
         )
         if published:
             _announce_if_settled(report, submission)
+        if publish:
+            _publish_directly(
+                submission,
+                report,
+                held_back_reasons(prepared, classified, raw_text, context=context),
+            )
+
+
+NO_TLP_TO_PUBLISH = (
+    "This upload carries no TLP marking, and a token that publishes directly shares only "
+    "what its sender marked. Mark it and send it again: object_marking_refs to a TLP marking "
+    "definition (STIX, TAXII), a tlp:green (or other) tag on the MISP event, a TLP: line in "
+    "the text, or a tlp column in the CSV."
+)
+
+
+def _publish_directly(submission: Submission, report: Report, reasons: list[str]) -> None:
+    """Publish an upload from a token that may publish, unless it must wait for a person;
+    the submission's status says which, and why."""
+    from sharing.services import report_publish_upload  # the report services import this
+
+    if not reasons:
+        why = report_publish_upload(report=report, submission=submission)
+        if not why:
+            return
+        reasons = [why]
+    held = " ".join(reasons)
+    Submission.objects.filter(pk=submission.pk).update(held_reason=held)
+    author_notify(
+        user=submission.submitted_by,
+        organisation=submission.organisation,
+        event=Notification.Event.UPLOAD_READY,
+        report=report,
+        submission=submission,
+        message=held,
+    )
 
 
 def _uploaded_values(report: Report) -> set[tuple[str, str]]:
