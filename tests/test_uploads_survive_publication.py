@@ -3,7 +3,8 @@
 Each kind of submission (free text, STIX 2.1, STIX 2.0, CSV and MISP through the REST API, a
 TAXII envelope through the inbox) is normalised by a real Celery worker, then published by
 its author confirming the draft in the browser form, revised, narrowed to one organisation
-with a stricter TLP, or sent through ISAC review and approved by a curator. After each step
+with a stricter TLP, sent through ISAC review and approved by a curator, or published by
+automation with a token that may publish. After each step
 another member reads the report over the report page, the indicator list, the REST API,
 TAXII (with the OASIS client) and a signed webhook delivery, and every indicator and STIX
 object the upload brought is compared with what was uploaded.
@@ -16,10 +17,11 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Organisation, Sector, User
+from accounts.token_services import token_issue
 from sharing.fanout.services import subscription_create
 from sharing.forms import ReportForm
-from sharing.models import Feed, Report, Subscription
-from sharing.services import review_requirement_set
+from sharing.models import Feed, Report, Submission, Subscription
+from sharing.services import publishing_defaults_set, review_requirement_set
 from sharing.stix.markings import TLP2_MARKING_IDS
 from sharing.tlp import TLP
 from tests.fixtures.fanout import Receiver
@@ -286,6 +288,49 @@ def test_upload_approved_by_a_curator_reaches_members_whole(
     wait_for(lambda: settled(report), what="publication")
 
     # then: peer B reads everything the upload brought
+    read_as_member(
+        report=report,
+        uploaded=uploaded,
+        reader=peer_b,
+        reader_token=issue_token(peer_b),
+        live_url=live_server.url,
+        receiver=webhook_for_b,
+        identity_id=f"identity--{isac_org.uuid}",
+    )
+
+
+@pytest.mark.parametrize("kind", ["stix21", "stix20", "misp", "taxii"])
+def test_upload_published_directly_by_automation_reaches_members_whole(
+    kind: str,
+    celery_worker: object,
+    live_server: Any,
+    analyst_a: User,
+    org_a: Organisation,
+    admin_a: User,
+    peer_b: User,
+    isac_org: Organisation,
+    energy: Sector,
+    webhook_for_b: Receiver,
+    issue_token: IssueToken,
+) -> None:
+    # given: A's admins chose the energy sector for uploads a publishing token sends
+    publishing_defaults_set(
+        organisation=org_a, by=acting(admin_a), everyone=False, sectors=[energy]
+    )
+    _, token = token_issue(
+        membership=acting(analyst_a), name="SOAR", by=analyst_a, may_publish=True
+    )
+
+    # when: A's automation uploads, and nobody clicks anything
+    submission = upload(kind, token)
+    wait_for(
+        lambda: Submission.objects.get(pk=submission.pk).status == Submission.Status.PUBLISHED,
+        what="publication without a person",
+    )
+    report = Report.objects.get(submissions=submission)
+    uploaded = snapshot(kind, report)
+
+    # then: peer B reads everything the upload brought, marked as the upload was
     read_as_member(
         report=report,
         uploaded=uploaded,
