@@ -303,6 +303,8 @@ def _process(submission: Submission) -> None:
         origin = ReportIndicator.Origin.TEXT if from_text else ReportIndicator.Origin.UPLOAD
         # A retry replaces what an earlier, failed run of this submission stored.
         StixObject.objects.filter(submission=submission).delete()
+        # Objects stored before this run may carry an older marking or source.
+        had_objects = StixObject.objects.filter(report=report).exists()
         identity = source_identity(report=report, now=now)
         marking_id = TLP2_MARKING_IDS[TLP(report.tlp)]
         store = VersionStore(report=report, submission=submission, now=now)
@@ -336,7 +338,8 @@ def _process(submission: Submission) -> None:
             )
         if from_text:
             _revoke_dropped_text_objects(report, submission, set(store.refs), now)
-        restamp_report_objects(report=report, submission=submission, now=now)
+        if had_objects:
+            restamp_report_objects(report=report, submission=submission, now=now)
         refs = _report_refs(report)
         VersionStore(report=report, submission=submission, now=now).add(
             [_report_object(report, prepared, identity["id"], marking_id, refs, now)]
@@ -564,6 +567,19 @@ def restamp_report_objects(*, report: Report, submission: Submission, now: datet
     """
     identity = source_identity(report=report, now=now)
     marking_id = TLP2_MARKING_IDS[TLP(report.tlp)]
+    current = (
+        StixObject.objects.filter(report=report, type="report").order_by("-modified", "-id").first()
+    )
+    if (
+        current is not None
+        and current.data.get("object_marking_refs") == [marking_id]
+        and current.data.get("created_by_ref") == identity["id"]
+        and not StixObject.objects.filter(report=report, type="identity")
+        .exclude(stix_id=identity["id"])
+        .exists()
+    ):
+        # Every writer leaves all objects marked as the report object says: nothing changed.
+        return False
     former = StixObject.objects.filter(report=report, type="identity").exclude(
         stix_id=identity["id"]
     )
