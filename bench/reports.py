@@ -4,7 +4,8 @@
 
 Fills a scratch database (`bench_<name>`, dropped afterwards) with N published reports at
 every TLP from ten member organisations, then times the reports page a member sees: the
-plain list, a full-text search, a filtered list, and the last page. Prints the queries per
+plain list, a full-text search, a search by an indicator value, a filtered list, and the last
+page; then the bulk lookup of 1,000 pasted values. Prints the queries per
 page (they must not grow with N) and whether PostgreSQL answers the search from the GIN index.
 """
 
@@ -82,7 +83,7 @@ def run(count: int) -> None:
 
     from accounts.models import Membership, Organisation, Sector
     from accounts.services import membership_create, organisation_create, user_create
-    from sharing.models import Report
+    from sharing.models import Indicator, Report, ReportIndicator
     from sharing.selectors import SEARCH_DOCUMENT_SQL
     from sharing.tlp import TLP
 
@@ -134,8 +135,47 @@ def run(count: int) -> None:
             )
         )
     Report.objects.bulk_create(rows, batch_size=2000)
+    # Two indicators per report; 1% of the reports carry 45.9.148.203.
+    report_ids = list(Report.objects.order_by("pk").values_list("pk", flat=True))
+    indicators = Indicator.objects.bulk_create(
+        [
+            Indicator(
+                type="ipv4",
+                value=f"10.{n // 65536}.{n // 256 % 256}.{n % 256}",
+                stix_id=f"ipv4-addr--bench-{n}",
+                first_seen=now,
+                last_seen=now,
+            )
+            for n in range(count * 2)
+        ]
+        + [
+            Indicator(
+                type="ipv4",
+                value="45.9.148.203",
+                stix_id="ipv4-addr--bench-x",
+                first_seen=now,
+                last_seen=now,
+            )
+        ],
+        batch_size=5000,
+    )
+    links = [
+        ReportIndicator(
+            report_id=report_id, indicator=indicators[2 * i + k], first_seen=now, last_seen=now
+        )
+        for i, report_id in enumerate(report_ids)
+        for k in (0, 1)
+    ] + [
+        ReportIndicator(
+            report_id=report_id, indicator=indicators[-1], first_seen=now, last_seen=now
+        )
+        for report_id in report_ids[::100]
+    ]
+    ReportIndicator.objects.bulk_create(links, batch_size=5000)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE sharing_report")
+        cursor.execute("ANALYZE sharing_indicator")
+        cursor.execute("ANALYZE sharing_reportindicator")
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
         f"{count:,} reports loaded in {time.perf_counter() - started:.1f} s"
@@ -148,6 +188,7 @@ def run(count: int) -> None:
         "list, newest first": "/reports/",
         "search 'kerberoasting' (1%)": "/reports/?q=kerberoasting",
         "search 'ransomware wiper' (all)": "/reports/?q=ransomware+wiper",
+        "search '45.9.148[.]203' (1%)": "/reports/?q=45.9.148%5B.%5D203",
         "filter TLP:AMBER, type alert": "/reports/?tlp=amber&report_type=alert",
         "last page": f"/reports/?page={max(1, count // 20)}",
     }
@@ -163,6 +204,23 @@ def run(count: int) -> None:
             f"{label:32} median {statistics.median(timings) * 1000:6.1f} ms, "
             f"{len(queries.captured_queries)} queries"
         )
+
+    pasted = "\n".join(
+        [f"10.0.{n // 256 % 256}.{n % 256}" for n in range(0, 1000, 2)]  # known
+        + [f"172.16.{n // 256}.{n % 256}" for n in range(500)]  # unknown
+    )
+    timings = []
+    for _ in range(5):
+        with CaptureQueriesContext(connection) as queries:
+            began = time.perf_counter()
+            response = client.post("/reports/indicators/bulk/", {"values": pasted})
+            timings.append(time.perf_counter() - began)
+        assert response.status_code == 200, response.status_code
+        assert "500 of 1000 known" in response.content.decode()
+    print(
+        f"{'bulk lookup of 1,000 values':32} median {statistics.median(timings) * 1000:6.1f} ms, "
+        f"{len(queries.captured_queries)} queries"
+    )
 
     with connection.cursor() as cursor:
         cursor.execute(

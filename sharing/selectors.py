@@ -119,6 +119,10 @@ def indicator_values_in(text: str) -> list[tuple[str, str]]:
     return list(found)
 
 
+# Reports one searched value matches at most (the newest first are not guaranteed beyond).
+INDICATOR_SEARCH_MAX_REPORTS = 10_000
+
+
 def _carrying_indicators(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
     """Those of `reports` that carry one of the indicator values `q` names."""
     values = indicator_values_in(q)
@@ -127,8 +131,15 @@ def _carrying_indicators(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
     wanted = Q()
     for kind, value in values:
         wanted |= Q(indicator__type=kind, indicator__value=value)
-    links = ReportIndicator.objects.filter(wanted, report_id=OuterRef("pk"))
-    return reports.filter(Exists(links))
+    # The ids as a list, not a subquery: OR-ed with the full-text match, a subquery would make
+    # PostgreSQL scan every report (computing its text vector); a list lets it combine the
+    # GIN index with the primary key. The ids only narrow `reports`, which the policy made.
+    report_ids = list(
+        ReportIndicator.objects.filter(wanted)
+        .values_list("report_id", flat=True)
+        .distinct()[:INDICATOR_SEARCH_MAX_REPORTS]
+    )
+    return reports.filter(pk__in=report_ids) if report_ids else reports.none()
 
 
 def search_reports(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
