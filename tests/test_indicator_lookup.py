@@ -5,7 +5,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Organisation, User
@@ -155,3 +157,23 @@ def test_api_bulk_lookup_with_a_read_only_token_follows_the_policy(
         HTTP_AUTHORIZATION=f"Bearer {issue_token(peer_b)}",
     )
     assert refused.status_code == 400
+
+
+def test_bulk_lookup_costs_the_same_queries_for_three_values_or_a_thousand(
+    reports: tuple[Report, Report],
+    peer_b: User,
+    django_assert_max_num_queries: Callable[..., Any],
+) -> None:
+    from sharing.selectors import indicator_lookup
+
+    viewer = acting(peer_b)
+    few = [IP, "91.215.85.17", "not a value"]
+    many = few + [f"10.1.{i // 250}.{i % 250}" for i in range(997)]
+
+    with CaptureQueriesContext(connection) as for_few:
+        assert len(indicator_lookup(viewer, few)) == 3
+    with django_assert_max_num_queries(len(for_few.captured_queries)):
+        answers = indicator_lookup(viewer, many)
+
+    assert len(answers) == 1000
+    assert [a.value for a in answers if a.known] == [IP]

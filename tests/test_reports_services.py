@@ -323,3 +323,36 @@ def test_recipients_are_told_when_a_report_is_published_revised_and_withdrawn(
 
     events = set(Delivery.objects.filter(report=report).values_list("event", flat=True))
     assert events == {"published", "revised", "withdrawn"}
+
+
+def test_a_curators_edit_is_what_the_published_indicators_say(
+    analyst_a: User,
+    org_a: Organisation,
+    isac_admin: User,
+    isac_curator: User,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from sharing.models import ReportIndicator
+    from sharing.services import report_approve, report_update_draft, review_requirement_set
+
+    review_requirement_set(organisation=org_a, required=True, by=isac_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = shared(analyst_a, TLP.GREEN, indicators_text="45.9.148.203")
+    curator = acting(isac_curator)
+    content = ReportContent(
+        title=report.title,
+        summary=report.summary,
+        body_markdown=report.body_markdown,
+        tlp=TLP.GREEN,
+        audience_everyone=True,
+        indicators_text="45.9.148.203\n91.215.85.17",
+    )
+
+    report_update_draft(report=report, by=curator, content=content)
+    with django_capture_on_commit_callbacks(execute=True):
+        report_approve(report=report, by=curator)
+
+    values = set(
+        ReportIndicator.objects.filter(report=report).values_list("indicator__value", flat=True)
+    )
+    assert {"45.9.148.203", "91.215.85.17"} <= values
