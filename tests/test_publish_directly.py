@@ -79,7 +79,7 @@ def test_tokens_do_not_publish_unless_chosen_at_issue_and_the_choice_is_audited(
 
     assert not plain.may_publish
     issued = AuditEvent.objects.filter(action="api_token.issue").order_by("id")
-    assert [event.after["may_publish"] for event in issued] == [False, True, True]
+    assert [(event.after or {})["may_publish"] for event in issued] == [False, True, True]
     with pytest.raises(Exception, match="read-only token cannot publish"):
         token_issue(
             membership=acting(analyst_a), name="x", by=analyst_a, read_only=True, may_publish=True

@@ -89,9 +89,11 @@ def read_as_member(
 
     # the indicator list of the REST API, with the upload's context
     api = Client()
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {reader_token}"}
+    auth = f"Bearer {reader_token}"
     listed = api.get(
-        reverse("api-indicator-list"), {"report": str(report.uuid), "page_size": 500}, **auth
+        reverse("api-indicator-list"),
+        {"report": str(report.uuid), "page_size": "500"},
+        HTTP_AUTHORIZATION=auth,
     ).json()["results"]
     by_value = {(row["type"], row["value"]): row for row in listed}
     for key, context in uploaded.indicators.items():
@@ -102,11 +104,13 @@ def read_as_member(
         assert row["first_seen"][:19] == context["first_seen"].isoformat()[:19], key
 
     # the report over the REST API, and its STIX bundle
-    resource = api.get(reverse("api-report-detail", args=[report.uuid]), **auth).json()
+    resource = api.get(
+        reverse("api-report-detail", args=[report.uuid]), HTTP_AUTHORIZATION=auth
+    ).json()
     assert resource["version"] == report.version
     assert resource["tlp"] == report.tlp
     assert resource["source"] is None  # the agreement shows members anonymously
-    bundle = api.get(reverse("api-report-stix", args=[report.uuid]), **auth).json()
+    bundle = api.get(reverse("api-report-stix", args=[report.uuid]), HTTP_AUTHORIZATION=auth).json()
     assert_carries(
         bundle_objects(bundle),
         uploaded,
