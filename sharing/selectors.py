@@ -345,6 +345,15 @@ class ThreatObject:
     description: str
 
 
+def _observable_link(data: dict[str, Any]) -> bool:
+    """An indicator's link to its own observable: the indicator list shows that already."""
+    if data.get("type") != "relationship":
+        return False
+    source = str(data.get("source_ref", "")).partition("--")[0]
+    target = str(data.get("target_ref", "")).partition("--")[0]
+    return source == "indicator" and target in SCO_TYPES
+
+
 def _object_name(data: dict[str, Any]) -> str:
     return str(data.get("name") or data.get("value") or data.get("id", ""))
 
@@ -364,7 +373,9 @@ def report_threat_objects(
     latest: dict[str, dict[str, Any]] = {}
     for stix_id, data in rows.iterator(chunk_size=500):
         latest.setdefault(stix_id, data)
-    current = [data for data in latest.values() if not data.get("revoked")]
+    current = [
+        data for data in latest.values() if not data.get("revoked") and not _observable_link(data)
+    ]
     shown = sorted(current, key=lambda d: (d["type"], _object_name(d)))[:THREAT_OBJECTS_SHOWN]
     refs = {
         ref
