@@ -6,4 +6,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Members and agreements"
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401  (registers the OpenAPI auth scheme)
+        from accounts.api import schema  # noqa: F401  (registers the OpenAPI auth scheme)

@@ -4,20 +4,27 @@ from typing import Any
 
 from django.db import models
 
-from accounts.models import AuditEvent, Organisation, User
+from accounts.models import AuditEvent, Membership, Organisation, User
 
 
 def audit_record(
     *,
     action: str,
     obj: models.Model,
-    actor: User | None,
+    by: Membership | None = None,
+    actor: User | None = None,
     organisation: Organisation | None = None,
     actor_organisation: Organisation | None = None,
     ip_address: str | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    """Record a change. `by` is the acting membership (its person and organisation are
+    recorded); `actor` alone names a person acting for no organisation, such as someone
+    accepting an invitation or setting up their own second factor."""
+    if by is not None:
+        actor = by.user
+        actor_organisation = actor_organisation or by.organisation
     object_id = getattr(obj, "uuid", None) or obj.pk
     return AuditEvent.objects.create(
         action=action,

@@ -6,7 +6,7 @@ from axes.backends import AxesStandaloneBackend
 from django.http import HttpRequest
 
 
-class LockoutBackend(AxesStandaloneBackend):
+class LockoutBackend(AxesStandaloneBackend):  # type: ignore[misc]  # axes is untyped
     """django-axes' lockout check, for every sign-in that comes with a request.
 
     Every web sign-in (the sign-in page, the admin site) passes its request and is checked.
@@ -23,4 +23,6 @@ class LockoutBackend(AxesStandaloneBackend):
     ) -> None:
         if request is None:
             return None
-        return super().authenticate(request, username, password, **kwargs)
+        # Raises when the credentials are locked out; never authenticates anyone itself.
+        super().authenticate(request, username, password, **kwargs)
+        return None

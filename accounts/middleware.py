@@ -11,17 +11,19 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, ResolverMatch, resolve, reverse
 
+from accounts.http import PortalRequest
 from accounts.models import Membership
-from accounts.selectors import USABLE_STATUSES, current_membership
-from accounts.signin_services import user_has_mfa
+from accounts.policy import USABLE_STATUSES
+from accounts.selectors.members import current_membership
+from accounts.services.signin import user_has_mfa
 
 
 class CurrentMembershipMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.membership = current_membership(request)  # type: ignore[attr-defined]
+    def __call__(self, request: PortalRequest) -> HttpResponse:
+        request.membership = current_membership(request)
         return self.get_response(request)
 
 

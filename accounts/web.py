@@ -1,17 +1,24 @@
-"""What page views take from a request: the membership it acts for, and refusals in words.
+"""What page views take from a request: the membership it acts for, and services' refusals
+in words.
 
 `CurrentMembershipMiddleware` sets `request.membership` (the membership chosen in the header
-switcher, or None); views read it through these rather than each keeping a copy.
+switcher, or None). Views typed with accounts.http's requests read it directly; untyped ones
+read it through `acting_membership` and `acting_member`. `run_service` is how a page calls a
+service.
 """
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Generic, TypeVar, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BaseForm
 from django.http import Http404, HttpRequest
 
 from accounts.models import Membership
+
+T = TypeVar("T")
 
 
 def acting_membership(request: HttpRequest) -> Membership | None:
@@ -35,13 +42,47 @@ def error_text(error: ValidationError | PermissionDenied) -> str:
     return str(error)
 
 
-def run_service(request: HttpRequest, action: Callable[[], Any], success: str) -> bool:
-    """Call a service for a page: its refusal becomes an error message on the next page,
-    its success the `success` message. True when it succeeded."""
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What a service called from a page came to: its result, or its refusal in words.
+    True when the service succeeded."""
+
+    result: T | None = None
+    error: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is None
+
+    @property
+    def value(self) -> T:
+        """The service's result; only read it after checking the outcome is a success."""
+        if self.error is not None:
+            raise ValueError(f"the service refused: {self.error}")
+        return cast(T, self.result)
+
+
+def run_service(
+    request: HttpRequest,
+    action: Callable[[], T],
+    success: str | Callable[[T], str] | None = None,
+    *,
+    form: BaseForm | None = None,
+    field: str | None = None,
+) -> Outcome[T]:
+    """Call a service for a page.
+
+    A refusal (ValidationError or PermissionDenied) goes on `form` (on `field`, or above
+    the fields) when the page shows the form again, else into an error message for the next
+    page. On success the `success` message is shown; it may be a function of the result.
+    """
     try:
-        action()
+        result = action()
     except (ValidationError, PermissionDenied) as error:
-        messages.error(request, error_text(error))
-        return False
-    messages.success(request, success)
-    return True
+        if form is not None:
+            form.add_error(field, error if isinstance(error, ValidationError) else str(error))
+        else:
+            messages.error(request, error_text(error))
+        return Outcome(error=error_text(error))
+    if success is not None:
+        messages.success(request, success(result) if callable(success) else success)
+    return Outcome(result=result)

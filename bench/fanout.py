@@ -70,7 +70,8 @@ def main() -> None:
     from django.utils import timezone
 
     from accounts.models import AgreementAcceptance, AgreementVersion, Membership, Organisation
-    from accounts.services import membership_create, organisation_create, user_create
+    from accounts.services.organisations import organisation_create
+    from accounts.services.people import membership_create, user_create
     from portal.celery import app
     from sharing.fanout.outbox import outbox_write
     from sharing.fanout.services import feeds_ensure_builtin, subscription_create

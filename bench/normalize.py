@@ -136,7 +136,8 @@ def main() -> None:
 
 def run(indicator_count: int, object_count: int) -> None:
     from accounts.models import Membership, Organisation
-    from accounts.services import membership_create, organisation_create, user_create
+    from accounts.services.organisations import organisation_create
+    from accounts.services.people import membership_create, user_create
     from portal.celery import app
     from sharing.models import Report, ReportIndicator, StixObject, Submission
     from sharing.normalize.services import submission_create, submission_process

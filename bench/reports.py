@@ -82,7 +82,8 @@ def run(count: int) -> None:
     from django.utils import timezone
 
     from accounts.models import Membership, Organisation, Sector
-    from accounts.services import membership_create, organisation_create, user_create
+    from accounts.services.organisations import organisation_create
+    from accounts.services.people import membership_create, user_create
     from sharing.models import Indicator, Report, ReportIndicator
     from sharing.selectors import SEARCH_DOCUMENT_SQL
     from sharing.tlp import TLP

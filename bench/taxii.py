@@ -114,8 +114,9 @@ def seed_portal(n: int) -> tuple[str, int]:
     from django.utils import timezone
 
     from accounts.models import AgreementAcceptance, AgreementVersion, Membership, Organisation
-    from accounts.services import membership_create, organisation_create, user_create
-    from accounts.token_services import token_issue
+    from accounts.services.organisations import organisation_create
+    from accounts.services.people import membership_create, user_create
+    from accounts.services.tokens import token_issue
     from sharing.models import Report
 
     call_command("migrate", verbosity=0)
@@ -385,7 +386,7 @@ def existing_token() -> str:
     from django.core.management import call_command
 
     from accounts.models import Membership
-    from accounts.token_services import token_issue
+    from accounts.services.tokens import token_issue
 
     call_command("migrate", verbosity=0)
     membership = Membership.objects.get(user__email="analyst@bench.test")

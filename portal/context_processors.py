@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from accounts.selectors import memberships_of
+from accounts.selectors.members import memberships_of
 
 
 def portal(request: HttpRequest) -> dict[str, Any]:

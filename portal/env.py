@@ -70,7 +70,18 @@ def env_database(name: str, *, default_sqlite_path: str) -> dict[str, Any]:
     """Parse DATABASE_URL; with none set, the embedded SQLite file is used."""
     raw = os.environ.get(name, "").strip()
     if not raw:
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": default_sqlite_path}
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": default_sqlite_path,
+            # The web server's threads and the embedded scheduler write at the same time:
+            # take the write lock when a transaction starts (no lock upgrade to fail), wait
+            # for it rather than fail at once, and let readers read while one writes.
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL;",
+            },
+        }
     scheme = urlsplit(raw).scheme
     if scheme not in {"postgres", "postgresql", "sqlite"}:
         raise ImproperlyConfigured(

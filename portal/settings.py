@@ -42,7 +42,11 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
-PORTAL_BASE_URL = env_url("PORTAL_BASE_URL", "http://127.0.0.1:8000", schemes=("http", "https"))
+# The port the portal is served on (scripts/demo passes it on), for the default base URL.
+PORT = env_int("PORT", 8000, minimum=1)
+# The address people reach the portal at; every link in e-mails, invitations, feeds and
+# webhook payloads starts with it.
+PORTAL_BASE_URL = env_url("PORTAL_BASE_URL", f"http://127.0.0.1:{PORT}", schemes=("http", "https"))
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [PORTAL_BASE_URL])
 
 INSTALLED_APPS = [
@@ -112,6 +116,20 @@ if not IS_POSTGRES:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- The demo's clock -----------------------------------------------------------------
+# A file holding the time the embedded demo should show (portal/clock.py), so a digest hour
+# or an expiry can be shown without waiting. Refused anywhere but embedded DEBUG mode.
+PORTAL_CLOCK_FILE = env_str("PORTAL_CLOCK_FILE")
+if PORTAL_CLOCK_FILE:
+    if not DEBUG or IS_POSTGRES or env_str("REDIS_URL"):
+        raise ImproperlyConfigured(
+            "PORTAL_CLOCK_FILE is honoured only in embedded mode with DEBUG=1 "
+            "(no DATABASE_URL, no REDIS_URL)."
+        )
+    from portal import clock
+
+    clock.install(Path(PORTAL_CLOCK_FILE))
+
 # --- Redis: Celery broker and cache ---------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
 if REDIS_URL:
@@ -127,14 +145,20 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery ---------------------------------------------------------------------------
-# Without Redis, tasks run in-process when they are enqueued (still after commit).
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Without Redis, tasks run in-process when they are enqueued (still after commit), and
+# `manage.py serve_embedded` runs the beat schedule and delayed tasks in-process too
+# (portal/embedded.py). The memory transport is never really used; naming its host keeps
+# kombu from warning that none was supplied.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue(name) for name in ("default", "normalize", "fanout", "email")]
+CELERY_TASK_QUEUES = [
+    Queue(name)  # type: ignore[no-untyped-call]  # kombu ships no type information
+    for name in ("default", "normalize", "fanout", "email")
+]
 CELERY_TASK_ROUTES = {
     "sharing.tasks.normalize_*": {"queue": "normalize"},
     "sharing.tasks.fanout_*": {"queue": "fanout"},
@@ -165,7 +189,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=17, hour=3),
     },
     # Sends deliveries stranded between commit and enqueue, retries and due digests.
-    "fanout-sweep": {"task": "sharing.fanout.tasks.fanout_sweep", "schedule": 30.0},
+    "fanout-sweep": {
+        "task": "sharing.fanout.tasks.fanout_sweep",
+        "schedule": float(env_int("FANOUT_SWEEP_SECONDS", 30, minimum=1)),
+    },
     "fanout-builtin-feeds": {
         "task": "sharing.fanout.tasks.fanout_ensure_builtin_feeds",
         "schedule": crontab(minute=41),
@@ -311,18 +338,18 @@ CONTENT_SECURITY_POLICY = {
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.token_auth.ApiTokenAuthentication",
+        "accounts.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "accounts.token_auth.TokenWritePermission",
+        "accounts.api.authentication.TokenWritePermission",
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["accounts.token_auth.PerTokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api.authentication.PerTokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"per_token": env_str("API_RATE_LIMIT", "1200/min")},
 }
 # TAXII 2.1: the largest Add Objects request accepted (answered 413 above it).
@@ -353,6 +380,17 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Development-server chatter; a change that reloads the server still says so.
+        "django.utils.autoreload": {"level": "WARNING"},
+        # In embedded mode every in-process task and beat tick would log a line; failures
+        # are still logged. A worker (REDIS_URL set) logs them as usual.
+        **(
+            {}
+            if REDIS_URL
+            else {"celery.app.trace": {"level": "WARNING"}, "celery.beat": {"level": "WARNING"}}
+        ),
+    },
 }
 
 # --- Reports --------------------------------------------------------------------------

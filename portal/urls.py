@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts.api import MeView, OrganisationListView
-from accounts.member_urls import isac_urlpatterns, organisation_urlpatterns
 from portal import health, views
 
 admin.site.site_header = "ISAC portal administration"
@@ -11,15 +9,9 @@ admin.site.site_header = "ISAC portal administration"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
-    path("accounts/", include("accounts.urls")),
-    path("tokens/", include("accounts.token_urls")),
-    path("isac/", include(isac_urlpatterns)),
-    path("organisation/", include(organisation_urlpatterns)),
+    path("", include("accounts.urls")),
     path("reports/", include("sharing.urls")),
-    path("groups/", include("accounts.groups_urls")),
     path("feeds/", include("sharing.fanout.urls")),
-    path("api/v1/me/", MeView.as_view(), name="api-me"),
-    path("api/v1/organisations/", OrganisationListView.as_view(), name="api-organisations"),
     path("api/v1/", include("sharing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -155,9 +155,11 @@ class ListFilterForm(forms.Form):
     source = forms.ChoiceField(required=False)
     group = forms.ChoiceField(label="Trust group", required=False)
     date_from = forms.DateField(
-        label="From", required=False, widget=forms.DateInput({"type": "date"})
+        label="From", required=False, widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
     )
-    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput({"type": "date"}))
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
+    )
     sort = forms.ChoiceField(
         choices=[
             ("", "Best match, then newest"),
@@ -204,7 +206,9 @@ class SightingForm(forms.Form):
         empty_label="The report as a whole",
     )
     seen_on = forms.DateField(
-        label="When did you see it?", required=False, widget=forms.DateInput({"type": "date"})
+        label="When did you see it?",
+        required=False,
+        widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d"),
     )
     note = forms.CharField(
         label="Note", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})

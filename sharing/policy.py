@@ -14,6 +14,7 @@ from typing import TypeVar
 from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
 
 from accounts.models import Membership, Organisation, TrustGroup
+from accounts.policy import administers
 from accounts.standing import good_standing_q, is_in_good_standing
 from sharing.models import (
     Attachment,
@@ -338,7 +339,7 @@ def curation_thread_visible(viewer: Membership | None, report: Report) -> bool:
     return (
         viewer.is_isac_staff
         or viewer.user_id == report.author_id
-        or viewer.administers(report.organisation_id)
+        or administers(viewer, report.organisation_id)
     )
 
 

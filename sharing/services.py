@@ -27,6 +27,7 @@ from accounts.models import (
     TrustGroup,
     User,
 )
+from accounts.policy import administers
 from sharing import policy
 from sharing.attribution import attribution_default, review_required
 from sharing.audience import (
@@ -368,7 +369,7 @@ def publishing_defaults_set(
     groups: Sequence[TrustGroup] = (),
 ) -> PublishingDefaults:
     """The organisation's admins choose the audience of uploads published directly."""
-    if not by.administers(organisation.pk):
+    if not administers(by, organisation.pk):
         raise PermissionDenied("Only the organisation's admins set its publishing defaults.")
     problems = unaddressable_group_problems(by=by, groups=groups)
     if problems:
@@ -549,7 +550,7 @@ def attachment_path(attachment: Attachment) -> Path:
 
 
 @transaction.atomic
-def attachment_add(*, report: Report, by: Membership, upload: UploadedFile) -> Attachment:
+def attachment_add(*, report: Report, by: Membership, upload: "UploadedFile[bytes]") -> Attachment:
     """Check the file by its content and store it under a name the server makes."""
     _require_edit(by, report)
     if report.status not in (*EDITABLE_STATUSES, Report.Status.PENDING_REVIEW):

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import ApiToken
+from accounts.policy import administers
 from accounts.web import acting_member, run_service
 from sharing import services
 from sharing.attribution import attribution_default, review_required
@@ -27,7 +28,7 @@ def publishing_defaults_view(request: HttpRequest) -> HttpResponse:
         "audience_sectors": list(defaults.audience_sectors.all()) if defaults else [],
         "audience_groups": list(defaults.audience_groups.all()) if defaults else [],
     }
-    may_change = viewer.administers(organisation.pk)
+    may_change = administers(viewer, organisation.pk)
     form = PublishingDefaultsForm(
         request.POST if request.method == "POST" else None, initial=initial, viewer=viewer
     )

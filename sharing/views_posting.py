@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from accounts.web import acting_member, acting_membership
 from portal.markdown import render_markdown
 from sharing import policy, services
+from sharing.attribution import review_required
 from sharing.forms import (
     ReasonForm,
     ReportForm,
@@ -204,7 +205,7 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
             "problems": errors or services.report_problems(report, by=viewer),
             "audience": audience_summary(report),
             "attachments": list(report.attachments.all()),
-            "review_required": services.review_required(report.organisation),
+            "review_required": review_required(report.organisation),
         },
         status=400 if errors else 200,
     )

@@ -10,7 +10,6 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import agreement_services
 from accounts.models import (
     AgreementAcceptance,
     AgreementVersion,
@@ -18,8 +17,9 @@ from accounts.models import (
     Organisation,
     User,
 )
+from accounts.services import agreements as agreement_services
+from accounts.services.tokens import token_issue
 from accounts.standing import current_agreement_version, is_in_good_standing
-from accounts.token_services import token_issue
 from tests.fixtures.members import acting
 
 
@@ -33,7 +33,7 @@ def test_a_draft_is_not_in_force_until_published(
 def test_publishing_freezes_the_text_and_supersedes_the_previous_version(
     isac_admin: User, draft_agreement: AgreementVersion, org_a: Organisation
 ) -> None:
-    agreement_services.agreement_version_publish(version=draft_agreement, by=isac_admin)
+    agreement_services.agreement_version_publish(version=draft_agreement, by=acting(isac_admin))
 
     draft_agreement.refresh_from_db()
     assert current_agreement_version() == draft_agreement
@@ -44,10 +44,10 @@ def test_publishing_freezes_the_text_and_supersedes_the_previous_version(
     assert not is_in_good_standing(org_a), "members must accept the new version"
     with pytest.raises(ValidationError, match="cannot be changed"):
         agreement_services.agreement_version_update(
-            version=draft_agreement, by=isac_admin, body_markdown="sneaky edit"
+            version=draft_agreement, by=acting(isac_admin), body_markdown="sneaky edit"
         )
     with pytest.raises(ValidationError, match="cannot be deleted"):
-        agreement_services.agreement_version_delete(version=draft_agreement, by=isac_admin)
+        agreement_services.agreement_version_delete(version=draft_agreement, by=acting(isac_admin))
     event = AuditEvent.objects.get(action="agreement.publish")
     assert event.before == {"supersedes": "2026.1"}
 
@@ -56,7 +56,7 @@ def test_a_draft_can_be_edited_and_the_edit_is_audited(
     isac_admin: User, draft_agreement: AgreementVersion
 ) -> None:
     agreement_services.agreement_version_update(
-        version=draft_agreement, by=isac_admin, may_forward_to_government=True
+        version=draft_agreement, by=acting(isac_admin), may_forward_to_government=True
     )
 
     event = AuditEvent.objects.get(action="agreement.update")
@@ -90,13 +90,13 @@ def test_bad_agreement_drafts_are_refused(
         field: value,
     }
     with pytest.raises(ValidationError, match=message):
-        agreement_services.agreement_version_create(by=isac_admin, **fields)  # type: ignore[arg-type]
+        agreement_services.agreement_version_create(by=acting(isac_admin), **fields)  # type: ignore[arg-type]
 
 
 def test_org_admin_cannot_write_agreements(admin_a: User) -> None:
     with pytest.raises(PermissionDenied):
         agreement_services.agreement_version_create(
-            by=admin_a,
+            by=acting(admin_a),
             title="Mine",
             version_label="x1",
             body_markdown="t",
@@ -107,13 +107,14 @@ def test_org_admin_cannot_write_agreements(admin_a: User) -> None:
 
 @pytest.fixture
 def applicant(isac_admin: User, energy: object) -> tuple[Organisation, User]:
-    from accounts.services import membership_create, organisation_create, user_create
+    from accounts.services.organisations import organisation_create
+    from accounts.services.people import membership_create, user_create
 
     org = organisation_create(
-        name="Applicant E", domains=["e.test"], status="active", by=isac_admin
+        name="Applicant E", domains=["e.test"], status="active", by=acting(isac_admin)
     )
     admin = user_create(email="admin@e.test", full_name="Erin Example", password="x" * 20)
-    membership_create(user=admin, organisation=org, role="org_admin", by=isac_admin)
+    membership_create(user=admin, organisation=org, role="org_admin", by=acting(isac_admin))
     return org, admin
 
 
@@ -126,7 +127,7 @@ def test_acceptance_records_who_when_where_and_the_text_hash(
     acceptance = agreement_services.agreement_accept(
         organisation=org,
         version=agreement,
-        by=admin,
+        by=acting(admin),
         typed_full_name="  erin   EXAMPLE ",
         ip_address="198.51.100.4",
     )
@@ -147,7 +148,11 @@ def test_a_wrongly_typed_name_signs_nothing(
 
     with pytest.raises(ValidationError, match="full name"):
         agreement_services.agreement_accept(
-            organisation=org, version=agreement, by=admin, typed_full_name="E.", ip_address=None
+            organisation=org,
+            version=agreement,
+            by=acting(admin),
+            typed_full_name="E.",
+            ip_address=None,
         )
 
     assert not AgreementAcceptance.objects.filter(organisation=org).exists()
@@ -160,13 +165,13 @@ def test_accepting_a_superseded_version_is_refused(
     isac_admin: User,
 ) -> None:
     org, admin = applicant
-    agreement_services.agreement_version_publish(version=draft_agreement, by=isac_admin)
+    agreement_services.agreement_version_publish(version=draft_agreement, by=acting(isac_admin))
 
     with pytest.raises(ValidationError, match="not the current agreement"):
         agreement_services.agreement_accept(
             organisation=org,
             version=agreement,
-            by=admin,
+            by=acting(admin),
             typed_full_name="Erin Example",
             ip_address=None,
         )
@@ -182,7 +187,7 @@ def test_an_unpublished_draft_cannot_be_accepted(
         agreement_services.agreement_accept(
             organisation=org,
             version=draft_agreement,
-            by=admin,
+            by=acting(admin),
             typed_full_name="Erin Example",
             ip_address=None,
         )
@@ -200,7 +205,7 @@ def test_an_analyst_or_another_organisations_admin_cannot_accept(
             agreement_services.agreement_accept(
                 organisation=org,
                 version=agreement,
-                by=person,
+                by=acting(person),
                 typed_full_name=person.full_name,
                 ip_address=None,
             )
@@ -214,7 +219,7 @@ def test_accepting_again_is_refused_until_the_renewal_window(
         agreement_services.agreement_accept(
             organisation=org_a,
             version=agreement,
-            by=admin_a,
+            by=acting(admin_a),
             typed_full_name=admin_a.full_name,
             ip_address=None,
         )
@@ -225,7 +230,7 @@ def test_accepting_again_is_refused_until_the_renewal_window(
     renewed = agreement_services.agreement_accept(
         organisation=org_a,
         version=agreement,
-        by=admin_a,
+        by=acting(admin_a),
         typed_full_name=admin_a.full_name,
         ip_address=None,
     )
@@ -236,12 +241,12 @@ def test_accepting_again_is_refused_until_the_renewal_window(
 def test_revoking_an_acceptance_ends_good_standing_and_api_access_at_once(
     isac_admin: User, org_a: Organisation, analyst_a: User, client: Client
 ) -> None:
-    _, plaintext = token_issue(membership=acting(analyst_a), name="SIEM", by=analyst_a)
+    _, plaintext = token_issue(membership=acting(analyst_a), name="SIEM", by=acting(analyst_a))
     assert client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {plaintext}").status_code == 200
     acceptance = AgreementAcceptance.objects.get(organisation=org_a)
 
     agreement_services.agreement_acceptance_revoke(
-        acceptance=acceptance, reason="breach of acceptable use", by=isac_admin
+        acceptance=acceptance, reason="breach of acceptable use", by=acting(isac_admin)
     )
 
     assert not is_in_good_standing(org_a)
@@ -252,7 +257,7 @@ def test_revoking_an_acceptance_ends_good_standing_and_api_access_at_once(
     assert acceptance.revoked_by == isac_admin
     with pytest.raises(ValidationError, match="already revoked"):
         agreement_services.agreement_acceptance_revoke(
-            acceptance=acceptance, reason="again", by=isac_admin
+            acceptance=acceptance, reason="again", by=acting(isac_admin)
         )
 
 
@@ -261,7 +266,7 @@ def test_revocation_needs_a_reason(isac_admin: User, org_a: Organisation) -> Non
         agreement_services.agreement_acceptance_revoke(
             acceptance=AgreementAcceptance.objects.get(organisation=org_a),
             reason=" ",
-            by=isac_admin,
+            by=acting(isac_admin),
         )
 
 
@@ -317,7 +322,7 @@ def test_a_page_left_open_over_a_new_version_cannot_accept_the_old_text(
     org, admin = applicant
     client = Client()
     client.force_login(admin)
-    agreement_services.agreement_version_publish(version=draft_agreement, by=isac_admin)
+    agreement_services.agreement_version_publish(version=draft_agreement, by=acting(isac_admin))
 
     response = client.post(
         reverse("org-agreement"),
@@ -347,7 +352,7 @@ def test_an_analyst_reads_the_agreement_but_cannot_accept_it(
 
 def test_agreement_markdown_is_sanitised(isac_admin_client: Client, isac_admin: User) -> None:
     version = agreement_services.agreement_version_create(
-        by=isac_admin,
+        by=acting(isac_admin),
         title="T",
         version_label="xss",
         body_markdown=(

@@ -4,13 +4,14 @@ member sees only its own organisation."""
 from django.test import Client
 
 from accounts.models import AgreementAcceptance, Membership, Organisation, User
-from accounts.token_services import token_issue
+from accounts.services.tokens import token_issue
+from tests.fixtures.members import acting
 
 
 def _token(user: User) -> str:
     membership = Membership.objects.filter(user=user).first()
     assert membership is not None
-    return token_issue(membership=membership, name="tool", by=user)[1]
+    return token_issue(membership=membership, name="tool", by=acting(user))[1]
 
 
 def _names(client: Client, token: str, **query: str) -> set[str]:

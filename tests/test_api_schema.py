@@ -12,7 +12,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 
 from accounts.models import User
-from accounts.token_services import token_issue
+from accounts.services.tokens import token_issue
 
 
 def test_schema_is_served_as_openapi_3_and_names_the_token_scheme(client: Client, db: None) -> None:

@@ -8,8 +8,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.groups_services import group_create
 from accounts.models import User
+from accounts.services.groups import group_create
 from sharing.fanout.services import feed_create, subscription_create
 from sharing.models import Indicator, Report, ReportIndicator, Submission
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE

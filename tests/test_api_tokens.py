@@ -11,7 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import ApiToken, AuditEvent, Membership, Organisation, User
-from accounts.token_services import token_issue
+from accounts.services.tokens import token_issue
+from tests.fixtures.members import acting
 
 
 def _issue(user: User, **options: object) -> str:
@@ -184,7 +185,7 @@ def test_the_token_page_shows_the_plaintext_once_then_only_the_prefix(
 def test_a_person_cannot_revoke_someone_elses_token(
     client: Client, analyst_a: User, peer_b: User
 ) -> None:
-    token, _ = token_issue(membership=peer_b.memberships.get(), name="B's SIEM", by=peer_b)
+    token, _ = token_issue(membership=peer_b.memberships.get(), name="B's SIEM", by=acting(peer_b))
     client.force_login(analyst_a)
 
     response = client.post(f"/tokens/{token.uuid}/revoke/")

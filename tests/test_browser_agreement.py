@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import AgreementAcceptance, AgreementVersion, Organisation, User
-from accounts.services import membership_create, organisation_create, user_create
+from accounts.services.organisations import organisation_create
+from accounts.services.people import membership_create, user_create
 from tests.fixtures.browser import screenshot
 from tests.fixtures.personas import PASSWORD
 

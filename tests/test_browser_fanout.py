@@ -30,7 +30,8 @@ def test_org_admin_subscribes_a_webhook_and_sends_a_test_delivery_in_the_browser
     screenshot(page, "feeds")
     page.get_by_role("link", name="Everything I can see").click()
 
-    page.get_by_label("Channel").select_option("webhook")
+    page.get_by_label("Webhook", exact=True).check()
+    expect(page.get_by_label("Digest hour")).to_be_hidden()
     page.get_by_label("Webhook url").fill(receiver.url)
     page.get_by_role("button", name="Subscribe").click()
 

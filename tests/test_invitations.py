@@ -11,10 +11,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.invitation_services import invitation_create
 from accounts.models import AuditEvent, Invitation, Membership, Organisation, User
-from accounts.services import organisation_update
+from accounts.services.invitations import invitation_create
+from accounts.services.organisations import organisation_update
 from accounts.tasks import invitations_sweep
+from tests.fixtures.members import acting
 from tests.fixtures.personas import PASSWORD
 
 if TYPE_CHECKING:
@@ -148,7 +149,7 @@ def test_an_isac_admin_can_allow_other_domains(
 ) -> None:
     organisation_update(
         organisation=org_a,
-        by=isac_admin,
+        by=acting(isac_admin),
         name=org_a.name,
         short_name="",
         country="",
@@ -159,7 +160,7 @@ def test_an_isac_admin_can_allow_other_domains(
     org_a.refresh_from_db()
 
     invitation = invitation_create(
-        organisation=org_a, email="contractor@partner.example", role="analyst", by=admin_a
+        organisation=org_a, email="contractor@partner.example", role="analyst", by=acting(admin_a)
     )
 
     assert invitation.email == "contractor@partner.example"
@@ -169,9 +170,11 @@ def test_org_admin_cannot_invite_into_another_organisation_or_hand_out_isac_role
     admin_a: User, org_b: Organisation, org_a: Organisation
 ) -> None:
     with pytest.raises(PermissionDenied):
-        invitation_create(organisation=org_b, email="x@b.test", role="analyst", by=admin_a)
+        invitation_create(organisation=org_b, email="x@b.test", role="analyst", by=acting(admin_a))
     with pytest.raises(ValidationError, match="cannot be given that role"):
-        invitation_create(organisation=org_a, email="x@a.test", role="isac_admin", by=admin_a)
+        invitation_create(
+            organisation=org_a, email="x@a.test", role="isac_admin", by=acting(admin_a)
+        )
     assert not Invitation.objects.exists()
 
 
@@ -184,14 +187,16 @@ def test_inviting_an_existing_member_is_refused(
     admin_a: User, analyst_a: User, org_a: Organisation
 ) -> None:
     with pytest.raises(ValidationError, match="already a member"):
-        invitation_create(organisation=org_a, email="ANALYST@a.test", role="analyst", by=admin_a)
+        invitation_create(
+            organisation=org_a, email="ANALYST@a.test", role="analyst", by=acting(admin_a)
+        )
 
 
 def test_org_admin_of_a_cannot_withdraw_bs_invitation(
     admin_a_client: Client, admin_b: User, org_b: Organisation
 ) -> None:
     invitation = invitation_create(
-        organisation=org_b, email="new@b.test", role="analyst", by=admin_b
+        organisation=org_b, email="new@b.test", role="analyst", by=acting(admin_b)
     )
 
     response = admin_a_client.post(reverse("invitation-revoke", args=[invitation.uuid]))
@@ -226,7 +231,7 @@ def test_an_existing_account_joins_by_signing_in_first(
 ) -> None:
     organisation_update(
         organisation=org_b,
-        by=isac_admin,
+        by=acting(isac_admin),
         name=org_b.name,
         short_name="",
         country="",
@@ -236,7 +241,9 @@ def test_an_existing_account_joins_by_signing_in_first(
     )
     org_b.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
-        invitation_create(organisation=org_b, email="analyst@a.test", role="analyst", by=admin_b)
+        invitation_create(
+            organisation=org_b, email="analyst@a.test", role="analyst", by=acting(admin_b)
+        )
     link = _link_from_outbox()
 
     anonymous = Client().post(link, {})
@@ -259,7 +266,7 @@ def test_the_sweep_sends_invitations_whose_email_was_lost(
     admin_a: User, org_a: Organisation
 ) -> None:
     invitation = invitation_create(
-        organisation=org_a, email="lost@a.test", role="analyst", by=admin_a
+        organisation=org_a, email="lost@a.test", role="analyst", by=acting(admin_a)
     )
     Invitation.objects.filter(pk=invitation.pk).update(
         created_at=timezone.now() - timedelta(hours=1)
@@ -277,7 +284,7 @@ def test_invitation_email_goes_out_through_the_email_queue_worker(
 ) -> None:
     import time
 
-    invitation_create(organisation=org_a, email="queued@a.test", role="analyst", by=admin_a)
+    invitation_create(organisation=org_a, email="queued@a.test", role="analyst", by=acting(admin_a))
 
     deadline = time.monotonic() + 20
     while (

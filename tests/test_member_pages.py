@@ -19,7 +19,7 @@ from accounts.models import (
     Sector,
     User,
 )
-from accounts.services import organisation_create
+from accounts.services.organisations import organisation_create
 from tests.fixtures.members import acting, sign_in
 
 ISAC_GET_PAGES: list[tuple[str, list[str]]] = [
@@ -242,9 +242,9 @@ def test_isac_admin_revokes_an_acceptance_from_the_organisation_page(
 def test_audit_log_filters(
     isac_admin_client: Client, org_a: Organisation, org_b: Organisation, isac_admin: User
 ) -> None:
-    from accounts.services import organisation_set_status
+    from accounts.services.organisations import organisation_set_status
 
-    organisation_set_status(organisation=org_b, status="suspended", by=isac_admin)
+    organisation_set_status(organisation=org_b, status="suspended", by=acting(isac_admin))
 
     by_org = isac_admin_client.get(reverse("isac-audit"), {"organisation": str(org_b.uuid)})
     by_action = isac_admin_client.get(reverse("isac-audit"), {"action": "organisation.status"})
@@ -360,9 +360,11 @@ def test_the_people_page_has_a_bounded_number_of_queries(
 def test_the_switcher_changes_the_organisation_acted_for(
     analyst_a: User, org_b: Organisation, isac_admin: User
 ) -> None:
-    from accounts.services import membership_create
+    from accounts.services.people import membership_create
 
-    other = membership_create(user=analyst_a, organisation=org_b, role="org_admin", by=isac_admin)
+    other = membership_create(
+        user=analyst_a, organisation=org_b, role="org_admin", by=acting(isac_admin)
+    )
     client = sign_in(Client(), analyst_a)
     assert client.get(reverse("org-people")).status_code == 404
 
@@ -379,12 +381,12 @@ def test_the_organisation_page_has_a_bounded_number_of_queries(
     isac_admin: User,
     django_assert_max_num_queries: object,
 ) -> None:
-    from accounts.services import membership_set_role
+    from accounts.services.people import membership_set_role
     from tests.fixtures.personas import make_person
 
     for index in range(8):
         person = make_person(f"p{index}@a.test", org_a, Membership.Role.ANALYST)
-        membership_set_role(membership=acting(person), role="org_admin", by=isac_admin)
+        membership_set_role(membership=acting(person), role="org_admin", by=acting(isac_admin))
 
     with django_assert_max_num_queries(20):  # type: ignore[operator]
         page = isac_admin_client.get(reverse("isac-organisation", args=[org_a.uuid]))

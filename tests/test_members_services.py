@@ -3,9 +3,10 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from accounts import services
 from accounts.models import AuditEvent, Organisation, Sector, User
-from accounts.services import domain_normalise
+from accounts.services import organisations as services
+from accounts.services import people
+from accounts.services.organisations import domain_normalise
 from tests.fixtures.members import acting
 
 
@@ -51,7 +52,7 @@ def test_isac_admin_creates_an_organisation_and_it_is_audited(
         sectors=[energy],
         country="us",
         domains=["Northwind.example", "nw.example"],
-        by=isac_admin,
+        by=acting(isac_admin),
         ip_address="192.0.2.7",
     )
 
@@ -74,7 +75,7 @@ def test_duplicate_organisation_name_is_refused_and_changes_nothing(
     count = Organisation.objects.count()
 
     with pytest.raises(ValidationError, match="already exists"):
-        services.organisation_create(name="member a", by=isac_admin)
+        services.organisation_create(name="member a", by=acting(isac_admin))
 
     assert Organisation.objects.count() == count
 
@@ -83,7 +84,7 @@ def test_a_domain_registered_to_another_organisation_is_refused(
     isac_admin: User, org_a: Organisation
 ) -> None:
     with pytest.raises(ValidationError, match="registered to another organisation"):
-        services.organisation_create(name="Copycat", domains=["A.test"], by=isac_admin)
+        services.organisation_create(name="Copycat", domains=["A.test"], by=acting(isac_admin))
 
     assert not Organisation.objects.filter(name="Copycat").exists()
 
@@ -91,7 +92,7 @@ def test_a_domain_registered_to_another_organisation_is_refused(
 def test_malformed_domain_in_a_new_organisation_creates_nothing(isac_admin: User) -> None:
     with pytest.raises(ValidationError, match="not a valid domain"):
         services.organisation_create(
-            name="Bad Domains", domains=["ok.example", "no"], by=isac_admin
+            name="Bad Domains", domains=["ok.example", "no"], by=acting(isac_admin)
         )
 
     assert not Organisation.objects.filter(name="Bad Domains").exists()
@@ -99,17 +100,17 @@ def test_malformed_domain_in_a_new_organisation_creates_nothing(isac_admin: User
 
 def test_bad_country_code_is_refused(isac_admin: User) -> None:
     with pytest.raises(ValidationError, match="two-letter"):
-        services.organisation_create(name="Somewhere", country="USA", by=isac_admin)
+        services.organisation_create(name="Somewhere", country="USA", by=acting(isac_admin))
 
 
 def test_org_admin_cannot_create_organisations(admin_a: User) -> None:
     with pytest.raises(PermissionDenied):
-        services.organisation_create(name="Shadow", by=admin_a)
+        services.organisation_create(name="Shadow", by=acting(admin_a))
 
 
 def test_suspension_is_audited_with_before_and_after(isac_admin: User, org_a: Organisation) -> None:
     services.organisation_set_status(
-        organisation=org_a, status="suspended", reason="unpaid", by=isac_admin
+        organisation=org_a, status="suspended", reason="unpaid", by=acting(isac_admin)
     )
 
     event = AuditEvent.objects.get(action="organisation.status")
@@ -120,7 +121,9 @@ def test_suspension_is_audited_with_before_and_after(isac_admin: User, org_a: Or
 
 def test_the_isac_cannot_suspend_itself(isac_admin: User, isac_org: Organisation) -> None:
     with pytest.raises(ValidationError, match="ISAC organisation itself"):
-        services.organisation_set_status(organisation=isac_org, status="suspended", by=isac_admin)
+        services.organisation_set_status(
+            organisation=isac_org, status="suspended", by=acting(isac_admin)
+        )
 
 
 def test_org_admin_cannot_suspend_their_own_or_another_organisation(
@@ -128,7 +131,9 @@ def test_org_admin_cannot_suspend_their_own_or_another_organisation(
 ) -> None:
     for org in (org_a, org_b):
         with pytest.raises(PermissionDenied):
-            services.organisation_set_status(organisation=org, status="suspended", by=admin_a)
+            services.organisation_set_status(
+                organisation=org, status="suspended", by=acting(admin_a)
+            )
     assert Organisation.objects.get(pk=org_b.pk).status == "active"
 
 
@@ -137,7 +142,7 @@ def test_organisation_update_audits_only_what_changed(
 ) -> None:
     services.organisation_update(
         organisation=org_a,
-        by=isac_admin,
+        by=acting(isac_admin),
         name="Member A Holdings",
         short_name="",
         country="",
@@ -154,7 +159,7 @@ def test_organisation_update_audits_only_what_changed(
 def test_org_admin_changes_roles_in_their_own_organisation(admin_a: User, analyst_a: User) -> None:
     membership = acting(analyst_a)
 
-    services.membership_set_role(membership=membership, role="org_admin", by=admin_a)
+    people.membership_set_role(membership=membership, role="org_admin", by=acting(admin_a))
 
     membership.refresh_from_db()
     assert membership.role == "org_admin"
@@ -167,9 +172,9 @@ def test_org_admin_of_a_cannot_touch_the_people_of_b(admin_a: User, peer_b: User
     membership = acting(peer_b)
 
     with pytest.raises(PermissionDenied):
-        services.membership_set_role(membership=membership, role="org_admin", by=admin_a)
+        people.membership_set_role(membership=membership, role="org_admin", by=acting(admin_a))
     with pytest.raises(PermissionDenied):
-        services.membership_deactivate(membership=membership, by=admin_a)
+        people.membership_deactivate(membership=membership, by=acting(admin_a))
 
     membership.refresh_from_db()
     assert (membership.role, membership.is_active) == ("analyst", True)
@@ -180,40 +185,40 @@ def test_analyst_cannot_manage_their_colleagues(analyst_a: User, admin_a: User) 
     membership = acting(admin_a)
 
     with pytest.raises(PermissionDenied):
-        services.membership_deactivate(membership=membership, by=analyst_a)
+        people.membership_deactivate(membership=membership, by=acting(analyst_a))
 
 
 def test_isac_roles_exist_only_in_the_isac(isac_admin: User, analyst_a: User) -> None:
     membership = acting(analyst_a)
 
     with pytest.raises(ValidationError, match="ISAC roles"):
-        services.membership_set_role(membership=membership, role="isac_admin", by=isac_admin)
+        people.membership_set_role(membership=membership, role="isac_admin", by=acting(isac_admin))
 
 
 def test_the_last_admin_cannot_be_removed_or_demoted(admin_a: User) -> None:
     membership = acting(admin_a)
 
     with pytest.raises(ValidationError, match="last admin"):
-        services.membership_deactivate(membership=membership, by=admin_a)
+        people.membership_deactivate(membership=membership, by=acting(admin_a))
     with pytest.raises(ValidationError, match="last admin"):
-        services.membership_set_role(membership=membership, role="analyst", by=admin_a)
+        people.membership_set_role(membership=membership, role="analyst", by=acting(admin_a))
 
 
 def test_duplicate_membership_is_refused(
     isac_admin: User, analyst_a: User, org_a: Organisation
 ) -> None:
     with pytest.raises(ValidationError, match="already a member"):
-        services.membership_create(
-            user=analyst_a, organisation=org_a, role="analyst", by=isac_admin
+        people.membership_create(
+            user=analyst_a, organisation=org_a, role="analyst", by=acting(isac_admin)
         )
 
 
 def test_isac_admin_suspends_and_reinstates_a_person(isac_admin: User, analyst_a: User) -> None:
-    services.user_set_active(user=analyst_a, active=False, reason="left", by=isac_admin)
+    people.user_set_active(user=analyst_a, active=False, reason="left", by=acting(isac_admin))
     analyst_a.refresh_from_db()
     assert not analyst_a.is_active
 
-    services.user_set_active(user=analyst_a, active=True, by=isac_admin)
+    people.user_set_active(user=analyst_a, active=True, by=acting(isac_admin))
 
     analyst_a.refresh_from_db()
     assert analyst_a.is_active
@@ -227,9 +232,9 @@ def test_isac_admin_suspends_and_reinstates_a_person(isac_admin: User, analyst_a
 def test_an_email_address_is_recognised_as_a_members_by_its_domain(
     org_a: Organisation, org_b: Organisation, isac_admin: User
 ) -> None:
-    from accounts.selectors import organisation_for_email
+    from accounts.selectors.members import organisation_for_email
 
-    services.organisation_domain_add(organisation=org_b, domain="ops.a.test", by=isac_admin)
+    services.organisation_domain_add(organisation=org_b, domain="ops.a.test", by=acting(isac_admin))
 
     assert organisation_for_email("Victim@A.test") == org_a
     assert organisation_for_email("someone@mail.a.test") == org_a
@@ -241,16 +246,18 @@ def test_an_email_address_is_recognised_as_a_members_by_its_domain(
 def test_agreement_terms_apply_only_while_the_acceptance_is_in_force(
     org_a: Organisation, isac_admin: User
 ) -> None:
-    from accounts.agreement_services import agreement_acceptance_revoke
     from accounts.models import AgreementAcceptance
-    from accounts.selectors import agreement_terms_for
+    from accounts.selectors.members import agreement_terms_for
+    from accounts.services.agreements import agreement_acceptance_revoke
 
     terms = agreement_terms_for(org_a)
     assert terms is not None
     assert terms.may_forward_to_government is False
 
     agreement_acceptance_revoke(
-        acceptance=AgreementAcceptance.objects.get(organisation=org_a), reason="x", by=isac_admin
+        acceptance=AgreementAcceptance.objects.get(organisation=org_a),
+        reason="x",
+        by=acting(isac_admin),
     )
 
     assert agreement_terms_for(org_a) is None

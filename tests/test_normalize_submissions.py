@@ -196,7 +196,7 @@ def test_a_crash_mid_task_leaves_nothing_and_the_retry_writes_everything_once(
         )
 
     # given: the worker dies while writing the indicators
-    original = services._link_indicators
+    original = services._link_indicators  # type: ignore[attr-defined]
 
     def crash(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("worker lost")

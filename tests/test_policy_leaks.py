@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.groups_services import group_create
 from accounts.models import AuditEvent, Membership, Organisation, Sector, TrustGroup, User
+from accounts.services.groups import group_create
 from sharing import policy
 from sharing.audience import AudienceWidening, report_audience_change, report_audience_widen
 from sharing.models import Indicator, Report, ReportIndicator

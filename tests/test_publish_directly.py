@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import ApiToken, AuditEvent, Organisation, Sector, User
-from accounts.token_services import token_issue
+from accounts.services.tokens import token_issue
 from sharing.models import Delivery, Feed, Notification, Report, Submission
 from sharing.services import review_requirement_set
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE
@@ -43,7 +43,7 @@ def publishing_token(user: User) -> str:
     token = ApiToken.objects.get(name="SOAR")
     assert token.may_publish
     _, plaintext = token_issue(
-        membership=token.membership, name="SOAR (test copy)", by=user, may_publish=True
+        membership=token.membership, name="SOAR (test copy)", by=acting(user), may_publish=True
     )
     return plaintext
 
@@ -74,7 +74,7 @@ def status_of(submission: Submission, token: str) -> dict[str, Any]:
 def test_tokens_do_not_publish_unless_chosen_at_issue_and_the_choice_is_audited(
     analyst_a: User,
 ) -> None:
-    plain, _ = token_issue(membership=acting(analyst_a), name="SIEM", by=analyst_a)
+    plain, _ = token_issue(membership=acting(analyst_a), name="SIEM", by=acting(analyst_a))
     publishing_token(analyst_a)
 
     assert not plain.may_publish
@@ -82,7 +82,11 @@ def test_tokens_do_not_publish_unless_chosen_at_issue_and_the_choice_is_audited(
     assert [(event.after or {})["may_publish"] for event in issued] == [False, True, True]
     with pytest.raises(Exception, match="read-only token cannot publish"):
         token_issue(
-            membership=acting(analyst_a), name="x", by=analyst_a, read_only=True, may_publish=True
+            membership=acting(analyst_a),
+            name="x",
+            by=acting(analyst_a),
+            read_only=True,
+            may_publish=True,
         )
 
 

@@ -127,6 +127,21 @@ def test_sensitive_wording_is_shown_in_the_preview_and_must_be_confirmed(
     assert report.status == Report.Status.PUBLISHED
 
 
+def test_preview_names_the_antitrust_category_and_says_why(analyst_a: User) -> None:
+    report = draft(
+        analyst_a,
+        TLP.GREEN,
+        audience_everyone=True,
+        body_markdown="After the call we agreed with the other banks to set the fee at 2%.",
+    )
+
+    refused = signed_in(analyst_a).post(reverse("report-preview", args=[report.uuid]))
+
+    assert refused.status_code == 400
+    assert "price-fixing" in refused.text
+    assert "is price fixing, which antitrust law forbids" in refused.text
+
+
 def test_outsider_gets_404_for_the_stix_of_an_amber_report(
     amber_for_b: Report, outsider_c: User
 ) -> None:

@@ -68,7 +68,7 @@ def test_seed_demo_publishes_an_agreement_with_one_acceptance_expiring_soon() ->
     from django.utils import timezone
 
     from accounts.models import AgreementAcceptance
-    from accounts.selectors import organisations_with_agreement_state
+    from accounts.selectors.members import organisations_with_agreement_state
 
     call_command("seed_demo", force=True, stdout=StringIO())
     call_command("seed_demo", force=True, stdout=StringIO())

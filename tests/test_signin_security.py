@@ -12,9 +12,10 @@ from django.urls import reverse
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
 from accounts.models import Organisation, User
-from accounts.token_services import token_issue
+from accounts.services import organisations as services
+from accounts.services import people
+from accounts.services.tokens import token_issue
 from tests.fixtures.members import acting, authenticator_for, sign_in, totp_code
 from tests.fixtures.personas import PASSWORD
 
@@ -79,7 +80,7 @@ def test_a_signed_in_isac_admin_must_give_the_code_each_session(isac_admin: User
 
 def test_a_recovery_code_works_once(isac_admin: User) -> None:
     sign_in(Client(), isac_admin)  # pairs the authenticator
-    from accounts.signin_services import mfa_recovery_codes_regenerate
+    from accounts.services.signin import mfa_recovery_codes_regenerate
 
     code = mfa_recovery_codes_regenerate(user=isac_admin)[0]
     first, second = Client(), Client()
@@ -99,7 +100,7 @@ def test_an_organisation_can_require_two_factor_for_its_people(
 
     services.organisation_update(
         organisation=org_a,
-        by=isac_admin,
+        by=acting(isac_admin),
         name=org_a.name,
         short_name="",
         country="",
@@ -115,7 +116,7 @@ def test_api_tokens_work_without_a_second_factor_but_session_api_calls_do_not(
     isac_admin: User,
 ) -> None:
     membership = acting(isac_admin)
-    _, plaintext = token_issue(membership=membership, name="tool", by=isac_admin)
+    _, plaintext = token_issue(membership=membership, name="tool", by=acting(isac_admin))
     session = Client()
     session.force_login(isac_admin)
 
@@ -193,7 +194,7 @@ def test_suspending_a_person_ends_their_session_at_once(isac_admin: User, analys
     client.force_login(analyst_a)
     assert client.get("/").status_code == 200
 
-    services.user_set_active(user=analyst_a, active=False, by=isac_admin)
+    people.user_set_active(user=analyst_a, active=False, by=acting(isac_admin))
 
     assert client.get("/")["Location"].startswith(reverse("login"))
 
@@ -201,12 +202,12 @@ def test_suspending_a_person_ends_their_session_at_once(isac_admin: User, analys
 def test_suspending_an_organisation_ends_its_peoples_sessions_and_tokens_at_once(
     isac_admin: User, org_a: Organisation, analyst_a: User
 ) -> None:
-    _, plaintext = token_issue(membership=acting(analyst_a), name="SIEM", by=analyst_a)
+    _, plaintext = token_issue(membership=acting(analyst_a), name="SIEM", by=acting(analyst_a))
     client = Client()
     client.force_login(analyst_a)
     assert client.get("/").status_code == 200
 
-    services.organisation_set_status(organisation=org_a, status="suspended", by=isac_admin)
+    services.organisation_set_status(organisation=org_a, status="suspended", by=acting(isac_admin))
 
     assert client.get("/")["Location"].startswith(reverse("login"))
     assert client.get("/").status_code == 302, "the session itself is gone"
@@ -224,12 +225,16 @@ def test_the_suspended_member_cannot_sign_in(suspended_d: User) -> None:
 def test_a_person_in_two_organisations_keeps_the_one_still_active(
     isac_admin: User, analyst_a: User, org_b: Organisation
 ) -> None:
-    services.membership_create(user=analyst_a, organisation=org_b, role="analyst", by=isac_admin)
+    people.membership_create(
+        user=analyst_a, organisation=org_b, role="analyst", by=acting(isac_admin)
+    )
     client = Client()
     client.force_login(analyst_a)
 
     services.organisation_set_status(
-        organisation=Organisation.objects.get(name="Member A"), status="suspended", by=isac_admin
+        organisation=Organisation.objects.get(name="Member A"),
+        status="suspended",
+        by=acting(isac_admin),
     )
 
     page = client.get("/")

@@ -12,9 +12,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone
 
-from accounts.groups_services import group_create
+from accounts.api.authentication import PerTokenRateThrottle
 from accounts.models import User
-from accounts.token_auth import PerTokenRateThrottle
+from accounts.services.groups import group_create
 from sharing.models import StixObject, Submission
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE, format_timestamp
 from sharing.taxii.selectors import INBOX_ID, SHARED_WITH_ME_ID

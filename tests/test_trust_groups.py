@@ -6,7 +6,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.groups_services import (
+from accounts.models import AuditEvent, Organisation, Sector, TrustGroup, User
+from accounts.services.groups import (
     group_create,
     group_invitation_accept,
     group_invite,
@@ -19,7 +20,6 @@ from accounts.groups_services import (
     group_update,
     sector_communities_sync,
 )
-from accounts.models import AuditEvent, Organisation, Sector, TrustGroup, User
 from sharing import policy
 from sharing.models import Report
 from sharing.tlp import TLP
@@ -342,7 +342,7 @@ def test_changing_an_organisations_sectors_refreshes_communities_after_commit(
     finance: Sector,
     django_capture_on_commit_callbacks: object,
 ) -> None:
-    from accounts.groups_services import sector_communities_changed
+    from accounts.services.groups import sector_communities_changed
 
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         org_b.sectors.set([finance])

@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Organisation, Sector, User
-from accounts.token_services import token_issue
+from accounts.services.tokens import token_issue
 from sharing.fanout.services import subscription_create
 from sharing.forms import ReportForm
 from sharing.models import Feed, Report, Submission, Subscription
@@ -322,7 +322,7 @@ def test_upload_published_directly_by_automation_reaches_members_whole(
         organisation=org_a, by=acting(admin_a), everyone=False, sectors=[energy]
     )
     _, token = token_issue(
-        membership=acting(analyst_a), name="SOAR", by=analyst_a, may_publish=True
+        membership=acting(analyst_a), name="SOAR", by=acting(analyst_a), may_publish=True
     )
 
     # when: A's automation uploads, and nobody clicks anything

@@ -23,7 +23,6 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 from django.utils import timezone
 
-from accounts.groups_services import group_create, group_invite
 from accounts.models import (
     ApiToken,
     Membership,
@@ -32,7 +31,8 @@ from accounts.models import (
     TrustGroupInvitation,
     User,
 )
-from accounts.token_services import token_issue
+from accounts.services.groups import group_create, group_invite
+from accounts.services.tokens import token_issue
 from sharing import policy
 from sharing.models import Report
 from sharing.tlp import TLP
@@ -199,13 +199,13 @@ def protected_world(
         else:
             report.audience_organisations.set([org_b])
             report.audience_groups.set([circle])
-    token_issue(membership=acting(analyst_a), name=f"{MARKER} token", by=analyst_a)
+    token_issue(membership=acting(analyst_a), name=f"{MARKER} token", by=acting(analyst_a))
 
 
 @pytest.mark.usefixtures("protected_world")
 def test_outsider_gets_nothing_protected_from_any_url(outsider_c: User) -> None:
     outsider = acting(outsider_c)
-    _, secret = token_issue(membership=outsider, name="walker", by=outsider_c)
+    _, secret = token_issue(membership=outsider, name="walker", by=acting(outsider_c))
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert client.login(username=outsider_c.email, password=PASSWORD)
     protected = protected_ids(outsider)

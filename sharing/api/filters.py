@@ -11,12 +11,12 @@ from sharing.models import Delivery, Report, ReportIndicator, Sighting, Submissi
 from sharing.selectors import search_reports
 
 
-class UtcDateTimeField(IsoDateTimeField):
+class UtcDateTimeField(IsoDateTimeField):  # type: ignore[misc]  # django-filter is untyped
     """An ISO 8601 timestamp turned into UTC, so that any offset the format allows reaches
     the database as one it accepts; beyond the calendar's ends it is clamped to them."""
 
     def to_python(self, value: object) -> datetime | None:
-        parsed = super().to_python(value)
+        parsed: datetime | None = super().to_python(value)
         if parsed is None:
             return None
         try:
@@ -27,21 +27,21 @@ class UtcDateTimeField(IsoDateTimeField):
             return datetime.max.replace(tzinfo=UTC)
 
 
-class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]  # django-filter is untyped
     field_class = UtcDateTimeField
 
 
 @extend_schema_field({"type": "string", "pattern": "^[-a-z0-9_]+$"})
-class SlugFilter(django_filters.CharFilter):
+class SlugFilter(django_filters.CharFilter):  # type: ignore[misc]  # django-filter is untyped
     """A slug (a sector's, for example)."""
 
 
 @extend_schema_field({"type": "string", "pattern": "^[^\\u0000]*$"})
-class TextFilter(django_filters.CharFilter):
+class TextFilter(django_filters.CharFilter):  # type: ignore[misc]  # django-filter is untyped
     """Any text but the NUL character, which a form field refuses."""
 
 
-class ReportFilter(django_filters.FilterSet):
+class ReportFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     q = TextFilter(
         method="search",
         help_text="Words to search for, or an indicator value the report carries "
@@ -59,13 +59,13 @@ class ReportFilter(django_filters.FilterSet):
         return search_reports(queryset, value.strip()[:200]) if value.strip() else queryset
 
 
-class SubmissionFilter(django_filters.FilterSet):
+class SubmissionFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     class Meta:
         model = Submission
         fields = ["status", "kind"]
 
 
-class IndicatorFilter(django_filters.FilterSet):
+class IndicatorFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     type = TextFilter(field_name="indicator__type")
     value = TextFilter(field_name="indicator__value")
     report = django_filters.UUIDFilter(field_name="report__uuid")
@@ -76,7 +76,7 @@ class IndicatorFilter(django_filters.FilterSet):
         fields = ["type", "value", "report", "seen_after"]
 
 
-class SightingFilter(django_filters.FilterSet):
+class SightingFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     report = django_filters.UUIDFilter(field_name="report__uuid")
 
     class Meta:
@@ -84,7 +84,7 @@ class SightingFilter(django_filters.FilterSet):
         fields = ["report"]
 
 
-class DeliveryFilter(django_filters.FilterSet):
+class DeliveryFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     report = django_filters.UUIDFilter(field_name="report__uuid")
     subscription = django_filters.UUIDFilter(field_name="subscription__uuid")
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models_groups import TrustGroup
+from accounts.models.groups import TrustGroup
 from sharing import policy
 from sharing.models import (
     Delivery,

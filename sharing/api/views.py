@@ -23,9 +23,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.groups_selectors import groups_of, visible_groups
 from accounts.models import ApiToken, Membership
-from accounts.models_groups import TrustGroup
+from accounts.models.groups import TrustGroup
+from accounts.selectors.groups import groups_of, visible_groups
 from accounts.web import acting_membership
 from sharing import policy
 from sharing.api import filters, serializers
@@ -88,7 +88,9 @@ class LastSeenFirst(NewestFirst):
     list=listing("Reports the caller may read", serializers.ReportSerializer),
     retrieve=detail("One report", serializers.ReportSerializer),
 )
-class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReportViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Report]
+):
     """Published reports the TLP access policy lets the caller's organisation receive."""
 
     serializer_class = serializers.ReportSerializer
@@ -127,7 +129,9 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializers.SubmissionSerializer,
     ),
 )
-class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class SubmissionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Submission]
+):
     """Uploads for normalisation into STIX 2.1; the organisation's own only."""
 
     serializer_class = serializers.SubmissionSerializer
@@ -178,7 +182,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         serializers.IndicatorSerializer,
     ),
 )
-class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[ReportIndicator]):
     """One row per (indicator, report) the caller may read: first/last seen and confidence are
     the report's, never totals over reports the caller cannot see."""
 
@@ -190,7 +194,8 @@ class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[ReportIndicator]:
         viewer = viewer_of(self.request)
         links: Any = policy.visible_report_indicators(viewer, channel=policy.Channel.TAXII)
-        return links.select_related("indicator", "report")
+        rows: QuerySet[ReportIndicator] = links.select_related("indicator", "report")
+        return rows
 
     def get_permissions(self) -> list[Any]:
         # A lookup only reads, even when a long list of values is POSTed.
@@ -225,7 +230,9 @@ class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     ),
     retrieve=detail("A trust group the caller may see", serializers.TrustGroupSerializer),
 )
-class TrustGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TrustGroupViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[TrustGroup]
+):
     serializer_class = serializers.TrustGroupSerializer
     pagination_class = NewestFirst
     lookup_field = "uuid"
@@ -243,7 +250,7 @@ class TrustGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 @extend_schema_view(
     list=listing("Sightings of reports the caller may read", serializers.SightingSerializer),
 )
-class SightingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class SightingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Sighting]):
     """ "We saw this too": sightings of reports the caller may read."""
 
     serializer_class = serializers.SightingSerializer
@@ -315,7 +322,7 @@ class ByName(NewestFirst):
     list=listing("Feeds the caller may subscribe to", serializers.FeedSerializer),
     retrieve=detail("One feed", serializers.FeedSerializer),
 )
-class FeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class FeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Feed]):
     """The ISAC's feeds and the caller's personal filters; each is also a TAXII collection."""
 
     serializer_class = serializers.FeedSerializer
@@ -339,7 +346,7 @@ class FeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     retrieve=detail("One subscription", serializers.SubscriptionSerializer),
 )
 class SubscriptionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Subscription]
 ):
     serializer_class = serializers.SubscriptionSerializer
     pagination_class = NewestFirst
@@ -357,7 +364,9 @@ class SubscriptionViewSet(
     ),
     retrieve=detail("One delivery", serializers.DeliverySerializer),
 )
-class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DeliveryViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Delivery]
+):
     serializer_class = serializers.DeliverySerializer
     filterset_class = filters.DeliveryFilter
     pagination_class = NewestFirst

@@ -11,12 +11,20 @@ _ZONES = sorted(available_timezones())
 
 
 class SubscriptionForm(forms.Form):
-    channel = forms.ChoiceField(choices=Subscription.ChannelKind.choices)
+    """One form for every channel; the page shows only the chosen channel's fields (with CSS,
+    no script needed), and the fields of the others are ignored."""
+
+    channel = forms.ChoiceField(
+        label="Deliver it by",
+        choices=Subscription.ChannelKind.choices,
+        initial=Subscription.ChannelKind.PORTAL,
+        widget=forms.RadioSelect,
+    )
     scope = forms.ChoiceField(
         choices=Subscription.Scope.choices,
         initial=Subscription.Scope.PERSON,
         required=False,
-        help_text="Webhooks are always for the organisation; only its admins set them up.",
+        help_text="Only its admins subscribe the whole organisation.",
     )
     name = forms.CharField(max_length=150, required=False, help_text="Optional, for your list.")
     webhook_url = forms.URLField(
@@ -24,12 +32,16 @@ class SubscriptionForm(forms.Form):
         required=False,
         max_length=2000,
         assume_scheme="https",
-        help_text="Your receiver. It must be reachable on the internet; HTTPS recommended.",
+        help_text=(
+            "Your receiver, on a public address (HTTPS recommended) or in a private range an "
+            "ISAC admin has allowed."
+        ),
     )
     email_mode = forms.ChoiceField(
         label="E-mail delivery",
         choices=Subscription.EmailMode.choices,
         initial=Subscription.EmailMode.IMMEDIATE,
+        widget=forms.RadioSelect,
     )
     digest_hour = forms.IntegerField(
         label="Digest hour", min_value=0, max_value=23, initial=8, help_text="For a daily digest."

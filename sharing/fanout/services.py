@@ -141,11 +141,28 @@ def _allowed_networks() -> list[netguard.IPNetwork]:
 
 def webhook_url_problem(url: str) -> str | None:
     """Why a webhook URL cannot be used, checked when it is saved (and again on every send)."""
+    allowed = _allowed_networks()
     try:
-        netguard.check_url(url, allowed=_allowed_networks())
+        netguard.check_url(url, allowed=allowed)
     except netguard.BlockedDestination as error:
+        if _allowance_would_lift(url, allowed):
+            return (
+                f"{error}. An on-premises receiver can be reached once an ISAC admin allows "
+                "its address range (Feeds, Private ranges); ask them, or use a public address."
+            )
         return str(error)
     return None
+
+
+def _allowance_would_lift(url: str, allowed: list[netguard.IPNetwork]) -> bool:
+    """Whether the refusal is one an ISAC admin's allowance can lift (not metadata, not a
+    malformed URL): the URL passes once every range is allowed."""
+    everything = netguard.parse_networks(["0.0.0.0/0", "::/0"])
+    try:
+        netguard.check_url(url, allowed=allowed + everything)
+    except netguard.BlockedDestination:
+        return False
+    return True
 
 
 @transaction.atomic

@@ -1,18 +1,28 @@
 """What the portal finds in a text before it is shared: the preview the analyst confirms.
 
-`analyse_text` is pure (no database): indicators, warning-list hits, redactions of personal
-data, the redacted text and competitively sensitive phrases. `analyse_for_organisation`
-loads the domains it needs from the database and calls it.
+`analyse_text` is pure (no database): indicators (with derived ones and labels), warning-
+list hits, references, redactions of personal data, the redacted text and competitively
+sensitive phrases. `analyse_for_organisation` loads the domains it needs and calls it.
 """
 
+import dataclasses
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sharing.normalize.antitrust import SensitiveHit, find_sensitive
-from sharing.normalize.extract import Extracted, IndicatorType, extract
+from sharing.normalize.extract import Extracted, IndicatorType, derived_indicators, extract
+from sharing.normalize.extract.network import scrub_url, unicode_form, url_host
+from sharing.normalize.extract.spans import Spans
+from sharing.normalize.lookalikes import LOOK_ALIKE_LABEL, imitated_domain
+from sharing.normalize.references import Reference, split_references
 from sharing.normalize.scrub import Redaction, apply_redactions, find_redactions
-from sharing.normalize.warninglists import warning_list_for
+from sharing.normalize.warninglists import (
+    SHARED_SERVICE_LABEL,
+    domain_flags,
+    url_flags,
+    warning_list_for,
+)
 
 if TYPE_CHECKING:
     from accounts.models import Organisation
@@ -31,12 +41,16 @@ class WarningHit:
 class TextAnalysis:
     """The result of analysing one text.
 
-    indicators: one `Extracted` (type, value, start, end, original) per distinct value, at
-    its first occurrence, neither warning-listed nor personal data.
+    indicators: one `Extracted` (type, value, start, end, original, derived_from, labels) per
+    distinct value, at its first occurrence, neither warning-listed nor personal data; links
+    are scrubbed of addresses; derived ones (URL hosts, attackers' mail domains) follow.
+    notes: a sentence per indicator value that needs one (look-alike of which domain,
+    derived from what), used as the indicator's description.
     warning_hits: values not turned into indicators and why (the analyst may insist).
+    references: advisory sources and contacts cited, for the report's external_references.
     redactions: personal data removed (kind email/phone/person, original, replacement).
     redacted_text: the text with those redactions applied: what may be shared.
-    sensitive: competitively sensitive phrases (category price/cost/bid/salary/strategy).
+    sensitive: competitively sensitive phrases with their category and why.
     """
 
     indicators: tuple[Extracted, ...]
@@ -44,6 +58,37 @@ class TextAnalysis:
     redactions: tuple[Redaction, ...]
     redacted_text: str
     sensitive: tuple[SensitiveHit, ...]
+    references: tuple[Reference, ...] = ()
+    notes: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _label(item: Extracted, protected: Collection[str]) -> tuple[Extracted, str]:
+    """The item with its labels, and a note for its description."""
+    labels = list(item.labels)
+    note = ""
+    if item.type == IndicatorType.URL:
+        labels += url_flags(item.value)
+    if item.type == IndicatorType.DOMAIN:
+        labels += domain_flags(item.value)
+    if item.type in (IndicatorType.DOMAIN, IndicatorType.URL):
+        host = item.value if item.type == IndicatorType.DOMAIN else url_host(item.value)
+        imitated = imitated_domain(host.split(":")[0], protected)
+        if imitated:
+            labels.append(LOOK_ALIKE_LABEL)
+            note = (
+                f"Look-alike of the member domain {imitated}: written {unicode_form(host)} "
+                f"with letters of another script ({host} in DNS)."
+            )
+    if SHARED_SERVICE_LABEL in labels:
+        host = item.value if item.type == IndicatorType.DOMAIN else url_host(item.value)
+        note = (note + " " if note else "") + (
+            f"Hosted on a shared service ({host}): block this exact value, not the service."
+        )
+    if item.derived_from:
+        what = "host of the URL" if "://" in item.derived_from else "domain of the address"
+        note = (note + " " if note else "") + f"Derived: the {what} {item.derived_from}."
+    labels = [label for label in dict.fromkeys(labels) if label != "idn"]
+    return dataclasses.replace(item, labels=tuple(labels)), note
 
 
 def analyse_text(
@@ -55,38 +100,63 @@ def analyse_text(
 ) -> TextAnalysis:
     """Analyse `text` written by a member whose domains are `own_domains`.
 
-    `member_domains` are all member organisations' registered domains: addresses there
-    belong to victims and are redacted. Documentation ranges (192.0.2.0/24, example.com ...)
-    are warning-listed unless `allow_documentation_ranges`.
+    `member_domains` are all member organisations' registered domains: hosts there are not
+    indicators and addresses there belong to victims and are redacted. Documentation ranges
+    (192.0.2.0/24, example.com ...) are warning-listed unless `allow_documentation_ranges`.
     """
+    own_domains = frozenset(domain.lower() for domain in own_domains)
+    member_domains = frozenset(domain.lower() for domain in member_domains)
     extracted = extract(text)
     redactions = find_redactions(text, extracted, member_domains=member_domains)
-    redacted_spans = {(redaction.start, redaction.end) for redaction in redactions}
+    redacted_spans = Spans((r.start, r.end) for r in redactions if r.kind == "email")
+    candidates, references = split_references(text, extracted)
+    protected = {domain.lower() for domain in (*member_domains, *own_domains)}
+
+    def listed(kind: IndicatorType, value: str) -> str | None:
+        return warning_list_for(
+            kind,
+            value,
+            own_domains=own_domains,
+            member_domains=member_domains,
+            allow_documentation_ranges=allow_documentation_ranges,
+        )
 
     indicators: list[Extracted] = []
     hits: list[WarningHit] = []
+    notes: dict[str, str] = {}
     seen: set[tuple[IndicatorType, str]] = set()
-    for item in extracted:
+    for item in candidates:
+        if redacted_spans.containing(item.start, item.end):
+            continue  # a victim's address
+        if item.type == IndicatorType.URL:
+            item = dataclasses.replace(item, value=scrub_url(item.value))
         key = (item.type, item.value)
-        if key in seen or (item.start, item.end) in redacted_spans:
+        if key in seen:
             continue
         seen.add(key)
-        list_name = warning_list_for(
-            item.type,
-            item.value,
-            own_domains=own_domains,
-            allow_documentation_ranges=allow_documentation_ranges,
-        )
+        list_name = listed(item.type, item.value)
         if list_name:
             hits.append(WarningHit(item.value, item.type, list_name))
-        else:
-            indicators.append(item)
+            continue
+        labelled, note = _label(item, protected)
+        indicators.append(labelled)
+        if note:
+            notes[item.value] = note
+    for item in derived_indicators(indicators):
+        if (item.type, item.value) in seen or listed(item.type, item.value):
+            continue
+        seen.add((item.type, item.value))
+        labelled, note = _label(item, protected)
+        indicators.append(labelled)
+        notes[item.value] = note
     return TextAnalysis(
         indicators=tuple(indicators),
         warning_hits=tuple(hits),
         redactions=tuple(redactions),
         redacted_text=apply_redactions(text, redactions),
         sensitive=tuple(find_sensitive(text)),
+        references=tuple(references),
+        notes=notes,
     )
 
 

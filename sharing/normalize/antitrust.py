@@ -1,21 +1,28 @@
 """Flag competitively sensitive content before it reaches competitors.
 
-ISAC members are often competitors; antitrust rules forbid exchanging prices, costs, bids,
-salaries and strategic plans. This does not block anything: it tells the analyst and the
-ISAC reviewer what to look at. Pure.
+ISAC members are often competitors. The DOJ/FTC Antitrust Policy Statement on Sharing of
+Cybersecurity Information (2014) protects exchanging technical threat data, and the
+agencies' guidance on information exchanges and agreements among competitors names what is
+not protected: agreements on prices and fees, wages and salaries (including no-poach),
+dividing markets or customers, rigging bids, boycotting suppliers or customers, and
+limiting output; and sharing competitively sensitive facts (prices, costs, bids, salaries,
+plans). This does not block anything: each hit names its category and says why, and the
+analyst removes the passage or confirms it. Pure.
 """
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
 class SensitiveHit:
-    """A phrase that looks competitively sensitive, its category and offset in the text."""
+    """A phrase that looks competitively sensitive, its category, why, and where it is."""
 
     phrase: str
     category: str
     position: int
+    explanation: str = ""
 
 
 _MONEY = (
@@ -23,10 +30,117 @@ _MONEY = (
     r"|\d[\d,.]*\s?(?:usd|eur|gbp|dollars|euros))"
 )
 _NEAR = r"[^.\n]{0,60}?"
+_SAME_SENTENCE = r"[^.!?]{0,120}?"
+# Words that turn a statement into an arrangement among competitors.
+_AGREE = (
+    r"(?:agree[sd]?|agreement|agreeing|coordinat\w*|align(?:ed)?|collu\w+|"
+    r"arrange(?:d|ment)|pact|understanding|jointly|together|all (?:of us|members|banks|"
+    r"utilities|companies)|(?:with|among|between) (?:the )?(?:other|each other|competitors?|"
+    r"rivals?)|lined up|in step|as discussed|nobody will|no one will|everyone (?:will )?charges?)"
+)
+_PRICE_WORDS = (
+    r"(?:pric\w*|fees?|rates?|interest|surcharges?|commissions?|premiums?|tariffs?|"
+    r"discounts?|margins?|interchange|charges?)"
+)
+_WAGE_WORDS = (
+    r"(?:salar\w+|wages?|pay(?: bands?| scales?| rates?)?|compensation|bonus\w*|"
+    r"hir\w+|recruit\w*|poach\w*|counter[- ]?offers?|solicit\w* (?:each other's|the other's|our) "
+    r"(?:staff|employees|analysts|people))"
+)
 
-_RULES: list[tuple[str, re.Pattern[str]]] = [
+# Agreements among competitors (per se or near per se unlawful): category, explanation, rule.
+_AGREEMENTS: list[tuple[str, str, re.Pattern[str]]] = [
+    (
+        "price-fixing",
+        "Competitors agreeing on prices, fees, rates or discounts is price fixing, which "
+        "antitrust law forbids whatever the reason; it is not threat information.",
+        re.compile(
+            rf"\b{_AGREE}\b{_SAME_SENTENCE}\b{_PRICE_WORDS}\b"
+            rf"|\b{_PRICE_WORDS}\b{_SAME_SENTENCE}\b(?:agreed|as discussed|lined up)\b"
+            r"|\beveryone (?:will )?charges?\b"
+            r"|\b(?:set|fix|hold|keep|raise|lower|match)\s+(?:the\s+)?(?:\w+\s+){0,2}"
+            rf"{_PRICE_WORDS}\s+at\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "wage-fixing",
+        "Competitors agreeing on salaries or wages, or not to hire or solicit each other's "
+        "staff (no-poach), is wage fixing; antitrust law treats it like price fixing.",
+        re.compile(
+            rf"\b{_AGREE}\b{_SAME_SENTENCE}\b{_WAGE_WORDS}"
+            r"|\b(?:not|never|nobody|no one)\s+(?:to\s+)?(?:hire|hires|recruit|recruits|poach|"
+            r"poaches|solicit|solicits|make counter[- ]?offers)\b[^.]{0,40}\b(?:each other|the "
+            r"others?|other members|our)\b"
+            r"|\bno[- ]poach\b"
+            rf"|\b(?:keep|hold|cap|freeze)\b[^.]{{0,40}}\b{_WAGE_WORDS}\b[^.]{{0,60}}"
+            r"\b(?:across|all our|at the current|for all)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "market-allocation",
+        "Competitors dividing territories, markets or customers between them is market "
+        "allocation, which antitrust law forbids.",
+        re.compile(
+            r"\b(?:divide|divided|split|allocate|allocated|carve up|share out)\s+"
+            r"(?:up\s+)?(?:the\s+)?"
+            r"(?:\w+\s+){0,4}(?:markets?|territor\w+|regions?|customers?|clients?|accounts?)\b"
+            r"|\b(?:not|won't|will not|never)\s+(?:solicit|approach|target|compete for|pursue)\s+"
+            r"[^.]{0,40}\b(?:customers?|clients?|accounts?|members?)\b"
+            r"|\bstays? out of\b[^.]{0,40}\b(?:customers?|clients?|markets?|members?|territor\w+)"
+            r"|\bnobody competes\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "bid-rigging",
+        "Competitors agreeing who wins a tender, taking turns or submitting cover bids is bid "
+        "rigging, a crime under antitrust law.",
+        re.compile(
+            r"\b(?:cover|complementary|losing|courtesy)\s+bids?\b"
+            r"|\bbid rotation\b|\b(?:take turns|rotates?|rotation)\b[^.]{0,60}\b(?:bids?|tenders?|"
+            r"contracts?)\b"
+            r"|\b(?:bids?|tenders?|contracts?)\b[^.]{0,60}\b(?:take turns|rotates?|rotation)\b"
+            r"|\b(?:agreed|decided|arranged)\b[^.]{0,60}\b(?:will|would|should)\s+"
+            r"(?:submit\s+)?(?:the\s+)?win(?:ning)?\b[^.]{0,20}\b(?:bid|tender|contract)"
+            r"|\blet\s+\w+\s+win\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "group-boycott",
+        "Competitors agreeing together to stop dealing with a supplier or customer is a group "
+        "boycott, which antitrust law forbids.",
+        re.compile(
+            r"\bboycott\w*\b"
+            r"|\b(?:jointly|together|collectively|all)\b[^.]{0,30}\b(?:stop|refuse|cease)\s+"
+            r"(?:buying|dealing|working|doing business|using|purchasing)\b"
+            r"|\b(?:agree[sd]?|will)\s+(?:not\s+to|to\s+stop|never)\s+(?:buy|deal|work|use|purchase)"
+            r"\b[^.]{0,30}\b(?:from|with)\b"
+            r"|\bblacklist\w*\s+(?:the\s+)?(?:supplier|vendor|customer)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "output-restriction",
+        "Competitors agreeing to limit or cut output, production, capacity or supply is an "
+        "output restriction, which antitrust law treats like price fixing.",
+        re.compile(
+            rf"\b{_AGREE}\b{_SAME_SENTENCE}\b(?:cut|limit|restrict|reduce|cap|curtail|hold back)\s+"
+            r"(?:\w+\s+){0,2}(?:output|production|capacity|supply|generation|lending|issuance)\b"
+            r"|\b(?:cut|limit|restrict|reduce|cap|curtail)\s+(?:\w+\s+){0,2}(?:output|production|"
+            r"capacity|supply|generation)\b[^.]{0,60}\bprices?\s+(?:stay|remain|go)\s+up\b",
+            re.IGNORECASE,
+        ),
+    ),
+]
+
+# Competitively sensitive facts, even without an agreement.
+_DISCLOSURES: list[tuple[str, str, re.Pattern[str]]] = [
     (
         "price",
+        "Current or future prices shared with competitors can facilitate price coordination.",
         re.compile(
             rf"\b(?:pric(?:e|es|ing)|rate card|tariffs?|discounts?|list price)\b{_NEAR}{_MONEY}"
             r"|\b(?:we|our company|they)\s+(?:will\s+)?(?:raise|increase|cut|lower)\s+"
@@ -36,6 +150,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "cost",
+        "Costs, budgets and margins are competitively sensitive business data.",
         re.compile(
             rf"\b(?:costs?|budget|spend(?:ing)?|margins?)\b{_NEAR}{_MONEY}"
             r"|\b(?:our|their)\s+(?:cost structure|margins?|operating costs?)\b",
@@ -44,6 +159,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "bid",
+        "Details of bids, tenders or quotes shared with competitors can facilitate bid rigging.",
         re.compile(
             r"\b(?:our|their|the winning|a)\s+(?:bid|tender|proposal|quote)s?\b"
             r"(?:\s+(?:for|on|of)\b)?"
@@ -53,6 +169,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "salary",
+        "Salaries and pay bands shared with competitors can facilitate wage fixing.",
         re.compile(
             r"\b(?:salar(?:y|ies)|wages?|compensation|pay (?:scale|band|rise)|bonus(?:es)?)\b"
             rf"{_NEAR}(?:{_MONEY}|\d+\s?%)"
@@ -62,6 +179,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "strategy",
+        "Strategic plans (markets, acquisitions, roadmaps, customer lists) are competitively "
+        "sensitive business data.",
         re.compile(
             r"\b(?:strategic plans?|business plans?|product roadmap|"
             r"market (?:entry|share|expansion)|"
@@ -72,13 +191,118 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
 ]
 
+CATEGORIES = {category: explanation for category, explanation, _ in _AGREEMENTS + _DISCLOSURES}
+# Words without which a rule cannot match: a paragraph lacking all of them is skipped, so a
+# long indicator list costs a substring test per paragraph instead of every pattern.
+_GATES = {
+    "price-fixing": (
+        "pric",
+        "fee",
+        "rate",
+        "interest",
+        "surcharge",
+        "commission",
+        "premium",
+        "tariff",
+        "discount",
+        "margin",
+        "interchange",
+        "charge",
+    ),
+    "wage-fixing": (
+        "salar",
+        "wage",
+        "pay",
+        "compensation",
+        "bonus",
+        "hir",
+        "recruit",
+        "poach",
+        "counter",
+        "solicit",
+    ),
+    "market-allocation": (
+        "divide",
+        "split",
+        "allocat",
+        "carve",
+        "share out",
+        "solicit",
+        "approach",
+        "target",
+        "compete",
+        "pursue",
+        "stay",
+    ),
+    "bid-rigging": ("bid", "tender", "contract", "win"),
+    "group-boycott": ("boycott", "stop", "refuse", "cease", "not to", "never", "blacklist"),
+    "output-restriction": (
+        "output",
+        "production",
+        "capacity",
+        "supply",
+        "generation",
+        "lending",
+        "issuance",
+    ),
+    "price": ("pric", "rate card", "tariff", "discount", "raise", "increase", "cut", "lower"),
+    "cost": ("cost", "budget", "spend", "margin"),
+    "bid": ("bid", "tender", "proposal", "quote", "rfp"),
+    "salary": ("salar", "wage", "compensation", "pay", "bonus"),
+    "strategy": (
+        "strategic",
+        "business plan",
+        "roadmap",
+        "market",
+        "acquisition",
+        "merger",
+        "customer list",
+    ),
+}
+_PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
+
+
+_CHUNK_LINES = 8
+
+
+def _chunks(text: str) -> Iterator[tuple[int, str]]:
+    """Paragraphs, long ones cut into windows of a few lines that overlap by one line."""
+    for paragraph in _PARAGRAPH.finditer(text):
+        lines = paragraph.group(0).splitlines(keepends=True)
+        if len(lines) <= _CHUNK_LINES:
+            yield paragraph.start(), paragraph.group(0)
+            continue
+        offsets = [paragraph.start()]
+        for line in lines:
+            offsets.append(offsets[-1] + len(line))
+        for first in range(0, len(lines), _CHUNK_LINES - 1):
+            last = min(len(lines), first + _CHUNK_LINES)
+            yield offsets[first], "".join(lines[first:last])
+            if last == len(lines):
+                break
+
+
+Rule = tuple[str, str, re.Pattern[str]]
+
+
+def _gated(rules: list[Rule], lower: str) -> list[Rule]:
+    """The rules whose words occur in `lower` (plain substring tests: cheap)."""
+    return [rule for rule in rules if any(word in lower for word in _GATES[rule[0]])]
+
 
 def find_sensitive(text: str) -> list[SensitiveHit]:
     """Every competitively sensitive phrase in `text`, in order of position."""
-    hits = [
-        SensitiveHit(match.group(0), category, match.start())
-        for category, pattern in _RULES
-        for match in pattern.finditer(text)
-    ]
-    hits.sort(key=lambda hit: hit.position)
-    return hits
+    hits: dict[tuple[str, int], SensitiveHit] = {}
+    rules = _gated(_AGREEMENTS + _DISCLOSURES, text.lower())
+    if not rules:
+        return []
+    for offset, chunk in _chunks(text):
+        chunk_rules = rules if len(chunk) == len(text) else _gated(rules, chunk.lower())
+        for category, explanation, pattern in chunk_rules:
+            for match in pattern.finditer(chunk):
+                position = offset + match.start()
+                hits.setdefault(
+                    (category, position),
+                    SensitiveHit(match.group(0), category, position, explanation),
+                )
+    return sorted(hits.values(), key=lambda hit: hit.position)

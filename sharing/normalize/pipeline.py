@@ -16,6 +16,7 @@ from typing import Any
 from sharing.normalize.analysis import TextAnalysis, WarningHit, analyse_text
 from sharing.normalize.antitrust import find_sensitive
 from sharing.normalize.extract import IndicatorType, extract
+from sharing.normalize.extract.network import scrub_url
 from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator
 from sharing.normalize.parsers.archive import unpack
 from sharing.normalize.parsers.csv import parse_csv
@@ -29,7 +30,7 @@ from sharing.normalize.parsers.stix import (
 )
 from sharing.normalize.parsers.text import decode_text
 from sharing.normalize.scrub import apply_redactions, find_redactions, is_victim_address
-from sharing.normalize.warninglists import warning_list_for
+from sharing.normalize.warninglists import domain_flags, url_flags, warning_list_for
 from sharing.stix.markings import narrowest, tlp_from_name
 from sharing.stix.objects import objects_for_indicator, timestamp
 from sharing.tlp import TLP
@@ -63,6 +64,8 @@ class Prepared:
     scan: BundleScan | None = None
     data: bytes = b""
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    # Advisory sources and contacts cited by a text: the report's external_references.
+    references: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +80,8 @@ class KeptIndicator:
     description: str
     warning_list: str  # empty unless kept because the analyst insisted
     kept_by_insistence: bool
+    # "derived", "look-alike-domain", "hosted-on-shared-service": STIX indicator labels.
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -168,13 +173,22 @@ def prepare(kind: str, raw: bytes, *, context: Context) -> Prepared:
             for hit in analysis.warning_hits
             if hit.value in context.insist_values
         ]
+        found = [
+            ParsedIndicator(
+                item.type,
+                item.value,
+                description=analysis.notes.get(item.value, ""),
+                labels=item.labels,
+            )
+            for item in analysis.indicators
+        ]
         return Prepared(
             title=first_line[:300],
             description=analysis.redacted_text,
             tlp=narrowest(tlps),
-            indicators=[ParsedIndicator(item.type, item.value) for item in analysis.indicators]
-            + insisted,
+            indicators=found + insisted,
             analysis=analysis,
+            references=[reference.as_stix() for reference in analysis.references],
         )
     if _looks_binary(data):
         raise NormalisationError(
@@ -214,7 +228,8 @@ def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Clas
     """Apply warning lists, insistence and victim scrubbing; one entry per (type, value)."""
     result = Classified()
     seen: set[tuple[IndicatorType, str]] = set()
-    member_domains = {domain.lower() for domain in context.member_domains}
+    member_domains = frozenset(domain.lower() for domain in context.member_domains)
+    own_domains = frozenset(domain.lower() for domain in context.own_domains)
     for item in indicators:
         key = (item.type, item.value)
         if key in seen:
@@ -223,10 +238,17 @@ def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Clas
         if item.type == IndicatorType.EMAIL and is_victim_address(item.value, member_domains):
             result.scrubbed.append(item.value)
             continue
+        value = scrub_url(item.value) if item.type == IndicatorType.URL else item.value
+        labels = item.labels
+        if item.type == IndicatorType.URL:
+            labels = tuple(dict.fromkeys((*labels, *url_flags(value))))
+        elif item.type == IndicatorType.DOMAIN:
+            labels = tuple(dict.fromkeys((*labels, *domain_flags(value))))
         list_name = warning_list_for(
             item.type,
-            item.value,
-            own_domains=context.own_domains,
+            value,
+            own_domains=own_domains,
+            member_domains=member_domains,
             allow_documentation_ranges=context.allow_documentation_ranges,
         )
         insisted = bool(list_name) and item.value in context.insist_values
@@ -236,13 +258,14 @@ def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Clas
         result.kept.append(
             KeptIndicator(
                 type=item.type,
-                value=item.value,
+                value=value,
                 first_seen=item.first_seen,
                 last_seen=item.last_seen,
                 confidence=item.confidence,
                 description=scrub_text(item.description, member_domains=member_domains),
                 warning_list=list_name or "",
                 kept_by_insistence=insisted,
+                labels=labels,
             )
         )
     return result
@@ -270,6 +293,7 @@ def indicator_objects(
             marking_id=marking_id,
             description=item.description,
             confidence=item.confidence,
+            labels=item.labels,
         )
 
 
@@ -344,9 +368,15 @@ def findings(prepared: Prepared, classified: Classified) -> dict[str, Any]:
             for value in classified.scrubbed
         ],
         "sensitive": [
-            {"phrase": hit.phrase, "category": hit.category, "position": hit.position}
+            {
+                "phrase": hit.phrase,
+                "category": hit.category,
+                "explanation": hit.explanation,
+                "position": hit.position,
+            }
             for hit in (analysis.sensitive if analysis else ())
         ],
+        "references": prepared.references,
         "skipped": prepared.skipped[:100],
     }
 

@@ -6,19 +6,31 @@ value was) and calls `refang` on each match.
 
 import re
 
-# Separators as analysts write them. The patterns are shared with the extractor.
-DOT = r"(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\s\[dot\]\s|\s\(dot\)\s)"
-AT = r"(?:@|\[@\]|\(@\)|\[at\]|\(at\)|\{at\}|\s\[at\]\s|\s\(at\)\s)"
+# Separators as analysts write them, with or without spaces around the brackets
+# ("evil [.] com", "ops [at] evil [.] info"). The patterns are shared with the extractor.
+DOT = (
+    r"(?:\.|\s?\[\.\]\s?|\s?\(\.\)\s?|\s?\{\.\}\s?"
+    r"|\s?\[dot\]\s?|\s?\(dot\)\s?|\s?\{dot\}\s?)"
+)
+AT = r"(?:@|\s?\[@\]\s?|\s?\(@\)\s?|\s?\[at\]\s?|\s?\(at\)\s?|\s?\{at\}\s?|\s\[at\]\s|\s\(at\)\s)"
 COLON = r"(?::|\[:\]|\(:\))"
+# Schemes analysts write for web links, defanged or not, and the protocols exploit strings
+# carry (`${jndi:ldap://host/a}`): each names a host worth extracting.
+SCHEMES = (
+    r"(?:h(?:tt|xx|\*\*)ps?|meow|f(?:t|x)ps?|sftp|ldaps?|rmi|dns|iiop|corba|nds|nis"
+    r"|smb|wss?|ssh|telnet|rdp|tcp|udp|gopher)"
+)
+SCHEME_SEPARATOR = r"(?:://|\[://\]|\[:\]//|\(:\)//|\[:/\]/|:\\\\)"
 
 _REPLACEMENTS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\s?[\[\(\{](?:\.|dot)[\]\)\}]\s?", re.IGNORECASE), "."),
     (re.compile(r"\s?[\[\(\{](?:@|at)[\]\)\}]\s?", re.IGNORECASE), "@"),
-    (re.compile(r"[\[\(](:)[\]\)]"), ":"),
     (re.compile(r"\[(://)\]"), "://"),
-    (re.compile(r"^h[xX]{2}p", re.IGNORECASE), "http"),
-    (re.compile(r"^f[xX]p", re.IGNORECASE), "ftp"),
-    (re.compile(r"^(https?|ftp):\\\\", re.IGNORECASE), r"\1://"),
+    (re.compile(r"\[:/\]/"), "://"),
+    (re.compile(r"[\[\(](:)[\]\)]"), ":"),
+    (re.compile(r"^(?:h[xX*]{2}p|meow)(s?)(?=:)", re.IGNORECASE), r"http\1"),
+    (re.compile(r"^f[xX]p(s?)(?=:)", re.IGNORECASE), r"ftp\1"),
+    (re.compile(r"^([a-z]+):\\\\", re.IGNORECASE), r"\1://"),
 ]
 
 

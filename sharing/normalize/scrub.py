@@ -1,20 +1,41 @@
 """Remove personal data not directly related to a threat before anything is shared.
 
 The US Cybersecurity Information Sharing Act of 2015 asks sharers to remove personal
-information of people who are not the threat. Here that means: e-mail addresses at member
-organisations' registered domains (the victims), the names that go with them, and phone
-numbers. Attackers' addresses are indicators and stay. Pure: domains are passed in.
+information of people who are not the threat. Here that means:
+- e-mail addresses at member organisations' registered domains (the victims), written
+  plainly, defanged, percent-encoded inside links or base64-encoded in a link's query;
+- any e-mail address inside a link's query or fragment (phishing kits prefill the target's
+  address there);
+- the names of victims: from their addresses (dana.whitfield -> Dana Whitfield, s.marchand
+  -> Sophie Marchand), from header lines ("Whitfield, Dana" <...>), after words that say the
+  person was the target or works at the member ("our AP clerk, Priya Raman", "customer"),
+  with a title ("Ms Raman", "Dr. Siddiqui", "Herr Brenner"), before their phone number and
+  above a signature; each found name is then removed everywhere in the text, also its first
+  name alone and its surname after a title; an address written right after a victim's name
+  is the victim's too;
+- phone numbers in the common national formats (E.164, North American, UK, German, French,
+  Japanese, Australian ...).
+Attackers' addresses are indicators and stay. Pure: domains are passed in.
+
+Why no named-entity model: spaCy's small English model was measured on the labelled corpus
+(bench/extraction.py --ner, docs/benchmarks.md); it finds person names but cannot tell a
+victim from an attacker or researcher, misses names in e-mail headers and German text, adds
+tens of megabytes and is many times slower than these rules.
 """
 
+import base64
+import binascii
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from sharing.normalize.extract import Extracted, IndicatorType
+from sharing.normalize.extract.spans import Spans
 
 REDACTED_EMAIL = "[redacted e-mail]"
 REDACTED_PHONE = "[redacted phone]"
 REDACTED_PERSON = "[redacted person]"
+REDACTED_VALUE = "[redacted]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +50,69 @@ class Redaction:
 
 
 _PHONE_RE = re.compile(
-    r"(?<![\w+.:/-])"
+    # The leading character class lets the regex engine skip ahead quickly.
+    r"(?=[+(\d])(?<![\w+.:/#=$€£-])"
     r"(?:\+\d{1,3}[\s.-]?)?"
-    r"(?:\(\d{1,5}\)[\s.-]?)?"
-    r"\d{2,5}(?:[\s.-]\d{2,5}){1,5}"
-    r"(?![\w:/-]|\.\d)"
+    r"(?:\(0?\d{1,5}\)[\s.-]?)?"
+    r"\d{1,8}(?:[\s.-]\d{1,8}){1,6}"
+    r"(?![\w:/%-]|[.,]\d)"
 )
-_NAME_BEFORE_RE = re.compile(
-    r"([A-Z][a-z'\-]+(?:\s[A-Z]\.)?\s[A-Z][a-z'\-]+(?:-[A-Z][a-z'\-]+)?)\s*[(<\[,]?\s*$"
+_PHONE_CUE = re.compile(
+    r"\b(?:tel|phone|mobil\w*|cell|fax|call\w*|line|ext|number|on)\.?:?\s*$", re.I
 )
+_NOT_PHONE_BEFORE = re.compile(
+    r"\b(?:ports?|version|build|ticket|invoice|case|id|bins?)\s*[:#]?\s*$", re.I
+)
+_ANY_ADDRESS = re.compile(
+    r"(?<![\w.+-])[a-z0-9][a-z0-9._+-]{0,63}(?:@|%40|\s?\[at\]\s?|\s?\(at\)\s?|\s?\[@\]\s?)"
+    r"([a-z0-9-]+(?:(?:\.|\s?\[\.\]\s?)[a-z0-9-]+)+)",
+    re.IGNORECASE,
+)
+_NAME_WORD = r"[A-Z][a-zà-ÿ'\u2019]+(?:-[A-Z][a-zà-ÿ'\u2019]+)?"
+_FULL_NAME = rf"{_NAME_WORD}(?:\s[A-Z]\.)?\s{_NAME_WORD}"
+_TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|M)\.?"
+_NAME_BEFORE_ADDRESS = re.compile(
+    rf"(?:\"?({_FULL_NAME})\"?|\"?({_NAME_WORD},\s{_NAME_WORD})\"?)\s*[(<\[,]?\s*(?:mailto:)?$"
+)
+# Words saying the person next to them is a victim or works at a member.
+_VICTIM_CUE = re.compile(
+    r"\b(?:employees?|staff(?: members?)?|colleagues?|users?|customers?|clients?|members?|"
+    r"clerks?|accountants?|nurses?|(?:nurse|account|office|branch|team|line|help desk) managers?|"
+    r"managers?|supervisors?|directors?|leads?|heads?|officers?|tellers?|analysts?|engineers?|"
+    r"administrators?|admins?|assistants?|CFO|CEO|CTO|CIO|CISO|COO|controller|treasurer|"
+    r"contact(?: for this case)?|victims?|recipients?|patients?|account holders?|owners?|"
+    r"Kollegen?|Kollegin|Mitarbeiter(?:in)?|called|emailed|phoned|contacted|asked|told|"
+    r"Dear|Hi|Hello|Hallo|Hey|Thanks|Thank you|Regards|Cheers|Sincerely|Best)"
+    rf"(?:\s+(?:at|of|in|for|from)\s+[\w& ]{{1,30}}?)?(?:\s*[,:(]\s*|\s+)"
+    rf"(?:{_TITLE}\s+)?({_FULL_NAME})(?![\w'\u2019-])"
+)
+# More names listed with a victim's: "Dr. Ahmed Siddiqui and Lena Park".
+_LISTED_WITH = re.compile(
+    rf"(?:,\s*|\s+and\s+|\s+&\s+)(?:{_TITLE}\s+)?({_FULL_NAME})(?![\w'\u2019-])"
+)
+_TITLED_NAME = re.compile(rf"\b{_TITLE}\s+((?:{_NAME_WORD}\s)?{_NAME_WORD})(?![\w'\u2019-])")
+_SIGN_OFF = re.compile(
+    r"^\s*(?:regards|best regards|kind regards|many thanks|thanks|thank you|cheers|best|"
+    r"sincerely|mit freundlichen gr(?:ü|ue)(?:ß|ss)en|viele gr(?:ü|ue)(?:ß|ss)e|"
+    r"cordialement)[,.!]?\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SIGNATURE_NAME = re.compile(rf"[ \t]*({_FULL_NAME})[ \t]*(?:[|,]|$)", re.MULTILINE)
+_NAME_BEFORE_PHONE = re.compile(rf"({_FULL_NAME})(?:[\s,(:]|\b(?:in|at|on|from)\b|[\w ]){{0,28}}$")
+# Capitalised words that start sentences or name things, not people.
+_NAME_LIKE_WORDS = (
+    "The This That These Those Our Your Their His Her Its We You They He She It An A And Or",
+    "But If When Then After Before During Later Next Last First Second Two One Another",
+    "Other Some All No None Not Security Incident Report Phishing Malware Threat Team Help",
+    "Desk Service Services Card Operations Member Members Customer Customers Bank Credit",
+    "Union Health Power Utilities Finance Treasury Please Subject From To Date Sent Mobile",
+    "Phone Tel Windows Microsoft Google Apple Amazon Cloud Office Exchange Server Dear Hi",
+    "Hello Thanks Regards Best Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
+    "January February March April May June July August September October November December",
+    "Harbour Northwind Meridian Cascadia Bluewater Federal Trust First Action Card Digital",
+    "Assets Express Parcel Fraud Group Risk",
+)
+_NOT_NAMES = frozenset(word for line in _NAME_LIKE_WORDS for word in line.split())
 
 
 def is_victim_address(email: str, member_domains: Collection[str]) -> bool:
@@ -46,26 +121,165 @@ def is_victim_address(email: str, member_domains: Collection[str]) -> bool:
     return any(".".join(labels[i:]) in member_domains for i in range(len(labels) - 1))
 
 
-def _looks_like_phone(candidate: str) -> bool:
-    digits = re.sub(r"\D", "", candidate)
-    if not 9 <= len(digits) <= 15:
-        return False
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", candidate.strip()):  # a date
-        return False
-    separators = set(re.sub(r"[\d\s]", "", candidate)) - {"+", "(", ")"}
-    # Dotted groups are versions or addresses far more often than phone numbers.
-    if "." in separators and not candidate.startswith("+"):
-        return False
-    return candidate.startswith("+") or "(" in candidate or len(digits) >= 10
+def _plausible_name(name: str) -> bool:
+    words = re.split(r"[\s,]+", name)
+    return all(word.rstrip(".") not in _NOT_NAMES for word in words if word)
 
 
-def _names_for(email: str) -> list[str]:
-    """Names a person with this address probably has: dana.whitfield -> Dana Whitfield."""
+def _looks_like_phone(candidate: str, before: str) -> bool:
+    stripped = candidate.strip()
+    digits = re.sub(r"\D", "", stripped)
+    if re.match(r"\d{4}-\d{2}-\d{2}", stripped) or re.fullmatch(
+        r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", stripped
+    ):
+        return False  # a date
+    if _NOT_PHONE_BEFORE.search(before):
+        return False
+    if not 7 <= len(digits) <= 15:
+        return False
+    groups = re.findall(r"\d+", stripped)
+    if "." in stripped and not (
+        stripped.startswith("+") or re.fullmatch(r"\(?\d{3}\)?\.\d{3}\.\d{4}", stripped)
+    ):
+        return False  # dotted groups are versions or addresses far more often
+    has_prefix = stripped.startswith("+") or "(" in stripped
+    if len(digits) >= 10 or has_prefix:
+        return len(groups) >= 2
+    return bool(_PHONE_CUE.search(before)) and len(groups) >= 2
+
+
+def _names_from_address(email: str) -> tuple[set[str], set[tuple[str, str]]]:
+    """Names a person with this address has: dana.whitfield -> Dana Whitfield; for
+    s.marchand, smarchand or marchand.s the (initial, surname) to look for in the text."""
     local = email.split("@", 1)[0]
-    parts = [part for part in re.split(r"[._-]", local) if part.isalpha() and len(part) > 1]
-    if len(parts) < 2:
-        return []
-    return [" ".join(part.capitalize() for part in parts[:2])]
+    parts = [part for part in re.split(r"[._-]", local) if part.isalpha()]
+    names: set[str] = set()
+    initials: set[tuple[str, str]] = set()
+    if len(parts) >= 2 and len(parts[0]) > 1 and len(parts[1]) > 1:
+        names.add(f"{parts[0].capitalize()} {parts[1].capitalize()}")
+    if len(parts) >= 2:
+        first, second = parts[0], parts[1]
+        if len(first) == 1 and len(second) > 2:
+            initials.add((first.upper(), second.capitalize()))
+        if len(second) == 1 and len(first) > 2:
+            initials.add((second.upper(), first.capitalize()))
+    elif len(parts) == 1 and len(parts[0]) > 4:
+        initials.add((parts[0][0].upper(), parts[0][1:].capitalize()))
+    return names, initials
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True))
+
+
+def _personal_tokens_in_url(url: str) -> list[str]:
+    """Base64 tokens in a link's query or fragment that decode to an e-mail address."""
+    tokens: list[str] = []
+    tail = url.split("?", 1)[1] if "?" in url else url.split("#", 1)[-1] if "#" in url else ""
+    for token in re.findall(r"[A-Za-z0-9+/_-]{16,}={0,2}", tail):
+        try:
+            clear = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_")
+        except (binascii.Error, ValueError):
+            continue
+        if re.fullmatch(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", clear):
+            tokens.append(token.rstrip("="))
+    return tokens
+
+
+_ADDRESS_ANCHOR = re.compile(r"@|%40|[\[(](?:at|@)[\])]", re.IGNORECASE)
+
+
+def _addresses(text: str) -> Iterator[re.Match[str]]:
+    """_ANY_ADDRESS's matches, searched only around an '@' or its encoded forms."""
+    position = 0
+    for anchor in _ADDRESS_ANCHOR.finditer(text):
+        if anchor.start() < position:
+            continue
+        start = max(position, anchor.start() - 70)
+        for match in _ANY_ADDRESS.finditer(text, start, min(len(text), anchor.end() + 260)):
+            if match.start() <= anchor.start() < match.end():
+                position = match.end()
+                yield match
+                break
+
+
+def _address_redactions(
+    text: str, extracted: list[Extracted], domains: set[str]
+) -> tuple[list[Redaction], list[tuple[int, str]]]:
+    """Victims' addresses anywhere (also inside links) and any address in a link's query."""
+    found: list[Redaction] = []
+    victims: list[tuple[int, str]] = []
+    url_spans = Spans(
+        (item.start, item.end) for item in extracted if item.type == IndicatorType.URL
+    )
+    for match in _addresses(text):
+        start, end = match.span()
+        address = re.sub(r"%40|\s?[\[(](?:at|@)[\])]\s?", "@", match.group(0), flags=re.I)
+        address = re.sub(r"\s?\[\.\]\s?", ".", address)
+        link = url_spans.containing(start, end)
+        in_link_query = link is not None and re.search(r"[?#&=]", text[link[0] : start]) is not None
+        if is_victim_address(address, domains) or in_link_query:
+            # Inside a link the replacement keeps the link one token ("?user=[redacted]").
+            replacement = REDACTED_VALUE if link is not None else REDACTED_EMAIL
+            found.append(Redaction("email", match.group(0), replacement, start, end))
+            victims.append((start, address.lower()))
+    for item in extracted:
+        if item.type != IndicatorType.URL:
+            continue
+        for token in _personal_tokens_in_url(item.original):
+            offset = item.original.find(token)
+            if offset >= 0:
+                start = item.start + offset
+                found.append(Redaction("email", token, REDACTED_VALUE, start, start + len(token)))
+    return found, victims
+
+
+def _victim_names(
+    text: str, victims: list[tuple[int, str]], extracted: list[Extracted]
+) -> set[str]:
+    names: set[str] = set()
+    initials: set[tuple[str, str]] = set()
+    for start, address in victims:
+        full, partial = _names_from_address(address)
+        names.update(full)
+        initials.update(partial)
+        line_start = text.rfind("\n", 0, start) + 1
+        before = _NAME_BEFORE_ADDRESS.search(text[max(line_start, start - 60) : start])
+        if before:
+            names.add(before.group(1) or before.group(2))
+    if initials:
+        surnames = _alternation(surname for _, surname in initials)
+        for match in re.finditer(rf"\b([A-Z][a-zà-ÿ'\u2019]+)\s({surnames})\b", text):
+            if (match.group(1)[0], match.group(2)) in initials:
+                names.add(f"{match.group(1)} {match.group(2)}")
+    for match in [*_VICTIM_CUE.finditer(text), *_TITLED_NAME.finditer(text)]:
+        names.add(match.group(1))
+        position = match.end()
+        while listed := _LISTED_WITH.match(text, position):
+            names.add(listed.group(1))
+            position = listed.end()
+    for sign_off in _SIGN_OFF.finditer(text):
+        signature = _SIGNATURE_NAME.match(text, sign_off.end() + 1)
+        if signature:
+            names.add(signature.group(1))
+    return {name for name in names if _plausible_name(name)}
+
+
+def _name_variants(names: set[str]) -> set[str]:
+    """Each name, "Surname, First" and the first name alone; the surname after a title."""
+    variants: set[str] = set()
+    for name in names:
+        variants.add(name)
+        if "," in name:
+            surname, first = (part.strip() for part in name.split(",", 1))
+            variants.add(f"{first} {surname}")
+            parts = [first, surname]
+        else:
+            parts = name.split()
+            variants.add(f"{parts[-1]}, {parts[0]}")
+        if len(parts[0]) > 2 and parts[0] not in _NOT_NAMES:
+            variants.add(parts[0])
+    return variants
 
 
 def find_redactions(
@@ -73,32 +287,41 @@ def find_redactions(
 ) -> list[Redaction]:
     """Spans of `text` to redact, not overlapping, in order."""
     domains = {domain.lower() for domain in member_domains}
-    indicator_spans = [(item.start, item.end) for item in extracted]
-    victims = [
-        item
-        for item in extracted
-        if item.type == IndicatorType.EMAIL and is_victim_address(item.value, domains)
-    ]
-    found: list[Redaction] = [
-        Redaction("email", item.original, REDACTED_EMAIL, item.start, item.end) for item in victims
-    ]
+    extracted = list(extracted)
+    indicator_spans = Spans((item.start, item.end) for item in extracted)
+    found, victims = _address_redactions(text, extracted, domains)
 
-    names: set[str] = set()
-    for item in victims:
-        names.update(_names_for(item.value))
-        before = _NAME_BEFORE_RE.search(text[max(0, item.start - 60) : item.start])
-        if before:
-            names.add(before.group(1))
-    for name in names:
-        for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", text):
-            found.append(Redaction("person", match.group(0), REDACTED_PERSON, *match.span()))
-
+    phones: list[Redaction] = []
     for match in _PHONE_RE.finditer(text):
         start, end = match.span()
-        if any(start < span_end and span_start < end for span_start, span_end in indicator_spans):
+        if indicator_spans.overlaps(start, end):
             continue
-        if _looks_like_phone(match.group(0)):
-            found.append(Redaction("phone", match.group(0), REDACTED_PHONE, start, end))
+        if _looks_like_phone(match.group(0), text[max(0, start - 30) : start]):
+            phones.append(Redaction("phone", match.group(0), REDACTED_PHONE, start, end))
+    found.extend(phones)
+
+    names = _victim_names(text, victims, extracted)
+    for phone in phones:
+        before = _NAME_BEFORE_PHONE.search(text[max(0, phone.start - 60) : phone.start])
+        if before and _plausible_name(before.group(1)):
+            names.add(before.group(1))
+    variants = _name_variants(names)
+    surnames = {name.split(",")[0].strip() if "," in name else name.split()[-1] for name in names}
+    if variants:
+        pattern = rf"(?<![\w'\u2019-])(?:{_alternation(variants)})(?![\w'\u2019-])"
+        for match in re.finditer(pattern, text):
+            found.append(Redaction("person", match.group(0), REDACTED_PERSON, *match.span()))
+    if surnames:
+        pattern = rf"\b{_TITLE}\s+(?:{_alternation(surnames)})(?![\w'\u2019-])"
+        for match in re.finditer(pattern, text):
+            found.append(Redaction("person", match.group(0), REDACTED_PERSON, *match.span()))
+    # An address right after a victim's name is that person's too ("Ana Souza, ana@...").
+    for redaction in [item for item in found if item.kind == "person"]:
+        after = re.match(r"[\s,(<:]{1,4}", text[redaction.end : redaction.end + 4])
+        if after:
+            address = _ANY_ADDRESS.match(text, redaction.end + after.end())
+            if address:
+                found.append(Redaction("email", address.group(0), REDACTED_EMAIL, *address.span()))
 
     found.sort(key=lambda redaction: (redaction.start, -redaction.end))
     result: list[Redaction] = []

@@ -528,6 +528,8 @@ def _report_object(
     }
     if description:
         obj["description"] = description
+    if prepared.references:
+        obj["external_references"] = prepared.references
     return obj
 
 

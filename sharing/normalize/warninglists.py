@@ -1,15 +1,25 @@
 """Warning lists, like MISP's: values that look like indicators but almost never are.
 
 A hit is reported with the list's name and the value is not turned into an indicator unless
-the analyst insists. Pure: the member's own domains are passed in.
+the analyst insists. The lists: special-purpose address ranges, documentation and local
+names, every member organisation's registered domains (a member's VPN host in a victim
+story is not an indicator), benign infrastructure shipped as data with its sources
+(data/benign-infrastructure.json: public resolvers, connectivity checks, NTP, IP lookup
+services, empty-file hashes), widely used benign domains (data/benign-domains.txt) and
+the hosts of shared services (data/shared-hosting.json). A URL with a path on a shared
+service stays an indicator: `url_flags` labels it instead. Pure: domains are passed in.
 """
 
 import ipaddress
+import json
 from collections.abc import Collection
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
-from sharing.normalize.extract import IndicatorType
+from sharing.normalize.extract import HASH_TYPES, IndicatorType
+from sharing.normalize.extract.network import url_host
+from sharing.normalize.references import is_reference_domain
 
 DOCUMENTATION_NETWORKS = tuple(
     ipaddress.ip_network(network)
@@ -18,22 +28,59 @@ DOCUMENTATION_NETWORKS = tuple(
 DOCUMENTATION_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
 DOCUMENTATION_TLDS = frozenset({"example", "test", "invalid"})
 LOCAL_TLDS = frozenset({"localhost", "local", "internal", "lan", "home.arpa"})
+MEMBER_DOMAINS = "members' registered domains"
+OWN_DOMAINS = "the member's own domains"
+SHARED_SERVICE = "shared hosting services"
+SHARED_SERVICE_LABEL = "hosted-on-shared-service"
+REFERENCE_SOURCES = "advisory and reference sources"
+
+
+def _data(name: str) -> str:
+    return resources.files("sharing.normalize").joinpath(f"data/{name}").read_text()
 
 
 @lru_cache(maxsize=1)
 def benign_domains() -> frozenset[str]:
-    text = resources.files("sharing.normalize").joinpath("data/benign-domains.txt").read_text()
     return frozenset(
         line.strip().lower()
-        for line in text.splitlines()
+        for line in _data("benign-domains.txt").splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     )
 
 
-def _domain_in(domain: str, domains: Collection[str]) -> bool:
+@lru_cache(maxsize=1)
+def benign_infrastructure() -> dict[str, str]:
+    """Value (IP address, host or hash, lower case) -> the name of its list."""
+    document: dict[str, Any] = json.loads(_data("benign-infrastructure.json"))
+    values: dict[str, str] = {}
+    for entry in document["lists"]:
+        for value in entry["values"]:
+            key = value.lower()
+            if ":" in key:
+                key = str(ipaddress.ip_address(key))
+            values[key] = entry["name"]
+    return values
+
+
+@lru_cache(maxsize=1)
+def shared_services() -> tuple[frozenset[str], frozenset[str]]:
+    """Hosts of shared services: (customers get a path, customers get a subdomain)."""
+    document: dict[str, Any] = json.loads(_data("shared-hosting.json"))
+    return frozenset(document["path"]), frozenset(document["subdomain"])
+
+
+def domain_in(domain: str, domains: Collection[str]) -> bool:
     """`domain` is one of `domains` or a subdomain of one."""
     labels = domain.split(".")
     return any(".".join(labels[i:]) in domains for i in range(len(labels) - 1))
+
+
+def _parent_in(domain: str, domains: Collection[str]) -> str | None:
+    labels = domain.split(".")
+    for i in range(len(labels) - 1):
+        if ".".join(labels[i:]) in domains:
+            return ".".join(labels[i:])
+    return None
 
 
 _DOCUMENTATION = "documentation address ranges"
@@ -61,12 +108,16 @@ _IPV4_RANGES: list[tuple[int, int, str]] = [
 ]
 
 
+@lru_cache(maxsize=65536)
 def _ip_list(value: str, *, allow_documentation_ranges: bool) -> str | None:
     try:
         if "/" in value:
             address = ipaddress.ip_network(value, strict=False).network_address
         else:
             address = ipaddress.ip_address(value)
+            benign = benign_infrastructure().get(str(address))
+            if benign:
+                return benign
     except ValueError:
         return None
     if address.version == 4:
@@ -93,27 +144,78 @@ def _ip_list(value: str, *, allow_documentation_ranges: bool) -> str | None:
     return None
 
 
+def _benign_host(domain: str) -> str | None:
+    infrastructure = benign_infrastructure()
+    labels = domain.split(".")
+    for i in range(len(labels) - 1):
+        name = infrastructure.get(".".join(labels[i:]))
+        if name:
+            return name
+    return None
+
+
 def _domain_list(
-    domain: str, *, own_domains: Collection[str], allow_documentation_ranges: bool
+    domain: str,
+    *,
+    own_domains: Collection[str],
+    member_domains: Collection[str],
+    allow_documentation_ranges: bool,
 ) -> str | None:
-    if _domain_in(domain, own_domains):
-        return "the member's own domains"
+    if domain_in(domain, own_domains):
+        return OWN_DOMAINS
+    if domain_in(domain, member_domains):
+        return MEMBER_DOMAINS
+    return _public_domain_list(domain, allow_documentation_ranges=allow_documentation_ranges)
+
+
+@lru_cache(maxsize=65536)
+def _public_domain_list(domain: str, *, allow_documentation_ranges: bool) -> str | None:
+    """The lists that do not depend on who submits: the same answer for every member."""
     tld = domain.rsplit(".", 1)[-1]
     if tld in LOCAL_TLDS or domain.endswith(".home.arpa"):
         return "local names"
-    if tld in DOCUMENTATION_TLDS or _domain_in(domain, DOCUMENTATION_DOMAINS):
+    if tld in DOCUMENTATION_TLDS or domain_in(domain, DOCUMENTATION_DOMAINS):
         return None if allow_documentation_ranges else "documentation domains"
-    if _domain_in(domain, benign_domains()):
+    benign = _benign_host(domain)
+    if benign:
+        return benign
+    if is_reference_domain(domain):
+        return REFERENCE_SOURCES
+    path_services, subdomain_services = shared_services()
+    tenant_of = _parent_in(domain, subdomain_services)
+    if tenant_of is not None:
+        # abc123.cloudfront.net belongs to one customer; cloudfront.net to everyone.
+        return SHARED_SERVICE if domain in (tenant_of, f"www.{tenant_of}") else None
+    if domain_in(domain, path_services):
+        return SHARED_SERVICE
+    if domain_in(domain, benign_domains()):
         return "common benign domains"
     return None
 
 
-def url_host(url: str) -> str:
-    authority = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
-    host = authority.rsplit("@", 1)[-1]
-    if host.startswith("["):
-        return host[1 : host.find("]")]
-    return host.split(":", 1)[0]
+def _on_shared_service_with_path(url: str) -> bool:
+    host = url_host(url).lower()
+    path_services, subdomain_services = shared_services()
+    if not (domain_in(host, path_services) or domain_in(host, subdomain_services)):
+        return False
+    rest = url.split("://", 1)[-1]
+    path = rest[len(rest.split("/", 1)[0]) :]
+    return path.strip("/?#") != ""
+
+
+def url_flags(url: str) -> tuple[str, ...]:
+    """Labels for a URL that stays an indicator: one on a shared service is flagged."""
+    host = url_host(url).lower()
+    path_services, subdomain_services = shared_services()
+    if domain_in(host, path_services) or domain_in(host, subdomain_services):
+        return (SHARED_SERVICE_LABEL,)
+    return ()
+
+
+def domain_flags(domain: str) -> tuple[str, ...]:
+    """A customer's own host on a subdomain service (abc123.cloudfront.net) is flagged."""
+    _, subdomain_services = shared_services()
+    return (SHARED_SERVICE_LABEL,) if domain_in(domain, subdomain_services) else ()
 
 
 def warning_list_for(
@@ -121,32 +223,54 @@ def warning_list_for(
     value: str,
     *,
     own_domains: Collection[str],
+    member_domains: Collection[str] = (),
     allow_documentation_ranges: bool,
 ) -> str | None:
-    """The name of the warning list `value` is on, or None when it is a usable indicator."""
-    own = {domain.lower() for domain in own_domains}
+    """The name of the warning list `value` is on, or None when it is a usable indicator.
+
+    `own_domains` and `member_domains` are in lower case (callers normalise them once: a
+    portal has thousands of member domains and a text thousands of values).
+    """
+    own = own_domains
+    members = member_domains
     match kind:
         case IndicatorType.IPV4 | IndicatorType.IPV6 | IndicatorType.CIDR:
             return _ip_list(value, allow_documentation_ranges=allow_documentation_ranges)
         case IndicatorType.DOMAIN:
             return _domain_list(
-                value, own_domains=own, allow_documentation_ranges=allow_documentation_ranges
+                value,
+                own_domains=own,
+                member_domains=members,
+                allow_documentation_ranges=allow_documentation_ranges,
             )
         case IndicatorType.URL:
-            host = url_host(value)
-            return _ip_list(
-                host, allow_documentation_ranges=allow_documentation_ranges
-            ) or _domain_list(
-                host, own_domains=own, allow_documentation_ranges=allow_documentation_ranges
+            host = url_host(value).lower()
+            address_list = _ip_list(host, allow_documentation_ranges=allow_documentation_ranges)
+            if address_list:
+                return address_list
+            host_list = _domain_list(
+                host,
+                own_domains=own,
+                member_domains=members,
+                allow_documentation_ranges=allow_documentation_ranges,
             )
+            if host_list in (OWN_DOMAINS, MEMBER_DOMAINS, "local names", "documentation domains"):
+                return host_list
+            if host_list and _on_shared_service_with_path(value):
+                return None  # a file on a shared service: kept, labelled by url_flags
+            return host_list
         case IndicatorType.EMAIL:
-            # Attackers use free-mail providers, so only the member's own addresses and
+            # Attackers use free-mail providers, so only members' addresses and
             # documentation addresses are listed; victims' addresses are scrubbed instead.
             domain = value.rsplit("@", 1)[-1]
-            if _domain_in(domain, own):
-                return "the member's own domains"
-            if domain.rsplit(".", 1)[-1] in DOCUMENTATION_TLDS | LOCAL_TLDS or _domain_in(
+            if domain_in(domain, own):
+                return OWN_DOMAINS
+            if domain_in(domain, members):
+                return MEMBER_DOMAINS
+            if domain.rsplit(".", 1)[-1] in DOCUMENTATION_TLDS | LOCAL_TLDS or domain_in(
                 domain, DOCUMENTATION_DOMAINS
             ):
                 return None if allow_documentation_ranges else "documentation domains"
+        case _ if kind in HASH_TYPES:
+            return benign_infrastructure().get(value.lower())
     return None

@@ -16,7 +16,9 @@ def report_bundle(report: Report) -> dict[str, Any]:
     Contains the source identity (the member, or the ISAC when the report is not attributed),
     the TLP 2.0 marking definition and everything the report object references. A report
     never normalised yet gets a bundle with its report object and source identity only.
-    Valid under stix2-validator strict mode. The caller decides who may receive it.
+    Valid under stix2-validator strict mode, except check 302 (hashes of the pages that
+    external references link to: the portal cites advisories without fetching them). The
+    caller decides who may receive it.
     """
     latest: dict[str, dict[str, Any]] = {}
     rows = (

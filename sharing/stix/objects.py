@@ -37,7 +37,49 @@ _INDICATOR_NAMES = {
     IndicatorType.SHA256: "SHA-256",
     IndicatorType.SHA512: "SHA-512",
     IndicatorType.ASN: "Autonomous system",
+    IndicatorType.CRYPTO_WALLET: "Cryptocurrency wallet",
+    IndicatorType.REGISTRY_KEY: "Windows registry key",
+    IndicatorType.MUTEX: "Mutex",
+    IndicatorType.FILE_NAME: "File name",
+    IndicatorType.USER_AGENT: "HTTP user agent",
+    IndicatorType.JA3: "JA3 TLS client fingerprint",
+    IndicatorType.JA4: "JA4 TLS client fingerprint",
 }
+# STIX 2.1 has no observable for a cryptocurrency address, so a new SCO defined by an
+# extension definition (STIX 2.1 section 7.3, which replaces the deprecated custom objects;
+# the type name the community extensions and OpenCTI use). Registry keys, mutexes and file
+# names have standard observables. User agents and TLS fingerprints are properties of
+# network traffic, not objects: their indicators carry a pattern and no observable.
+WALLET_SCO_TYPE = "cryptocurrency-wallet"
+WALLET_EXTENSION_ID = "extension-definition--2b7c1b06-6a0a-4c0f-9f59-1a8e2b0c7d11"
+PORTAL_IDENTITY_ID = "identity--7d3b5f0e-3c1a-4b8e-9a2f-5e6d7c8b9a01"
+
+
+def wallet_extension_definition() -> dict[str, Any]:
+    """The extension definition that `cryptocurrency-wallet` observables point to."""
+    stamp = "2026-11-01T00:00:00.000Z"
+    return {
+        "type": "extension-definition",
+        "spec_version": "2.1",
+        "id": WALLET_EXTENSION_ID,
+        "created_by_ref": PORTAL_IDENTITY_ID,
+        "created": stamp,
+        "modified": stamp,
+        "name": "Cryptocurrency wallet",
+        "description": "An address that receives cryptocurrency (ransom, drainer, mining payout).",
+        "schema": (
+            "A new SCO 'cryptocurrency-wallet' with one required string property 'value', "
+            "the address as written (Bitcoin, Litecoin, Dogecoin, Tron, Ethereum, Monero); "
+            "its id is derived from 'value'."
+        ),
+        "version": "1.0.0",
+        "extension_types": ["new-sco"],
+    }
+
+
+# JA3/JA4 cannot be expressed in STIX patterning; a Suricata rule (ja3.hash / ja4.hash,
+# Suricata 7) is what members' sensors load.
+_SURICATA_KEYWORDS = {IndicatorType.JA3: "ja3.hash", IndicatorType.JA4: "ja4.hash"}
 
 
 def timestamp(moment: datetime) -> str:
@@ -90,10 +132,22 @@ def sco_for(kind: IndicatorType, value: str) -> dict[str, Any] | None:
             sco = {"type": "file", "hashes": {_HASH_NAMES[kind]: value}}
         case IndicatorType.ASN:
             sco = {"type": "autonomous-system", "number": int(value.removeprefix("AS"))}
+        case IndicatorType.CRYPTO_WALLET:
+            sco = {"type": WALLET_SCO_TYPE, "value": value}
+        case IndicatorType.REGISTRY_KEY:
+            sco = {"type": "windows-registry-key", "key": value}
+        case IndicatorType.MUTEX:
+            sco = {"type": "mutex", "name": value}
+        case IndicatorType.FILE_NAME:
+            sco = {"type": "file", "name": value}
         case _:
             return None
     contributing = {key: item for key, item in sco.items() if key != "type"}
     sco_uuid = uuid.uuid5(SCO_NAMESPACE, _canonical(contributing))
+    if kind == IndicatorType.CRYPTO_WALLET:
+        # Validators only know the standard SCOs and ask version 4 ids of anything else.
+        sco_uuid = uuid.UUID(bytes=sco_uuid.bytes, version=4)
+        contributing["extensions"] = {WALLET_EXTENSION_ID: {"extension_type": "new-sco"}}
     return {
         "type": sco["type"],
         "spec_version": "2.1",
@@ -109,7 +163,9 @@ def stix_id_for(kind: IndicatorType, value: str) -> str:
         return str(sco["id"])
     if kind == IndicatorType.CVE:
         return deterministic_id("vulnerability", f"cve:{value}")
-    return deterministic_id("attack-pattern", f"mitre-attack:{value}")
+    if kind == IndicatorType.ATTACK_TECHNIQUE:
+        return deterministic_id("attack-pattern", f"mitre-attack:{value}")
+    return deterministic_id("indicator", f"{kind.value}:{value}")
 
 
 def _quote(value: str) -> str:
@@ -118,9 +174,24 @@ def _quote(value: str) -> str:
 
 def pattern_for(kind: IndicatorType, value: str) -> str | None:
     """The STIX pattern matching an indicator value, or None for CVE and ATT&CK ids."""
+    if kind == IndicatorType.USER_AGENT:
+        header = "network-traffic:extensions.'http-request-ext'.request_header.'User-Agent'"
+        return f"[{header} = {_quote(value)}]"
+    if kind in _SURICATA_KEYWORDS:
+        sid = 3_000_000_000 + int(uuid.uuid5(PORTAL_NAMESPACE, value).hex[:7], 16)
+        return (
+            f'alert tls any any -> any any (msg:"{_INDICATOR_NAMES[kind]} {value}"; '
+            f'{_SURICATA_KEYWORDS[kind]}; content:"{value}"; sid:{sid}; rev:1;)'
+        )
     sco = sco_for(kind, value)
     if sco is None:
         return None
+    if sco["type"] == "file" and "name" in sco:
+        return f"[file:name = {_quote(value)}]"
+    if sco["type"] == "windows-registry-key":
+        return f"[windows-registry-key:key = {_quote(value)}]"
+    if sco["type"] == "mutex":
+        return f"[mutex:name = {_quote(value)}]"
     if sco["type"] == "file":
         return f"[file:hashes.{_quote(_HASH_NAMES[kind])} = {_quote(value)}]"
     if sco["type"] == "autonomous-system":
@@ -142,6 +213,7 @@ def objects_for_indicator(
     marking_id: str,
     description: str = "",
     confidence: int | None = None,
+    labels: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
     """The STIX objects one indicator value contributes to a report.
 
@@ -185,9 +257,8 @@ def objects_for_indicator(
         ]
     sco = sco_for(kind, value)
     pattern = pattern_for(kind, value)
-    if sco is None or pattern is None:
-        raise ValueError(f"no observable for {kind.value}")
-    sco = {**sco, "object_marking_refs": [marking_id]}
+    if pattern is None:
+        raise ValueError(f"no pattern for {kind.value}")
     indicator_id = deterministic_id("indicator", f"{report_key}:{kind.value}:{value}")
     indicator: dict[str, Any] = {
         "type": "indicator",
@@ -196,13 +267,19 @@ def objects_for_indicator(
         "name": f"{_INDICATOR_NAMES[kind]} {value}"[:250],
         "indicator_types": ["malicious-activity"],
         "pattern": pattern,
-        "pattern_type": "stix",
-        "pattern_version": "2.1",
+        "pattern_type": "suricata" if kind in _SURICATA_KEYWORDS else "stix",
+        "pattern_version": "7.0" if kind in _SURICATA_KEYWORDS else "2.1",
         "valid_from": valid_from,
     }
+    if labels:
+        indicator["labels"] = list(labels)
     indicator["description"] = description or f"{_INDICATOR_NAMES[kind]} reported to the ISAC."
     if confidence is not None:
         indicator["confidence"] = confidence
+    if sco is None:
+        return [indicator]
+    sco = {**sco, "object_marking_refs": [marking_id]}
+    extras = [wallet_extension_definition()] if kind == IndicatorType.CRYPTO_WALLET else []
     relationship = {
         "type": "relationship",
         "id": deterministic_id("relationship", f"{indicator_id}:related-to:{sco['id']}"),
@@ -211,7 +288,7 @@ def objects_for_indicator(
         "source_ref": indicator_id,
         "target_ref": sco["id"],
     }
-    return [sco, indicator, relationship]
+    return [*extras, sco, indicator, relationship]
 
 
 def identity_object(*, identity_id: str, name: str, created: str) -> dict[str, Any]:

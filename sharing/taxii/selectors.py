@@ -15,8 +15,8 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from accounts.groups_selectors import groups_of
 from accounts.models import Membership, TrustGroup
+from accounts.selectors.groups import groups_of
 from sharing import policy
 from sharing.fanout.selectors import feed_reports, feeds_for
 from sharing.models import Feed, StixObject, Submission

@@ -20,9 +20,9 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 
+from accounts.api.authentication import PerTokenRateThrottle, presented_token
 from accounts.models import ApiToken, Membership
-from accounts.token_auth import PerTokenRateThrottle, presented_token
-from accounts.token_services import TokenRefused, token_authenticate
+from accounts.services.tokens import TokenRefused, token_authenticate
 from sharing import policy
 from sharing.taxii import selectors, services
 from sharing.taxii.protocol import (

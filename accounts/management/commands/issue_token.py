@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from accounts.models import Membership
-from accounts.token_services import token_issue
+from accounts.services.tokens import token_issue
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
-from accounts.signin_services import mfa_reset
+from accounts.services.signin import mfa_reset
 
 
 class Command(BaseCommand):

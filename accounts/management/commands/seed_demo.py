@@ -9,17 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import demo
-from accounts.agreement_services import (
-    agreement_accept,
-    agreement_version_create,
-    agreement_version_publish,
-)
-from accounts.groups_services import (
-    group_create,
-    group_invitation_accept,
-    group_invite,
-    sector_communities_sync,
-)
 from accounts.models import (
     AgreementAcceptance,
     AgreementVersion,
@@ -29,7 +18,19 @@ from accounts.models import (
     TrustGroup,
     User,
 )
-from accounts.services import membership_create, organisation_create, user_create
+from accounts.services.agreements import (
+    agreement_accept,
+    agreement_version_create,
+    agreement_version_publish,
+)
+from accounts.services.groups import (
+    group_create,
+    group_invitation_accept,
+    group_invite,
+    sector_communities_sync,
+)
+from accounts.services.organisations import organisation_create
+from accounts.services.people import membership_create, user_create
 from accounts.standing import is_in_good_standing
 from sharing.demo import seed_reports
 from sharing.fanout.demo import seed_subscriptions
@@ -87,12 +88,14 @@ class Command(BaseCommand):
             org = organisations[org_name]
             if AgreementAcceptance.objects.filter(organisation=org, version=version).exists():
                 continue
-            admin = User.objects.get(email__iexact=email)
+            admin = Membership.objects.select_related("organisation", "user").get(
+                user__email__iexact=email, organisation=org
+            )
             acceptance = agreement_accept(
                 organisation=org,
                 version=version,
                 by=admin,
-                typed_full_name=admin.full_name,
+                typed_full_name=admin.user.full_name,
                 ip_address="127.0.0.1",
             )
             if days_left is not None:
@@ -142,14 +145,17 @@ class Command(BaseCommand):
                 members_visible=spec.members_visible,
                 by=admin,
             )
+        owner_admin = _admin_of(owner)
         for name in spec.members:
             member = organisations[name]
             admin = _admin_of(member)
-            if admin is None or group.memberships.filter(organisation=member).exists():
+            if admin is None or owner_admin is None:
+                continue
+            if group.memberships.filter(organisation=member).exists():
                 continue
             if not is_in_good_standing(member):
                 continue
-            invitation = group_invite(group=group, organisation=member, by=_admin_of(owner))  # type: ignore[arg-type]
+            invitation = group_invite(group=group, organisation=member, by=owner_admin)
             group_invitation_accept(invitation=invitation, by=admin)
 
     def _print_logins(self) -> None:

@@ -30,6 +30,7 @@ class ParsedIndicator:
     last_seen: datetime | None = None
     confidence: int | None = None
     description: str = ""
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

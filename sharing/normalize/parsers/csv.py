@@ -38,6 +38,14 @@ TYPE_ALIASES: dict[str, IndicatorType] = {
     "as": IndicatorType.ASN,
     "technique": IndicatorType.ATTACK_TECHNIQUE,
     "mitre-attack": IndicatorType.ATTACK_TECHNIQUE,
+    "btc": IndicatorType.CRYPTO_WALLET,
+    "xmr": IndicatorType.CRYPTO_WALLET,
+    "cryptocurrency-wallet": IndicatorType.CRYPTO_WALLET,
+    "regkey": IndicatorType.REGISTRY_KEY,
+    "windows-registry-key": IndicatorType.REGISTRY_KEY,
+    "filename": IndicatorType.FILE_NAME,
+    "ja3-fingerprint-md5": IndicatorType.JA3,
+    "ja4-fingerprint": IndicatorType.JA4,
 }
 MAX_ERRORS = 50
 

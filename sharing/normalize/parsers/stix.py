@@ -52,6 +52,12 @@ _SCO_VALUE_TYPES = {
     "domain-name": IndicatorType.DOMAIN,
     "url": IndicatorType.URL,
     "email-addr": IndicatorType.EMAIL,
+    "cryptocurrency-wallet": IndicatorType.CRYPTO_WALLET,
+}
+# Observables whose indicator value is another property than `value`.
+_SCO_OTHER_PROPERTIES = {
+    "mutex": ("name", IndicatorType.MUTEX),
+    "windows-registry-key": ("key", IndicatorType.REGISTRY_KEY),
 }
 _HASH_TYPES = {
     "md5": IndicatorType.MD5,
@@ -63,7 +69,8 @@ _HASH_TYPES = {
     "sha512": IndicatorType.SHA512,
 }
 _PATTERN_VALUE = re.compile(
-    r"(ipv4-addr|ipv6-addr|domain-name|url|email-addr):value\s*(?:=|ISSUBSET)\s*'((?:[^'\\]|\\.)*)'"
+    r"(ipv4-addr|ipv6-addr|domain-name|url|email-addr|cryptocurrency-wallet):value"
+    r"\s*(?:=|ISSUBSET)\s*'((?:[^'\\]|\\.)*)'"
 )
 _PATTERN_HASH = re.compile(r"file:hashes\.(?:'([^']+)'|([A-Za-z0-9-]+))\s*=\s*'([0-9a-fA-F]+)'")
 _PATTERN_ASN = re.compile(r"autonomous-system:number\s*=\s*(\d+)")
@@ -282,6 +289,10 @@ def indicators_in(obj: dict[str, Any]) -> list[ParsedIndicator]:
         if "/" in obj["value"]:
             kind = IndicatorType.CIDR
         found.append((kind, obj["value"]))
+    elif object_type in _SCO_OTHER_PROPERTIES:
+        key, kind = _SCO_OTHER_PROPERTIES[object_type]
+        if isinstance(obj.get(key), str):
+            found.append((kind, obj[key]))
     elif object_type == "file" and isinstance(obj.get("hashes"), dict):
         for name, digest in obj["hashes"].items():
             if kind_hash := _HASH_TYPES.get(str(name).lower()):

@@ -1,0 +1,1 @@
+"""Forms of the accounts pages; they parse input, the services decide."""

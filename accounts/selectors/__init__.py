@@ -1,0 +1,1 @@
+"""Reads of accounts data: members (people, memberships, organisations) and groups."""

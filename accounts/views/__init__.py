@@ -1,0 +1,1 @@
+"""The accounts pages, one module per area; ISAC admin pages under isac/."""

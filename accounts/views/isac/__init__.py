@@ -1,0 +1,1 @@
+"""Pages for ISAC admins: organisations, agreements, sectors, the audit log."""

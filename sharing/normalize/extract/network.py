@@ -1,0 +1,453 @@
+"""Hosts, addresses and links: domains (also internationalised), URLs, e-mail addresses,
+IPv4/IPv6 addresses and networks, autonomous systems.
+
+Each `find_*` takes the original text (for context) and the working text (the original with
+values already found blanked out) and yields what it found.
+"""
+
+import base64
+import binascii
+import ipaddress
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import tldextract
+
+from sharing.normalize.extract.context import before, header_name
+from sharing.normalize.extract.types import Extracted, IndicatorType
+from sharing.normalize.refang import AT, COLON, DOT, SCHEME_SEPARATOR, SCHEMES, is_defanged, refang
+
+# Names reserved for documentation and testing (RFC 2606, RFC 6761) and Tor's special-use
+# name (RFC 7686): not in every Public Suffix List snapshot but used in reports.
+RESERVED_TLDS = frozenset({"example", "test", "invalid", "localhost", "local", "onion"})
+# Top-level domains that are also common file extensions: "invoice.zip" in a text is far more
+# often a file than a host. Matched only when the text defanged it.
+FILE_LIKE_TLDS = frozenset(
+    {"zip", "mov", "py", "sh", "pl", "rs", "md", "so", "ps", "cc", "do", "one", "pub", "cab"}
+)
+# Reversed-domain package names (Android, Java): com.tencent.mm is an app, not a host.
+PACKAGE_PREFIXES = frozenset({"com", "org", "net", "io", "android", "androidx", "java", "javax"})
+MAX_URL_LENGTH = 2048  # Indicator.value; longer "URLs" are data blobs, not indicators
+
+
+@lru_cache(maxsize=1)
+def public_tlds() -> frozenset[str]:
+    """Top-level labels of the Public Suffix List snapshot shipped with tldextract (offline)."""
+    extractor = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    return frozenset(suffix.rsplit(".", 1)[-1] for suffix in extractor.tlds)
+
+
+def has_known_tld(domain: str) -> bool:
+    tld = domain.rsplit(".", 1)[-1]
+    return tld in public_tlds() or tld in RESERVED_TLDS
+
+
+# Letters of the scripts look-alike domains are written in (Latin, Greek, Cyrillic).
+_LETTER = r"a-z0-9\u00e0-\u024f\u0370-\u03ff\u0400-\u04ff"
+_LABEL = rf"(?>[{_LETTER}](?:[{_LETTER}_-]{{0,61}}[{_LETTER}])?)"
+_TLD = r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})"
+_DOMAIN = rf"(?:{_LABEL}{DOT})+{_TLD}"
+_OCTET = r"\d{1,3}"
+_IPV4 = rf"{_OCTET}{DOT}{_OCTET}{DOT}{_OCTET}{DOT}{_OCTET}"
+_IPV4_AFTER_FIRST_DIGIT = rf"\d{{0,2}}{DOT}{_OCTET}{DOT}{_OCTET}{DOT}{_OCTET}"
+_NOT_BEFORE = rf"(?<![{_LETTER}_.@/\\-])"
+_NOT_AFTER_DOMAIN = rf"(?![{_LETTER}_-]|\.[{_LETTER}])"
+
+URL_RE = re.compile(
+    rf"(?<![\w]){SCHEMES}{SCHEME_SEPARATOR}"
+    r"(?:\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\[redacted\]|[^\s<>\"'`()\[\]{}|\\^])+",
+    re.IGNORECASE,
+)
+_EMAIL_RE = re.compile(
+    rf"(?<![\w.+%-])(?>[a-z0-9](?:[a-z0-9._%+-]{{0,62}}[a-z0-9_-])?){AT}{_DOMAIN}"
+    rf"{_NOT_AFTER_DOMAIN}",
+    re.IGNORECASE,
+)
+# Each starts with a digit (the lookbehind checks the character before it) so that the
+# regex engine skips quickly to the next digit instead of trying every position.
+_CIDR4_RE = re.compile(rf"\d(?<![\d.]\d){_IPV4_AFTER_FIRST_DIGIT}/\d{{1,2}}(?![\d/])")
+_IPV4_RE = re.compile(rf"\d(?<![\d.\w]\d){_IPV4_AFTER_FIRST_DIGIT}(?![\d]|\.\d|\[\.\]\d)")
+_IPV6_RE = re.compile(
+    rf"(?<![\w:.\[])(?:[0-9a-f]{{0,4}}{COLON}){{2,7}}"
+    rf"(?:[0-9a-f]{{1,4}}|{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET})?(?:/\d{{1,3}})?(?![\w:])",
+    re.IGNORECASE,
+)
+_ASN_RE = re.compile(
+    r"[Aa](?<![\w-][Aa])(?:(?<=A)S[ ]?|[Ss][Nn][ ]?[:#]?[ ]?)(\d{1,10})(?![\w]|[.,]\d)"
+)
+_DOMAIN_RE = re.compile(rf"{_NOT_BEFORE}{_DOMAIN}{_NOT_AFTER_DOMAIN}", re.IGNORECASE)
+_TRAILING = ".,;:!?'\")]}>"
+
+# Dotted numbers after these words are versions, sections or OIDs, not addresses.
+_VERSION_CONTEXT = re.compile(
+    r"(?:\b(?:versions?|ver|v|builds?|releases?|rel|sections?|sect|chapters?|clauses?|"
+    r"paragraphs?|firmware|fw|kb|oid|rfc|revision|rev|runbook|before|prior to)\b"
+    r"(?:(?!\.\s)[^\n]){0,40}|§\s?|[A-Za-z]/)$",
+    re.IGNORECASE,
+)
+_LATER = re.compile(r"\s*(?:and|or)\s+(?:later|earlier|newer|older|above|below)\b", re.I)
+# Headers whose values look like addresses but identify messages, not mailboxes.
+_MESSAGE_ID_HEADERS = frozenset(
+    {"message-id", "in-reply-to", "references", "resent-message-id", "content-id", "thread-index"}
+)
+
+
+def _to_ascii(domain: str) -> str | None:
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+
+
+@lru_cache(maxsize=65536)
+def normalise_domain(value: str) -> str | None:
+    domain = refang(value).strip().rstrip(".").lower()
+    if not domain or len(domain) > 253 or "." not in domain:
+        return None
+    ascii_domain = _to_ascii(domain)
+    if ascii_domain is None:
+        return None
+    if not re.fullmatch(r"(?:[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+" + _TLD, ascii_domain):
+        return None
+    return ascii_domain if has_known_tld(ascii_domain) else None
+
+
+def unicode_form(domain: str) -> str:
+    """The Unicode form of a punycode (IDNA) domain, or the domain itself."""
+    if "xn--" not in domain:
+        return domain
+    try:
+        return domain.encode("ascii").decode("idna")
+    except UnicodeError:
+        return domain
+
+
+def normalise_url(value: str) -> str | None:
+    url = refang(value.strip()).rstrip(_TRAILING)
+    if len(url) > MAX_URL_LENGTH:
+        return None
+    match = re.match(r"^([a-z][a-z0-9+.-]*)://([^/?#]+)(.*)$", url, re.IGNORECASE | re.DOTALL)
+    if not match:
+        return None
+    scheme, authority, rest = match.groups()
+    host = authority.rsplit("@", 1)[-1]
+    port = ""
+    if host.startswith("["):
+        end = host.find("]")
+        host, port = host[: end + 1], host[end + 1 :]
+        if normalise_ip(host.strip("[]")) is None:
+            return None
+    else:
+        if ":" in host:
+            host, port = host.split(":", 1)
+            port = ":" + port
+        if normalise_ip(host) is None:
+            ascii_host = normalise_domain(host)
+            if ascii_host is None:
+                return None
+            host = ascii_host
+    if port and not re.fullmatch(r":\d{1,5}", port):
+        return None
+    userinfo = authority[: -len(authority.rsplit("@", 1)[-1])]
+    return f"{scheme.lower()}://{userinfo}{host.lower()}{port}{rest}"
+
+
+def normalise_email(value: str) -> str | None:
+    email = refang(value).strip()
+    if email.count("@") != 1:
+        return None
+    local, domain = email.split("@")
+    normalised = normalise_domain(domain)
+    if not local or normalised is None:
+        return None
+    return f"{local.lower()}@{normalised}"
+
+
+@lru_cache(maxsize=65536)
+def normalise_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(refang(value).strip()))
+    except ValueError:
+        return None
+
+
+def normalise_cidr(value: str) -> str | None:
+    try:
+        network = ipaddress.ip_network(refang(value).strip(), strict=False)
+    except ValueError:
+        return None
+    if network.prefixlen == network.max_prefixlen:
+        return None
+    return str(network)
+
+
+def normalise_asn(value: str) -> str | None:
+    digits = re.sub(r"^(?:ASN?)\s*[:#]?\s*", "", value.strip().upper())
+    if not digits.isdigit() or not 0 < int(digits) < 2**32:
+        return None
+    return f"AS{int(digits)}"
+
+
+def url_host(url: str) -> str:
+    authority = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    host = authority.rsplit("@", 1)[-1]
+    if host.startswith("["):
+        return host[1 : host.find("]")]
+    return host.split(":", 1)[0]
+
+
+# Links rewritten by mail gateways: the indicator is the link inside.
+_SAFELINKS_HOST = re.compile(r"(?:^|\.)safelinks\.protection\.outlook\.com$")
+_URLDEFENSE_V3 = re.compile(r"^https?://urldefense(?:\.proofpoint)?\.com/v3/__(.+?)__;", re.I)
+
+
+def unwrap_gateway_url(url: str) -> str:
+    """The original link inside a Microsoft Safe Links or Proofpoint URL Defense rewrite."""
+    host = url_host(url).lower()
+    if _SAFELINKS_HOST.search(host):
+        inner = parse_qs(urlsplit(url).query).get("url")
+        if inner:
+            return inner[0]
+    match = _URLDEFENSE_V3.match(url)
+    if match:
+        return match.group(1)
+    return url
+
+
+_WRAP_CONTINUATION = re.compile(r"(?:>[ \t]?)*[ \t]*([^\s<>\"'`()\[\]{}|\\^]+)")
+_WRAP_SEPARATOR_END = "=&?/-_.%"
+
+
+def _continue_wrapped(text: str, end: int, line_start: int) -> int:
+    """Where a URL cut by an e-mail client's line wrapping really ends.
+
+    A URL that runs to the end of a long line (or ends on a separator such as '=' or '&')
+    continues on the next line when that line starts with something only a URL contains.
+    """
+    newline = text.find("\n", end)
+    if newline == -1 or text[end:newline].strip():
+        return end
+    line_length = end - line_start
+    ends_on_separator = text[end - 1] in _WRAP_SEPARATOR_END
+    if not ends_on_separator and line_length < 60:
+        return end
+    match = _WRAP_CONTINUATION.match(text, newline + 1)
+    if not match:
+        return end
+    token = match.group(1).rstrip(_TRAILING)
+    if not token or re.match(r"(?:https?|hxxps?|ftp)", token, re.IGNORECASE):
+        return end
+    # The rest of a wrapped link fills the start of the next line: it has characters only
+    # links have, or it is all that line holds. A word followed by more prose is prose.
+    line_end = text.find("\n", match.end(1))
+    rest_of_line = text[match.end(1) : len(text) if line_end == -1 else line_end]
+    strong = re.search(r"[/?=&%]", token) is not None
+    alone = not rest_of_line.strip(_TRAILING + " \t\r")
+    if not strong and not (alone and (re.search(r"\d", token) or ends_on_separator)):
+        return end
+    return match.start(1) + len(token)
+
+
+_URL_ANCHOR = re.compile(rf"{SCHEME_SEPARATOR}")
+_SCHEME_AT_END = re.compile(rf"(?<![\w]){SCHEMES}$", re.IGNORECASE)
+_EMAIL_ANCHOR = re.compile(r"@|[\[({](?:@|at)[\])}]", re.IGNORECASE)
+
+
+def _url_matches(working: str) -> Iterator[re.Match[str]]:
+    """URL_RE's matches, found from the scheme separators: much faster than trying the
+    pattern at every position of a long text."""
+    position = 0
+    for anchor in _URL_ANCHOR.finditer(working):
+        if anchor.start() < position:
+            continue
+        scheme = _SCHEME_AT_END.search(working, max(0, anchor.start() - 8), anchor.start())
+        if scheme is None:
+            continue
+        match = URL_RE.match(working, scheme.start())
+        if match:
+            position = match.end()
+            yield match
+
+
+def find_urls(text: str, working: str) -> Iterator[Extracted]:
+    for match in _url_matches(working):
+        start, end = match.span()
+        original = text[start:end].rstrip(_TRAILING)
+        end = start + len(original)
+        line_start = text.rfind("\n", 0, start) + 1
+        wrapped_end = _continue_wrapped(text, end, line_start)
+        raw = original
+        if wrapped_end != end:
+            continuation = _WRAP_CONTINUATION.match(text, text.find("\n", end) + 1)
+            if continuation:
+                raw = original + continuation.group(1).rstrip(_TRAILING)
+                end = wrapped_end
+        value = normalise_url(raw)
+        if value is None:
+            continue
+        unwrapped = unwrap_gateway_url(value)
+        if unwrapped != value:
+            inner = normalise_url(unwrapped)
+            if inner is None:
+                continue
+            value = inner
+        yield Extracted(IndicatorType.URL, value, start, end, text[start:end])
+
+
+def _email_matches(working: str) -> Iterator[re.Match[str]]:
+    """_EMAIL_RE's matches, searched only around an '@' (or its defanged forms)."""
+    position = 0
+    for anchor in _EMAIL_ANCHOR.finditer(working):
+        if anchor.start() < position:
+            continue
+        window_start = max(position, anchor.start() - 70)
+        for match in _EMAIL_RE.finditer(
+            working, window_start, min(len(working), anchor.end() + 260)
+        ):
+            if match.start() <= anchor.start() < match.end():
+                position = match.end()
+                yield match
+                break
+
+
+def find_emails(text: str, working: str) -> Iterator[Extracted]:
+    for match in _email_matches(working):
+        start, end = match.span()
+        if header_name(text, start) in _MESSAGE_ID_HEADERS:
+            continue
+        # <local@host> right after an opening angle bracket with a machine-made local part
+        # (hex, digits, dots) is a Message-ID quoted in a body, not a mailbox.
+        local = match.group(0).split("@", 1)[0]
+        if text[start - 1 : start] == "<" and re.fullmatch(r"[0-9a-f.$=_+-]{16,}", local, re.I):
+            continue
+        value = normalise_email(match.group(0))
+        if value:
+            yield Extracted(IndicatorType.EMAIL, value, start, end, text[start:end])
+
+
+def find_cidrs(text: str, working: str) -> Iterator[Extracted]:
+    for match in _CIDR4_RE.finditer(working):
+        value = normalise_cidr(match.group(0))
+        if value:
+            yield Extracted(IndicatorType.CIDR, value, *match.span(), match.group(0))
+
+
+def find_ipv4(text: str, working: str) -> Iterator[Extracted]:
+    for match in _IPV4_RE.finditer(working):
+        start, end = match.span()
+        value = normalise_ip(match.group(0))
+        if not value or ":" in value:
+            continue
+        context = before(text, start, 60)
+        if not context.strip() and start > 0:  # at a line start: the cue may end the line above
+            context = before(text, text.rfind("\n", 0, start), 60) + " "
+        if _VERSION_CONTEXT.search(context) or _LATER.match(text, end):
+            continue
+        yield Extracted(IndicatorType.IPV4, value, start, end, text[start:end])
+
+
+_IPV6_ANCHOR = re.compile(r":[0-9a-f]{0,4}:|\[:\][0-9a-f]{0,4}\[:\]|\(:\)[0-9a-f]{0,4}\(:\)", re.I)
+
+
+def _ipv6_matches(working: str) -> Iterator[re.Match[str]]:
+    """_IPV6_RE's matches, searched only around two colons close together."""
+    position = 0
+    for anchor in _IPV6_ANCHOR.finditer(working):
+        if anchor.start() < position:
+            continue
+        window_end = min(len(working), anchor.end() + 60)
+        for match in _IPV6_RE.finditer(working, max(position, anchor.start() - 45), window_end):
+            if match.end() > anchor.start():
+                position = match.end()
+                yield match
+                break
+
+
+def find_ipv6(text: str, working: str) -> Iterator[Extracted]:
+    for match in _ipv6_matches(working):
+        raw = refang(match.group(0))
+        if raw.count(":") < 2 or not re.search(r"[0-9a-f]", raw, re.IGNORECASE):
+            continue
+        start, end = match.span()
+        if "/" in raw:
+            cidr = normalise_cidr(raw)
+            if cidr:
+                yield Extracted(IndicatorType.CIDR, cidr, start, end, text[start:end])
+            continue
+        value = normalise_ip(raw)
+        # "::" alone, or a time such as 10:20:30 is not an address worth reporting.
+        if not value or ":" not in value or value == "::":
+            continue
+        if re.fullmatch(r"[\d:]+", raw) and "::" not in raw:
+            continue
+        yield Extracted(IndicatorType.IPV6, value, start, end, text[start:end])
+
+
+def find_asns(text: str, working: str) -> Iterator[Extracted]:
+    for match in _ASN_RE.finditer(working):
+        value = normalise_asn(match.group(0))
+        if value:
+            yield Extracted(IndicatorType.ASN, value, *match.span(), match.group(0))
+
+
+def _looks_like_product_or_file(original: str, domain: str) -> bool:
+    labels = domain.split(".")
+    tld_written = re.split(DOT, original)[-1]
+    if "_" in domain:  # registrable names cannot hold underscores; file names often do
+        return True
+    if labels[-1] in FILE_LIKE_TLDS and len(labels) == 2:  # invoice.zip, but not a.b.cc
+        return True
+    if len(labels) == 2 and not tld_written.islower():  # ASP.NET, Socket.IO, VB.NET
+        return True
+    return len(labels) >= 3 and labels[0] in PACKAGE_PREFIXES
+
+
+def find_domains(text: str, working: str) -> Iterator[Extracted]:
+    for match in _DOMAIN_RE.finditer(working):
+        original = match.group(0)
+        value = normalise_domain(original)
+        if value is None:
+            continue
+        if not is_defanged(original) and _looks_like_product_or_file(original, value):
+            continue
+        labels = ("idn",) if not original.isascii() or "xn--" in value else ()
+        yield Extracted(IndicatorType.DOMAIN, value, *match.span(), original, labels=labels)
+
+
+def _personal_in_url(url: str) -> list[str]:
+    """Addresses written in a URL's query or fragment, plainly, percent-encoded or base64."""
+    found: list[str] = []
+    parts = urlsplit(url)
+    for chunk in (parts.query, parts.fragment):
+        decoded = unquote(chunk)
+        found.extend(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", decoded))
+        for token in re.findall(r"[A-Za-z0-9+/_-]{16,}={0,2}", chunk):
+            try:
+                clear = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_")
+            except (binascii.Error, ValueError):
+                continue
+            if re.fullmatch(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", clear):
+                found.append(token)
+    return found
+
+
+REDACTED_IN_URL = "[redacted]"
+
+
+def scrub_url(url: str) -> str:
+    """`url` with e-mail addresses in its query and fragment replaced.
+
+    Phishing kits put the target's address in the link (plain, percent-encoded or base64)
+    to prefill the form; the link stays a useful indicator without it.
+    """
+    if "?" not in url and "#" not in url:
+        return url
+    head, sep, tail = url.partition("?") if "?" in url else url.partition("#")
+    for personal in _personal_in_url(url):
+        for form in {personal, personal.replace("@", "%40"), personal.replace("@", "%40").lower()}:
+            tail = tail.replace(form, REDACTED_IN_URL)
+    return head + sep + tail
