@@ -76,35 +76,71 @@ def django_env(database_url: str) -> dict[str, str]:
 # --- Portal data ----------------------------------------------------------------------------
 
 INSERT_SQL = """
-INSERT INTO sharing_stixobject (stix_id, type, spec_version, modified, date_added, data, report_id)
-SELECT 'indicator--' || s.u, 'indicator', '2.1', s.ts, s.ts,
+INSERT INTO sharing_stixobject
+    (stix_id, type, spec_version, modified, date_added, data, is_newest, report_id)
+SELECT 'indicator--' || s.u, 'indicator', '2.1', s.modified, s.added,
        jsonb_build_object(
            'type', 'indicator', 'spec_version', '2.1', 'id', 'indicator--' || s.u,
-           'created', s.stamp, 'modified', s.stamp,
+           'created', s.created, 'modified', s.stamp,
            'name', 'Malicious domain bench' || s.i || '.example',
-           'description', 'Benchmark indicator ' || s.i,
+           'description', 'Benchmark indicator ' || s.i || ' version ' || (s.version + 1),
            'indicator_types', jsonb_build_array('malicious-activity'),
            'pattern', '[domain-name:value = ''bench' || s.i || '.example'']',
-           'pattern_type', 'stix', 'pattern_version', '2.1', 'valid_from', s.stamp,
+           'pattern_type', 'stix', 'pattern_version', '2.1', 'valid_from', s.created,
            'object_marking_refs',
            jsonb_build_array('marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb')),
-       %(report)s
+       s.version = s.versions - 1,
+       (%(reports)s::bigint[])[1 + mod(s.i / %(per_report)s, cardinality(%(reports)s::bigint[]))]
 FROM (
-    SELECT i, gen_random_uuid() AS u, ts,
-           to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS stamp
+    SELECT t.i, t.u, t.versions, v.version,
+           t.ts + v.version * interval '1 day' AS modified,
+           t.ts + v.version * interval '1 hour' AS added,
+           to_char(t.ts AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created,
+           to_char((t.ts + v.version * interval '1 day') AT TIME ZONE 'UTC',
+                   'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS stamp
     FROM (
-        -- Ten objects share each date_added, so paging must break ties by row id.
-        SELECT i, timestamptz '2026-01-01 00:00:00+00' + (i / 10) * interval '1 millisecond'
-               AS ts
+        -- Ten objects share each date_added, so paging must break ties by row id; every
+        -- `revised`-th object has a second version, added an hour after the first.
+        SELECT i, gen_random_uuid() AS u,
+               timestamptz '2026-01-01 00:00:00+00' + (i / 10) * interval '1 millisecond' AS ts,
+               CASE WHEN %(revised)s > 0 AND mod(i, %(revised)s) = 0 THEN 2 ELSE 1 END
+                   AS versions
         FROM generate_series(%(start)s, %(stop)s) AS i
     ) AS t
+    CROSS JOIN LATERAL generate_series(0, t.versions - 1) AS v (version)
 ) AS s
 """
 
+REPORTS_SQL = """
+INSERT INTO sharing_report
+    (uuid, title, summary, body_markdown, tlp, report_type, confidence, status, attributed,
+     audience_everyone, created_at, updated_at, published_at, version, author_id,
+     organisation_id, indicators_text, withdrawn_reason)
+SELECT gen_random_uuid(), 'Bench report ' || i,
+       'Loader activity seen by member ' || mod(i, 7) || ' against its VPN appliances.',
+       'The loader arrives by phishing e-mail with an invoice lure, then beacons to its '
+       || 'command server every ' || (1 + mod(i, 60)) || ' minutes. Block the domain '
+       || 'bench' || i || '.example and hunt for scheduled tasks created by the dropper.',
+       -- One in four is TLP:AMBER for another member alone: the bench member never sees it.
+       CASE WHEN mod(i, 4) = 0 THEN 'amber' WHEN mod(i, 2) = 0 THEN 'green' ELSE 'clear' END,
+       'alert', 50, 'published', true, mod(i, 4) <> 0, now(), now(),
+       now() - i * interval '1 minute', 1,
+       CASE WHEN mod(i, 4) = 0 THEN %(other_user)s ELSE %(user)s END,
+       CASE WHEN mod(i, 4) = 0 THEN %(other_org)s ELSE %(org)s END, '', ''
+FROM generate_series(1, %(count)s) AS i
+RETURNING id
+"""
 
-def seed_portal(n: int) -> tuple[str, int]:
-    """An empty portal with one member, a published TLP:GREEN report of N indicators and an
-    API token; returns the token and the report's row id."""
+HEADS_SQL = """
+INSERT INTO sharing_stixversionhead AS head (stix_id, modified)
+SELECT stix_id, max(modified) FROM sharing_stixobject GROUP BY stix_id
+ON CONFLICT (stix_id) DO UPDATE SET modified = GREATEST(head.modified, EXCLUDED.modified)
+"""
+
+
+def seed_portal(n: int) -> str:
+    """An empty portal with two members, a published TLP:GREEN report of N indicators of the
+    first and an API token; returns the token."""
     import django
 
     django.setup()
@@ -129,43 +165,90 @@ def seed_portal(n: int) -> tuple[str, int]:
         published_at=timezone.now() - timedelta(days=1),
         body_sha256="0" * 64,
     )
-    org = organisation_create(
-        name="Bench member", by=None, status=Organisation.Status.ACTIVE, domains=["bench.test"]
-    )
-    user = user_create(email="analyst@bench.test", full_name="Bench", password="bench-pass-123")
-    membership = membership_create(
-        user=user, organisation=org, role=Membership.Role.ANALYST, by=None
-    )
-    AgreementAcceptance.objects.create(
-        organisation=org,
-        version=agreement,
-        accepted_by=user,
-        typed_full_name="Bench",
-        text_sha256=agreement.body_sha256,
-        expires_at=timezone.now() + timedelta(days=365),
-    )
+    memberships = []
+    for name, domain in (("Bench member", "bench.test"), ("Other member", "other.test")):
+        org = organisation_create(
+            name=name, by=None, status=Organisation.Status.ACTIVE, domains=[domain]
+        )
+        user = user_create(email=f"analyst@{domain}", full_name=name, password="bench-pass-123")
+        memberships.append(
+            membership_create(user=user, organisation=org, role=Membership.Role.ANALYST, by=None)
+        )
+        AgreementAcceptance.objects.create(
+            organisation=org,
+            version=agreement,
+            accepted_by=user,
+            typed_full_name=name,
+            text_sha256=agreement.body_sha256,
+            expires_at=timezone.now() + timedelta(days=365),
+        )
+    membership = memberships[0]
     report = Report.objects.create(
         title="Bench",
         tlp="green",
         status=Report.Status.PUBLISHED,
         published_at=timezone.now(),
-        author=user,
-        organisation=org,
+        author=membership.user,
+        organisation=membership.organisation,
         audience_everyone=True,
     )
     _, token = token_issue(membership=membership, name="bench", by=None)
-    insert(report.pk, 1, n)
-    return token, report.pk
+    insert([report.pk], 1, n, per_report=n, revised=0)
+    return token
 
 
-def insert(report_pk: int, start: int, stop: int, chunk: int = 200_000) -> None:
+def add_reports(count: int) -> list[int]:
+    """`count` published reports of both members (see REPORTS_SQL), written with SQL."""
+    from django.db import connection
+
+    from accounts.models import Membership
+
+    mine, other = (
+        Membership.objects.get(user__email=f"analyst@{domain}")
+        for domain in ("bench.test", "other.test")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            REPORTS_SQL,
+            {
+                "count": count,
+                "user": mine.user_id,
+                "org": mine.organisation_id,
+                "other_user": other.user_id,
+                "other_org": other.organisation_id,
+            },
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def insert(
+    reports: list[int],
+    start: int,
+    stop: int,
+    *,
+    per_report: int,
+    revised: int,
+    chunk: int = 200_000,
+) -> None:
+    """Objects `start` to `stop`, `per_report` consecutive ones to each of the reports in
+    turn, every `revised`-th in two versions (0: none); then the newest-version heads."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         for low in range(start, stop + 1, chunk):
             high = min(low + chunk - 1, stop)
-            cursor.execute(INSERT_SQL, {"report": report_pk, "start": low, "stop": high})
-        cursor.execute("VACUUM ANALYZE sharing_stixobject")
+            cursor.execute(
+                INSERT_SQL,
+                {
+                    "reports": reports,
+                    "per_report": per_report,
+                    "revised": revised,
+                    "start": low,
+                    "stop": high,
+                },
+            )
+        cursor.execute(HEADS_SQL)
+        cursor.execute("VACUUM ANALYZE")
 
 
 def exported_objects() -> list[tuple[dict[str, Any], str]]:
@@ -281,6 +364,55 @@ def run_medallion(port: int, objects: list[tuple[dict[str, Any], str]], timeout:
     return seconds
 
 
+def run_opentaxii(
+    port: int, objects: list[tuple[dict[str, Any], str]], python: str, database_url: str
+) -> float:
+    """OpenTAXII 0.9.3 (TAXII 2.1, SQL persistence in PostgreSQL, gunicorn with two workers),
+    loaded with the same objects through its own persistence API, read with the same client.
+
+    OpenTAXII pins its own Flask, SQLAlchemy and marshmallow, so it runs from its own virtual
+    environment (`python`); bench/opentaxii_server.py does the loading and serving there.
+    """
+    import psycopg
+    from taxii2client.v21 import Collection
+
+    name = database_url.rsplit("/", 1)[1] + "_opentaxii"
+    admin = database_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    sqlalchemy_url = database_url.rsplit("/", 1)[0].replace(
+        "postgresql://", "postgresql+psycopg2://"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        objects_file = Path(tmp, "objects.json")
+        objects_file.write_text(json.dumps([obj for obj, _ in objects]))
+        command = [
+            python, str(ROOT / "bench" / "opentaxii_server.py"), tmp, str(objects_file),
+            f"{sqlalchemy_url}/{name}", str(port),
+        ]  # fmt: skip
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=tmp)
+        try:
+            assert process.stdout is not None
+            ready = process.stdout.readline().split()
+            if not ready or ready[0] != "READY":
+                raise SystemExit(f"OpenTAXII did not start: {ready}")
+            wait_for_port(port)
+            root_id, collection_id = ready[1], ready[2]
+            url = f"http://127.0.0.1:{port}/taxii2/{root_id}/collections/{collection_id}/"
+            collection = Collection(url, user="bench", password="bench")
+            for _ in range(4):  # every worker has answered once before the clock starts
+                collection.get_objects(limit=1)
+            count, seconds = fetch_all(collection)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    assert count == len(objects), f"OpenTAXII served {count} objects, expected {len(objects)}"
+    return seconds
+
+
 def page_times(port: int, env: dict[str, str], token: str, samples: int) -> tuple[list[float], int]:
     """Seconds for one 1,000-object page, first page and pages at random positions."""
     import requests
@@ -292,7 +424,9 @@ def page_times(port: int, env: dict[str, str], token: str, samples: int) -> tupl
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM sharing_stixobject")
         (total,) = cursor.fetchone()
-        offsets = sorted(random.Random(8).sample(range(total - PAGE), samples - 1))
+        # Not too near the end: a quarter of the rows belong to reports the caller cannot see
+        # and some are older versions, so the last rows hold fewer than a page for it.
+        offsets = sorted(random.Random(8).sample(range(int(total * 0.8)), samples - 1))
         positions = []
         for offset in offsets:
             cursor.execute(
@@ -302,6 +436,7 @@ def page_times(port: int, env: dict[str, str], token: str, samples: int) -> tupl
             )
             positions.append(cursor.fetchone())
     cursors = [None] + [encode_cursor(Cursor(date_added=d, row_id=i)) for d, i in positions]
+    report_query_times([None] + [Cursor(date_added=d, row_id=i) for d, i in positions])
     url = f"http://127.0.0.1:{port}/taxii2/portal/collections/{SHARED_WITH_ME_ID}/objects/"
     headers = {"Accept": MEDIA, "Authorization": f"Bearer {token}"}
     command = [
@@ -329,9 +464,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument("--million", type=int, default=1_000_000)
+    parser.add_argument(
+        "--reports",
+        type=int,
+        default=20_000,
+        help="reports the growth to --million objects is spread over (a quarter not visible)",
+    )
+    parser.add_argument(
+        "--revised", type=int, default=20, help="every n-th added object has two versions"
+    )
     parser.add_argument("--samples", type=int, default=21)
     parser.add_argument("--medallion-timeout", type=float, default=600)
     parser.add_argument("--skip-medallion", action="store_true")
+    parser.add_argument(
+        "--opentaxii-python",
+        default=str(ROOT / ".venv-opentaxii" / "bin" / "python"),
+        help="python of a virtual environment with opentaxii==0.9.3, psycopg2-binary and "
+        "gunicorn installed ('' to skip OpenTAXII)",
+    )
     parser.add_argument(
         "--pages-only",
         action="store_true",
@@ -352,7 +502,8 @@ def main() -> None:
     if args.pages_only:
         report_pages(*page_times(free_port(), env, existing_token(), args.samples))
         return
-    token, report_pk = seed_portal(args.n)
+    token = seed_portal(args.n)
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     portal_seconds = run_portal(free_port(), env, token, args.n)
     print(
         f"portal:    {args.n} objects in {portal_seconds:.3f} s = "
@@ -365,14 +516,62 @@ def main() -> None:
             f"{args.n / medallion_seconds:,.0f} objects/s"
         )
         print(f"portal / medallion: {medallion_seconds / portal_seconds:.0f} times faster")
+    if args.opentaxii_python:
+        opentaxii_seconds = run_opentaxii(
+            free_port(), exported_objects(), args.opentaxii_python, args.database_url
+        )
+        print(
+            f"OpenTAXII: {args.n} objects in {opentaxii_seconds:.3f} s = "
+            f"{args.n / opentaxii_seconds:,.0f} objects/s"
+        )
+        print(f"portal / OpenTAXII: {opentaxii_seconds / portal_seconds:.1f} times faster")
     if args.million > args.n:
         started = time.perf_counter()
-        insert(report_pk, args.n + 1, args.million)
+        reports = add_reports(args.reports)
+        per_report = max(1, (args.million - args.n) // len(reports))
+        insert(reports, args.n + 1, args.million, per_report=per_report, revised=args.revised)
         print(f"loaded {args.million:,} objects in {time.perf_counter() - started:.0f} s")
         report_pages(*page_times(free_port(), env, token, args.samples))
 
 
+def report_query_times(cursors: list[Any]) -> None:
+    """PostgreSQL's own execution time of each page query (EXPLAIN ANALYZE), and the rows
+    its plan touched: the query's share of a page, apart from HTTP and Python."""
+    import json as json_module
+
+    from django.db import connection
+
+    from accounts.models import Membership
+    from sharing.taxii import selectors
+    from sharing.taxii.protocol import ObjectQuery
+
+    viewer = Membership.objects.get(user__email="analyst@bench.test")
+    collection = selectors.collection_for(viewer, str(selectors.SHARED_WITH_ME_ID))
+    assert collection is not None
+    times, touched = [], []
+    for cursor in cursors:
+        page = selectors.page_queryset(collection.objects(), ObjectQuery(limit=PAGE, after=cursor))
+        sql, params = page.query.sql_with_params()
+        with connection.cursor() as db:
+            db.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+            (plan,) = db.fetchone()
+        plan = json_module.loads(plan) if isinstance(plan, str) else plan
+        times.append(plan[0]["Execution Time"] + plan[0]["Planning Time"])
+
+        def rows(node: dict[str, Any]) -> int:
+            own = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+            return own * node.get("Actual Loops", 1) + sum(rows(c) for c in node.get("Plans", []))
+
+        touched.append(rows(plan[0]["Plan"]))
+    print(
+        f"page query in PostgreSQL (planning + execution): median "
+        f"{statistics.median(times):.1f} ms, max {max(times):.1f} ms; rows touched: median "
+        f"{statistics.median(touched):,.0f}, max {max(touched):,}"
+    )
+
+
 def report_pages(times: list[float], total: int) -> None:
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(
         f"one {PAGE}-object page of {total:,}: median {statistics.median(times) * 1000:.1f} ms, "
         f"first {times[0] * 1000:.1f} ms, max {max(times) * 1000:.1f} ms over {len(times)} pages"

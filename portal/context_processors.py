@@ -9,5 +9,9 @@ def portal(request: HttpRequest) -> dict[str, Any]:
     user = request.user
     return {
         "current_membership": getattr(request, "membership", None),
-        "my_memberships": memberships_of(user) if user.is_authenticated else [],
+        "my_memberships": (
+            getattr(request, "memberships", None) or memberships_of(user)
+            if user.is_authenticated
+            else []
+        ),
     }

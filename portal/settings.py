@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.CurrentMembershipMiddleware",
+    "sharing.middleware.PolicyReuseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -112,6 +113,12 @@ DATABASES = {
     "default": env_database("DATABASE_URL", default_sqlite_path=str(VAR_DIR / "portal.sqlite3"))
 }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if IS_POSTGRES:
+    # No JIT compilation, decided once for every connection. The portal's queries are short
+    # index walks under the access policy, whose OR-ed EXISTS clauses the planner costs
+    # high; JIT then spent hundreds of milliseconds compiling queries that run in a few.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 if not IS_POSTGRES:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

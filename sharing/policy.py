@@ -8,14 +8,30 @@ the API, TAXII and fan-out can never disagree. The rules are written out in docs
 The viewer is a Membership: a person acting for one organisation.
 """
 
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from django.db.models import Count, Exists, Model, OuterRef, Q, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    Expression,
+    F,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.expressions import RawSQL
 
 from accounts.models import Membership, Organisation, TrustGroup
 from accounts.policy import administers
-from accounts.standing import good_standing_q, is_in_good_standing
+from accounts.standing import good_standing_q
 from sharing.models import (
     Attachment,
     Comment,
@@ -36,6 +52,37 @@ from sharing.tlp import TLP
 READABLE_STATUSES = (Report.Status.PUBLISHED, Report.Status.WITHDRAWN)
 
 M = TypeVar("M", bound=Model)
+T = TypeVar("T")
+
+
+# --- Reuse within one request ------------------------------------------------------------
+# A page asks the policy many questions about one viewer: the report, its indicators,
+# comments, sightings, files, may I edit, may I comment. Within a request that changes
+# nothing (GET, HEAD: see sharing.middleware) the answers cannot change, so each query is
+# built and compiled once, and each yes/no asked once. Outside such a request (services,
+# tasks, tests) nothing is kept: every call asks afresh.
+
+_reuse: ContextVar[dict[Hashable, Any] | None] = ContextVar("policy_reuse", default=None)
+
+
+@contextmanager
+def reused_within_request() -> Iterator[None]:
+    """Keep the policy's queries and answers for the rest of this read-only request."""
+    token = _reuse.set({})
+    try:
+        yield
+    finally:
+        _reuse.reset(token)
+
+
+def _reused(key: Hashable, build: Callable[[], T]) -> T:
+    kept = _reuse.get()
+    if kept is None:
+        return build()
+    if key not in kept:
+        kept[key] = build()
+    value: T = kept[key]
+    return value
 
 
 class Channel(StrEnum):
@@ -105,12 +152,16 @@ def visible_to(viewer: Membership | None) -> QuerySet[Report]:
     if not _is_usable(viewer):
         return Report.objects.none()
     assert viewer is not None  # for the type checker: _is_usable checked it
+    return _reused(("visible_to", viewer.pk), lambda: _visible_to(viewer)).all()
+
+
+def _visible_to(viewer: Membership) -> QuerySet[Report]:
     organisation = viewer.organisation
     readable = Q(status__in=READABLE_STATUSES)
     clear = readable & Q(tlp=TLP.CLEAR)
     # Not in good standing: TLP:CLEAR only, not even the organisation's own reports. Checked
     # inside the one query (not before it) so a list costs a single round trip.
-    standing = Exists(Organisation.objects.filter(good_standing_q(), pk=organisation.pk))
+    standing = Exists(Organisation.objects.filter(_good_standing(), pk=organisation.pk))
 
     # Reports written for this organisation; a person who moved on does not take their
     # drafts (or anything else of the old organisation's) along to the new one.
@@ -135,7 +186,96 @@ def visible_to(viewer: Membership | None) -> QuerySet[Report]:
 
 
 def can_view(viewer: Membership | None, report: Report) -> bool:
-    return visible_to(viewer).filter(pk=report.pk).exists()
+    return _reused(
+        ("can_view", _key(viewer), report.pk),
+        lambda: _among_visible(viewer, Report.objects.filter(pk=report.pk), "pk").exists(),
+    )
+
+
+def _good_standing() -> Q:
+    """accounts.standing's condition, built once per request (it reads the current
+    agreement version)."""
+    return _reused(("good_standing",), good_standing_q)
+
+
+def visible_report(viewer: Membership | None, **lookup: Any) -> Report | None:
+    """The one report matching the lookup (e.g. uuid=...) if the viewer may read it, with
+    its organisation and author; the rest of the request then knows `can_view` is true."""
+    report = visible_to(viewer).select_related("organisation", "author").filter(**lookup).first()
+    if report is not None:
+        _reused(("can_view", _key(viewer), report.pk), lambda: True)
+    return report
+
+
+def _key(viewer: Membership | None) -> int | None:
+    return viewer.pk if viewer is not None else None
+
+
+Compiled = tuple[str, tuple[Any, ...]]
+
+
+def compiled_ids(reports: QuerySet[Report]) -> Compiled | None:
+    """`SELECT id FROM reports` as SQL and parameters (None when it is empty), so a query can
+    embed it without Django resolving the policy's whole condition tree again."""
+    try:
+        sql, params = reports.order_by().values_list("id").query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return sql, tuple(params)
+
+
+def _visible_ids(viewer: Membership | None, channel: "Channel | None" = None) -> Compiled | None:
+    """The reports the viewer may read (or receive over the channel), compiled once per
+    request for every derived read and predicate."""
+    return _reused(
+        ("visible_ids", _key(viewer), channel),
+        lambda: compiled_ids(
+            visible_to(viewer) if channel is None else forwardable(viewer, channel)
+        ),
+    )
+
+
+def _among_visible(
+    viewer: Membership | None, queryset: QuerySet[M], via: str, channel: "Channel | None" = None
+) -> QuerySet[M]:
+    compiled = _visible_ids(viewer, channel)
+    if compiled is None:
+        return queryset.none()
+    return queryset.filter(**{f"{via}__in": RawSQL(*compiled)})  # noqa: S611 (ORM-compiled)
+
+
+class ReportAmong(Expression):
+    """True when the row's report (`column`) is one of the compiled reports, asked row by
+    row: `column = (SELECT id FROM (reports) WHERE id = column)`.
+
+    A scalar subquery on the row's own report (a primary-key probe) is something PostgreSQL
+    can neither turn into a join nor hash, so a query walking an index in order (TAXII
+    pages) never computes the whole set of readable reports, nor scans a copy of it per row:
+    a page costs the same with 1,000 or 1,000,000 reports.
+    """
+
+    conditional = True
+
+    def __init__(self, column: str | Expression, compiled: Compiled) -> None:
+        super().__init__(output_field=BooleanField())
+        self.column = F(column) if isinstance(column, str) else column
+        self.compiled = compiled
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        column_sql, column_params = compiler.compile(self.column)
+        sql, params = self.compiled
+        # Both parts are SQL compiled by the ORM with their values as bound parameters.
+        return (
+            f"{column_sql} = (SELECT listed.id FROM ({sql}) AS listed "  # noqa: S608
+            f"WHERE listed.id = {column_sql})",
+            (*column_params, *params, *column_params),
+        )
 
 
 def editable_by(viewer: Membership | None) -> QuerySet[Report]:
@@ -144,7 +284,7 @@ def editable_by(viewer: Membership | None) -> QuerySet[Report]:
     if not _is_usable(viewer):
         return Report.objects.none()
     assert viewer is not None
-    if not is_in_good_standing(viewer.organisation):
+    if not can_post(viewer):
         return Report.objects.none()
     mine = Q(author_id=viewer.user_id, organisation_id=viewer.organisation_id)
     if viewer.is_org_admin:
@@ -155,12 +295,28 @@ def editable_by(viewer: Membership | None) -> QuerySet[Report]:
 
 
 def can_edit(viewer: Membership | None, report: Report) -> bool:
-    return editable_by(viewer).filter(pk=report.pk).exists()
+    if viewer is None or (
+        report.organisation_id != viewer.organisation_id and not viewer.is_isac_staff
+    ):
+        # editable_by admits only the organisation's own people, and curators: a reader
+        # from elsewhere is refused without a query.
+        return False
+    return _reused(
+        ("can_edit", _key(viewer), report.pk),
+        lambda: editable_by(viewer).filter(pk=report.pk).exists(),
+    )
 
 
 def can_post(viewer: Membership | None) -> bool:
     """Only organisations in good standing may share."""
-    return _is_usable(viewer) and viewer is not None and is_in_good_standing(viewer.organisation)
+    return _reused(
+        ("can_post", _key(viewer)),
+        lambda: (
+            _is_usable(viewer)
+            and viewer is not None
+            and Organisation.objects.filter(_good_standing(), pk=viewer.organisation_id).exists()
+        ),
+    )
 
 
 def can_forward(report: Report, channel: Channel) -> bool:
@@ -249,8 +405,7 @@ def restrict(
     may travel over it count (TAXII and fan-out pass theirs). Rows without a report are
     never returned.
     """
-    reports = visible_to(viewer) if channel is None else forwardable(viewer, channel)
-    return queryset.filter(**{f"{via}__in": reports.values("pk")})
+    return _among_visible(viewer, queryset, via, channel)
 
 
 def visible_report_count(viewer: Membership | None) -> int:
@@ -280,7 +435,18 @@ def visible_stix_objects(
 ) -> QuerySet[StixObject]:
     """STIX object rows (sharing.StixObject) of reports the viewer may read (or receive over
     the channel, e.g. Channel.TAXII)."""
-    return restrict(viewer, StixObject.objects.all(), channel=channel)
+    compiled = _visible_ids(viewer, channel)
+    if compiled is None:
+        return StixObject.objects.none()
+    return StixObject.objects.filter(ReportAmong("report_id", compiled))
+
+
+def _objects_of(reports: QuerySet[Report]) -> QuerySet[StixObject]:
+    """STIX objects whose report is among `reports`, checked row by row (see ReportAmong)."""
+    compiled = compiled_ids(reports)
+    if compiled is None:
+        return StixObject.objects.none()
+    return StixObject.objects.filter(ReportAmong("report_id", compiled))
 
 
 def visible_indicators(
@@ -385,11 +551,14 @@ def indicator_counts(viewer: Membership | None, report: Report) -> dict[int, dic
         .values("indicator_id")
         .annotate(n=Count("organisation_id", distinct=True))
     )
+    # One round trip for both counts.
+    columns = ("indicator_id", "n", "kind")
+    both = (reported.annotate(kind=Value("reported")).order_by().values_list(*columns)).union(
+        sighted.annotate(kind=Value("sighted")).order_by().values_list(*columns), all=True
+    )
     counts: dict[int, dict[str, int]] = {}
-    for row in reported:
-        counts.setdefault(row["indicator_id"], {})["reported"] = row["n"]
-    for row in sighted:
-        counts.setdefault(row["indicator_id"], {})["sighted"] = row["n"]
+    for indicator_id, n, kind in both:
+        counts.setdefault(indicator_id, {})[kind] = n
     return counts
 
 
@@ -430,15 +599,14 @@ def own_stix_objects(viewer: Membership | None) -> QuerySet[StixObject]:
     if not can_post(viewer):
         return StixObject.objects.none()
     assert viewer is not None
-    objects = restrict(viewer, StixObject.objects.all(), channel=Channel.TAXII)
-    return objects.filter(report__organisation_id=viewer.organisation_id)
+    reports = forwardable(viewer, Channel.TAXII)
+    return _objects_of(reports.filter(organisation_id=viewer.organisation_id))
 
 
 def group_stix_objects(viewer: Membership | None, group: TrustGroup) -> QuerySet[StixObject]:
     """STIX objects of reports addressed to the trust group that the viewer may receive over
     TAXII (a group collection)."""
-    objects = StixObject.objects.filter(report__audience_groups=group)
-    return restrict(viewer, objects, channel=Channel.TAXII)
+    return _objects_of(forwardable(viewer, Channel.TAXII).filter(audience_groups=group))
 
 
 def can_see_sighter(viewer: Membership | None, sighting: Sighting) -> bool:

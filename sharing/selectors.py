@@ -4,13 +4,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
 from django.db.models import (
-    BooleanField,
     Case,
     Count,
     Exists,
-    FloatField,
     IntegerField,
     Max,
     Min,
@@ -21,23 +18,17 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import AgreementAcceptance, Membership
 from accounts.standing import current_agreement_version
-from sharing import policy
+from sharing import policy, search
 from sharing.models import Comment, CurationEvent, Report, ReportIndicator, Sighting
 from sharing.normalize.extract import extract
 from sharing.normalize.parsers.stix import SCO_TYPES
 from sharing.tlp import TLP
 
-# Must stay identical to the expression indexed in migration 0007_report_search_document.
-SEARCH_DOCUMENT_SQL = (
-    "to_tsvector('english'::regconfig, sharing_report.title || ' ' || sharing_report.summary"
-    " || ' ' || sharing_report.body_markdown || ' ' || sharing_report.indicators_text)"
-)
 SORTS = {
     "newest": ("-published_at", "-id"),
     "oldest": ("published_at", "id"),
@@ -75,34 +66,6 @@ def with_counts(reports: QuerySet[Report]) -> QuerySet[Report]:
         sighting_count=_count(Sighting, distinct_field="organisation"),
         comment_count=_count(Comment),
     )
-
-
-def _search(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
-    if connection.vendor == "postgresql":
-        # The query text is a bound parameter; the SQL around it is a constant.
-        matches = RawSQL(  # noqa: S611
-            f"{SEARCH_DOCUMENT_SQL} @@ websearch_to_tsquery('english'::regconfig, %s)",
-            (q,),
-            output_field=BooleanField(),
-        )
-        return reports.filter(matches)
-    return reports.filter(
-        Q(title__icontains=q)
-        | Q(summary__icontains=q)
-        | Q(body_markdown__icontains=q)
-        | Q(indicators_text__icontains=q)
-    )
-
-
-def without_jit() -> None:
-    """Inside a transaction on PostgreSQL: no JIT compilation for this page's queries.
-
-    The policy's OR-ed EXISTS clauses look expensive to the planner, which then spends far
-    longer compiling (hundreds of milliseconds) than the page takes to run.
-    """
-    if connection.vendor == "postgresql" and connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
 
 
 def _has(through_rows: QuerySet[Any]) -> Q:
@@ -145,7 +108,7 @@ def _carrying_indicators(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
 def search_reports(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
     """`reports` matching the search text, or carrying an indicator value it names (written
     defanged or clean). `reports` must come from the policy; this only narrows them."""
-    return _search(reports, q) | _carrying_indicators(reports, q)
+    return search.matching(reports, q) | _carrying_indicators(reports, q)
 
 
 def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[Report]:
@@ -188,15 +151,9 @@ def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[R
     )
     sort = filters.sort or ("relevance" if filters.q.strip() else "newest")
     if sort == "relevance":
-        if connection.vendor == "postgresql" and filters.q.strip():
-            listed = listed.annotate(
-                rank=RawSQL(  # noqa: S611  (the query is a bound parameter)
-                    f"ts_rank({SEARCH_DOCUMENT_SQL}, "
-                    "websearch_to_tsquery('english'::regconfig, %s))",
-                    (filters.q.strip()[:200],),
-                    output_field=FloatField(),
-                )
-            )
+        relevance = search.rank(filters.q.strip()[:200]) if filters.q.strip() else None
+        if relevance is not None:
+            listed = listed.annotate(rank=relevance)
         else:
             sort = "newest"
     return (
@@ -238,12 +195,6 @@ def dashboard(viewer: Membership | None) -> dict[str, Any]:
     """What the home page shows: new reports for me, my organisation's posts, my to-dos."""
     if viewer is None:
         return {}
-    with transaction.atomic():
-        without_jit()
-        return _dashboard(viewer)
-
-
-def _dashboard(viewer: Membership) -> dict[str, Any]:
     since = timezone.now() - timedelta(days=30)
     sector_ids = list(viewer.organisation.sectors.values_list("pk", flat=True))
     groups = Report.audience_groups.through.objects

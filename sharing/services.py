@@ -56,6 +56,7 @@ from sharing.normalize.services import (
 )
 from sharing.notices import author_notify
 from sharing.preview import preview_findings, redact_report, report_text
+from sharing.search import report_search_refresh
 from sharing.tlp import TLP
 from sharing.uploads import HEAD_BYTES, check_upload
 
@@ -146,6 +147,7 @@ def report_create_draft(*, by: Membership, content: ReportContent) -> Report:
     report = Report(author=by.user, organisation=by.organisation, status=Report.Status.DRAFT)
     _apply_content(report, content)
     report.save()
+    report_search_refresh(report_ids=[report.pk])
     return _apply_audience(report, content, by=by)
 
 
@@ -159,6 +161,7 @@ def report_update_draft(*, report: Report, by: Membership, content: ReportConten
         raise ValidationError("Only drafts can be edited this way; revise a published report.")
     _apply_content(report, content)
     report.save()
+    report_search_refresh(report_ids=[report.pk])
     report = _apply_audience(report, content, by=by)
     if curating:
         CurationEvent.objects.create(report=report, action=CurationEvent.Action.EDITED, by=by.user)
@@ -227,6 +230,8 @@ def report_submit(*, report: Report, by: Membership, sensitive_confirmed: bool =
     report.submitted_at = timezone.now()
     redacted = redact_report(report)
     report.save(update_fields=["submitted_at", "updated_at", *redacted])
+    if redacted:
+        report_search_refresh(report_ids=[report.pk])
     submission_create(
         organisation=report.organisation,
         submitted_by=by.user,
@@ -500,6 +505,7 @@ def report_revise(
     redacted = redact_report(report)
     if redacted:
         report.save(update_fields=[*redacted, "updated_at"])
+    report_search_refresh(report_ids=[report.pk])
     _snapshot(report, by=by.user, note=note.strip()[:300] or f"Version {report.version}")
     # The new text is analysed again: new indicators join, STIX objects get a new version.
     submission_create(

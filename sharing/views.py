@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -31,7 +30,6 @@ from sharing.selectors import (
     report_list,
     report_threat_objects,
     revealed_source,
-    without_jit,
 )
 from sharing.stix.bundle import report_bundle
 
@@ -40,12 +38,7 @@ PAGE_SIZE = 20
 
 def report_or_404(request: HttpRequest, report_uuid: uuid.UUID) -> Report:
     """The report if the viewer may see it; 404 otherwise (existence is information)."""
-    report = (
-        policy.visible_to(acting_membership(request))
-        .select_related("organisation", "author")
-        .filter(uuid=report_uuid)
-        .first()
-    )
+    report = policy.visible_report(acting_membership(request), uuid=report_uuid)
     if report is None:
         raise Http404("No such report.")
     return report
@@ -82,11 +75,9 @@ def report_list_view(request: HttpRequest) -> HttpResponse:
         sort=data.get("sort") or "",
     )
     viewer = acting_membership(request)
-    with transaction.atomic():
-        without_jit()
-        paginator = Paginator(report_list(viewer, filters), PAGE_SIZE)
-        page = paginator.get_page(request.GET.get("page"))
-        rows = [(r, revealed_source(viewer, r)) for r in page.object_list]
+    paginator = Paginator(report_list(viewer, filters), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = [(r, revealed_source(viewer, r)) for r in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -116,9 +107,10 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         .select_related("indicator")
         .order_by("indicator__type", "indicator__value")
     )
-    counts = policy.indicator_counts(viewer, report)
+    counts = policy.indicator_counts(viewer, report) if links else {}
     indicators = [(link, counts.get(link.indicator_id, {})) for link in links]
     threat_objects, threat_object_count = report_threat_objects(viewer, report)
+    curation_visible = policy.curation_thread_visible(viewer, report)
     context: dict[str, Any] = {
         "indicators": indicators,
         "threat_objects": threat_objects,
@@ -147,8 +139,10 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         "can_curate": policy.can_curate(viewer, report),
         # What the reviewer must look at: the same analysis the author confirmed.
         "review_findings": preview_findings(report) if policy.can_curate(viewer, report) else None,
-        "curation_visible": policy.curation_thread_visible(viewer, report),
-        "curation_events": list(report.curation_events.select_related("by")),
+        "curation_visible": curation_visible,
+        "curation_events": (
+            list(report.curation_events.select_related("by")) if curation_visible else []
+        ),
         "audience": audience_summary(report),
         "comment_form": CommentForm(),
         "sighting_form": SightingForm(indicators=[link.indicator for link in links]),

@@ -42,6 +42,25 @@ def test_issue_token_command_prints_a_token_that_authenticates_as_that_membershi
     assert stored.last_used_ip == "127.0.0.1"
 
 
+def test_a_poller_is_recorded_once_a_minute_and_at_once_from_a_new_address(
+    client: Client, analyst_a: User
+) -> None:
+    token = _issue(analyst_a)
+    _me(client, token)
+    first = ApiToken.objects.get().last_used_at
+
+    _me(client, token)
+    again = ApiToken.objects.get()
+    _me(client, token, remote_addr="10.1.2.3")
+    moved = ApiToken.objects.get()
+
+    assert again.last_used_at == first  # a read within the minute writes nothing
+    assert moved.last_used_ip == "10.1.2.3"
+    assert first is not None
+    assert moved.last_used_at is not None
+    assert moved.last_used_at > first
+
+
 def test_the_plaintext_is_never_stored(analyst_a: User) -> None:
     token = _issue(analyst_a)
 

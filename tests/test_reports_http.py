@@ -1,6 +1,7 @@
 """Report pages through HTTP: who gets what, inert scripts, attachments, lists and search."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -337,9 +338,16 @@ def test_full_text_search_matches_word_forms_and_uses_the_gin_index(
     assert "Unrelated advisory" not in page
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT indexdef FROM pg_indexes WHERE indexname = 'sharing_report_search_gin'"
+            "EXPLAIN SELECT id FROM sharing_report WHERE search_document @@ "
+            "websearch_to_tsquery('english', 'hypervisor')"
         )
-        assert "gin" in cursor.fetchone()[0]
+        plan = " ".join(row[0] for row in cursor.fetchall())
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'sharing_report_search_document_gin'"
+        )
+        assert "gin (search_document)" in cursor.fetchone()[0]
+    # With two rows a sequential scan is cheaper; the index must at least be usable.
+    assert "search_document" in plan
 
 
 def test_curator_approves_a_waiting_report_from_its_page(
@@ -438,3 +446,34 @@ def test_dashboard_and_report_page_queries_stay_bounded_as_activity_grows(
         client.get("/")
     with django_assert_max_num_queries(len(page.captured_queries)):  # type: ignore[operator]
         client.get(detail)
+
+
+def test_report_page_asks_the_database_at_most_15_times(
+    analyst_a: User,
+    peer_b: User,
+    energy: object,
+    django_assert_max_num_queries: object,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):  # extraction runs after commit
+        report = shared(
+            analyst_a,
+            TLP.GREEN,
+            title="Busy report",
+            sectors=[energy],
+            indicators_text="185.220.101[.]47\nhxxp://login-portal-update[.]net/x",
+        )
+    for n in range(5):
+        comment_create(report=report, by=acting(peer_b), body=f"comment {n}")
+        sighting_create(report=report, by=acting(peer_b), note=f"seen {n}")
+    client = signed_in(peer_b)
+    detail = reverse("report-detail", args=[report.uuid])
+    client.get(detail)
+
+    # The policy's query is built once for the request and each question asked once.
+    with django_assert_max_num_queries(15):  # type: ignore[operator]
+        response = client.get(detail)
+
+    assert response.status_code == 200
+    assert "comment 4" in response.text
+    assert "185.220.101.47" in response.text

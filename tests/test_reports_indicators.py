@@ -160,3 +160,47 @@ def test_a_sighting_of_an_indicator_from_another_report_is_refused(
     with pytest.raises(Exception, match="not part of this report"):
         sighting_create(report=first, by=acting(peer_b), indicator=indicator)
     assert other.report_indicators.exists()
+
+
+def test_search_finds_an_indicator_written_defanged_by_its_clean_and_defanged_spellings(
+    share_processed: Callable[..., Report], analyst_a: User, peer_b: User
+) -> None:
+    share_processed(
+        analyst_a,
+        TLP.GREEN,
+        title="Beaconing to a Tor exit",
+        body_markdown="The loader beacons to 185.220.101[.]47 every hour.",
+        indicators_text="185.220.101[.]47",
+    )
+    share_processed(analyst_a, TLP.GREEN, title="Unrelated advisory", body_markdown="Patch.")
+    client = signed_in(peer_b)
+
+    clean = client.get("/reports/", {"q": "185.220.101.47"}).text
+    defanged = client.get("/reports/", {"q": "185.220.101[.]47"}).text
+
+    for page in (clean, defanged):
+        assert "Beaconing to a Tor exit" in page
+        assert "Unrelated advisory" not in page
+
+
+def test_search_finds_a_revised_report_by_its_new_words_only(
+    share_processed: Callable[..., Report],
+    analyst_a: User,
+    peer_b: User,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from sharing.services import ReportContent, report_revise
+
+    report = share_processed(analyst_a, TLP.GREEN, title="Phishing wave", body_markdown="Lures.")
+    content = ReportContent(
+        title="Phishing wave",
+        body_markdown="Lures now carry a kerberoasting payload.",
+        tlp=TLP.GREEN,
+        audience_everyone=True,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        report_revise(report=report, by=acting(analyst_a), content=content)
+    client = signed_in(peer_b)
+
+    assert "Phishing wave" in client.get("/reports/", {"q": "kerberoasting"}).text
+    assert "Phishing wave" not in client.get("/reports/", {"q": "ransomware"}).text

@@ -46,13 +46,17 @@ def current_membership(request: HttpRequest) -> Membership | None:
     user = request.user
     if not user.is_authenticated:
         return None
-    memberships = memberships_of(user)
+    # A person has a handful of memberships: read them once per request; the header's
+    # switcher shows the same list (request.memberships, see portal.context_processors).
+    memberships = list(memberships_of(user))
+    request.memberships = memberships  # type: ignore[attr-defined]
     chosen = request.session.get(SESSION_MEMBERSHIP_KEY)
-    if chosen:
-        membership = memberships.filter(uuid=chosen).first()
-        if membership is not None:
-            return membership
-    return memberships.first()
+    found = [m for m in memberships if chosen and str(m.uuid) == chosen]
+    membership = found[0] if found else (memberships[0] if memberships else None)
+    if membership is not None:
+        # The person is the one signed in: no second query for them when a page asks.
+        membership.user = user
+    return membership
 
 
 class AgreementState(TextChoices):

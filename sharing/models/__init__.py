@@ -9,7 +9,13 @@ from sharing.models.fanout import (
     PrivateNetworkAllowance,
     Subscription,
 )
-from sharing.models.normalize import Indicator, ReportIndicator, StixObject, Submission
+from sharing.models.normalize import (
+    Indicator,
+    ReportIndicator,
+    StixObject,
+    StixVersionHead,
+    Submission,
+)
 from sharing.models.reports import Report
 from sharing.models.revisions import ReportRevision
 from sharing.models.sightings import Sighting
@@ -31,6 +37,7 @@ __all__ = [
     "ReviewRequirement",
     "Sighting",
     "StixObject",
+    "StixVersionHead",
     "Submission",
     "Subscription",
 ]

@@ -158,6 +158,13 @@ class StixObject(models.Model):
 
     `date_added` is server time of storage; (date_added, id) orders rows uniquely for
     TAXII paging. The JSON is served as stored.
+
+    `is_newest` is True only when no newer version of the STIX id exists in any report; it
+    is set by the writer (sharing.normalize.store) under the lock of the id's
+    `StixVersionHead` row. False means "a newer version may exist": TAXII then asks, among
+    the versions the caller may see, whether one is newer. So a page needs that question
+    only for the few rows that were ever superseded, and a row written any other way (or a
+    newest version deleted later) is merely checked, never served wrongly.
     """
 
     stix_id = models.CharField(max_length=100)
@@ -166,6 +173,7 @@ class StixObject(models.Model):
     modified = models.DateTimeField()
     date_added = models.DateTimeField(default=timezone.now)
     data = models.JSONField()
+    is_newest = models.BooleanField(default=False)
     # The unique (report, stix_id, modified) index serves lookups by report.
     report = models.ForeignKey(
         "sharing.Report", on_delete=models.CASCADE, related_name="stix_objects", db_index=False
@@ -188,3 +196,19 @@ class StixObject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stix_id} @ {self.modified.isoformat()}"
+
+
+class StixVersionHead(models.Model):
+    """The newest `modified` of each STIX id across all reports.
+
+    Writers upsert it before storing versions: the row lock serialises two transactions
+    writing versions of the same id (a marking definition, the ISAC identity, a shared
+    observable), so each knows exactly which stored versions its own supersede. It only ever
+    grows; deleting a version does not lower it (the rows then fall back to the exact check).
+    """
+
+    stix_id = models.CharField(max_length=100, primary_key=True)
+    modified = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.stix_id} newest @ {self.modified.isoformat()}"

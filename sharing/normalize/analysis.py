@@ -87,8 +87,10 @@ def _label(item: Extracted, protected: Collection[str]) -> tuple[Extracted, str]
     if item.derived_from:
         what = "host of the URL" if "://" in item.derived_from else "domain of the address"
         note = (note + " " if note else "") + f"Derived: the {what} {item.derived_from}."
-    labels = [label for label in dict.fromkeys(labels) if label != "idn"]
-    return dataclasses.replace(item, labels=tuple(labels)), note
+    kept = tuple(label for label in dict.fromkeys(labels) if label != "idn")
+    if kept == item.labels:
+        return item, note
+    return dataclasses.replace(item, labels=kept), note
 
 
 def analyse_text(
@@ -129,7 +131,9 @@ def analyse_text(
         if redacted_spans.containing(item.start, item.end):
             continue  # a victim's address
         if item.type == IndicatorType.URL:
-            item = dataclasses.replace(item, value=scrub_url(item.value))
+            scrubbed = scrub_url(item.value)
+            if scrubbed != item.value:
+                item = dataclasses.replace(item, value=scrubbed)
         key = (item.type, item.value)
         if key in seen:
             continue

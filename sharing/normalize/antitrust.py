@@ -285,9 +285,24 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
 Rule = tuple[str, str, re.Pattern[str]]
 
 
+# One alternation per category: a single scan says whether any of its words occurs.
+_GATE_RES = {
+    category: re.compile("|".join(re.escape(word) for word in words))
+    for category, words in _GATES.items()
+}
+
+
 def _gated(rules: list[Rule], lower: str) -> list[Rule]:
     """The rules whose words occur in `lower` (plain substring tests: cheap)."""
-    return [rule for rule in rules if any(word in lower for word in _GATES[rule[0]])]
+    present: dict[str, bool] = {}
+    gated = []
+    for rule in rules:
+        category = rule[0]
+        if category not in present:
+            present[category] = _GATE_RES[category].search(lower) is not None
+        if present[category]:
+            gated.append(rule)
+    return gated
 
 
 def find_sensitive(text: str) -> list[SensitiveHit]:

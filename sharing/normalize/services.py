@@ -55,6 +55,7 @@ from sharing.normalize.pipeline import (
 from sharing.normalize.store import VersionStore
 from sharing.normalize.store import link_indicators as _link_indicators
 from sharing.notices import author_notify
+from sharing.search import report_search_refresh
 from sharing.stix.markings import TLP2_MARKING_IDS, marking_definition
 from sharing.stix.objects import deterministic_id, identity_object, timestamp
 from sharing.tlp import TLP
@@ -345,6 +346,8 @@ def _process(submission: Submission) -> None:
             [_report_object(report, prepared, identity["id"], marking_id, refs, now)]
         )
         _link_indicators(report, classified, now, origin=origin)
+        # The extracted values, refanged, join the report's search document.
+        report_search_refresh(report_ids=[report.pk])
         published = report.status == Report.Status.PUBLISHED
         Submission.objects.filter(pk=submission.pk).update(
             status=Submission.Status.PUBLISHED if published else Submission.Status.NEEDS_REVIEW,

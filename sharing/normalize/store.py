@@ -12,7 +12,14 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from sharing.models import Indicator, Report, ReportIndicator, StixObject, Submission
+from sharing.models import (
+    Indicator,
+    Report,
+    ReportIndicator,
+    StixObject,
+    StixVersionHead,
+    Submission,
+)
 from sharing.normalize.pipeline import Classified, KeptIndicator
 from sharing.stix.objects import parse_timestamp, stix_id_for, timestamp
 
@@ -68,8 +75,14 @@ class VersionStore:
             modified = self._modified(obj.get("modified") or obj.get("created"))
             if self._first_time((obj["id"], modified)):
                 rows.append((obj["id"], obj["type"], obj.get("spec_version", "2.1"), modified, obj))
+        if not rows:
+            return
+        newest: dict[str, datetime] = {}
+        for stix_id, _, _, modified, _ in rows:
+            newest[stix_id] = max(modified, newest.get(stix_id, modified))
+        heads = version_heads_raise(newest)
         if connection.vendor == "postgresql":
-            self._copy(rows)
+            self._copy(rows, heads)
             return
         StixObject.objects.bulk_create(
             StixObject(
@@ -79,13 +92,18 @@ class VersionStore:
                 modified=modified,
                 date_added=self.now,
                 data=data,
+                is_newest=modified >= heads[stix_id],
                 report=self.report,
                 submission=self.submission,
             )
             for stix_id, object_type, spec_version, modified, data in rows
         )
 
-    def _copy(self, rows: list[tuple[str, str, str, datetime, dict[str, Any]]]) -> None:
+    def _copy(
+        self,
+        rows: list[tuple[str, str, str, datetime, dict[str, Any]]],
+        heads: dict[str, datetime],
+    ) -> None:
         """COPY instead of INSERT: several times faster for 100,000-object bundles."""
         with connection.cursor() as cursor, cursor.cursor.copy(_COPY_SQL) as copy:
             for stix_id, object_type, spec_version, modified, data in rows:
@@ -97,6 +115,7 @@ class VersionStore:
                         modified,
                         self.now,
                         json.dumps(data, separators=(",", ":")),
+                        modified >= heads[stix_id],
                         self.report.pk,
                         self.submission.pk,
                     )
@@ -120,8 +139,55 @@ class VersionStore:
 
 _COPY_SQL = (
     "COPY sharing_stixobject (stix_id, type, spec_version, modified, date_added, data, "
-    "report_id, submission_id) FROM STDIN"
+    "is_newest, report_id, submission_id) FROM STDIN"
 )
+
+# In id order, so two writers sharing ids take the row locks in the same order.
+_RAISE_HEADS_SQL = """
+INSERT INTO sharing_stixversionhead AS head (stix_id, modified)
+SELECT stix_id, modified FROM unnest(%s::varchar[], %s::timestamptz[]) AS new (stix_id, modified)
+ORDER BY stix_id
+ON CONFLICT (stix_id) DO UPDATE SET modified = GREATEST(head.modified, EXCLUDED.modified)
+RETURNING stix_id, modified
+"""
+_SUPERSEDE_SQL = """
+UPDATE sharing_stixobject AS version SET is_newest = FALSE
+FROM sharing_stixversionhead AS head
+WHERE head.stix_id = ANY(%s) AND version.stix_id = head.stix_id
+  AND version.is_newest AND version.modified < head.modified
+"""
+
+
+def version_heads_raise(newest: dict[str, datetime]) -> dict[str, datetime]:
+    """Record versions about to be stored (STIX id -> its newest `modified` among them) and
+    return each id's newest `modified` over all reports, this transaction's included.
+
+    Stored versions these supersede lose `is_newest`. On PostgreSQL the upsert holds each
+    id's head row locked until commit, so a concurrent writer of the same id waits and then
+    sees these versions; SQLite serialises writers anyway.
+    """
+    ids = sorted(newest)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_RAISE_HEADS_SQL, [ids, [newest[i] for i in ids]])
+            heads: dict[str, datetime] = dict(cursor.fetchall())
+            cursor.execute(_SUPERSEDE_SQL, [ids])
+        return heads
+    known = StixVersionHead.objects.filter(stix_id__in=ids)
+    stored = dict(known.values_list("stix_id", "modified"))
+    heads = {i: max(newest[i], stored.get(i, newest[i])) for i in ids}
+    StixVersionHead.objects.bulk_create(
+        [StixVersionHead(stix_id=i, modified=m) for i, m in heads.items()],
+        update_conflicts=True,
+        unique_fields=["stix_id"],
+        update_fields=["modified"],
+    )
+    for stix_id in ids:
+        if stix_id in stored and heads[stix_id] > stored[stix_id]:
+            StixObject.objects.filter(
+                stix_id=stix_id, is_newest=True, modified__lt=heads[stix_id]
+            ).update(is_newest=False)
+    return heads
 
 
 def parse_modified(value: Any, default: datetime) -> datetime:

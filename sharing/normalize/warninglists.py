@@ -71,8 +71,20 @@ def shared_services() -> tuple[frozenset[str], frozenset[str]]:
 
 def domain_in(domain: str, domains: Collection[str]) -> bool:
     """`domain` is one of `domains` or a subdomain of one."""
-    labels = domain.split(".")
-    return any(".".join(labels[i:]) in domains for i in range(len(labels) - 1))
+    # The suffixes after each dot that still hold a dot (never the bare TLD), without
+    # splitting and joining labels: called for every value against several lists.
+    dot = domain.find(".")
+    if dot == -1:
+        return False
+    if domain in domains:
+        return True
+    while True:
+        suffix = domain[dot + 1 :]
+        if "." not in suffix:
+            return False
+        if suffix in domains:
+            return True
+        dot = domain.find(".", dot + 1)
 
 
 def _parent_in(domain: str, domains: Collection[str]) -> str | None:

@@ -10,10 +10,15 @@ from sharing.normalize.extract.types import HASH_TYPES, Extracted, IndicatorType
 
 # Hex runs of a hash's length: the first class lets the engine skip ahead, the lookbehind
 # checks the character before it.
+# Both cases spelt out instead of re.IGNORECASE, which would keep the engine from skipping
+# to the next hex digit. [0-9a-z] under IGNORECASE also matches four non-ASCII letters
+# (dotted capital I, dotless i, long s, Kelvin sign): listed so the boundaries stay the same.
+_HEX = "0-9a-fA-F"
+_ALNUM = "0-9a-zA-Z\u0130\u0131\u017f\u212a"
 _HASH_RE = re.compile(
-    r"[0-9a-f](?<![0-9a-z][0-9a-f])(?:[0-9a-f]{127}|[0-9a-f]{63}|[0-9a-f]{39}|[0-9a-f]{31})"
-    r"(?![0-9a-z])",
-    re.IGNORECASE,
+    rf"[{_HEX}](?<![{_ALNUM}][{_HEX}])"
+    rf"(?:[{_HEX}]{{127}}|[{_HEX}]{{63}}|[{_HEX}]{{39}}|[{_HEX}]{{31}})"
+    rf"(?![{_ALNUM}])"
 )
 _HASH_LENGTHS = {
     32: IndicatorType.MD5,
@@ -163,6 +168,8 @@ def _mutex_shaped(name: str) -> bool:
 
 
 def find_mutexes(text: str, working: str) -> Iterator[Extracted]:
+    if "mut" not in working.lower():  # the cue word is missing: most texts
+        return
     for cue in _MUTEX_CUE.finditer(working):
         window_end = working.find("\n", cue.end())
         window_end = len(working) if window_end == -1 else window_end

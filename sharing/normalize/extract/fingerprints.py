@@ -53,11 +53,17 @@ def fingerprint_kind(text: str, start: int) -> str:
 
 
 def find_ja4(text: str, working: str) -> Iterator[Extracted]:
+    if "_" not in working:  # a JA4 fingerprint has two underscores
+        return
     for match in _JA4_RE.finditer(working):
         yield Extracted(IndicatorType.JA4, match.group(0), *match.span(), match.group(0))
 
 
 def find_ja3(text: str, working: str) -> Iterator[Extracted]:
+    # A JA3 hash is one the text labels as such (before it or as its column's header):
+    # without the word anywhere, no hash needs its context read.
+    if "ja3" not in text.lower():
+        return
     for match in _MD5_RE.finditer(working):
         kind = fingerprint_kind(text, match.start())
         if kind == "ja3":

@@ -116,6 +116,7 @@ def normalise_domain(value: str) -> str | None:
     return ascii_domain if has_known_tld(ascii_domain) else None
 
 
+@lru_cache(maxsize=65536)
 def unicode_form(domain: str) -> str:
     """The Unicode form of a punycode (IDNA) domain, or the domain itself."""
     if "xn--" not in domain:
@@ -192,6 +193,7 @@ def normalise_asn(value: str) -> str | None:
     return f"AS{int(digits)}"
 
 
+@lru_cache(maxsize=65536)
 def url_host(url: str) -> str:
     authority = url.split("://", 1)[-1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     host = authority.rsplit("@", 1)[-1]
@@ -330,6 +332,8 @@ def find_emails(text: str, working: str) -> Iterator[Extracted]:
 
 
 def find_cidrs(text: str, working: str) -> Iterator[Extracted]:
+    if "/" not in working:  # every network is written with its prefix length
+        return
     for match in _CIDR4_RE.finditer(working):
         value = normalise_cidr(match.group(0))
         if value:
