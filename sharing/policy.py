@@ -584,10 +584,13 @@ def visible_deliveries(viewer: Membership | None) -> QuerySet[Delivery]:
 
 
 def visible_notifications(viewer: Membership | None) -> QuerySet[Notification]:
-    """The viewer's in-portal notifications about reports they may still see."""
+    """The viewer's in-portal notifications about reports they may still see (and about
+    their own uploads that failed before any report was made of them)."""
     if not _is_usable(viewer):
         return Notification.objects.none()
-    return Notification.objects.filter(membership=viewer, report__in=visible_to(viewer))
+    return Notification.objects.filter(membership=viewer).filter(
+        Q(report__in=visible_to(viewer)) | Q(report__isnull=True)
+    )
 
 
 def own_stix_objects(viewer: Membership | None) -> QuerySet[StixObject]:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.web import acting_member, acting_membership
 from portal.markdown import render_markdown
 from sharing import policy, services
+from sharing.attribution import review_required
 from sharing.forms import (
     ReasonForm,
     ReportForm,
@@ -23,7 +24,7 @@ from sharing.forms import (
 )
 from sharing.models import Report
 from sharing.preview import preview_findings
-from sharing.selectors import audience_summary
+from sharing.selectors import audience_summary, report_threat_objects
 from sharing.views import editable_or_404, error_messages
 
 
@@ -175,6 +176,7 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
     if report.status not in services.EDITABLE_STATUSES:
         return redirect("report-detail", report_uuid=report.uuid)
     findings = preview_findings(report)
+    threat_objects, threat_object_count = report_threat_objects(viewer, report)
     errors: list[str] = []
     if request.method == "POST":
         try:
@@ -200,12 +202,14 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
         {
             "report": report,
             "tlp": report.tlp_label if report.tlp else None,
-            "body_html": render_markdown(report.body_markdown),
+            "body_html": render_markdown(findings.redacted["body_markdown"]),
             "findings": findings,
+            "threat_objects": threat_objects,
+            "threat_object_count": threat_object_count,
             "problems": errors or services.report_problems(report, by=viewer),
             "audience": audience_summary(report),
             "attachments": list(report.attachments.all()),
-            "review_required": services.review_required(report.organisation),
+            "review_required": review_required(report.organisation),
         },
         status=400 if errors else 200,
     )

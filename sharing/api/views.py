@@ -11,13 +11,20 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, pagination, parsers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Membership
+from accounts.models import ApiToken, Membership
 from accounts.models.groups import TrustGroup
 from accounts.selectors.groups import groups_of, visible_groups
 from accounts.web import acting_membership
@@ -31,6 +38,7 @@ from sharing.api.uploads import (
 )
 from sharing.fanout.selectors import subscriptions_managed_by
 from sharing.feeds.selectors import feeds_for
+from sharing.formats.stix import report_bundle
 from sharing.models import (
     Delivery,
     Feed,
@@ -41,6 +49,7 @@ from sharing.models import (
     Subscription,
 )
 from sharing.normalize.services import submission_create
+from sharing.selectors import indicator_lookup
 from sharing.services import sighting_create
 
 _ERROR = serializers.ErrorSerializer
@@ -110,6 +119,14 @@ class ReportViewSet(
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "viewer": viewer_of(self.request)}
+
+    @extend_schema(
+        summary="The report's current STIX 2.1 bundle (as TAXII and webhooks carry it)",
+        responses={200: OpenApiTypes.OBJECT, **READ_ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def stix(self, request: Request, id: str | None = None) -> Response:
+        return Response(report_bundle(self.get_object()))
 
 
 @extend_schema_view(
@@ -190,6 +207,7 @@ class SubmissionViewSet(
                 filename=data["filename"],
                 content_type=content_type,
                 anonymous=data["anonymous"],
+                publish_directly=isinstance(request.auth, ApiToken) and request.auth.may_publish,
             )
         except DjangoValidationError as invalid:
             if invalid.code == "too_large":
@@ -215,6 +233,7 @@ class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[ReportIndi
     the report's, never totals over reports the caller cannot see."""
 
     serializer_class = serializers.IndicatorSerializer
+    parser_classes = [parsers.JSONParser]
     filterset_class = filters.IndicatorFilter
     pagination_class = LastSeenFirst
 
@@ -223,6 +242,32 @@ class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[ReportIndi
         links: Any = policy.visible_report_indicators(viewer, channel=policy.Channel.TAXII)
         rows: QuerySet[ReportIndicator] = links.select_related("indicator", "report")
         return rows
+
+    def get_permissions(self) -> list[Any]:
+        # A lookup only reads, even when a long list of values is POSTed.
+        if self.action == "lookup":
+            return [IsAuthenticated()]
+        return list(super().get_permissions())
+
+    @extend_schema(
+        summary="Look values up: which are known, in how many readable reports, since when",
+        request=serializers.IndicatorLookupSerializer,
+        parameters=[
+            OpenApiParameter("value", str, description="One value to look up (GET)."),
+        ],
+        responses={200: serializers.IndicatorFactsSerializer(many=True), **READ_ERRORS},
+    )
+    @action(detail=False, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def lookup(self, request: Request) -> Response:
+        if request.method == "GET":
+            # Nothing asked, nothing answered: an empty list, like a POST of blank lines.
+            values = [request.query_params.get("value", "")]
+        else:
+            incoming = serializers.IndicatorLookupSerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            values = incoming.validated_data["values"]
+        answers = indicator_lookup(viewer_of(request), values)
+        return Response(serializers.IndicatorFactsSerializer(answers, many=True).data)
 
 
 @extend_schema_view(

@@ -53,6 +53,10 @@ class Submission(models.Model):
     sha256 = models.CharField(max_length=64)
     # Values the analyst asked to keep although they are on a warning list.
     insist_values = models.JSONField(default=list, blank=True)
+    # Made with a token that may publish: published once normalised, unless held back.
+    publish_directly = models.BooleanField(default=False)
+    # Why an upload meant to be published directly waits for a person instead.
+    held_reason = models.TextField(blank=True)
 
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
@@ -118,7 +122,17 @@ class Indicator(models.Model):
 
 
 class ReportIndicator(models.Model):
-    """An indicator as one report carries it, with that report's context."""
+    """An indicator as one report carries it, with that report's context.
+
+    `origin` says where the report got it: found in the report's text (the browser form,
+    re-read at every publication and revision, so an edit of the text adds or removes it)
+    or brought by an upload (STIX, CSV, MISP, TAXII or a free-text submission), which an
+    edit of the text never removes.
+    """
+
+    class Origin(models.TextChoices):
+        TEXT = "text", "Found in the report's text"
+        UPLOAD = "upload", "Brought by an upload"
 
     # The unique (report, indicator) index serves lookups by report; no second index.
     report = models.ForeignKey(
@@ -136,6 +150,7 @@ class ReportIndicator(models.Model):
     description = models.TextField(blank=True)
     on_warning_list = models.CharField(max_length=100, blank=True)
     kept_by_insistence = models.BooleanField(default=False)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.TEXT)
 
     class Meta:
         ordering = ["indicator__type", "indicator__value"]

@@ -95,6 +95,7 @@ def taxii_endpoint(*methods: str) -> Callable[[TaxiiView], Callable[..., HttpRes
                 _throttle(request, token)
                 if token.read_only and request.method not in ("GET", "HEAD"):
                     raise TaxiiError(403, "This API token is read-only")
+                request.taxii_may_publish = token.may_publish  # type: ignore[attr-defined]
                 return view(request, token.membership, *args, **kwargs)
             except TaxiiError as error:
                 response = error_response(error)
@@ -242,7 +243,10 @@ def _add_objects(
     objects = _envelope_objects(_read_envelope(request))
     try:
         submission = services.taxii_objects_add(
-            viewer=viewer, objects=objects, content_type=request.content_type or ""
+            viewer=viewer,
+            objects=objects,
+            content_type=request.content_type or "",
+            publish_directly=getattr(request, "taxii_may_publish", False),
         )
     except services.TaxiiRefused as refused:
         raise TaxiiError(403, str(refused)) from None

@@ -1,5 +1,5 @@
 """CSV of indicators with the documented header: type, value, first_seen, last_seen,
-confidence, description. Only `type` and `value` are required; column order is free.
+confidence, description, tlp. Only `type` and `value` are required; column order is free.
 """
 
 import csv
@@ -10,9 +10,10 @@ from typing import Any
 
 from sharing.normalize.extract import IndicatorType, normalise
 from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator, quoted
+from sharing.stix.markings import tlp_from_name
 from sharing.stix.objects import parse_timestamp
 
-COLUMNS = ("type", "value", "first_seen", "last_seen", "confidence", "description")
+COLUMNS = ("type", "value", "first_seen", "last_seen", "confidence", "description", "tlp")
 
 # Names other tools use for the same types (MISP attribute types, common exports).
 TYPE_ALIASES: dict[str, IndicatorType] = {
@@ -152,6 +153,13 @@ def parse_csv(text: str) -> Parsed:
                 description=(row.get("description") or "").strip()[:2000],
             )
         )
+        raw_tlp = (row.get("tlp") or "").strip()
+        if raw_tlp:
+            if tlp_from_name(raw_tlp) is None:
+                fail(line, "tlp", f"{raw_tlp[:30]!r} is not a TLP label (clear, green, amber ...)")
+                continue
+            # The narrowest marking of any row becomes the upload's.
+            parsed.tlp_names.append(raw_tlp)
         if len(errors) >= MAX_ERRORS:
             break
     if errors:
