@@ -5,6 +5,7 @@ from typing import Any
 
 from celery import Celery
 from celery.contrib.django.task import DjangoTask
+from celery.signals import worker_init
 from celery.utils import uuid
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -33,3 +34,17 @@ class PortalTask(DjangoTask):  # type: ignore[misc]  # Celery ships no types
 app = Celery("portal", task_cls=PortalTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def refuse_to_start_with_bad_settings(**kwargs: object) -> None:
+    """A worker runs the system checks before taking work: settings that would make it
+    repeat or lose work (sharing.E001 ...) stop it here, with the message."""
+    from django.core.checks import run_checks
+
+    serious = [message for message in run_checks() if message.is_serious()]
+    if serious:
+        # SystemExit, not an error: Celery logs errors raised by signal handlers and goes on.
+        raise SystemExit("\n".join(str(message) for message in serious))
+
+
+worker_init.connect(refuse_to_start_with_bad_settings)

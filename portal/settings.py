@@ -388,6 +388,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["accounts.api.authentication.PerTokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"per_token": env_str("API_RATE_LIMIT", "1200/min")},
 }
+# The most form text (not files) the server reads from one browser request; larger is a 413
+# page. Pages with long text check it before sending, so nothing typed is lost.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("FORM_MAX_BYTES", 5 * 1024 * 1024, minimum=1024 * 1024)
 # TAXII 2.1: the largest Add Objects request accepted (answered 413 above it).
 TAXII_MAX_CONTENT_LENGTH = env_int("TAXII_MAX_CONTENT_LENGTH", 10 * 1024 * 1024, minimum=1024)
 SPECTACULAR_SETTINGS = {
@@ -448,9 +451,20 @@ NORMALIZE_MAX_LINE_CHARS = env_int("NORMALIZE_MAX_LINE_CHARS", 100_000, minimum=
 NORMALIZE_MAX_JSON_DEPTH = env_int("NORMALIZE_MAX_JSON_DEPTH", 64, minimum=8)
 # Documentation ranges (192.0.2.0/24, example.com ...) are warning-listed unless allowed.
 NORMALIZE_ALLOW_DOCUMENTATION_RANGES = env_bool("NORMALIZE_ALLOW_DOCUMENTATION_RANGES", False)
-# A submission left "processing" this long (a worker died) is queued again by the sweep.
-NORMALIZE_STALE_AFTER_SECONDS = env_int("NORMALIZE_STALE_AFTER_SECONDS", 900, minimum=60)
+# A run claimed this long ago is over whatever its heartbeat says; it must exceed the hard
+# time limit (a system check refuses to start otherwise), or a live run would be repeated.
+NORMALIZE_STALE_AFTER_SECONDS = env_int(
+    "NORMALIZE_STALE_AFTER_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=60
+)
+# A running worker renews its claim this often; a run silent for NORMALIZE_HEARTBEAT_MISSES
+# beats (its worker was killed) is taken over at the next sweep, so with the defaults a
+# killed run is running again within 40 s + one sweep interval.
+NORMALIZE_HEARTBEAT_SECONDS = env_int("NORMALIZE_HEARTBEAT_SECONDS", 10, minimum=1)
+NORMALIZE_HEARTBEAT_MISSES = 4
+# Runs of one submission that may die before it stops and ISAC staff are told.
+NORMALIZE_MAX_ATTEMPTS = env_int("NORMALIZE_MAX_ATTEMPTS", 3, minimum=1)
+NORMALIZE_SWEEP_SECONDS = 60.0
 CELERY_BEAT_SCHEDULE["sharing-normalize-sweep"] = {
     "task": "sharing.tasks.normalize_sweep",
-    "schedule": 300.0,
+    "schedule": NORMALIZE_SWEEP_SECONDS,
 }

@@ -18,3 +18,9 @@ urlpatterns = [
     path("taxii2/", include("sharing.taxii.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Error answers in the portal's layout, or as JSON / TAXII on the API paths (portal/errors.py).
+handler400 = "portal.errors.bad_request"
+handler403 = "portal.errors.permission_denied"
+handler404 = "portal.errors.page_not_found"
+handler500 = "portal.errors.server_error"

@@ -6,4 +6,5 @@ class SharingConfig(AppConfig):
     verbose_name = "Threat sharing"
 
     def ready(self) -> None:
-        from sharing.fanout import checks  # noqa: F401  (registers the system checks)
+        from sharing import checks  # noqa: F401  (registers the system checks)
+        from sharing.fanout import checks as fanout_checks  # noqa: F401

@@ -292,3 +292,29 @@ class RevisionNoteForm(forms.Form):
             "versions keep their audience, but the attached files go with this version."
         ),
     )
+
+
+class PublishingDefaultsForm(forms.Form):
+    """The audience an organisation's admins choose for uploads its tokens publish."""
+
+    audience_everyone = forms.BooleanField(
+        label="The whole membership", required=False, help_text="Every member in good standing."
+    )
+    audience_sectors = forms.ModelMultipleChoiceField(
+        label="Sectors",
+        queryset=Sector.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    audience_groups = forms.ModelMultipleChoiceField(
+        label="Trust groups",
+        queryset=TrustGroup.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, viewer: Membership, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["audience_groups"].queryset = addressable_groups(viewer).order_by(  # type: ignore[attr-defined]
+            "kind", "name"
+        )

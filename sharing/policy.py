@@ -695,10 +695,13 @@ def visible_deliveries(
 
 
 def visible_notifications(viewer: Membership | None) -> QuerySet[Notification]:
-    """The viewer's in-portal notifications about reports they may still see."""
+    """The viewer's in-portal notifications about reports they may still see (and about
+    their own uploads that failed before any report was made of them)."""
     if not _is_usable(viewer):
         return Notification.objects.none()
-    return Notification.objects.filter(membership=viewer, report__in=visible_to(viewer))
+    return Notification.objects.filter(membership=viewer).filter(
+        Q(report__in=visible_to(viewer)) | Q(report__isnull=True)
+    )
 
 
 def own_stix_objects(viewer: Membership | None) -> QuerySet[StixObject]:
@@ -805,3 +808,13 @@ def person_by_email(viewer: Membership | None, email: str) -> User | None:
     return User.objects.filter(
         is_active=True, email__iexact=email.strip(), pk__in=usable.values("user_id")
     ).first()
+
+
+def submissions_for_staff(viewer: Membership | None) -> QuerySet[Submission]:
+    """Submissions the portal could not process and told ISAC staff about: ISAC staff see
+    their state (never their content) on the curation page; nobody else does."""
+    if not _is_usable(viewer) or viewer is None or not viewer.is_isac_staff:
+        return Submission.objects.none()
+    return Submission.objects.filter(
+        staff_alerted_at__isnull=False, status=Submission.Status.FAILED
+    )

@@ -1,7 +1,7 @@
 """Reads of reports for pages: lists, search, the dashboard. Every one starts from the policy."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
@@ -9,6 +9,8 @@ from django.db.models import (
     Count,
     Exists,
     IntegerField,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -22,7 +24,9 @@ from django.utils import timezone
 from accounts.models import AgreementAcceptance, Membership
 from accounts.standing import current_agreement_version
 from sharing import policy, search
-from sharing.models import Comment, CurationEvent, Report, Sighting
+from sharing.models import Comment, CurationEvent, Report, ReportIndicator, Sighting
+from sharing.normalize.extract import extract
+from sharing.normalize.parsers.stix import SCO_TYPES
 from sharing.tlp import TLP
 
 SORTS = {
@@ -69,11 +73,49 @@ def _has(through_rows: QuerySet[Any]) -> Q:
     return Q(Exists(through_rows.filter(report_id=OuterRef("pk"))))
 
 
+def indicator_values_in(text: str) -> list[tuple[str, str]]:
+    """The indicator values a search or lookup names, refanged and normalised the way
+    normalisation stores them: `45.9.148[.]203` and `45.9.148.203` are the same value."""
+    found: dict[tuple[str, str], None] = {}
+    for item in extract(text):
+        found.setdefault((item.type.value, item.value), None)
+    return list(found)
+
+
+# Reports one searched value matches at most (the newest first are not guaranteed beyond).
+INDICATOR_SEARCH_MAX_REPORTS = 10_000
+
+
+def _carrying_indicators(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
+    """Those of `reports` that carry one of the indicator values `q` names."""
+    values = indicator_values_in(q)
+    if not values:
+        return reports.none()
+    wanted = Q()
+    for kind, value in values:
+        wanted |= Q(indicator__type=kind, indicator__value=value)
+    # The ids as a list, not a subquery: OR-ed with the full-text match, a subquery would make
+    # PostgreSQL scan every report (computing its text vector); a list lets it combine the
+    # GIN index with the primary key. The ids only narrow `reports`, which the policy made.
+    report_ids = list(
+        ReportIndicator.objects.filter(wanted)
+        .values_list("report_id", flat=True)
+        .distinct()[:INDICATOR_SEARCH_MAX_REPORTS]
+    )
+    return reports.filter(pk__in=report_ids) if report_ids else reports.none()
+
+
+def search_reports(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
+    """`reports` matching the search text, or carrying an indicator value it names (written
+    defanged or clean). `reports` must come from the policy; this only narrows them."""
+    return search.matching(reports, q) | _carrying_indicators(reports, q)
+
+
 def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[Report]:
     """The reports list: what the viewer may read, filtered, searched and sorted."""
     reports = policy.visible_to(viewer).filter(status__in=LISTED_STATUSES)
     if filters.q.strip():
-        reports = search.matching(reports, filters.q.strip()[:200])
+        reports = search_reports(reports, filters.q.strip()[:200])
     if filters.tlp:
         reports = reports.filter(tlp=filters.tlp)
     if filters.report_type:
@@ -229,4 +271,226 @@ def _agreement_renewal(viewer: Membership) -> AgreementAcceptance | None:
         )
         .order_by("expires_at")
         .first()
+    )
+
+
+# Shown elsewhere on the report page (indicators, source, TLP) or not meant for people.
+_NOT_LISTED_STIX_TYPES = (
+    "marking-definition",
+    "identity",
+    "report",
+    "indicator",
+    *SCO_TYPES,
+)
+THREAT_OBJECTS_SHOWN = 200
+
+
+@dataclass(frozen=True)
+class ThreatObject:
+    """A STIX object of a report as its page lists it: malware, attack patterns, threat
+    actors, vulnerabilities, relationships, sightings ..."""
+
+    stix_id: str
+    type: str
+    label: str
+    description: str
+
+
+def _observable_link(data: dict[str, Any]) -> bool:
+    """An indicator's link to its own observable: the indicator list shows that already."""
+    if data.get("type") != "relationship":
+        return False
+    source = str(data.get("source_ref", "")).partition("--")[0]
+    target = str(data.get("target_ref", "")).partition("--")[0]
+    return source == "indicator" and target in SCO_TYPES
+
+
+def _object_name(data: dict[str, Any]) -> str:
+    return str(data.get("name") or data.get("value") or data.get("id", ""))
+
+
+def report_threat_objects(
+    viewer: Membership | None, report: Report
+) -> tuple[list[ThreatObject], int]:
+    """The report's current objects other than indicators and observables, read through the
+    policy (latest version of each, revoked ones left out), and how many there are in all."""
+    rows = (
+        policy.visible_stix_objects(viewer)
+        .filter(report=report)
+        .exclude(type__in=_NOT_LISTED_STIX_TYPES)
+        .order_by("stix_id", "-modified", "-id")
+        .values_list("stix_id", "data")
+    )
+    latest: dict[str, dict[str, Any]] = {}
+    for stix_id, data in rows.iterator(chunk_size=500):
+        latest.setdefault(stix_id, data)
+    current = [
+        data for data in latest.values() if not data.get("revoked") and not _observable_link(data)
+    ]
+    shown = sorted(current, key=lambda d: (d["type"], _object_name(d)))[:THREAT_OBJECTS_SHOWN]
+    refs = {
+        ref
+        for data in shown
+        for ref in (data.get("source_ref"), data.get("target_ref"), data.get("sighting_of_ref"))
+        if isinstance(ref, str)
+    }
+    names: dict[str, str] = {}
+    for stix_id, data in (
+        policy.visible_stix_objects(viewer)
+        .filter(report=report, stix_id__in=refs)
+        .order_by("stix_id", "-modified")
+        .values_list("stix_id", "data")
+    ):
+        names.setdefault(stix_id, _object_name(data))
+    listed = []
+    for data in shown:
+        if data["type"] == "relationship":
+            label = (
+                f"{names.get(data.get('source_ref', ''), data.get('source_ref', ''))} "
+                f"{data.get('relationship_type', 'related-to')} "
+                f"{names.get(data.get('target_ref', ''), data.get('target_ref', ''))}"
+            )
+        elif data["type"] == "sighting":
+            ref = data.get("sighting_of_ref", "")
+            label = f"Sighting of {names.get(ref, ref)}"
+            if data.get("count"):
+                label += f" ({data['count']} times)"
+        else:
+            label = _object_name(data)
+        listed.append(
+            ThreatObject(
+                stix_id=data["id"],
+                type=data["type"],
+                label=label,
+                description=str(data.get("description") or "")[:500],
+            )
+        )
+    return listed, len(current)
+
+
+# --- Looking indicators up by value ------------------------------------------------------
+
+BULK_LOOKUP_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class IndicatorFacts:
+    """What the viewer may know about one indicator value: counted over readable reports."""
+
+    type: str
+    value: str
+    stix_id: str
+    reports: int
+    first_seen: datetime
+    last_seen: datetime
+    reporting_organisations: int
+    sighting_organisations: int
+
+
+@dataclass(frozen=True)
+class LookupAnswer:
+    """One looked-up line: what was asked, the value it names, and the facts if known."""
+
+    asked: str
+    type: str = ""
+    value: str = ""
+    facts: IndicatorFacts | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.facts is not None
+
+
+def _readable_links(viewer: Membership | None) -> QuerySet[ReportIndicator]:
+    return policy.visible_report_indicators(viewer).filter(
+        report__status__in=policy.READABLE_STATUSES
+    )
+
+
+def indicator_facts(
+    viewer: Membership | None, values: list[tuple[str, str]]
+) -> dict[tuple[str, str], IndicatorFacts]:
+    """Facts per (type, value) the viewer may read; values no readable report carries are
+    absent. Three queries whatever the number of values."""
+    if not values:
+        return {}
+    wanted = set(values)
+    links = _readable_links(viewer).filter(
+        indicator__value__in=sorted({value for _, value in values})
+    )
+    rows = links.values("indicator_id", "indicator__type", "indicator__value", "indicator__stix_id")
+    totals = rows.annotate(
+        reports=Count("report_id", distinct=True),
+        first=Min("first_seen"),
+        last=Max("last_seen"),
+        organisations=Count("report__organisation_id", distinct=True),
+    ).order_by()
+    found = [row for row in totals if (row["indicator__type"], row["indicator__value"]) in wanted]
+    sighted = dict(
+        policy.visible_sightings(viewer)
+        .filter(
+            indicator_id__in=[row["indicator_id"] for row in found],
+            report__status__in=policy.READABLE_STATUSES,
+        )
+        .values("indicator_id")
+        .annotate(n=Count("organisation_id", distinct=True))
+        .order_by()
+        .values_list("indicator_id", "n")
+    )
+    return {
+        (row["indicator__type"], row["indicator__value"]): IndicatorFacts(
+            type=row["indicator__type"],
+            value=row["indicator__value"],
+            stix_id=row["indicator__stix_id"],
+            reports=row["reports"],
+            first_seen=row["first"],
+            last_seen=row["last"],
+            reporting_organisations=row["organisations"],
+            sighting_organisations=sighted.get(row["indicator_id"], 0),
+        )
+        for row in found
+    }
+
+
+def indicator_lookup(viewer: Membership | None, lines: list[str]) -> list[LookupAnswer]:
+    """Each pasted line (up to BULK_LOOKUP_LIMIT) looked up: the value it names, refanged,
+    and what the viewer may know of it."""
+    asked = [line.strip() for line in lines if line.strip()][:BULK_LOOKUP_LIMIT]
+    named = {line: indicator_values_in(line)[:1] for line in asked}
+    facts = indicator_facts(viewer, [pair for pairs in named.values() for pair in pairs])
+    answers = []
+    for line in asked:
+        if not named[line]:
+            answers.append(LookupAnswer(asked=line))
+            continue
+        kind, value = named[line][0]
+        answers.append(
+            LookupAnswer(asked=line, type=kind, value=value, facts=facts.get((kind, value)))
+        )
+    return answers
+
+
+def indicator_reports(
+    viewer: Membership | None, *, kind: str, value: str
+) -> QuerySet[ReportIndicator]:
+    """The readable reports carrying one value, as links with each report's context."""
+    return (
+        _readable_links(viewer)
+        .filter(indicator__type=kind, indicator__value=value)
+        .select_related("report", "report__organisation", "indicator")
+        .order_by("-report__published_at", "-report_id")
+    )
+
+
+def indicator_sightings(viewer: Membership | None, *, kind: str, value: str) -> QuerySet[Sighting]:
+    """Sightings of one value in reports the viewer may read."""
+    return (
+        policy.visible_sightings(viewer)
+        .filter(
+            indicator__type=kind,
+            indicator__value=value,
+            report__status__in=policy.READABLE_STATUSES,
+        )
+        .select_related("organisation", "report")
+        .order_by("-created_at")
     )

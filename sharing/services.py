@@ -21,15 +21,15 @@ from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import (
-    AgreementAcceptance,
     Membership,
     Organisation,
     Sector,
     TrustGroup,
     User,
 )
-from accounts.standing import current_agreement_version
+from accounts.policy import administers
 from sharing import policy
+from sharing.attribution import attribution_default, review_required
 from sharing.audience import (
     report_audience_change,
     report_audience_widen,
@@ -42,13 +42,20 @@ from sharing.models import (
     Comment,
     CurationEvent,
     Indicator,
+    Notification,
+    PublishingDefaults,
     Report,
     ReportRevision,
     ReviewRequirement,
     Sighting,
     Submission,
 )
-from sharing.normalize.services import submission_create, submission_mark_published
+from sharing.normalize.services import (
+    report_announce,
+    submission_create,
+    submission_mark_published,
+)
+from sharing.notices import author_notify
 from sharing.preview import preview_findings, redact_report, report_text
 from sharing.search import report_search_refresh
 from sharing.tlp import TLP
@@ -76,23 +83,6 @@ class ReportContent:
 
 
 EDITABLE_STATUSES = (Report.Status.DRAFT, Report.Status.REJECTED)
-
-
-def attribution_default(organisation: Organisation) -> bool:
-    """Whether the organisation's accepted agreement shows members as the source by default."""
-    version = current_agreement_version()
-    if version is None:
-        return False
-    accepted = AgreementAcceptance.objects.filter(
-        organisation=organisation, version=version, revoked_at__isnull=True
-    ).exists()
-    return accepted and version.may_show_source_name
-
-
-def review_required(organisation: Organisation) -> bool:
-    if getattr(settings, "REPORT_REVIEW_REQUIRED", False):
-        return True
-    return ReviewRequirement.objects.filter(organisation=organisation, required=True).exists()
 
 
 def _apply_content(report: Report, content: ReportContent) -> None:
@@ -189,6 +179,7 @@ def report_problems(report: Report, *, by: Membership | None = None) -> list[str
     if report.tlp not in TLP.values:
         problems.append("Choose a TLP label: there is no default.")
         return problems
+    problems += upload_marking_problems(report)
     problems += policy.audience_problems(
         tlp=report.tlp,
         everyone=report.audience_everyone,
@@ -200,8 +191,31 @@ def report_problems(report: Report, *, by: Membership | None = None) -> list[str
     return problems
 
 
+def upload_marking_problems(report: Report) -> list[str]:
+    """An upload marked by its sender (TLP:AMBER, say) cannot be shared wider than that."""
+    problems = []
+    uploads = report.submissions.exclude(kind=Submission.Kind.FORM).exclude(
+        status=Submission.Status.FAILED
+    )
+    for submission in uploads.only("findings", "kind", "filename"):
+        marked = (submission.findings or {}).get("tlp")
+        if marked in TLP.values and TLP(marked).rank > TLP(report.tlp).rank:
+            problems.append(
+                f"The uploaded {submission.get_kind_display()} is marked {TLP(marked).label}; "
+                f"the report cannot be shared wider than that. Choose {TLP(marked).label} "
+                "or narrower."
+            )
+    return problems
+
+
 @transaction.atomic
-def report_submit(*, report: Report, by: Membership, sensitive_confirmed: bool = False) -> Report:
+def report_submit(
+    *,
+    report: Report,
+    by: Membership,
+    sensitive_confirmed: bool = False,
+    unanalysed_confirmed: bool = False,
+) -> Report:
     """The analyst confirmed the preview: publish now, or send to ISAC review.
 
     Competitively sensitive wording found in the text must be removed or explicitly
@@ -213,7 +227,13 @@ def report_submit(*, report: Report, by: Membership, sensitive_confirmed: bool =
         raise PermissionDenied("Only the author can submit their draft.")
     _require_edit(by, report)
     problems = report_problems(report, by=by)
-    if preview_findings(report).sensitive_hits and not sensitive_confirmed:
+    findings = preview_findings(report)
+    if findings.unanalysable and not unanalysed_confirmed:
+        problems.append(
+            f"The text cannot be analysed: {findings.unanalysable} No indicators would be "
+            "extracted. Shorten it, or confirm that it is shared without extracted indicators."
+        )
+    if findings.sensitive_hits and not sensitive_confirmed:
         problems.append(
             "The preview found wording about prices, costs, bids, salaries or strategy: "
             "remove it or confirm that it is fit to share."
@@ -260,11 +280,15 @@ def _snapshot(report: Report, *, by: User, note: str) -> ReportRevision:
     return revision
 
 
-def _publish(*, report: Report, by: User) -> Report:
+def _publish(*, report: Report, by: User, read_text: bool = True) -> Report:
     report.status = Report.Status.PUBLISHED
     report.published_at = timezone.now()
     report.save(update_fields=["status", "published_at", "updated_at"])
     _snapshot(report, by=by, note="First published")
+    if read_text:
+        # A curator's edits in review are read like the author's text: what was approved is
+        # what the indicators and STIX objects say.
+        _read_text_again_if_changed(report, by=by)
     # Submissions already analysed get their final marking; one still queued is published
     # with the report's state when the pipeline reaches it.
     for submission in report.submissions.filter(status=Submission.Status.NEEDS_REVIEW):
@@ -276,8 +300,120 @@ def _publish(*, report: Report, by: User) -> Report:
         organisation=report.organisation,
         after={"tlp": report.tlp, "version": report.version},
     )
-    outbox_write(report=report, event="published")
+    report_announce(report=report, event="published")
     return report
+
+
+def _read_text_again_if_changed(report: Report, *, by: User) -> None:
+    text = report_text(report).encode()
+    last = (
+        report.submissions.filter(kind=Submission.Kind.FORM)
+        .exclude(status=Submission.Status.FAILED)
+        .order_by("-created_at", "-id")
+        .values_list("raw", flat=True)
+        .first()
+    )
+    if last is not None and bytes(last) == text:
+        return
+    submission_create(
+        organisation=report.organisation,
+        submitted_by=by,
+        kind=Submission.Kind.FORM,
+        raw=text,
+        report=report,
+        anonymous=not report.attributed,
+    )
+
+
+@transaction.atomic
+def report_publish_upload(*, report: Report, submission: Submission) -> str:
+    """Publish the draft an upload made, for a token that may publish: the TLP is the
+    upload's own marking (already the draft's), the audience the organisation's publishing
+    defaults, the source as the agreement (or the uploader) decided.
+
+    Returns "" when it was published or sent to ISAC review, otherwise why it waits for a
+    person instead (the draft stays as it is). Called by normalisation, inside its run.
+    """
+    by = Membership.objects.filter(
+        user_id=submission.submitted_by_id,
+        organisation_id=submission.organisation_id,
+        is_active=True,
+    ).first()
+    if by is None or not policy.can_post(by):
+        return "The uploader's organisation cannot share until it is in good standing."
+    defaults = PublishingDefaults.objects.filter(organisation_id=report.organisation_id).first()
+    if defaults is None or not (
+        defaults.audience_everyone
+        or defaults.audience_sectors.exists()
+        or defaults.audience_groups.exists()
+    ):
+        return (
+            "Your organisation's admins have not chosen a default audience for uploads "
+            "published directly; choose the audience in the portal and confirm the draft."
+        )
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    report.audience_everyone = defaults.audience_everyone and report.tlp != TLP.RED
+    report.save(update_fields=["audience_everyone", "updated_at"])
+    if report.tlp != TLP.RED:
+        report.audience_sectors.set(list(defaults.audience_sectors.all()))
+        report.audience_groups.set(list(defaults.audience_groups.all()))
+    problems = report_problems(report, by=by)
+    if problems:
+        return "It cannot be published with the defaults: " + " ".join(problems)
+    report.submitted_at = timezone.now()
+    report.save(update_fields=["submitted_at", "updated_at"])
+    audit_record(
+        action="report.publish_upload",
+        obj=report,
+        actor=by.user,
+        organisation=report.organisation,
+        after={"submission": str(submission.uuid), "tlp": report.tlp},
+    )
+    if review_required(report.organisation):
+        report.status = Report.Status.PENDING_REVIEW
+        report.save(update_fields=["status", "updated_at"])
+        CurationEvent.objects.create(
+            report=report, action=CurationEvent.Action.SUBMITTED, by=by.user
+        )
+        return ""
+    _publish(report=report, by=by.user, read_text=False)
+    return ""
+
+
+@transaction.atomic
+def publishing_defaults_set(
+    *,
+    organisation: Organisation,
+    by: Membership,
+    everyone: bool,
+    sectors: Sequence[Sector] = (),
+    groups: Sequence[TrustGroup] = (),
+) -> PublishingDefaults:
+    """The organisation's admins choose the audience of uploads published directly."""
+    if not administers(by, organisation.pk):
+        raise PermissionDenied("Only the organisation's admins set its publishing defaults.")
+    problems = unaddressable_group_problems(by=by, groups=groups)
+    if problems:
+        raise ValidationError(problems)
+    defaults, _ = PublishingDefaults.objects.get_or_create(organisation=organisation)
+    defaults.audience_everyone = everyone
+    defaults.updated_by = by.user
+    defaults.updated_at = timezone.now()
+    defaults.save()
+    defaults.audience_sectors.set(list(sectors))
+    defaults.audience_groups.set(list(groups))
+    audit_record(
+        action="organisation.publishing_defaults",
+        obj=organisation,
+        actor=by.user,
+        organisation=organisation,
+        after={
+            "everyone": everyone,
+            "sectors": sorted(s.slug for s in sectors),
+            "groups": sorted(str(g.uuid) for g in groups),
+        },
+    )
+    return defaults
 
 
 @transaction.atomic
@@ -315,6 +451,13 @@ def report_reject(*, report: Report, by: Membership, reason: str) -> Report:
     audit_record(
         action="report.reject", obj=report, actor=by.user, organisation=report.organisation
     )
+    author_notify(
+        user=report.author,
+        organisation=report.organisation,
+        event=Notification.Event.REJECTED,
+        report=report,
+        message=reason.strip(),
+    )
     return report
 
 
@@ -325,9 +468,17 @@ def report_question(*, report: Report, by: Membership, question: str) -> Curatio
         raise PermissionDenied("Only ISAC staff can question a report waiting for review.")
     if not question.strip():
         raise ValidationError("Write the question for the author.")
-    return CurationEvent.objects.create(
+    event = CurationEvent.objects.create(
         report=report, action=CurationEvent.Action.QUESTION, by=by.user, message=question.strip()
     )
+    author_notify(
+        user=report.author,
+        organisation=report.organisation,
+        event=Notification.Event.QUESTION,
+        report=report,
+        message=question.strip(),
+    )
+    return event
 
 
 @transaction.atomic
@@ -388,7 +539,7 @@ def report_revise(
         organisation=report.organisation,
         after={"tlp": report.tlp, "version": report.version},
     )
-    outbox_write(report=report, event="revised")
+    report_announce(report=report, event="revised")
     return report
 
 

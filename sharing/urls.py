@@ -1,11 +1,18 @@
 from django.urls import path
 
-from sharing import views, views_discussion, views_posting
+from sharing import views, views_automation, views_discussion, views_lookup, views_posting
 from sharing.formats import FORMATS
 
 urlpatterns = [
     path("", views.report_list_view, name="report-list"),
     path("new/", views_posting.report_new, name="report-new"),
+    path("indicators/", views_lookup.indicator_lookup_view, name="indicator-lookup"),
+    path(
+        "automation/",
+        views_automation.publishing_defaults_view,
+        name="publishing-defaults",
+    ),
+    path("indicators/bulk/", views_lookup.indicator_bulk_lookup_view, name="indicator-bulk-lookup"),
     path("curation/", views_discussion.curation_queue_view, name="curation-queue"),
     path("files/<uuid:attachment_uuid>/", views.attachment_download, name="attachment-download"),
     path(

@@ -29,6 +29,7 @@ from sharing.selectors import (
     ReportFilters,
     audience_summary,
     report_list,
+    report_threat_objects,
     revealed_source,
 )
 from sharing.tlp import TLP
@@ -121,10 +122,13 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     )
     counts = policy.indicator_counts(viewer, report) if links else {}
     indicators = [(link, counts.get(link.indicator_id, {})) for link in links]
+    threat_objects, threat_object_count = report_threat_objects(viewer, report)
     curation_visible = policy.curation_thread_visible(viewer, report)
     context: dict[str, Any] = {
         "indicators": indicators,
         "export_formats": list(FORMATS.values()),
+        "threat_objects": threat_objects,
+        "threat_object_count": threat_object_count,
         "report": report,
         "tlp": report.tlp_label,
         "body_html": render_markdown(report.body_markdown),

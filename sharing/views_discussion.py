@@ -114,4 +114,10 @@ def curation_queue_view(request: HttpRequest) -> HttpResponse:
         .select_related("organisation", "author")
         .order_by("submitted_at", "id")
     )
-    return render(request, "sharing/curation_queue.html", {"reports": reports})
+    stopped = (
+        policy.submissions_for_staff(viewer)
+        .defer("raw")
+        .select_related("organisation")
+        .order_by("-staff_alerted_at")[:50]
+    )
+    return render(request, "sharing/curation_queue.html", {"reports": reports, "stopped": stopped})

@@ -4,6 +4,7 @@ confirmed before anything is shared, revisions and withdrawal."""
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_POST
 from accounts.web import acting_member, acting_membership
 from portal.markdown import render_markdown
 from sharing import policy, services
+from sharing.attribution import review_required
 from sharing.forms import (
     ReasonForm,
     ReportForm,
@@ -22,7 +24,7 @@ from sharing.forms import (
 )
 from sharing.models import Report
 from sharing.preview import preview_findings
-from sharing.selectors import audience_summary
+from sharing.selectors import audience_summary, report_threat_objects
 from sharing.views import editable_or_404, error_messages
 
 
@@ -58,6 +60,8 @@ def _form_page(
         "errors": errors,
         "attachments": list(report.attachments.all()) if report else [],
         "curation_events": list(report.curation_events.select_related("by")) if report else [],
+        # The most text the server reads from a form; the page checks before sending.
+        "form_max_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
         **extra,
     }
     return render(request, "sharing/report_form.html", context, status=400 if errors else 200)
@@ -176,6 +180,7 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
     if report.status not in services.EDITABLE_STATUSES:
         return redirect("report-detail", report_uuid=report.uuid)
     findings = preview_findings(report)
+    threat_objects, threat_object_count = report_threat_objects(viewer, report)
     errors: list[str] = []
     if request.method == "POST":
         try:
@@ -183,6 +188,7 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
                 report=report,
                 by=viewer,
                 sensitive_confirmed=bool(request.POST.get("confirm_sensitive")),
+                unanalysed_confirmed=bool(request.POST.get("confirm_unanalysed")),
             )
         except ValidationError as error:
             errors = error_messages(error)
@@ -200,12 +206,14 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
         {
             "report": report,
             "tlp": report.tlp_label if report.tlp else None,
-            "body_html": render_markdown(report.body_markdown),
+            "body_html": render_markdown(findings.redacted["body_markdown"]),
             "findings": findings,
+            "threat_objects": threat_objects,
+            "threat_object_count": threat_object_count,
             "problems": errors or services.report_problems(report, by=viewer),
             "audience": audience_summary(report),
             "attachments": list(report.attachments.all()),
-            "review_required": services.review_required(report.organisation),
+            "review_required": review_required(report.organisation),
         },
         status=400 if errors else 200,
     )

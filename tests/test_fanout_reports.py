@@ -97,5 +97,5 @@ def test_the_demo_subscribers_are_notified_of_the_demo_reports_they_may_see(
     nora = Membership.objects.get(user__email="analyst@northwind.example")
     notified = Notification.objects.filter(membership=nora)
     assert notified.exists()
-    assert all(policy.can_view(nora, n.report) for n in notified)
+    assert all(n.report is not None and policy.can_view(nora, n.report) for n in notified)
     assert Subscription.objects.count() == 4

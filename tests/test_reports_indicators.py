@@ -98,7 +98,7 @@ def test_personal_data_flagged_in_the_preview_is_redacted_when_shared(
 
     report.refresh_from_db()
     assert "jane.doe@a.test" in preview
-    assert "Personal data to be redacted" in preview
+    assert "Personal data removed before sharing" in preview
     assert report.status == Report.Status.PUBLISHED
     assert "jane.doe@a.test" not in report.body_markdown
     assert "203.0.113.5" in report.body_markdown

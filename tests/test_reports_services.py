@@ -1,5 +1,8 @@
 """Posting, curating, revising and withdrawing reports through the services."""
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
@@ -289,7 +292,11 @@ def test_the_isac_admin_requires_review_for_one_organisation_from_the_command_li
 
 
 def test_recipients_are_told_when_a_report_is_published_revised_and_withdrawn(
-    analyst_a: User, peer_b: User, outsider_c: User, everything_feed: object
+    analyst_a: User,
+    peer_b: User,
+    outsider_c: User,
+    everything_feed: object,
+    django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     from sharing.fanout.services import subscription_create
     from sharing.models import Delivery, Feed, Subscription
@@ -301,14 +308,51 @@ def test_recipients_are_told_when_a_report_is_published_revised_and_withdrawn(
         )
 
     report = draft(analyst_a, TLP.GREEN, audience_everyone=True, title="Told to everyone")
-    report = report_submit(report=report, by=acting(analyst_a))
-    report = report_revise(
-        report=report,
-        by=acting(analyst_a),
-        content=ReportContent(title="Told to everyone", tlp=TLP.GREEN, audience_everyone=True),
-    )
+    # Recipients are told once the text is normalised (after commit, by the worker).
+    with django_capture_on_commit_callbacks(execute=True):
+        report = report_submit(report=report, by=acting(analyst_a))
+    assert Delivery.objects.filter(report=report, event="published").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        report = report_revise(
+            report=report,
+            by=acting(analyst_a),
+            content=ReportContent(title="Told to everyone", tlp=TLP.GREEN, audience_everyone=True),
+        )
     Delivery.objects.filter(report=report).update(status=Delivery.Status.DELIVERED)
     report_withdraw(report=report, by=acting(analyst_a), reason="Wrong")
 
     events = set(Delivery.objects.filter(report=report).values_list("event", flat=True))
     assert events == {"published", "revised", "withdrawn"}
+
+
+def test_a_curators_edit_is_what_the_published_indicators_say(
+    analyst_a: User,
+    org_a: Organisation,
+    isac_admin: User,
+    isac_curator: User,
+    django_capture_on_commit_callbacks: Callable[..., Any],
+) -> None:
+    from sharing.models import ReportIndicator
+    from sharing.services import report_approve, report_update_draft, review_requirement_set
+
+    review_requirement_set(organisation=org_a, required=True, by=isac_admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = shared(analyst_a, TLP.GREEN, indicators_text="45.9.148.203")
+    curator = acting(isac_curator)
+    content = ReportContent(
+        title=report.title,
+        summary=report.summary,
+        body_markdown=report.body_markdown,
+        tlp=TLP.GREEN,
+        audience_everyone=True,
+        indicators_text="45.9.148.203\n91.215.85.17",
+    )
+
+    report_update_draft(report=report, by=curator, content=content)
+    with django_capture_on_commit_callbacks(execute=True):
+        report_approve(report=report, by=curator)
+
+    values = set(
+        ReportIndicator.objects.filter(report=report).values_list("indicator__value", flat=True)
+    )
+    assert {"45.9.148.203", "91.215.85.17"} <= values

@@ -3,14 +3,19 @@ Basic with the token as the password, for TAXII clients that only speak Basic.""
 
 import base64
 import binascii
+import logging
 from typing import TYPE_CHECKING
 
+from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
 from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.request import Request
 
 from accounts.models import ApiToken, User
 from accounts.services.tokens import TokenRefused, token_authenticate
+from portal.enqueue import REDIS_UNAVAILABLE
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     # REST framework loads this module while rest_framework.views is being imported.
@@ -65,11 +70,27 @@ class TokenWritePermission(permissions.BasePermission):
         return True
 
 
+# Counts kept in this process while the shared cache (Redis) does not answer: each server
+# process then limits on its own rather than refusing or failing every request.
+_LOCAL_COUNTS = LocMemCache("api-rate-limit-fallback", {"OPTIONS": {"MAX_ENTRIES": 10000}})
+
+
 class PerTokenRateThrottle(throttling.SimpleRateThrottle):
     """Limits each API token (or signed-in person) separately, so one busy poller cannot
-    starve the other members; the rate is API_RATE_LIMIT."""
+    starve the other members; the rate is API_RATE_LIMIT.
+
+    The counts live in the shared cache; while it is unreachable they live in the process,
+    so the API and TAXII keep answering through a Redis outage."""
 
     scope = "per_token"
+
+    def allow_request(self, request: Request, view: "APIView") -> bool:
+        try:
+            return super().allow_request(request, view)
+        except REDIS_UNAVAILABLE as exc:
+            logger.warning("rate limit counted in-process: the cache does not answer (%s)", exc)
+            self.cache = _LOCAL_COUNTS
+            return super().allow_request(request, view)
 
     def get_cache_key(self, request: Request, view: "APIView") -> str | None:
         if isinstance(request.auth, ApiToken):

@@ -16,6 +16,14 @@ class TokenIssueForm(forms.Form):
     read_only = forms.BooleanField(
         required=False, initial=True, help_text="Can read feeds and reports but not submit."
     )
+    may_publish = forms.BooleanField(
+        label="Publish uploads directly",
+        required=False,
+        initial=False,
+        help_text="For automation: uploads are shared at once with your organisation's "
+        "publishing defaults instead of waiting as drafts. Wording about prices or strategy, "
+        "or personal data, still sends an upload to review.",
+    )
     allowed_networks = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

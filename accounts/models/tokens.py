@@ -21,6 +21,9 @@ class ApiToken(models.Model):
     prefix = models.CharField(max_length=16, unique=True)
     secret_sha256 = models.CharField(max_length=64)
     read_only = models.BooleanField(default=False)
+    # Uploads made with the token are published at once with the organisation's publishing
+    # defaults, instead of waiting as a draft for a person to confirm. Chosen at issue only.
+    may_publish = models.BooleanField(default=False)
     allowed_networks = models.JSONField(
         default=list, blank=True, help_text="CIDR ranges the token may be used from; empty: any."
     )

@@ -46,8 +46,12 @@ def token_issue(
     read_only: bool = False,
     allowed_networks: Sequence[str] = (),
     ip_address: str | None = None,
+    may_publish: bool = False,
 ) -> tuple[ApiToken, str]:
     """Create a token and return it with its plaintext, which is never shown again.
+
+    `may_publish`: the token's uploads are published without a person confirming them,
+    with the organisation's publishing defaults (off unless chosen here; audited).
 
     A person issues tokens for the membership they act for; the system (`by=None`, the
     issue_token command) for any.
@@ -56,6 +60,8 @@ def token_issue(
         raise PermissionDenied("You can issue API tokens only for the organisation you act for.")
     if not name.strip():
         raise ValidationError("Give the token a name that says where it is used.")
+    if may_publish and read_only:
+        raise ValidationError("A read-only token cannot publish; choose one or the other.")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError("The expiry date must be in the future.")
     prefix = secrets.token_hex(4)
@@ -67,6 +73,7 @@ def token_issue(
         prefix=prefix,
         secret_sha256=_sha256(plaintext),
         read_only=read_only,
+        may_publish=may_publish,
         allowed_networks=normalise_networks(allowed_networks),
         expires_at=expires_at,
         created_by=by.user if by else None,
@@ -82,6 +89,7 @@ def token_issue(
             "name": token.name,
             "prefix": prefix,
             "read_only": read_only,
+            "may_publish": may_publish,
             "allowed_networks": token.allowed_networks,
             "expires_at": expires_at.isoformat() if expires_at else None,
         },

@@ -39,6 +39,7 @@ def token_list(request: SignedInRequest) -> HttpResponse:
                 by=membership,
                 expires_at=timezone.now() + timedelta(days=int(days)) if days else None,
                 read_only=form.cleaned_data["read_only"],
+                may_publish=form.cleaned_data["may_publish"],
                 allowed_networks=form.cleaned_data["allowed_networks"],
                 ip_address=client_ip(request),
             ),

@@ -3,10 +3,12 @@
 from datetime import UTC, datetime
 
 import django_filters
+from django.db.models import QuerySet
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
 from sharing.models import Delivery, Report, ReportIndicator, Sighting, Submission
+from sharing.selectors import search_reports
 
 
 class UtcDateTimeField(IsoDateTimeField):  # type: ignore[misc]  # django-filter is untyped
@@ -40,6 +42,11 @@ class TextFilter(django_filters.CharFilter):  # type: ignore[misc]  # django-fil
 
 
 class ReportFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
+    q = TextFilter(
+        method="search",
+        help_text="Words to search for, or an indicator value the report carries "
+        "(defanged or clean).",
+    )
     published_after = UtcDateTimeFilter(field_name="published_at", lookup_expr="gt")
     published_before = UtcDateTimeFilter(field_name="published_at", lookup_expr="lt")
     sector = SlugFilter(field_name="sectors__slug")
@@ -47,6 +54,9 @@ class ReportFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-fi
     class Meta:
         model = Report
         fields = ["tlp", "status", "report_type"]
+
+    def search(self, queryset: QuerySet[Report], name: str, value: str) -> QuerySet[Report]:
+        return search_reports(queryset, value.strip()[:200]) if value.strip() else queryset
 
 
 class SubmissionFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped

@@ -4,6 +4,7 @@
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models.groups import TrustGroup
@@ -17,6 +18,7 @@ from sharing.models import (
     Submission,
     Subscription,
 )
+from sharing.normalize.selectors import next_step
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
@@ -63,6 +65,11 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
 class SubmissionSerializer(serializers.ModelSerializer[Submission]):
     id = serializers.UUIDField(source="uuid", read_only=True)
     report: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+    next_step = serializers.SerializerMethodField(
+        help_text="What really happens next: being processed, published, waiting for your "
+        "review in the portal (and why it was not published directly), waiting for ISAC "
+        "review, or why it failed."
+    )
 
     class Meta:
         model = Submission
@@ -75,25 +82,52 @@ class SubmissionSerializer(serializers.ModelSerializer[Submission]):
             "error",
             "error_details",
             "report",
+            "publish_directly",
+            "held_reason",
+            "next_step",
             "created_at",
             "finished_at",
         ]
         read_only_fields = fields
 
+    def get_next_step(self, submission: Submission) -> str:
+        return next_step(submission)
+
+
+UPLOAD_KINDS = [
+    (Submission.Kind.TEXT, "Free text"),
+    (Submission.Kind.STIX, "STIX 2.1 bundle"),
+    (Submission.Kind.CSV, "CSV of indicators"),
+    (Submission.Kind.MISP, "MISP event"),
+]
+
 
 class SubmissionCreateSerializer(serializers.Serializer[Any]):
     """An upload: the content as text, kept byte for byte as UTF-8."""
 
-    kind = serializers.ChoiceField(
-        choices=[
-            (Submission.Kind.TEXT, "Free text"),
-            (Submission.Kind.STIX, "STIX 2.1 bundle"),
-            (Submission.Kind.CSV, "CSV of indicators"),
-            (Submission.Kind.MISP, "MISP event"),
-        ]
-    )
+    kind = serializers.ChoiceField(choices=UPLOAD_KINDS)
     content = serializers.CharField(
         trim_whitespace=False, max_length=settings.NORMALIZE_MAX_UPLOAD_BYTES
+    )
+    filename = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
+    anonymous = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "true: show the ISAC, not the organisation, as source; false: name the "
+            "organisation. Left out, the organisation's agreement decides, as in the browser."
+        ),
+    )
+
+
+class SubmissionUploadParamsSerializer(serializers.Serializer[Any]):
+    """The query string of a raw upload (the body is the file)."""
+
+    kind = serializers.ChoiceField(
+        choices=UPLOAD_KINDS,
+        required=False,
+        help_text="With a raw body: what it is (free text when not given).",
     )
     filename = serializers.CharField(required=False, allow_blank=True, max_length=255, default="")
     anonymous = serializers.BooleanField(
@@ -243,3 +277,39 @@ class DeliverySerializer(serializers.ModelSerializer[Delivery]):
             "finished_at",
         ]
         read_only_fields = fields
+
+
+@extend_schema_field({"type": "string", "maxLength": 2048, "pattern": "^[^\\u0000]*$"})
+class LookupValueField(serializers.CharField):
+    """One value to look up: any text but the NUL character."""
+
+
+class IndicatorLookupSerializer(serializers.Serializer[Any]):
+    """Values to look up, one per item, defanged or clean."""
+
+    values = serializers.ListField(
+        child=LookupValueField(max_length=2048, allow_blank=True),
+        min_length=1,
+        max_length=1000,
+        help_text="Up to 1,000 values: IPs, networks, domains, URLs, e-mail addresses, "
+        "hashes, CVE ids, ATT&CK techniques, AS numbers.",
+    )
+
+
+class IndicatorFactsSerializer(serializers.Serializer[Any]):
+    """What the caller may know about one value, counted over reports it may read."""
+
+    asked = serializers.CharField()
+    type = serializers.CharField(help_text="Empty when the line names no indicator value.")
+    value = serializers.CharField(help_text="The value as stored: refanged and normalised.")
+    known = serializers.BooleanField()
+    stix_id = serializers.CharField(source="facts.stix_id", default=None, allow_null=True)
+    reports = serializers.IntegerField(source="facts.reports", default=0)
+    reporting_organisations = serializers.IntegerField(
+        source="facts.reporting_organisations", default=0
+    )
+    sighting_organisations = serializers.IntegerField(
+        source="facts.sighting_organisations", default=0
+    )
+    first_seen = serializers.DateTimeField(source="facts.first_seen", default=None, allow_null=True)
+    last_seen = serializers.DateTimeField(source="facts.last_seen", default=None, allow_null=True)

@@ -6,23 +6,39 @@ the token acts for; a row the caller may not see is a 404, whatever the method.
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, pagination, parsers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.models import Membership
+from accounts.models import ApiToken, Membership
 from accounts.models.groups import TrustGroup
 from accounts.selectors.groups import groups_of, visible_groups
 from accounts.web import acting_membership
 from sharing import policy
 from sharing.api import filters, serializers
+from sharing.api.uploads import (
+    RawUpload,
+    RawUploadParser,
+    SubmissionJSONParser,
+    UploadTooLarge,
+)
 from sharing.fanout.selectors import subscriptions_managed_by
 from sharing.feeds.selectors import feeds_for
+from sharing.formats.stix import report_bundle
 from sharing.models import (
     Delivery,
     Feed,
@@ -33,6 +49,7 @@ from sharing.models import (
     Subscription,
 )
 from sharing.normalize.services import submission_create
+from sharing.selectors import indicator_lookup
 from sharing.services import sighting_create
 
 _ERROR = serializers.ErrorSerializer
@@ -41,6 +58,7 @@ FORBIDDEN = OpenApiResponse(_ERROR, description="The token may not do this (e.g.
 NOT_FOUND = OpenApiResponse(
     _ERROR, description="No such object for this caller, or a cursor the server did not issue."
 )
+TOO_LARGE = OpenApiResponse(_ERROR, description="The body is larger than the upload limit.")
 THROTTLED = OpenApiResponse(_ERROR, description="The token's rate limit is used up.")
 INVALID = OpenApiResponse(
     serializers.ValidationErrorSerializer, description="The request's fields are invalid."
@@ -102,6 +120,14 @@ class ReportViewSet(
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "viewer": viewer_of(self.request)}
 
+    @extend_schema(
+        summary="The report's current STIX 2.1 bundle (as TAXII and webhooks carry it)",
+        responses={200: OpenApiTypes.OBJECT, **READ_ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def stix(self, request: Request, id: str | None = None) -> Response:
+        return Response(report_bundle(self.get_object()))
+
 
 @extend_schema_view(
     list=listing(
@@ -129,12 +155,24 @@ class SubmissionViewSet(
 
     @extend_schema(
         summary="Submit text, a STIX bundle, a CSV or a MISP event for normalisation",
-        request=serializers.SubmissionCreateSerializer,
+        description=(
+            "Either JSON (`kind`, `content`, `filename`, `anonymous`), or the file itself as the "
+            "body with any other media type and `kind`, `filename`, `anonymous` in the query "
+            "string (`kind` defaults to free text); the raw form suits large files, which are "
+            "read once, as sent. Bodies larger than NORMALIZE_MAX_UPLOAD_BYTES (50 MB by "
+            "default) are refused with 413."
+        ),
+        request={
+            "application/json": serializers.SubmissionCreateSerializer,
+            "application/octet-stream": OpenApiTypes.BINARY,
+        },
+        parameters=[serializers.SubmissionUploadParamsSerializer],
         responses={
             202: serializers.SubmissionSerializer,
             400: INVALID,
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
+            413: TOO_LARGE,
             429: THROTTLED,
         },
     )
@@ -142,20 +180,46 @@ class SubmissionViewSet(
         viewer = viewer_of(request)
         if viewer is None or not policy.can_post(viewer):
             raise PermissionDenied("Only organisations in good standing may submit.")
-        incoming = serializers.SubmissionCreateSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        data = incoming.validated_data
-        submission = submission_create(
-            organisation=viewer.organisation,
-            submitted_by=viewer.user,
-            kind=data["kind"],
-            raw=data["content"].encode(),
-            filename=data["filename"],
-            content_type="text/plain; charset=utf-8",
-            anonymous=data["anonymous"],
-        )
+        posted: Any = request.data
+        if not posted and not (request.content_type or "").startswith("application/json"):
+            # An empty raw body (the parsers are not asked about it): stored, then failed by
+            # normalisation with its reason, like any other unusable upload.
+            posted = RawUpload(bytearray())
+        if isinstance(posted, RawUpload):
+            params = serializers.SubmissionUploadParamsSerializer(data=request.query_params)
+            params.is_valid(raise_exception=True)
+            data = params.validated_data
+            data.setdefault("kind", Submission.Kind.TEXT)
+            raw: bytes | bytearray = posted.raw
+            content_type = request.content_type or "application/octet-stream"
+        else:
+            incoming = serializers.SubmissionCreateSerializer(data=posted)
+            incoming.is_valid(raise_exception=True)
+            data = incoming.validated_data
+            raw = data["content"].encode()
+            content_type = "text/plain; charset=utf-8"
+        try:
+            submission = submission_create(
+                organisation=viewer.organisation,
+                submitted_by=viewer.user,
+                kind=data["kind"],
+                raw=raw,
+                filename=data["filename"],
+                content_type=content_type,
+                anonymous=data["anonymous"],
+                publish_directly=isinstance(request.auth, ApiToken) and request.auth.may_publish,
+            )
+        except DjangoValidationError as invalid:
+            if invalid.code == "too_large":
+                raise UploadTooLarge(settings.NORMALIZE_MAX_UPLOAD_BYTES) from None
+            raise ValidationError({"content": invalid.messages}) from None
         body = serializers.SubmissionSerializer(submission).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
+
+    def get_parsers(self) -> list[Any]:
+        if self.request is not None and self.request.method == "POST":
+            return [SubmissionJSONParser(), RawUploadParser()]
+        return super().get_parsers()
 
 
 @extend_schema_view(
@@ -169,6 +233,7 @@ class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[ReportIndi
     the report's, never totals over reports the caller cannot see."""
 
     serializer_class = serializers.IndicatorSerializer
+    parser_classes = [parsers.JSONParser]
     filterset_class = filters.IndicatorFilter
     pagination_class = LastSeenFirst
 
@@ -177,6 +242,32 @@ class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[ReportIndi
         links: Any = policy.visible_report_indicators(viewer, channel=policy.Channel.API)
         rows: QuerySet[ReportIndicator] = links.select_related("indicator", "report")
         return rows
+
+    def get_permissions(self) -> list[Any]:
+        # A lookup only reads, even when a long list of values is POSTed.
+        if self.action == "lookup":
+            return [IsAuthenticated()]
+        return list(super().get_permissions())
+
+    @extend_schema(
+        summary="Look values up: which are known, in how many readable reports, since when",
+        request=serializers.IndicatorLookupSerializer,
+        parameters=[
+            OpenApiParameter("value", str, description="One value to look up (GET)."),
+        ],
+        responses={200: serializers.IndicatorFactsSerializer(many=True), **READ_ERRORS},
+    )
+    @action(detail=False, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def lookup(self, request: Request) -> Response:
+        if request.method == "GET":
+            # Nothing asked, nothing answered: an empty list, like a POST of blank lines.
+            values = [request.query_params.get("value", "")]
+        else:
+            incoming = serializers.IndicatorLookupSerializer(data=request.data)
+            incoming.is_valid(raise_exception=True)
+            values = incoming.validated_data["values"]
+        answers = indicator_lookup(viewer_of(request), values)
+        return Response(serializers.IndicatorFactsSerializer(answers, many=True).data)
 
 
 @extend_schema_view(

@@ -1,4 +1,5 @@
 from sharing.models.attachments import Attachment
+from sharing.models.automation import PublishingDefaults
 from sharing.models.discussion import Comment, CurationEvent, ReviewRequirement
 from sharing.models.fanout import (
     Delivery,
@@ -29,6 +30,7 @@ __all__ = [
     "Indicator",
     "Notification",
     "PrivateNetworkAllowance",
+    "PublishingDefaults",
     "Report",
     "ReportIndicator",
     "ReportRevision",

@@ -220,23 +220,47 @@ class DeliveryAttempt(models.Model):
 
 
 class Notification(models.Model):
-    """An in-portal notice that a report was published, revised or withdrawn.
+    """An in-portal notice: a report was published, revised or withdrawn (from a
+    subscription), or something happened to what the person submitted (a curator rejected
+    their report or asked about it, their upload failed or waits for their review).
 
-    It carries only a link and the event; the report itself is read through the policy, so
-    a notification for a report the person can no longer see shows nothing.
+    It carries a link and the event, and for the author's notices the curator's words or the
+    reason; a report is read through the policy, so a notification for a report the person
+    can no longer see shows nothing. A failed upload may have no report at all.
     """
+
+    class Event(models.TextChoices):
+        PUBLISHED = "published", "Published"
+        REVISED = "revised", "Revised"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        REJECTED = "rejected", "Rejected by the ISAC"
+        QUESTION = "question", "Question from the ISAC"
+        UPLOAD_FAILED = "upload_failed", "Upload failed"
+        UPLOAD_READY = "upload_ready", "Upload waits for your review"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     membership = models.ForeignKey(
         "accounts.Membership", on_delete=models.CASCADE, related_name="notifications"
     )
     report = models.ForeignKey(
-        "sharing.Report", on_delete=models.CASCADE, related_name="notifications"
+        "sharing.Report",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    submission = models.ForeignKey(
+        "sharing.Submission",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     delivery = models.OneToOneField(
         Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="notification"
     )
-    event = models.CharField(max_length=20, choices=Delivery.Event.choices)
+    event = models.CharField(max_length=20, choices=Event.choices)
+    message = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 

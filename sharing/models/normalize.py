@@ -53,6 +53,10 @@ class Submission(models.Model):
     sha256 = models.CharField(max_length=64)
     # Values the analyst asked to keep although they are on a warning list.
     insist_values = models.JSONField(default=list, blank=True)
+    # Made with a token that may publish: published once normalised, unless held back.
+    publish_directly = models.BooleanField(default=False)
+    # Why an upload meant to be published directly waits for a person instead.
+    held_reason = models.TextField(blank=True)
 
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
@@ -63,7 +67,16 @@ class Submission(models.Model):
     error_details = models.JSONField(default=list, blank=True)
     # What the analyst should look at before publishing (warning-list hits, redactions ...).
     findings = models.JSONField(default=dict, blank=True)
+    # Runs started so far; the number of the current run is also its claim: a run writes
+    # its results only while `attempts` still equals the number it claimed.
     attempts = models.PositiveIntegerField(default=0)
+    # Runs since the submission was last queued that ended without finishing (their worker
+    # was killed); at NORMALIZE_MAX_ATTEMPTS the submission stops instead of running again.
+    runs_lost = models.PositiveSmallIntegerField(default=0)
+    # Renewed by the running worker every NORMALIZE_HEARTBEAT_SECONDS; a silent run is dead.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # When ISAC staff were told about this submission (it stopped or hit an internal error).
+    staff_alerted_at = models.DateTimeField(null=True, blank=True)
 
     report = models.ForeignKey(
         "sharing.Report",
@@ -112,7 +125,17 @@ class Indicator(models.Model):
 
 
 class ReportIndicator(models.Model):
-    """An indicator as one report carries it, with that report's context."""
+    """An indicator as one report carries it, with that report's context.
+
+    `origin` says where the report got it: found in the report's text (the browser form,
+    re-read at every publication and revision, so an edit of the text adds or removes it)
+    or brought by an upload (STIX, CSV, MISP, TAXII or a free-text submission), which an
+    edit of the text never removes.
+    """
+
+    class Origin(models.TextChoices):
+        TEXT = "text", "Found in the report's text"
+        UPLOAD = "upload", "Brought by an upload"
 
     # The unique (report, indicator) index serves lookups by report; no second index.
     report = models.ForeignKey(
@@ -130,6 +153,7 @@ class ReportIndicator(models.Model):
     description = models.TextField(blank=True)
     on_warning_list = models.CharField(max_length=100, blank=True)
     kept_by_insistence = models.BooleanField(default=False)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.TEXT)
 
     class Meta:
         ordering = ["indicator__type", "indicator__value"]

@@ -14,11 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from sharing.normalize.analysis import TextAnalysis, WarningHit, analyse_text
+from sharing.normalize.antitrust import find_sensitive
 from sharing.normalize.extract import IndicatorType, extract
 from sharing.normalize.extract.network import scrub_url
 from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator
 from sharing.normalize.parsers.archive import unpack
 from sharing.normalize.parsers.csv import parse_csv
+from sharing.normalize.parsers.jsontext import unstorable_text
 from sharing.normalize.parsers.misp import parse_misp
 from sharing.normalize.parsers.stix import (
     BundleScan,
@@ -202,6 +204,7 @@ def prepare(kind: str, raw: bytes, *, context: Context) -> Prepared:
         scan = scan_bundle(data, max_depth=context.max_json_depth)
         if scan.spec_version not in ("2.0", "2.1"):
             raise NormalisationError(f"STIX version {scan.spec_version} is not supported.")
+        _refuse_unstorable_report_text(scan.report_name, scan.report_description)
         return Prepared(
             title=scrub_text(scan.report_name, member_domains=context.member_domains),
             description=scrub_text(scan.report_description, member_domains=context.member_domains),
@@ -210,6 +213,19 @@ def prepare(kind: str, raw: bytes, *, context: Context) -> Prepared:
             data=data,
         )
     raise NormalisationError(f"Unknown kind of submission {kind!r}.")
+
+
+def _refuse_unstorable_report_text(name: str, description: str) -> None:
+    """The report object's name and description become the draft's title and summary."""
+    details = [
+        {"object": 0, "field": field, "message": problem}
+        for field, value in (("name", name), ("description", description))
+        for _, problem in unstorable_text(value or "", max_depth=1)
+    ]
+    if details:
+        raise NormalisationError(
+            "1 object(s) in the bundle are not valid STIX 2.1; nothing was imported.", details
+        )
 
 
 def _from_parsed(parsed: Parsed, context: Context) -> Prepared:
@@ -347,6 +363,8 @@ def findings(prepared: Prepared, classified: Classified) -> dict[str, Any]:
     ]
     return {
         "indicators": len(classified.kept),
+        # The narrowest TLP the upload's own markings gave; the report may not be wider.
+        "tlp": prepared.tlp.value if prepared.tlp is not None else None,
         "warning_hits": [
             {"value": hit.value, "type": hit.type.value, "list": hit.list_name}
             for hit in [*text_hits, *classified.warning_hits]
@@ -376,3 +394,44 @@ def findings(prepared: Prepared, classified: Classified) -> dict[str, Any]:
         "references": prepared.references,
         "skipped": prepared.skipped[:100],
     }
+
+
+# Larger uploads are not scanned for wording and personal data; they wait for a person.
+HOLD_CHECK_MAX_CHARS = 5_000_000
+
+
+def held_back_reasons(
+    prepared: Prepared, classified: Classified, raw_text: str, *, context: Context
+) -> list[str]:
+    """Why an upload meant to be published without a person must wait for one: wording
+    about prices, costs, bids or strategy, or personal data, anywhere in what was sent."""
+    if prepared.analysis is not None:
+        sensitive = list(prepared.analysis.sensitive)
+        personal = len(prepared.analysis.redactions)
+    elif len(raw_text) > HOLD_CHECK_MAX_CHARS:
+        return [
+            "It is too large to be checked automatically for competitively sensitive wording "
+            "and personal data; a person must review it."
+        ]
+    else:
+        sensitive = find_sensitive(raw_text)
+        personal = len(
+            find_redactions(raw_text, extract(raw_text), member_domains=context.member_domains)
+        )
+    personal += len(classified.scrubbed) + sum(
+        1 for item in prepared.skipped if "victim" in str(item.get("message", ""))
+    )
+    reasons = []
+    if sensitive:
+        phrases = ", ".join(f"“{hit.phrase}”" for hit in sensitive[:3])
+        reasons.append(
+            f"It contains wording about prices, costs, bids, salaries or strategy ({phrases}); "
+            "a person must remove it or confirm it is fit to share."
+        )
+    if personal:
+        reasons.append(
+            f"It contains personal data ({personal} item{'s' if personal != 1 else ''}: "
+            "people's names, phone numbers or e-mail addresses at members' domains); it is "
+            "removed from what would be shared, and a person must confirm the result."
+        )
+    return reasons

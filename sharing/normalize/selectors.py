@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sharing.models import Submission
+from sharing.models import Report, Submission
 
 
 def submission_status(submission: Submission) -> dict[str, Any]:
@@ -23,6 +23,32 @@ def submission_status(submission: Submission) -> dict[str, Any]:
         if submission.report_id and submission.report
         else None,
         "findings": submission.findings,
+        "next_step": next_step(submission),
         "created_at": submission.created_at.isoformat(),
         "finished_at": submission.finished_at.isoformat() if submission.finished_at else None,
     }
+
+
+def next_step(submission: Submission) -> str:
+    """What really happens next to a submission, in a sentence for its sender."""
+    status = submission.status
+    if status in (Submission.Status.QUEUED, Submission.Status.PROCESSING):
+        return "Being processed."
+    if status == Submission.Status.FAILED:
+        return f"Failed: {submission.error}" if submission.error else "Failed."
+    report = submission.report
+    if report is None:
+        return "Nothing was kept."
+    if report.status in (Report.Status.PUBLISHED, Report.Status.WITHDRAWN):
+        return "Published." if report.status == Report.Status.PUBLISHED else "Withdrawn."
+    if report.status == Report.Status.PENDING_REVIEW:
+        return "Waiting for ISAC review."
+    if report.status == Report.Status.REJECTED:
+        return "Rejected by the ISAC; the reason is in the portal."
+    waiting = (
+        "Waiting for your review in the portal: open the draft, choose its audience and "
+        "confirm the preview to share it."
+    )
+    if submission.held_reason:
+        return f"{waiting} Not published directly: {submission.held_reason}"
+    return waiting

@@ -230,12 +230,25 @@ def _next_version(obj: dict[str, Any], previous: StixObject) -> dict[str, Any]:
     return updated
 
 
-def link_indicators(report: Report, classified: Classified, now: datetime) -> None:
-    """Upsert the deduplicated Indicator rows and make the report's links match `kept`."""
+def link_indicators(report: Report, classified: Classified, now: datetime, *, origin: str) -> None:
+    """Upsert the deduplicated Indicator rows and make the report's links of `origin` match
+    `kept`.
+
+    Links of the other origin are left alone: reading the report's text again never removes
+    what an upload brought, and a value both carry keeps the upload's context (first/last
+    seen, confidence, description).
+    """
     if connection.vendor == "postgresql":
-        _link_indicators_postgresql(report, classified.kept, now)
+        _link_indicators_postgresql(report, classified.kept, now, origin=origin)
         return
     kept = classified.kept
+    if origin == ReportIndicator.Origin.TEXT:
+        uploaded = set(
+            ReportIndicator.objects.filter(
+                report=report, origin=ReportIndicator.Origin.UPLOAD
+            ).values_list("indicator__type", "indicator__value")
+        )
+        kept = [item for item in kept if (item.type.value, item.value) not in uploaded]
     by_key = {(item.type.value, item.value): item for item in kept}
     indicators: dict[tuple[str, str], Indicator] = {}
     for start in range(0, len(kept), BATCH):
@@ -257,7 +270,7 @@ def link_indicators(report: Report, classified: Classified, now: datetime) -> No
             update_fields=["last_seen"],
         )
         indicators.update({(row.type, row.value): row for row in created})
-    ReportIndicator.objects.filter(report=report).exclude(
+    ReportIndicator.objects.filter(report=report, origin=origin).exclude(
         indicator_id__in=[indicator.pk for indicator in indicators.values()]
     ).delete()
     ReportIndicator.objects.bulk_create(
@@ -271,6 +284,7 @@ def link_indicators(report: Report, classified: Classified, now: datetime) -> No
                 description=by_key[key].description,
                 on_warning_list=by_key[key].warning_list,
                 kept_by_insistence=by_key[key].kept_by_insistence,
+                origin=origin,
             )
             for key, indicator in indicators.items()
         ],
@@ -282,6 +296,7 @@ def link_indicators(report: Report, classified: Classified, now: datetime) -> No
             "description",
             "on_warning_list",
             "kept_by_insistence",
+            "origin",
         ],
     )
 
@@ -303,28 +318,33 @@ _LINK_SQL = [
         last_seen = GREATEST(sharing_indicator.last_seen, EXCLUDED.last_seen)
     """,
     """
-    DELETE FROM sharing_reportindicator WHERE report_id = %(report)s AND indicator_id NOT IN (
+    DELETE FROM sharing_reportindicator WHERE report_id = %(report)s
+    AND origin = %(origin)s AND indicator_id NOT IN (
         SELECT i.id FROM sharing_indicator i
         JOIN normalize_kept k ON k.type = i.type AND k.value = i.value
     )
     """,
     """
     INSERT INTO sharing_reportindicator (report_id, indicator_id, first_seen, last_seen,
-        confidence, description, on_warning_list, kept_by_insistence)
+        confidence, description, on_warning_list, kept_by_insistence, origin)
     SELECT %(report)s, i.id, k.first_seen, k.last_seen, k.confidence, k.description,
-        k.on_warning_list, k.kept_by_insistence
+        k.on_warning_list, k.kept_by_insistence, %(origin)s
     FROM normalize_kept k JOIN sharing_indicator i ON i.type = k.type AND i.value = k.value
     ORDER BY i.id
     ON CONFLICT (report_id, indicator_id) DO UPDATE SET
         last_seen = EXCLUDED.last_seen, confidence = EXCLUDED.confidence,
         description = EXCLUDED.description, on_warning_list = EXCLUDED.on_warning_list,
-        kept_by_insistence = EXCLUDED.kept_by_insistence
+        kept_by_insistence = EXCLUDED.kept_by_insistence, origin = EXCLUDED.origin
+    -- the text never overwrites what an upload brought
+    WHERE NOT (sharing_reportindicator.origin = 'upload' AND EXCLUDED.origin = 'text')
     """,
     "DROP TABLE normalize_kept",
 ]
 
 
-def _link_indicators_postgresql(report: Report, kept: list[KeptIndicator], now: datetime) -> None:
+def _link_indicators_postgresql(
+    report: Report, kept: list[KeptIndicator], now: datetime, *, origin: str
+) -> None:
     """The same as the ORM path, through COPY into a temporary table and two set-based
     upserts: several times faster than bulk_create's upserts for 50,000 values."""
     with connection.cursor() as cursor:
@@ -345,4 +365,4 @@ def _link_indicators_postgresql(report: Report, kept: list[KeptIndicator], now: 
                     )
                 )
         for statement in _LINK_SQL[1:]:
-            cursor.execute(statement, {"report": report.pk})
+            cursor.execute(statement, {"report": report.pk, "origin": origin})

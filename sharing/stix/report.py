@@ -13,8 +13,9 @@ from sharing.models import Report
 from sharing.stix.objects import deterministic_id, identity_object, timestamp
 
 
-def source_identity(*, report: Report, anonymous: bool, now: datetime) -> dict[str, Any]:
-    """The identity shown as source: the member when attributed, otherwise the ISAC."""
+def source_identity(*, report: Report, now: datetime, anonymous: bool = False) -> dict[str, Any]:
+    """The identity shown as source: the member when the report is attributed, otherwise
+    the ISAC. Decided by the report alone, so every object of one report names one source."""
     if report.attributed and not anonymous:
         org = report.organisation
         return identity_object(

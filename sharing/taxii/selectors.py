@@ -19,6 +19,7 @@ from accounts.selectors.groups import groups_of
 from sharing import policy
 from sharing.feeds.selectors import feed_reports, feeds_for
 from sharing.models import Feed, StixObject, Submission
+from sharing.normalize.selectors import next_step
 from sharing.taxii.protocol import Cursor, ObjectQuery, format_timestamp
 
 STIX_MEDIA_TYPE = "application/stix+json;version=2.1"
@@ -289,11 +290,7 @@ def status_resource(submission: Submission) -> dict[str, object]:
         failures = [{"id": i, "version": v, "message": message} for i, v in posted]
     else:
         kept = set(submission.stix_objects.values_list("stix_id", flat=True))
-        message = (
-            "Published."
-            if submission.status == Submission.Status.PUBLISHED
-            else "Accepted; it is shared once the ISAC has reviewed it."
-        )
+        message = next_step(submission)
         for stix_id, version in posted:
             if stix_id in kept:
                 successes.append({"id": stix_id, "version": version, "message": message})

@@ -21,12 +21,16 @@ class TaxiiRefused(Exception):
 
 @transaction.atomic
 def taxii_objects_add(
-    *, viewer: Membership, objects: list[dict[str, Any]], content_type: str
+    *,
+    viewer: Membership,
+    objects: list[dict[str, Any]],
+    content_type: str,
+    publish_directly: bool = False,
 ) -> Submission:
     """Hand the objects of a posted envelope to normalisation as a submission.
 
     Normalisation reads STIX bundles, so the envelope's objects are stored, unchanged, as
-    the equivalent bundle.
+    the equivalent bundle. `publish_directly`: the token may publish (see ApiToken).
     """
     if not policy.can_post(viewer):
         raise TaxiiRefused("Only organisations in good standing may submit.")
@@ -38,6 +42,7 @@ def taxii_objects_add(
         raw=json.dumps(bundle, ensure_ascii=False).encode(),
         filename="taxii-envelope.json",
         content_type=content_type,
+        publish_directly=publish_directly,
     )
 
 

@@ -24,6 +24,7 @@ from accounts.api.authentication import PerTokenRateThrottle, presented_token
 from accounts.models import ApiToken, Membership
 from accounts.services.tokens import TokenRefused, token_authenticate
 from sharing import policy
+from sharing.normalize.parsers.jsontext import unstorable_text
 from sharing.taxii import selectors, services
 from sharing.taxii.protocol import (
     TAXII_MEDIA_TYPE,
@@ -94,6 +95,7 @@ def taxii_endpoint(*methods: str) -> Callable[[TaxiiView], Callable[..., HttpRes
                 _throttle(request, token)
                 if token.read_only and request.method not in ("GET", "HEAD"):
                     raise TaxiiError(403, "This API token is read-only")
+                request.taxii_may_publish = token.may_publish  # type: ignore[attr-defined]
                 return view(request, token.membership, *args, **kwargs)
             except TaxiiError as error:
                 response = error_response(error)
@@ -213,10 +215,17 @@ def _read_envelope(request: HttpRequest) -> bytes:
 
 
 def _envelope_objects(raw: bytes) -> list[dict[str, Any]]:
+    depth = settings.NORMALIZE_MAX_JSON_DEPTH
     try:
         envelope = json.loads(raw)
+    except RecursionError:
+        raise TaxiiError(
+            400, "The body is nested too deeply", f"The limit is {depth} levels."
+        ) from None
     except ValueError:
         raise TaxiiError(400, "The body is not JSON") from None
+    for field, problem in unstorable_text(envelope, max_depth=depth):
+        raise TaxiiError(422, "The envelope cannot be stored", f"{field}: {problem}.")
     objects = envelope.get("objects") if isinstance(envelope, dict) else None
     if not isinstance(objects, list) or not objects:
         raise TaxiiError(422, "The envelope has no objects", "Send {'objects': [...]}.")
@@ -234,7 +243,10 @@ def _add_objects(
     objects = _envelope_objects(_read_envelope(request))
     try:
         submission = services.taxii_objects_add(
-            viewer=viewer, objects=objects, content_type=request.content_type or ""
+            viewer=viewer,
+            objects=objects,
+            content_type=request.content_type or "",
+            publish_directly=getattr(request, "taxii_may_publish", False),
         )
     except services.TaxiiRefused as refused:
         raise TaxiiError(403, str(refused)) from None

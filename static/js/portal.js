@@ -40,7 +40,12 @@ document.addEventListener("change", (event) => {
       }
       if (status) status.textContent = "Draft saved " + new Date().toLocaleTimeString();
     } catch (error) {
-      if (status) status.textContent = "Not saved yet: check your connection";
+      if (status) {
+        status.textContent =
+          error.message === "413"
+            ? "Not saved: the text is longer than the portal takes. Shorten it; nothing is lost here."
+            : "Not saved yet: check your connection";
+      }
     } finally {
       busy = false;
     }
@@ -51,4 +56,43 @@ document.addEventListener("change", (event) => {
   });
   // The form's own submit saves everything; no autosave may race it.
   form.addEventListener("submit", () => clearTimeout(timer));
+})();
+
+// A form whose text is larger than the server reads is not sent: the page stays as it is,
+// with everything typed, and says how much to cut.
+(() => {
+  const encoder = new TextEncoder();
+  const megabytes = (bytes) => (bytes / 1048576).toFixed(1) + " MB";
+  document.addEventListener(
+    "submit",
+    (event) => {
+      const form = event.target;
+      if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-max-bytes")) return;
+      const limit = Number(form.getAttribute("data-max-bytes"));
+      let size = 0;
+      for (const [, value] of new FormData(form)) {
+        if (typeof value === "string") size += encoder.encode(value).length;
+      }
+      let notice = form.querySelector("[data-too-large]");
+      if (size <= limit) {
+        if (notice) notice.remove();
+        return;
+      }
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      if (!notice) {
+        notice = document.createElement("p");
+        notice.className = "form-error";
+        notice.setAttribute("role", "alert");
+        notice.setAttribute("data-too-large", "");
+        form.prepend(notice);
+      }
+      notice.textContent =
+        "The text is " + megabytes(size) + "; the portal takes at most " + megabytes(limit) +
+        " in one report. Nothing was sent and nothing you typed is lost: shorten it, or attach " +
+        "long material as a file.";
+      notice.scrollIntoView({ block: "center" });
+    },
+    true,
+  );
 })();

@@ -19,6 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="Issued from the command line")
         parser.add_argument("--read-only", action="store_true")
         parser.add_argument(
+            "--publish",
+            action="store_true",
+            help="Uploads made with the token are published at once with the organisation's "
+            "publishing defaults (off unless given).",
+        )
+        parser.add_argument(
             "--organisation", help="Name of the organisation, when the person has several."
         )
         parser.add_argument("--expires-days", type=int, default=None)
@@ -50,6 +56,7 @@ class Command(BaseCommand):
                 by=None,
                 expires_at=expires_at,
                 read_only=options["read_only"],
+                may_publish=options["publish"],
                 allowed_networks=options["allow_network"],
             )
         except ValidationError as error:

@@ -42,3 +42,13 @@ class Parsed:
     tlp_names: list[str] = field(default_factory=list)
     indicators: list[ParsedIndicator] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
+
+
+def quoted(value: object, *, limit: int = 100) -> str:
+    """A value from the input, quoted for an error message, or a description of it when it
+    is not printable text: binary input is never echoed back to the submitter."""
+    text = value if isinstance(value, str) else repr(value)
+    if not text.isprintable():
+        return f"a value of {len(text)} characters that is not printable text"
+    shown = text[:limit] + ("..." if len(text) > limit else "")
+    return repr(shown)

@@ -1,17 +1,19 @@
 """CSV of indicators with the documented header: type, value, first_seen, last_seen,
-confidence, description. Only `type` and `value` are required; column order is free.
+confidence, description, tlp. Only `type` and `value` are required; column order is free.
 """
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from sharing.normalize.extract import IndicatorType, normalise
-from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator
+from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator, quoted
+from sharing.stix.markings import tlp_from_name
 from sharing.stix.objects import parse_timestamp
 
-COLUMNS = ("type", "value", "first_seen", "last_seen", "confidence", "description")
+COLUMNS = ("type", "value", "first_seen", "last_seen", "confidence", "description", "tlp")
 
 # Names other tools use for the same types (MISP attribute types, common exports).
 TYPE_ALIASES: dict[str, IndicatorType] = {
@@ -65,9 +67,35 @@ def _timestamp(raw: str) -> datetime | None:
     return parse_timestamp(raw) if raw.strip() else None
 
 
+def _rows_with_lines(reader: "csv.DictReader[str]") -> Iterator[tuple[dict[str, Any], int]]:
+    """Each row with the line it ends on; a row the csv module cannot read (a quote never
+    closed) fails with the line the row starts on."""
+    starts = reader.line_num + 1
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise NormalisationError(
+                f"Line {starts} of the CSV cannot be read: a quoted field that starts there is "
+                "never closed, or a field is far too long. Nothing was imported.",
+                [{"line": starts, "message": str(exc)[:200]}],
+            ) from None
+        yield row, reader.line_num
+        starts = reader.line_num + 1
+
+
 def parse_csv(text: str) -> Parsed:
     reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    try:
+        header = [name.strip().lower() for name in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise NormalisationError(
+            "Line 1 of the CSV (the header) cannot be read: a quoted field is never closed.",
+            [{"line": 1, "field": "header", "message": str(exc)[:200]}],
+        ) from None
     if "type" not in header or "value" not in header:
         raise NormalisationError(
             "The CSV needs a header line with at least the columns type and value "
@@ -81,22 +109,21 @@ def parse_csv(text: str) -> Parsed:
     def fail(line: int, field: str, message: str) -> None:
         errors.append({"line": line, "field": field, "message": message})
 
-    for row in reader:
-        line = reader.line_num
+    for row, line in _rows_with_lines(reader):
         if not any((cell or "").strip() for cell in row.values() if isinstance(cell, str)):
             continue
         raw_type = (row.get("type") or "").strip()
         raw_value = (row.get("value") or "").strip()
         kind = _type_of(raw_type)
         if kind is None:
-            fail(line, "type", f"unknown indicator type {raw_type!r}")
+            fail(line, "type", f"unknown indicator type {quoted(raw_type)}")
             continue
         if not raw_value:
             fail(line, "value", "the value is empty")
             continue
         value = value_as(kind, raw_value)
         if value is None:
-            fail(line, "value", f"{raw_value[:100]!r} is not a valid {kind.value} value")
+            fail(line, "value", f"{quoted(raw_value)} is not a valid {kind.value} value")
             continue
         if ":" in value and kind == IndicatorType.IPV4:
             kind = IndicatorType.IPV6
@@ -126,6 +153,13 @@ def parse_csv(text: str) -> Parsed:
                 description=(row.get("description") or "").strip()[:2000],
             )
         )
+        raw_tlp = (row.get("tlp") or "").strip()
+        if raw_tlp:
+            if tlp_from_name(raw_tlp) is None:
+                fail(line, "tlp", f"{raw_tlp[:30]!r} is not a TLP label (clear, green, amber ...)")
+                continue
+            # The narrowest marking of any row becomes the upload's.
+            parsed.tlp_names.append(raw_tlp)
         if len(errors) >= MAX_ERRORS:
             break
     if errors:

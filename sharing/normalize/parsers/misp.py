@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sharing.normalize.extract import IndicatorType
-from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator
+from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator, quoted
 from sharing.normalize.parsers.csv import TYPE_ALIASES, value_as
 
 # MISP attribute types: composite "a|b" types take the part named here.
@@ -81,7 +81,10 @@ def parse_misp(document: Any) -> Parsed:
         kind = _kind(misp_type)
         if kind is None:
             parsed.skipped.append(
-                {"field": where, "message": f"type {misp_type!r} is context, not an indicator"}
+                {
+                    "field": where,
+                    "message": f"type {quoted(misp_type)} is context, not an indicator",
+                }
             )
             continue
         if misp_type in _COMPOSITE:
@@ -92,7 +95,7 @@ def parse_misp(document: Any) -> Parsed:
             errors.append(
                 {
                     "field": f"{where}.value",
-                    "message": f"{raw_value[:100]!r} is not a valid {misp_type}",
+                    "message": f"{quoted(raw_value)} is not a valid {misp_type}",
                 }
             )
             continue

@@ -21,7 +21,8 @@ from typing import Any
 import ijson
 
 from sharing.normalize.extract import IndicatorType, normalise
-from sharing.normalize.parsers import NormalisationError, ParsedIndicator
+from sharing.normalize.parsers import NormalisationError, ParsedIndicator, quoted
+from sharing.normalize.parsers.jsontext import unstorable_text
 from sharing.stix.markings import KNOWN_MARKING_IDS, tlp_of_marking_object
 from sharing.stix.objects import parse_timestamp, pattern_errors
 from sharing.tlp import TLP
@@ -146,7 +147,7 @@ def scan_bundle(raw: bytes, *, max_depth: int) -> BundleScan:
     if top_type != "bundle":
         raise NormalisationError(
             'This JSON is not a STIX bundle: its "type" must be "bundle".',
-            [{"field": "type", "message": f"found {top_type!r}"}],
+            [{"field": "type", "message": f"found {quoted(top_type)}"}],
         )
     scan.tlps.update(KNOWN_MARKING_IDS[ref] for ref in marking_refs if ref in KNOWN_MARKING_IDS)
     return scan
@@ -216,6 +217,10 @@ def upgrade(obj: dict[str, Any]) -> dict[str, Any]:
     return upgraded
 
 
+# The bundle's own depth is limited while scanning; this bounds the walk of one object.
+MAX_OBJECT_DEPTH = 256
+
+
 def check(obj: Any, position: int) -> list[dict[str, Any]]:
     """Why an object is not valid STIX 2.1 (empty when it is), in words and with its place."""
     if not isinstance(obj, dict):
@@ -223,8 +228,11 @@ def check(obj: Any, position: int) -> list[dict[str, Any]]:
     object_type = obj.get("type")
     where = {"object": position, "id": str(obj.get("id", ""))[:120]}
     if not isinstance(object_type, str) or not _TYPE_RE.match(object_type):
-        return [{**where, "field": "type", "message": f"invalid type {object_type!r}"}]
-    errors: list[dict[str, Any]] = []
+        return [{**where, "field": "type", "message": f"invalid type {quoted(object_type)}"}]
+    errors: list[dict[str, Any]] = [
+        {**where, "field": field, "message": problem}
+        for field, problem in unstorable_text(obj, max_depth=MAX_OBJECT_DEPTH)
+    ]
     if not _valid_id(obj.get("id"), object_type):
         errors.append({**where, "field": "id", "message": "not a valid STIX identifier"})
     if object_type not in SCO_TYPES:
@@ -353,7 +361,8 @@ def iter_objects(raw: bytes, *, scan: BundleScan) -> Iterator[dict[str, Any]]:
     except ijson.JSONError as exc:
         raise _json_error(exc) from None
     if errors:
+        objects = len({error.get("object") for error in errors})
         raise NormalisationError(
-            f"{len(errors)} object(s) in the bundle are not valid STIX 2.1; nothing was imported.",
+            f"{objects} object(s) in the bundle are not valid STIX 2.1; nothing was imported.",
             errors[:MAX_ERRORS],
         )
