@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.models import Membership
-from accounts.web import acting_member
+from accounts.web import acting_member, run_service
 from sharing import policy
 from sharing.fanout import selectors, services
 from sharing.fanout.forms import AllowanceForm, FeedForm, SubscriptionForm
@@ -63,8 +62,9 @@ def feed_create_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         source = data.get("source_organisation")
-        try:
-            feed = feed_create(
+        created = run_service(
+            request,
+            lambda: feed_create(
                 name=data["name"],
                 description=data["description"],
                 by=viewer,
@@ -76,12 +76,12 @@ def feed_create_view(request: HttpRequest) -> HttpResponse:
                 source_organisation_id=source.pk if source else None,
                 trust_group=data.get("trust_group"),
                 personal=not data.get("for_everyone"),
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, f"Feed “{feed.name}” saved.")
-            return redirect("fanout:feed-detail", feed.uuid)
+            ),
+            lambda feed: f"Feed “{feed.name}” saved.",
+            form=form,
+        )
+        if created:
+            return redirect("fanout:feed-detail", created.value.uuid)
     return render(request, "fanout/feed_form.html", {"form": form})
 
 
@@ -93,8 +93,9 @@ def feed_detail(request: HttpRequest, feed_uuid: str) -> HttpResponse:
     secret = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            subscription, secret = services.subscription_create(
+        subscribed = run_service(
+            request,
+            lambda: services.subscription_create(
                 feed=feed,
                 by=viewer,
                 channel=data["channel"],
@@ -104,10 +105,11 @@ def feed_detail(request: HttpRequest, feed_uuid: str) -> HttpResponse:
                 email_mode=data["email_mode"],
                 digest_hour=data["digest_hour"],
                 time_zone=data["time_zone"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+            ),
+            form=form,
+        )
+        if subscribed:
+            subscription, secret = subscribed.value
             if not secret:
                 messages.success(request, f"Subscribed to “{feed.name}”.")
                 return redirect("fanout:subscriptions")
@@ -235,18 +237,22 @@ def health(request: HttpRequest) -> HttpResponse:
 def allow_list(request: HttpRequest) -> HttpResponse:
     viewer = _isac_admin(request)
     form = AllowanceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.allowance_add(
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and run_service(
+            request,
+            lambda: services.allowance_add(
                 network=form.cleaned_data["network"],
                 note=form.cleaned_data["note"],
                 by=viewer.user,
-            )
-        except ValidationError as error:
-            form.add_error("network", error)
-        else:
-            messages.success(request, "Range allowed for webhooks.")
-            return redirect("fanout:allow-list")
+            ),
+            "Range allowed for webhooks.",
+            form=form,
+            field="network",
+        )
+    ):
+        return redirect("fanout:allow-list")
     allowances = PrivateNetworkAllowance.objects.select_related("created_by")
     return render(request, "fanout/allow_list.html", {"form": form, "allowances": allowances})
 
