@@ -128,7 +128,12 @@ def preview_findings(report: Report) -> PreviewFindings:
         warning_hits=warning_hits,
         sensitive_hits=sensitive_hits,
         unanalysable=unanalysable,
-        redacted={} if unanalysable else redacted_fields(report),
+        # Text that cannot be analysed cannot be scrubbed either: shown as it would be shared.
+        redacted=(
+            {name: getattr(report, name) for name in TEXT_FIELDS}
+            if unanalysable
+            else redacted_fields(report)
+        ),
     )
 
 
