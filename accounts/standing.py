@@ -9,15 +9,19 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import AgreementAcceptance, AgreementVersion, Organisation
+from portal.reuse import reused
 
 
 def current_agreement_version() -> AgreementVersion | None:
-    """The newest published version already in effect."""
+    """The newest published version already in effect (read once per read-only request)."""
     today = timezone.localdate()
-    return (
-        AgreementVersion.objects.filter(published_at__isnull=False, effective_date__lte=today)
-        .order_by("-effective_date", "-published_at")
-        .first()
+    return reused(
+        ("current_agreement_version", today),
+        lambda: (
+            AgreementVersion.objects.filter(published_at__isnull=False, effective_date__lte=today)
+            .order_by("-effective_date", "-published_at")
+            .first()
+        ),
     )
 
 
@@ -44,4 +48,8 @@ def organisations_in_good_standing() -> QuerySet[Organisation]:
 
 
 def is_in_good_standing(organisation: Organisation) -> bool:
-    return organisations_in_good_standing().filter(pk=organisation.pk).exists()
+    """Whether the organisation is in good standing (read once per read-only request)."""
+    return reused(
+        ("is_in_good_standing", organisation.pk),
+        lambda: organisations_in_good_standing().filter(pk=organisation.pk).exists(),
+    )

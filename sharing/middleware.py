@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from sharing import policy
+from portal.reuse import reused_within_request
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -22,5 +22,5 @@ class PolicyReuseMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method not in READ_ONLY_METHODS:
             return self.get_response(request)
-        with policy.reused_within_request():
+        with reused_within_request():
             return self.get_response(request)

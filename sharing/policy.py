@@ -8,9 +8,7 @@ the API, TAXII and fan-out can never disagree. The rules are written out in docs
 The viewer is a Membership: a person acting for one organisation.
 """
 
-from collections.abc import Callable, Hashable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -32,6 +30,7 @@ from django.db.models.expressions import RawSQL
 from accounts.models import Membership, Organisation, TrustGroup, User
 from accounts.policy import administers
 from accounts.standing import good_standing_q
+from portal.reuse import reused
 from sharing.models import (
     Attachment,
     Comment,
@@ -56,33 +55,10 @@ T = TypeVar("T")
 
 
 # --- Reuse within one request ------------------------------------------------------------
-# A page asks the policy many questions about one viewer: the report, its indicators,
-# comments, sightings, files, may I edit, may I comment. Within a request that changes
-# nothing (GET, HEAD: see sharing.middleware) the answers cannot change, so each query is
-# built and compiled once, and each yes/no asked once. Outside such a request (services,
-# tasks, tests) nothing is kept: every call asks afresh.
+# The policy's queries and yes/no answers are kept for the rest of a read-only request
+# (portal.reuse): each is built and compiled once per page.
 
-_reuse: ContextVar[dict[Hashable, Any] | None] = ContextVar("policy_reuse", default=None)
-
-
-@contextmanager
-def reused_within_request() -> Iterator[None]:
-    """Keep the policy's queries and answers for the rest of this read-only request."""
-    token = _reuse.set({})
-    try:
-        yield
-    finally:
-        _reuse.reset(token)
-
-
-def _reused(key: Hashable, build: Callable[[], T]) -> T:
-    kept = _reuse.get()
-    if kept is None:
-        return build()
-    if key not in kept:
-        kept[key] = build()
-    value: T = kept[key]
-    return value
+_reused = reused
 
 
 class Channel(StrEnum):

@@ -345,9 +345,9 @@ def _process(submission: Submission) -> None:
         if had_objects:
             restamp_report_objects(report=report, submission=submission, now=now)
         refs = _report_refs(report)
-        VersionStore(report=report, submission=submission, now=now).add(
-            [_report_object(report, prepared, identity["id"], marking_id, refs, now)]
-        )
+        final = VersionStore(report=report, submission=submission, now=now)
+        final.add([_report_object(report, prepared, identity["id"], marking_id, refs, now)])
+        final.carry_forward()
         _link_indicators(report, classified, now, origin=origin)
         # The extracted values, refanged, join the report's search document.
         report_search_refresh(report_ids=[report.pk])

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from sharing.models import (
@@ -54,6 +55,22 @@ class VersionStore:
                 batch = []
         if batch:
             self._write(batch)
+
+    def carry_forward(self) -> None:
+        """Make every object of the report part of this version.
+
+        A report is the sum of what its submissions brought: an upload's objects stay with
+        it when a revision re-reads only the text. Their newest rows move up to this version
+        so its audience reads them, like objects the text yields unchanged (older rows stay
+        with the versions they were shared under)."""
+        newest = (
+            StixObject.objects.filter(report=self.report, stix_id=OuterRef("stix_id"))
+            .order_by("-modified", "-id")
+            .values("pk")[:1]
+        )
+        StixObject.objects.filter(
+            report=self.report, report_version__lt=self.version, pk=Subquery(newest)
+        ).update(report_version=self.version)
 
     def _latest(self, ids: list[str]) -> dict[str, StixObject]:
         if not self._has_rows:
