@@ -3,7 +3,6 @@
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from sharing.fanout.outbox import outbox_write
 from sharing.fanout.tasks import fanout_sweep
 from sharing.models import Delivery, Feed
 from tests.fixtures.fanout import PublishReport, Receiver, free_port, webhook_subscription
+from tests.fixtures.workers import fanout_worker_argv
 
 pytestmark = [pytest.mark.services, pytest.mark.usefixtures("allow_loopback_receivers")]
 
@@ -75,25 +75,7 @@ def test_receiver_down_then_up_gets_the_delivery_once_after_a_retry(
 
 def _worker(env: dict[str, str], name: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "-Q",
-            "fanout",
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{name}@%h",
-            "--loglevel",
-            "WARNING",
-        ],
+        fanout_worker_argv(name),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
