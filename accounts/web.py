@@ -2,9 +2,10 @@
 in words.
 
 `CurrentMembershipMiddleware` sets `request.membership` (the membership chosen in the header
-switcher, or None). Views typed with accounts.http's requests read it directly; untyped ones
-read it through `acting_membership` and `acting_member`. `run_service` is how a page calls a
-service.
+switcher, or None). Page views are typed with accounts.http's requests and read it directly;
+the REST API's views, whose request wraps Django's, read it through `acting_membership`.
+A page calls a service through `run_service` (the refusal becomes a form error or a message)
+or `attempt` (the page shows the refusal itself).
 """
 
 from collections.abc import Callable
