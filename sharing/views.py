@@ -3,8 +3,9 @@ may not see it, whatever the method), parses the form, and calls one service."""
 
 import difflib
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -27,7 +28,7 @@ from sharing.preview import preview_findings
 from sharing.selectors import (
     ReportFilters,
     audience_summary,
-    report_list,
+    report_listing,
     report_threat_objects,
     revealed_source,
 )
@@ -71,7 +72,8 @@ def report_list_view(request: SignedInRequest) -> HttpResponse:
         sort=data.get("sort") or "",
     )
     viewer = request.membership
-    paginator = Paginator(report_list(viewer, filters), PAGE_SIZE)
+    listing = report_listing(viewer, filters)
+    paginator = CountedPaginator(listing.reports, PAGE_SIZE, count=listing.count)
     page = paginator.get_page(request.GET.get("page"))
     rows = [(r, revealed_source(viewer, r)) for r in page.object_list]
     query = request.GET.copy()
@@ -79,8 +81,34 @@ def report_list_view(request: SignedInRequest) -> HttpResponse:
     return render(
         request,
         "sharing/report_list.html",
-        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "listing": listing,
+            "count_cap": f"{listing.count_cap:,}",
+            "ranked_max": f"{settings.REPORT_LIST_RANKED_MAX:,}",
+        },
     )
+
+
+if TYPE_CHECKING:
+    _ReportPaginator = Paginator[Report]
+else:  # Django's Paginator takes no type argument at run time
+    _ReportPaginator = Paginator
+
+
+class CountedPaginator(_ReportPaginator):
+    """A paginator told the count (bounded by the selector) instead of counting itself."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
 
 
 @login_required
