@@ -248,7 +248,30 @@ def test_misp_refetches_exactly_the_revised_event_and_sees_a_withdrawal_as_delet
     assert misp.pull() == [str(first.uuid)]
     revised = misp.events[str(first.uuid)]
     assert revised.info == "First, revised"
-    assert {a.value for a in revised.attributes} == {"first-c2.top", "second-c2.top"}
+    assert {a.value for a in revised.attributes if not a.deleted} == {
+        "first-c2.top",
+        "second-c2.top",
+    }
+
+    # when: a second revision takes the first value out (a false positive)
+    time.sleep(1.1)
+    with django_capture_on_commit_callbacks(execute=True):
+        report_revise(
+            report=first,
+            by=acting(analyst_a),
+            content=ReportContent(
+                title="First, revised",
+                tlp=TLP.GREEN,
+                audience_everyone=True,
+                indicators_text="second-c2.top",
+            ),
+        )
+
+    # then: MISP fetches it again and the dropped value's attribute is deleted, not missing
+    assert misp.pull() == [str(first.uuid)]
+    state = {a.value: a.deleted for a in misp.events[str(first.uuid)].attributes}
+    assert state == {"first-c2.top": True, "second-c2.top": False}
+    assert hashlib.md5(b"first-c2.top").hexdigest() not in {md5 for md5, _ in misp.hashes}
 
     # when: the second is withdrawn
     time.sleep(1.1)
@@ -281,7 +304,7 @@ def test_a_poll_of_an_unchanged_feed_costs_a_304(
     event = get(client, url + f"{report.uuid}.json", token)
 
     assert first.status_code == 200
-    assert first["Cache-Control"] == "private, no-cache"
+    assert first["Cache-Control"] == "private, no-store"
     assert "Authorization" in first["Vary"]
     for response, name in ((first, "manifest.json"), (event, f"{report.uuid}.json")):
         etag, modified = response["ETag"], response["Last-Modified"]

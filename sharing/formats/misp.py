@@ -116,6 +116,8 @@ class SharedValue:
     warning_list: str = ""
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    # Taken out of the report by a revision: kept, marked deleted, so copies drop it too.
+    deleted: bool = False
 
 
 def tlp_tag(tlp: TLP) -> dict[str, Any]:
@@ -178,7 +180,7 @@ def _attribute(
         # Every change of the event re-dates its attributes: MISP takes an attribute's
         # update (its deletion, above all) only when its timestamp is newer than its copy.
         "timestamp": head.timestamp,
-        "deleted": head.withdrawn,
+        "deleted": head.withdrawn or item.deleted,
         "Tag": [],
     }
     if relation is not None:
@@ -214,7 +216,7 @@ def _object_for(head: EventHead, item: SharedValue) -> dict[str, Any] | None:
         "template_version": version,
         "uuid": attribute_uuid(head.uuid, item.type, item.value),
         "timestamp": head.timestamp,
-        "deleted": head.withdrawn,
+        "deleted": head.withdrawn or item.deleted,
         "comment": _comment(item),
         "Attribute": [
             _attribute(head, item, value_type, key=key, relation=relation),

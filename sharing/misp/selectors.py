@@ -15,8 +15,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import DateTimeField, F, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.contrib.postgres.aggregates import StringAgg
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    Max,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, Greatest
 
 from accounts.models import Membership, Organisation
 from accounts.selectors.groups import groups_of
@@ -25,7 +40,7 @@ from sharing.feeds.selectors import feed_reports, feeds_for
 from sharing.formats.misp import EventHead, SharedValue, event_document, hash_lines
 from sharing.indicator_types import IndicatorType
 from sharing.models import Report, ReportIndicator, StixObject
-from sharing.stix.objects import deterministic_id
+from sharing.stix.objects import deterministic_id, value_of_object
 from sharing.tlp import TLP
 
 logger = logging.getLogger(__name__)
@@ -148,9 +163,6 @@ def event_heads(feed: MispFeed) -> Iterator[EventHead]:
         yield _head(row, isac)
 
 
-_FRESHNESS_FIELDS = ("pk", "changed", "attributed", "organisation__name")
-
-
 @dataclass(frozen=True)
 class Freshness:
     """What a conditional GET compares: the ETag and the newest change."""
@@ -159,25 +171,62 @@ class Freshness:
     last_modified: datetime | None
 
 
+def _reports_digest(reports: QuerySet[Report]) -> tuple[str, datetime | None]:
+    """(digest, newest updated_at) of which reports these are and when each was saved, with
+    the source each names; computed in the database when it is PostgreSQL."""
+    rows = reports.order_by().values("pk", "updated_at", "attributed", "organisation__name")
+    if connection.vendor == "postgresql":
+        part = Concat(
+            Cast("pk", TextField()),
+            Value(":"),
+            Cast("updated_at", TextField()),
+            Value(":"),
+            Case(When(attributed=True, then=F("organisation__name")), default=Value("")),
+            output_field=TextField(),
+        )
+        found = rows.aggregate(
+            count=Count("pk"),
+            digest=Func(StringAgg(part, delimiter=";", order_by="pk"), function="md5"),
+            newest=Max("updated_at"),
+        )
+        return f"{found['count']}:{found['digest']}", found["newest"]
+    digest = hashlib.sha256()
+    newest: datetime | None = None
+    for row in rows.order_by("pk").iterator(chunk_size=CHUNK * 5):
+        name = row["organisation__name"] if row["attributed"] else ""
+        digest.update(f"{row['pk']}:{row['updated_at'].isoformat()}:{name};".encode())
+        newest = row["updated_at"] if newest is None else max(newest, row["updated_at"])
+    return digest.hexdigest(), newest
+
+
 def feed_freshness(feed: MispFeed) -> Freshness:
     """The manifest's (and hashes.csv's) version, without writing either: a digest of which
-    events the member receives and when each last changed, plus the names it shows.
+    events the member receives and when each report was saved, plus the newest STIX row
+    stored for any of them. Normalisation stores a row (stamped with the time it is stored)
+    whenever what a report carries changes, so the newest such row moves with every change
+    the worker makes after the report was saved.
 
     Two members who receive exactly the same events get the same digest, so they can share
     a cached manifest: its content depends on nothing else.
     """
-    digest = hashlib.sha256(f"{FORMAT_VERSION}|{feed.key}|{isac_source()}".encode())
-    newest: datetime | None = None
-    rows = (
-        _with_changed(feed.reports)
-        .order_by("pk")
-        .values_list(*_FRESHNESS_FIELDS)
-        .iterator(chunk_size=CHUNK * 5)
+    reports_digest, newest_save = _reports_digest(feed.reports)
+    newest_object = StixObject.objects.filter(report_id__in=feed.reports.values("pk")).aggregate(
+        newest=Max("date_added")
+    )["newest"]
+    moments = [m for m in (newest_save, newest_object) if m is not None]
+    key = "|".join(
+        [
+            FORMAT_VERSION,
+            feed.key,
+            str(isac_source()),
+            reports_digest,
+            newest_object.isoformat() if newest_object else "",
+        ]
     )
-    for pk, changed, attributed, org_name in rows:
-        digest.update(f"{pk}:{changed.timestamp()}:{org_name if attributed else ''};".encode())
-        newest = changed if newest is None else max(newest, changed)
-    return Freshness(etag=digest.hexdigest(), last_modified=newest)
+    return Freshness(
+        etag=hashlib.sha256(key.encode()).hexdigest(),
+        last_modified=max(moments) if moments else None,
+    )
 
 
 # --- One event ---------------------------------------------------------------------------
@@ -203,8 +252,9 @@ def event_file(feed: MispFeed, event_uuid: uuid.UUID) -> EventFile | None:
     return EventFile(head=_head(row, isac_source()), report_pk=row[0])
 
 
-def shared_values(report_pk: int) -> list[SharedValue]:
-    """The report's indicators with the report's context for each."""
+def shared_values(report_pk: int, report_uuid: str) -> list[SharedValue]:
+    """The report's indicators with the report's context for each, then those a revision
+    took out of its text (deleted)."""
     links = (
         ReportIndicator.objects.filter(report_id=report_pk)
         .order_by("indicator__type", "indicator__value")
@@ -234,7 +284,35 @@ def shared_values(report_pk: int) -> list[SharedValue]:
                 last_seen=last_seen,
             )
         )
+    present = {(item.type, item.value) for item in values}
+    values.extend(
+        SharedValue(type=kind, value=value, deleted=True)
+        for kind, value in _dropped(report_pk, report_uuid)
+        if (kind, value) not in present
+    )
     return values
+
+
+def _dropped(report_pk: int, report_uuid: str) -> list[tuple[IndicatorType, str]]:
+    """Values an earlier reading of the report's text yielded and a revision dropped: their
+    objects' newest versions are revoked (sharing.normalize.services)."""
+    rows = (
+        StixObject.objects.filter(
+            report_id=report_pk, type__in=("indicator", "vulnerability", "attack-pattern")
+        )
+        .order_by("stix_id", "-modified", "-id")
+        .values_list("stix_id", "data")
+    )
+    newest: dict[str, dict[str, Any]] = {}
+    for stix_id, data in rows:
+        newest.setdefault(stix_id, data)
+    dropped = []
+    for data in newest.values():
+        if data.get("revoked"):
+            found = value_of_object(data, report_key=report_uuid)
+            if found is not None:
+                dropped.append(found)
+    return sorted(dropped)
 
 
 def _narrative(report_pk: int) -> str:
@@ -244,7 +322,9 @@ def _narrative(report_pk: int) -> str:
 
 def event_body(event: EventFile) -> dict[str, Any]:
     return event_document(
-        event.head, shared_values(event.report_pk), narrative=_narrative(event.report_pk)
+        event.head,
+        shared_values(event.report_pk, event.head.uuid),
+        narrative=_narrative(event.report_pk),
     )
 
 

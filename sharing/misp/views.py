@@ -106,9 +106,9 @@ def misp_endpoint(lookup: FeedLookup) -> Callable[[MispView], Callable[..., Http
                 response: HttpResponseBase = view(request, feed, **kwargs)
             except MispError as error:
                 return _error(request, error)
-            # Each member's answer is their own: shared caches must not keep it, and a
-            # client must ask again (cheaply, with its ETag) before reusing its copy.
-            response["Cache-Control"] = "private, no-cache"
+            # Nothing shared is stored by browsers or proxies, as for every API answer; MISP
+            # keeps the ETag itself and asks again with it, which costs a 304.
+            response["Cache-Control"] = "private, no-store"
             patch_vary_headers(response, ["Authorization"])
             return response
 
