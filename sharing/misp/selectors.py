@@ -236,10 +236,11 @@ def feed_freshness(feed: MispFeed) -> Freshness:
 class EventFile:
     head: EventHead
     report_pk: int
+    changed: datetime  # to the microsecond: two changes within one second differ
 
     @property
     def etag(self) -> str:
-        key = f"{FORMAT_VERSION}|{self.head}"
+        key = f"{FORMAT_VERSION}|{self.head}|{self.changed.isoformat()}"
         return hashlib.sha256(key.encode()).hexdigest()
 
 
@@ -249,7 +250,7 @@ def event_file(feed: MispFeed, event_uuid: uuid.UUID) -> EventFile | None:
     row = _with_changed(feed.reports).filter(uuid=event_uuid).values_list(*_HEAD_FIELDS).first()
     if row is None:
         return None
-    return EventFile(head=_head(row, isac_source()), report_pk=row[0])
+    return EventFile(head=_head(row, isac_source()), report_pk=row[0], changed=row[4])
 
 
 def shared_values(report_pk: int, report_uuid: str) -> list[SharedValue]:
@@ -332,7 +333,9 @@ def report_event(report: Report) -> dict[str, Any]:
     """One report as a MISP event (the download; the caller has checked the reader)."""
     reports = Report.objects.filter(pk=report.pk)  # the one report the caller was given
     row = _with_changed(reports).values_list(*_HEAD_FIELDS).get()
-    return event_body(EventFile(head=_head(row, isac_source()), report_pk=report.pk))
+    return event_body(
+        EventFile(head=_head(row, isac_source()), report_pk=report.pk, changed=row[4])
+    )
 
 
 # --- hashes.csv --------------------------------------------------------------------------
