@@ -169,25 +169,42 @@ def _feed_last_modified(etag: str, newest: datetime | None) -> datetime | None:
 # --- Endpoints ------------------------------------------------------------------------------
 
 
+def _in_blocks(lines: Iterator[str], size: int = 64 * 1024) -> Iterator[bytes]:
+    """Lines sent in blocks of about `size` bytes: one write per block, not per line."""
+    block: list[str] = []
+    length = 0
+    for line in lines:
+        block.append(line)
+        length += len(line)
+        if length >= size:
+            yield "".join(block).encode()
+            block, length = [], 0
+    if block:
+        yield "".join(block).encode()
+
+
+def _manifest_parts(feed: MispFeed) -> Iterator[str]:
+    opening = "{"
+    for head in selectors.event_heads(feed):
+        yield f"{opening}{json.dumps(head.uuid)}:{json.dumps(manifest_entry(head))}"
+        opening = ","
+    yield "{}" if opening == "{" else "}"
+
+
 def _manifest_chunks(feed: MispFeed, cache_key: str) -> Iterator[bytes]:
-    """The manifest, written as it is read, and cached at the end if it is not too large."""
+    """The manifest, written in blocks as it is read, and cached at the end if it is not
+    too large."""
     kept: list[bytes] | None = []
     size = 0
-    first = True
-    for head in selectors.event_heads(feed):
-        opening = "{" if first else ","
-        chunk = f"{opening}{json.dumps(head.uuid)}:{json.dumps(manifest_entry(head))}".encode()
-        first = False
-        size += len(chunk)
+    for block in _in_blocks(_manifest_parts(feed)):
+        size += len(block)
         if kept is not None:
-            kept.append(chunk)
+            kept.append(block)
             if size > CACHE_MAX_BYTES:
                 kept = None
-        yield chunk
-    closing = b"{}" if first else b"}"
-    yield closing
+        yield block
     if kept is not None:
-        _cache_set(cache_key, b"".join([*kept, closing]))
+        _cache_set(cache_key, b"".join(kept))
 
 
 def manifest(request: HttpRequest, feed: MispFeed) -> HttpResponseBase:
@@ -233,8 +250,9 @@ def hashes(request: HttpRequest, feed: MispFeed) -> HttpResponseBase:
     unchanged, headers = _conditional(request, freshness.etag + "-hashes", last_modified)
     if unchanged is not None:
         return unchanged
-    lines = (line.encode() for line in selectors.hash_lines_of(feed))
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(
+        _in_blocks(selectors.hash_lines_of(feed)), content_type="text/csv; charset=utf-8"
+    )
     for name, value in headers.items():
         response[name] = value
     return response
