@@ -132,7 +132,7 @@ def main() -> None:
 
     print(
         f"{args.reports} reports, {args.indicators} indicators each; cache: "
-        f"{settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}"
+        f"{str(settings.CACHES['default']['BACKEND']).rsplit('.', 1)[-1]}"
     )
     print(f"{'request':44} {'seconds':>8} {'peak MiB':>9} {'queries':>8} {'bytes':>11} status")
 
@@ -155,8 +155,12 @@ def main() -> None:
     manifest = json.loads(get("manifest.json").content)  # from the cache: not streamed
     print(f"  manifest entries: {len(manifest):,}")
     sample = random.Random(7).sample(sorted(manifest), min(args.events, len(manifest)))
-    written = [measure(lambda e=e: get(f"{e}.json")) for e in sample]
-    cached = [measure(lambda e=e: get(f"{e}.json")) for e in sample]
+
+    def event(event_uuid: str) -> Callable[[], Any]:
+        return lambda: get(f"{event_uuid}.json")
+
+    written = [measure(event(e)) for e in sample]
+    cached = [measure(event(e)) for e in sample]
     for label, results in (
         ("event.json, written (median)", written),
         ("event.json, from the cache (median)", cached),
