@@ -171,7 +171,7 @@ def test_anonymous_reader_gets_only_the_released_clear_report_in_every_public_fo
     entry = entries[RELEASED_TITLE]
     assert RELEASED_SUMMARY in (entry.findtext(f"{ATOM}summary") or "")
     assert entry.findtext(f"{ATOM}author/{ATOM}name") == "Test ISAC"
-    links = {link.get("rel"): link.get("href") for link in entry.findall(f"{ATOM}link")}
+    links = {link.get("rel"): link.get("href", "") for link in entry.findall(f"{ATOM}link")}
     assert links["alternate"].endswith(f"/public/reports/{released.uuid}/")
     assert links["related"].endswith(f"/public/reports/{released.uuid}/stix/")
     rss = anonymous.get("/public/feed.rss")
