@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Max, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 
@@ -119,6 +119,9 @@ def public_endpoint(*, taxii: bool = False) -> Callable[[View], View]:
                 if taxii:
                     raise TaxiiError(404, "The public feed is off")
                 raise Http404("The public feed is off.")
+            if not taxii and request.method not in ("GET", "HEAD"):
+                # (TAXII endpoints answer this themselves, in TAXII's form.)
+                return HttpResponseNotAllowed(["GET", "HEAD"])
             wait = _throttled(request)
             if wait is not None:
                 if taxii:
@@ -132,7 +135,7 @@ def public_endpoint(*, taxii: bool = False) -> Callable[[View], View]:
                 return refused
             state = feed_state()
             digest = hashlib.sha256(
-                f"{state.fingerprint}|{request.get_full_path()}".encode()
+                f"{state.fingerprint}|{request.build_absolute_uri()}".encode()
             ).hexdigest()[:40]
             etag = quote_etag(digest)
             modified = int(state.last_modified.timestamp()) if state.last_modified else None
