@@ -29,7 +29,7 @@ from sharing.taxii.protocol import TAXII_MEDIA_TYPE
 from sharing.tlp import TLP
 from tests.fixtures.members import acting, signed_in
 from tests.fixtures.personas import PASSWORD, make_member, make_person
-from tests.fixtures.reports import shared
+from tests.fixtures.reports import report_row, shared
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 STRICT = ValidationOptions(version="2.1", strict=True)
@@ -565,3 +565,27 @@ def test_no_public_url_answers_for_a_report_that_is_not_released(
 
     # then nothing of them comes back
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.django_db
+def test_public_lists_cost_the_same_queries_however_many_reports_they_carry(
+    isac_admin: User, analyst_a: User, django_assert_max_num_queries: Any
+) -> None:
+    feed_on(isac_admin)
+    paths = ["/public/", "/public/feed.atom", "/public/feed.rss", "/public/indicators.csv"]
+
+    def queries_for(total: int) -> None:
+        while Report.objects.filter(public_release=True).count() < total:
+            report_row(
+                author=analyst_a,
+                tlp=TLP.CLEAR,
+                title=f"Released {total}",
+                public_release=True,
+                attributed=total % 2 == 0,
+            )
+        for path in paths:
+            with django_assert_max_num_queries(8):
+                assert Client().get(path).status_code == 200
+
+    queries_for(2)
+    queries_for(30)

@@ -52,10 +52,12 @@ class PublicReportsRss(Feed):  # type: ignore[type-arg]
 
     def __call__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         self.request = request
+        # Read once: every unattributed entry names the ISAC.
+        self.isac_name = isac_name()
         return super().__call__(request, *args, **kwargs)
 
     def title(self) -> str:
-        return f"{isac_name()}: public TLP:CLEAR reports"
+        return f"{self.isac_name}: public TLP:CLEAR reports"
 
     def link(self) -> str:
         return reverse("public:index")
@@ -96,7 +98,7 @@ class PublicReportsRss(Feed):  # type: ignore[type-arg]
         return item.updated_at
 
     def item_author_name(self, item: Report) -> str:
-        return policy.public_source_name(item) or isac_name()
+        return policy.public_source_name(item) or self.isac_name
 
     def item_categories(self, item: Report) -> list[str]:
         return [TLP(item.tlp).label, item.get_report_type_display()]
