@@ -398,6 +398,12 @@ REPORT_LIST_COUNT_CAP = env_int("REPORT_LIST_COUNT_CAP", 10_000, minimum=100)
 REPORT_LIST_RANKED_MAX = env_int("REPORT_LIST_RANKED_MAX", 2_000, minimum=100)
 # TAXII 2.1: the largest Add Objects request accepted (answered 413 above it).
 TAXII_MAX_CONTENT_LENGTH = env_int("TAXII_MAX_CONTENT_LENGTH", 10 * 1024 * 1024, minimum=1024)
+# The public TLP:CLEAR feed (sharing/public/): requests per client address, how long a
+# browser or proxy may keep an answer, and how long the server keeps a built answer at most
+# (a change of the feed's reports replaces it at once: sharing/public/http.py).
+PUBLIC_FEED_RATE_LIMIT = env_str("PUBLIC_FEED_RATE_LIMIT", "120/min")
+PUBLIC_FEED_MAX_AGE = env_int("PUBLIC_FEED_MAX_AGE", 300, minimum=0)
+PUBLIC_FEED_CACHE_SECONDS = env_int("PUBLIC_FEED_CACHE_SECONDS", 300, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "ISAC portal API",
     "DESCRIPTION": (

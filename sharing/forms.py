@@ -84,6 +84,15 @@ class ReportForm(forms.Form):
         required=False,
         help_text="Unticked, readers see the ISAC as the source; only ISAC staff see yours.",
     )
+    public_release = forms.BooleanField(
+        label="Release on the ISAC's public feed",
+        required=False,
+        help_text=(
+            "TLP:CLEAR only. Anyone may then read the title, summary, text and indicators "
+            "without signing in, when the ISAC publishes its public feed; the source shown "
+            "follows the choice above."
+        ),
+    )
     indicators_text = forms.CharField(
         label="Indicators",
         required=False,
@@ -142,6 +151,7 @@ class ReportForm(forms.Form):
             if data["confidence"] is not None
             else Report.Confidence.MEDIUM,
             attributed=data["attributed"],
+            public_release=data["public_release"],
             indicators_text=data["indicators_text"],
             sectors=list(data["sectors"]),
             audience_everyone=data["audience_everyone"],
@@ -167,6 +177,7 @@ class ReportForm(forms.Form):
             "report_type": report.report_type,
             "confidence": report.confidence,
             "attributed": report.attributed,
+            "public_release": report.public_release,
             "indicators_text": report.indicators_text,
         }
 

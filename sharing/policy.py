@@ -37,6 +37,7 @@ from sharing.models import (
     Delivery,
     Indicator,
     Notification,
+    PublicFeed,
     Report,
     ReportIndicator,
     ReportRevision,
@@ -345,6 +346,72 @@ def kept_in_step(viewer: Membership | None, channel: Channel) -> QuerySet[Report
 def _channel_allows_tlp(channel: Channel, tlp: TLP) -> bool:
     probe = Report(tlp=tlp, status=Report.Status.PUBLISHED)
     return can_forward(probe, channel)
+
+
+# --- The public: anyone, signed in or not -------------------------------------------------
+# The ISAC's public TLP:CLEAR feed (Atom/RSS, indicator lists, an unauthenticated TAXII
+# collection and a public page per report). docs/tlp.md, "The public feed".
+
+
+def public_feed_enabled() -> bool:
+    """Whether an ISAC admin has turned the public feed on (off without a setting row)."""
+    return _reused(
+        ("public_feed_enabled",),
+        lambda: PublicFeed.objects.filter(pk=1, enabled=True).exists(),
+    )
+
+
+def public_reports() -> QuerySet[Report]:
+    """Reports anyone may read without signing in: published (never withdrawn), of a label
+    the public feed may carry (TLP:CLEAR), released by their author, from an organisation in
+    good standing, while the feed is on. Nothing at all while it is off."""
+    if not public_feed_enabled():
+        return Report.objects.none()
+    allowed_tlps = [t for t in TLP if _channel_allows_tlp(Channel.PUBLIC_FEED, t)]
+    standing = Organisation.objects.filter(_good_standing(), pk=OuterRef("organisation_id"))
+    return Report.objects.filter(
+        Exists(standing),
+        status=Report.Status.PUBLISHED,
+        tlp__in=allowed_tlps,
+        public_release=True,
+    )
+
+
+def public_report(**lookup: Any) -> Report | None:
+    """The one public report matching the lookup (e.g. uuid=...), with its organisation."""
+    return public_reports().select_related("organisation").filter(**lookup).first()
+
+
+def public_report_indicators() -> QuerySet[ReportIndicator]:
+    """Indicator links of public reports: the public indicator lists and report pages."""
+    compiled = _reused(("public_ids",), lambda: compiled_ids(public_reports()))
+    if compiled is None:
+        return ReportIndicator.objects.none()
+    return ReportIndicator.objects.filter(report_id__in=RawSQL(*compiled))  # noqa: S611
+
+
+def public_stix_objects() -> QuerySet[StixObject]:
+    """STIX object versions of public reports, each only if the report version it belongs
+    to was itself released: a version kept off the feed (not yet released, or not CLEAR)
+    stays off it when a later one is released."""
+    compiled = _reused(("public_ids",), lambda: compiled_ids(public_reports()))
+    if compiled is None:
+        return StixObject.objects.none()
+    released = ReportRevision.objects.filter(
+        report_id=OuterRef("report_id"),
+        number=OuterRef("report_version"),
+        tlp=TLP.CLEAR,
+        public_release=True,
+    )
+    return StixObject.objects.filter(ReportAmong("report_id", compiled)).filter(
+        Q(report__version=F("report_version")) | Q(Exists(released))
+    )
+
+
+def public_source_name(report: Report) -> str | None:
+    """The organisation a public reader may see as the source: the member only when the
+    report is attributed; None means the ISAC."""
+    return report.organisation.name if report.attributed else None
 
 
 def audience_problems(

@@ -176,6 +176,8 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
             list(report.curation_events.select_related("by")) if curation_visible else []
         ),
         "audience": audience_summary(report),
+        "on_public_feed": report.public_release
+        and policy.public_reports().filter(pk=report.pk).exists(),
         "comment_form": CommentForm(),
         "sighting_form": SightingForm(indicators=[link.indicator for link in links]),
         "reason_form": ReasonForm(),

@@ -16,6 +16,7 @@ from sharing.models.normalize import (
     StixVersionHead,
     Submission,
 )
+from sharing.models.public import PublicFeed
 from sharing.models.reports import Report
 from sharing.models.revisions import ReportRevision
 from sharing.models.sightings import Sighting
@@ -30,6 +31,7 @@ __all__ = [
     "Indicator",
     "Notification",
     "PrivateNetworkAllowance",
+    "PublicFeed",
     "PublishingDefaults",
     "Report",
     "ReportIndicator",

@@ -57,6 +57,9 @@ class Report(models.Model):
     )
     # False: the report shows the ISAC as its source; only ISAC staff see the real submitter.
     attributed = models.BooleanField(default=False)
+    # The author allows release on the ISAC's public TLP:CLEAR feed (sharing.policy
+    # .public_reports). Meaningful for TLP:CLEAR only; the services refuse it otherwise.
+    public_release = models.BooleanField(default=False)
     sectors = models.ManyToManyField(
         "accounts.Sector", blank=True, related_name="affected_by_reports"
     )

@@ -32,7 +32,7 @@ from accounts.services.groups import (
 from accounts.services.organisations import organisation_create
 from accounts.services.people import membership_create, user_create
 from accounts.standing import is_in_good_standing
-from sharing.demo import seed_reports
+from sharing.demo import seed_public_feed, seed_reports
 from sharing.fanout.demo import seed_subscriptions
 
 
@@ -64,6 +64,7 @@ class Command(BaseCommand):
             seed_subscriptions()
             # Reports last: their authors must already be members in good standing.
             reports = seed_reports()
+            seed_public_feed()
         if reports:
             self.stdout.write(f"Shared {reports} demo reports.")
         self._print_logins()
