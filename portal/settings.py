@@ -174,7 +174,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [
     Queue(name)  # type: ignore[no-untyped-call]  # kombu ships no type information
-    for name in ("default", "normalize", "fanout", "email")
+    for name in ("default", "normalize", "fanout", "email", "government")
 ]
 CELERY_TASK_ROUTES = {
     "sharing.tasks.normalize_*": {"queue": "normalize"},
@@ -183,6 +183,9 @@ CELERY_TASK_ROUTES = {
     "*.tasks.send_*email*": {"queue": "email"},
     "sharing.fanout.tasks.deliver_*": {"queue": "fanout"},
     "sharing.fanout.tasks.fanout_*": {"queue": "fanout"},
+    # Government partners: forwards (the transport names this queue) and their status reads,
+    # so a slow government server never delays members' deliveries.
+    "sharing.government.tasks.*": {"queue": "government"},
 }
 CELERY_IMPORTS = ["sharing.fanout.tasks"]
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)

@@ -653,7 +653,8 @@ def visible_deliveries(
     if not _is_usable(viewer):
         return Delivery.objects.none()
     assert viewer is not None
-    deliveries = Delivery.objects.filter(report__in=visible_to(viewer))
+    # Members' subscriptions only: forwards to partners are read from their own record.
+    deliveries = Delivery.objects.filter(report__in=visible_to(viewer), subscription__isnull=False)
     if channel is not None:
         # The log keeps withdrawn reports' deliveries; only the label decides here.
         deliveries = deliveries.filter(

@@ -16,6 +16,7 @@ from sharing.models.normalize import (
     StixVersionHead,
     Submission,
 )
+from sharing.models.partners import Forward, Partner
 from sharing.models.reports import Report
 from sharing.models.revisions import ReportRevision
 from sharing.models.sightings import Sighting
@@ -27,8 +28,10 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Feed",
+    "Forward",
     "Indicator",
     "Notification",
+    "Partner",
     "PrivateNetworkAllowance",
     "PublishingDefaults",
     "Report",

@@ -5,7 +5,13 @@ names a channel. A new channel (government partners, a peer ISAC, a MISP server)
 module with a `Transport` subclass and one line below.
 """
 
-from sharing.fanout.transports.base import Outcome, SendContext, Sent, Transport
+from sharing.fanout.transports.base import (
+    Outcome,
+    PartnerTransport,
+    SendContext,
+    Sent,
+    Transport,
+)
 from sharing.fanout.transports.email import EmailTransport
 from sharing.fanout.transports.portal import PortalTransport
 from sharing.fanout.transports.webhook import WebhookTransport
@@ -27,6 +33,11 @@ def transport_for(kind: str) -> Transport | None:
     return TRANSPORTS.get(kind)
 
 
+def partner_transports() -> list[PartnerTransport]:
+    """The transports whose destinations are partners rather than subscriptions."""
+    return [t for t in TRANSPORTS.values() if isinstance(t, PartnerTransport)]
+
+
 def policy_channel(kind: str, tlp: TLP) -> Channel | None:
     """The policy channel a delivery of a report of this TLP uses; None when not pushed."""
     transport = TRANSPORTS.get(kind)
@@ -36,9 +47,11 @@ def policy_channel(kind: str, tlp: TLP) -> Channel | None:
 __all__ = [
     "TRANSPORTS",
     "Outcome",
+    "PartnerTransport",
     "SendContext",
     "Sent",
     "Transport",
+    "partner_transports",
     "policy_channel",
     "transport_for",
 ]
