@@ -31,6 +31,8 @@ from accounts.models import Membership, Organisation, TrustGroup, User
 from accounts.policy import administers
 from accounts.standing import good_standing_q
 from portal.reuse import reused
+from sharing.government.consent import reaches as consent_reaches
+from sharing.government.consent import report_consent
 from sharing.models import (
     Attachment,
     Comment,
@@ -315,6 +317,17 @@ def can_forward(report: Report, channel: Channel) -> bool:
     if channel == Channel.GOVERNMENT:
         return tlp in (TLP.CLEAR, TLP.GREEN)
     return True
+
+
+def can_forward_to_government(report: Report, *, us_government: bool) -> bool:
+    """Whether the ISAC may forward the report to a government partner now: its label may
+    travel on the government lane (`can_forward`: published, CLEAR or GREEN) and the
+    consent it carries (its organisation's, narrowed by the report; nothing for an
+    organisation not in good standing) reaches the partner. Asked when the outbox is
+    written and again at send time."""
+    if not can_forward(report, Channel.GOVERNMENT):
+        return False
+    return consent_reaches(report_consent(report).scope, us_government=us_government)
 
 
 def forwardable(viewer: Membership | None, channel: Channel) -> QuerySet[Report]:

@@ -13,6 +13,7 @@ from sharing.fanout.transports.base import (
     Transport,
 )
 from sharing.fanout.transports.email import EmailTransport
+from sharing.fanout.transports.government import GovernmentTransport
 from sharing.fanout.transports.portal import PortalTransport
 from sharing.fanout.transports.webhook import WebhookTransport
 from sharing.policy import Channel
@@ -24,6 +25,7 @@ TRANSPORTS: dict[str, Transport] = {
         PortalTransport(),
         EmailTransport(),
         WebhookTransport(),
+        GovernmentTransport(),
     )
 }
 
