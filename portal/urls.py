@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("", include("accounts.urls")),
+    path("", include("sharing.government.urls")),
     path("reports/", include("sharing.urls")),
     path("feeds/", include("sharing.fanout.urls")),
     path("api/v1/", include("sharing.api.urls")),

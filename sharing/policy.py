@@ -37,6 +37,7 @@ from sharing.models import (
     Attachment,
     Comment,
     Delivery,
+    Forward,
     Indicator,
     Notification,
     Report,
@@ -682,6 +683,19 @@ def visible_deliveries(
             subscription__membership__organisation_id=viewer.organisation_id,
         )
     return deliveries.filter(managed)
+
+
+def visible_forwards(viewer: Membership | None) -> QuerySet[Forward]:
+    """The record of forwards to government partners: an organisation sees its own reports'
+    (those it may still read), ISAC staff every one. Nobody else learns whether a report
+    left, or which partner has it."""
+    if not _is_usable(viewer):
+        return Forward.objects.none()
+    assert viewer is not None
+    forwards = Forward.objects.all()
+    if not viewer.is_isac_staff:
+        forwards = forwards.filter(organisation_id=viewer.organisation_id)
+    return restrict(viewer, forwards)
 
 
 def visible_notifications(viewer: Membership | None) -> QuerySet[Notification]:

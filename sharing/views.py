@@ -140,6 +140,9 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         "revisions": list(
             policy.visible_revisions(viewer).filter(report=report).select_related("created_by")
         ),
+        "forwards": list(
+            policy.visible_forwards(viewer).filter(report=report).select_related("partner")
+        ),
         "comments": named_comments,
         "sightings": named_sightings,
         "sighting_orgs": len({s.organisation_id for s in sightings}),
