@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.db import transaction
@@ -159,7 +160,7 @@ def test_nothing_is_sent_while_the_partner_is_down_and_everything_after(
     org_a: Organisation,
     consent: Consent,
     publish_report: PublishReport,
-    django_capture_on_commit_callbacks: Callable[..., object],
+    django_capture_on_commit_callbacks: Callable[..., Any],
 ) -> None:
     # given: the partner's server is down
     settings.FANOUT_ALLOWED_NETWORKS = ["127.0.0.0/8"]
