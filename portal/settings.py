@@ -174,7 +174,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [
     Queue(name)  # type: ignore[no-untyped-call]  # kombu ships no type information
-    for name in ("default", "normalize", "fanout", "email")
+    for name in ("default", "normalize", "fanout", "email", "government")
 ]
 CELERY_TASK_ROUTES = {
     "sharing.tasks.normalize_*": {"queue": "normalize"},
@@ -183,8 +183,11 @@ CELERY_TASK_ROUTES = {
     "*.tasks.send_*email*": {"queue": "email"},
     "sharing.fanout.tasks.deliver_*": {"queue": "fanout"},
     "sharing.fanout.tasks.fanout_*": {"queue": "fanout"},
+    # Government partners: forwards (the transport names this queue) and their status reads,
+    # so a slow government server never delays members' deliveries.
+    "sharing.government.tasks.*": {"queue": "government"},
 }
-CELERY_IMPORTS = ["sharing.fanout.tasks"]
+CELERY_IMPORTS = ["sharing.fanout.tasks", "sharing.government.tasks"]
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 # Tasks are written to be idempotent, so a message is acknowledged only once it is done
@@ -230,6 +233,10 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "accounts.tasks.invitations_sweep",
             "schedule": crontab(minute="*/10"),
         },
+        "government-status-refresh": {
+            "task": "sharing.government.tasks.government_status_refresh",
+            "schedule": crontab(minute="*/15"),
+        },
     }
 )
 # --- Fan-out: feeds, subscriptions, deliveries ----------------------------------------
@@ -249,6 +256,11 @@ FANOUT_SEND_THREADS = env_int("FANOUT_SEND_THREADS", 8, minimum=1)
 FANOUT_CLAIM_SECONDS = env_int("FANOUT_CLAIM_SECONDS", 300, minimum=1)
 # Private ranges webhooks may reach besides those ISAC admins allow in the portal.
 FANOUT_ALLOWED_NETWORKS = env_list("FANOUT_ALLOWED_NETWORKS", [])
+# Government partners (docs/government.md): the most one TAXII request may take, and how
+# long a forward waits for the partner's status to complete before leaving it to the
+# periodic status refresh.
+GOVERNMENT_TAXII_TIMEOUT = float(env_int("GOVERNMENT_TAXII_TIMEOUT", 30, minimum=1))
+GOVERNMENT_STATUS_WAIT = float(env_int("GOVERNMENT_STATUS_WAIT", 10, minimum=0))
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("isac/public-feed/", public_feed_settings, name="isac-public-feed"),
     path("", include("accounts.urls")),
+    path("", include("sharing.government.urls")),
     path("reports/", include("sharing.urls")),
     path("feeds/", include("sharing.fanout.urls")),
     path("api/v1/", include("sharing.api.urls")),

@@ -31,10 +31,13 @@ from accounts.models import Membership, Organisation, TrustGroup, User
 from accounts.policy import administers
 from accounts.standing import good_standing_q
 from portal.reuse import reused
+from sharing.government.consent import reaches as consent_reaches
+from sharing.government.consent import report_consent
 from sharing.models import (
     Attachment,
     Comment,
     Delivery,
+    Forward,
     Indicator,
     Notification,
     PublicFeed,
@@ -317,6 +320,17 @@ def can_forward(report: Report, channel: Channel) -> bool:
     if channel == Channel.GOVERNMENT:
         return tlp in (TLP.CLEAR, TLP.GREEN)
     return True
+
+
+def can_forward_to_government(report: Report, *, us_government: bool) -> bool:
+    """Whether the ISAC may forward the report to a government partner now: its label may
+    travel on the government lane (`can_forward`: published, CLEAR or GREEN) and the
+    consent it carries (its organisation's, narrowed by the report; nothing for an
+    organisation not in good standing) reaches the partner. Asked when the outbox is
+    written and again at send time."""
+    if not can_forward(report, Channel.GOVERNMENT):
+        return False
+    return consent_reaches(report_consent(report).scope, us_government=us_government)
 
 
 def forwardable(viewer: Membership | None, channel: Channel) -> QuerySet[Report]:
@@ -739,7 +753,8 @@ def visible_deliveries(
     if not _is_usable(viewer):
         return Delivery.objects.none()
     assert viewer is not None
-    deliveries = Delivery.objects.filter(report__in=visible_to(viewer))
+    # Members' subscriptions only: forwards to partners are read from their own record.
+    deliveries = Delivery.objects.filter(report__in=visible_to(viewer), subscription__isnull=False)
     if channel is not None:
         # The log keeps withdrawn reports' deliveries; only the label decides here.
         deliveries = deliveries.filter(
@@ -754,6 +769,19 @@ def visible_deliveries(
             subscription__membership__organisation_id=viewer.organisation_id,
         )
     return deliveries.filter(managed)
+
+
+def visible_forwards(viewer: Membership | None) -> QuerySet[Forward]:
+    """The record of forwards to government partners: an organisation sees its own reports'
+    (those it may still read), ISAC staff every one. Nobody else learns whether a report
+    left, or which partner has it."""
+    if not _is_usable(viewer):
+        return Forward.objects.none()
+    assert viewer is not None
+    forwards = Forward.objects.all()
+    if not viewer.is_isac_staff:
+        forwards = forwards.filter(organisation_id=viewer.organisation_id)
+    return restrict(viewer, forwards)
 
 
 def visible_notifications(viewer: Membership | None) -> QuerySet[Notification]:

@@ -37,6 +37,7 @@ from sharing.audience import (
     unaddressable_group_problems,
 )
 from sharing.fanout.outbox import outbox_write
+from sharing.government.consent import narrowing_problem
 from sharing.models import (
     Attachment,
     Comment,
@@ -82,6 +83,9 @@ class ReportContent:
     audience_organisations: Sequence[Organisation] = ()
     audience_people: Sequence[User] = ()
     audience_groups: Sequence[TrustGroup] = field(default_factory=tuple)
+    # Government forwarding: blank follows the organisation's consent; a value narrows it.
+    government_consent: str = ""
+    government_cisa_proprietary: bool = False
 
 
 EDITABLE_STATUSES = (Report.Status.DRAFT, Report.Status.REJECTED)
@@ -96,6 +100,8 @@ def _apply_content(report: Report, content: ReportContent) -> None:
     report.confidence = content.confidence
     report.indicators_text = content.indicators_text
     report.public_release = content.public_release
+    report.government_consent = content.government_consent
+    report.government_cisa_proprietary = content.government_cisa_proprietary
     if content.attributed is not None:
         report.attributed = content.attributed
 
@@ -179,6 +185,11 @@ def report_problems(report: Report, *, by: Membership | None = None) -> list[str
         problems += unaddressable_group_problems(by=by, groups=report.audience_groups.all())
     if not report.title.strip():
         problems.append("Give the report a title.")
+    consent_problem = narrowing_problem(
+        organisation=report.organisation, report_scope=report.government_consent
+    )
+    if consent_problem:
+        problems.append(consent_problem)
     if report.tlp not in TLP.values:
         problems.append("Choose a TLP label: there is no default.")
         return problems

@@ -163,6 +163,13 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "revisions": list(
             policy.visible_revisions(viewer).filter(report=report).select_related("created_by")
         ),
+        # Only the source organisation and ISAC staff may learn where a report went; anyone
+        # else is not asked about it at all (the policy would answer nothing).
+        "forwards": list(
+            policy.visible_forwards(viewer).filter(report=report).select_related("partner")
+        )
+        if staff or (viewer is not None and viewer.organisation_id == report.organisation_id)
+        else [],
         "comments": named_comments,
         "sightings": named_sightings,
         "sighting_orgs": len({s.organisation_id for s in sightings}),

@@ -24,6 +24,8 @@ pytest_plugins = [
     "tests.fixtures.fanout",
     "tests.fixtures.taxii",
     "tests.fixtures.workers",
+    "tests.fixtures.medallion",
+    "tests.fixtures.government",
 ]
 
 

@@ -17,6 +17,7 @@ from sharing.models.normalize import (
     Submission,
 )
 from sharing.models.public import PublicFeed
+from sharing.models.partners import Forward, Partner
 from sharing.models.reports import Report
 from sharing.models.revisions import ReportRevision
 from sharing.models.sightings import Sighting
@@ -28,8 +29,10 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Feed",
+    "Forward",
     "Indicator",
     "Notification",
+    "Partner",
     "PrivateNetworkAllowance",
     "PublicFeed",
     "PublishingDefaults",

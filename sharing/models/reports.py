@@ -7,6 +7,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
 
+from accounts.models import ForwardingConsent
 from sharing.tlp import TLP
 
 
@@ -75,6 +76,16 @@ class Report(models.Model):
     audience_groups = models.ManyToManyField(
         "accounts.TrustGroup", blank=True, related_name="addressed_reports"
     )
+
+    # Government forwarding (AIS consent): blank follows the organisation's consent; a value
+    # may only narrow it (sharing.government.consent), and for a report the ISAC wrote
+    # itself it is the ISAC staff's choice. Proprietary handling may be added, never removed.
+    government_consent = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=ForwardingConsent.Scope.choices,
+    )
+    government_cisa_proprietary = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,6 +1,6 @@
 """In-portal notifications: a row that links to the report, read through the policy."""
 
-from sharing.fanout.transports.base import Outcome, SendContext, Transport
+from sharing.fanout.transports.base import Outcome, SendContext, Transport, subscription_of
 from sharing.models import Delivery, Notification, Subscription
 from sharing.policy import Channel
 from sharing.tlp import TLP
@@ -16,7 +16,7 @@ class PortalTransport(Transport):
         Notification.objects.get_or_create(
             delivery=delivery,
             defaults={
-                "membership_id": delivery.subscription.membership_id,
+                "membership_id": subscription_of(delivery).membership_id,
                 "report_id": delivery.report_id,
                 "event": delivery.event,
             },
