@@ -16,8 +16,8 @@ from sharing.models.normalize import (
     StixVersionHead,
     Submission,
 )
-from sharing.models.public import PublicFeed
 from sharing.models.partners import Forward, Partner
+from sharing.models.public import PublicFeed
 from sharing.models.reports import Report
 from sharing.models.revisions import ReportRevision
 from sharing.models.sightings import Sighting
