@@ -72,6 +72,7 @@ class Channel(StrEnum):
     API = "api"  # the REST API: machine clients with a member's token, like TAXII
     PUBLIC_FEED = "public_feed"  # an unauthenticated feed
     GOVERNMENT = "government"  # forwarded by the ISAC, anonymised, to government partners
+    PEER = "peer"  # pushed by the ISAC to a peer ISAC's TAXII collection
 
 
 def _is_usable(viewer: Membership | None) -> bool:
@@ -314,7 +315,28 @@ def can_forward(report: Report, channel: Channel) -> bool:
         return tlp == TLP.CLEAR
     if channel == Channel.GOVERNMENT:
         return tlp in (TLP.CLEAR, TLP.GREEN)
+    if channel == Channel.PEER:
+        # AMBER+STRICT stays inside the recipient organisation: never to another ISAC.
+        return tlp in (TLP.CLEAR, TLP.GREEN, TLP.AMBER)
     return True
+
+
+def peer_hop_problem(
+    *, tlp: str, origin_peer_id: int | None, destination_peer_id: int
+) -> str | None:
+    """Why a report may not be pushed to a peer because of where it came from, or None.
+
+    Distribution never widens across a hop: a report received from a peer goes back to
+    nobody and on to another peer only when it was TLP:CLEAR (GREEN and AMBER were given
+    to this ISAC's community, not to the next one's).
+    """
+    if origin_peer_id is None:
+        return None
+    if origin_peer_id == destination_peer_id:
+        return "It came from this peer."
+    if TLP(tlp) != TLP.CLEAR:
+        return f"It came from another peer under {TLP(tlp).label}; only TLP:CLEAR goes on."
+    return None
 
 
 def forwardable(viewer: Membership | None, channel: Channel) -> QuerySet[Report]:

@@ -346,3 +346,60 @@ def post(
     finally:
         if own_client:
             http.close()
+
+
+@dataclass(frozen=True)
+class FullResponse:
+    status_code: int
+    content: bytes
+    headers: Mapping[str, str]
+
+
+class ResponseTooLarge(Exception):
+    """The answer is longer than the caller accepts."""
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    content: bytes | None = None,
+    allowed: Iterable[IPNetwork] = (),
+    timeout: float = 30.0,
+    max_bytes: int = 64 * 1024 * 1024,
+    client: httpx.Client | None = None,
+) -> FullResponse:
+    """Like `post`, for any method, keeping the whole answer (up to `max_bytes`): a TAXII
+    page read from a peer, the status of objects added to one."""
+    parts = urlsplit(url)
+    address = check_url(url, allowed=allowed)
+    assert parts.hostname is not None
+    host_literal = f"[{address}]" if address.version == 6 else str(address)
+    netloc = host_literal + (f":{parts.port}" if parts.port else "")
+    pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+    host_header = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    if parts.port:
+        host_header += f":{parts.port}"
+    extensions = {"sni_hostname": parts.hostname} if parts.scheme == "https" else {}
+    own_client = client is None
+    http = client or http_client()
+    try:
+        with deadline(timeout), http.stream(
+            method,
+            pinned,
+            content=content,
+            headers={**headers, "Host": host_header},
+            timeout=timeout,
+            follow_redirects=False,
+            extensions=extensions,
+        ) as response:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise ResponseTooLarge(f"The answer is longer than {max_bytes} bytes.")
+            return FullResponse(response.status_code, bytes(body), dict(response.headers))
+    finally:
+        if own_client:
+            http.close()

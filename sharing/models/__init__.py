@@ -16,6 +16,14 @@ from sharing.models.normalize import (
     StixVersionHead,
     Submission,
 )
+from sharing.models.peers import (
+    Peer,
+    PeerCollection,
+    PeerCorroboration,
+    PeerExchange,
+    PeerReport,
+    PeerRule,
+)
 from sharing.models.reports import Report
 from sharing.models.revisions import ReportRevision
 from sharing.models.sightings import Sighting
@@ -29,6 +37,12 @@ __all__ = [
     "Feed",
     "Indicator",
     "Notification",
+    "Peer",
+    "PeerCollection",
+    "PeerCorroboration",
+    "PeerExchange",
+    "PeerReport",
+    "PeerRule",
     "PrivateNetworkAllowance",
     "PublishingDefaults",
     "Report",

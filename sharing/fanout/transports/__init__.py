@@ -7,6 +7,7 @@ module with a `Transport` subclass and one line below.
 
 from sharing.fanout.transports.base import Outcome, SendContext, Sent, Transport
 from sharing.fanout.transports.email import EmailTransport
+from sharing.fanout.transports.peer import PeerTransport
 from sharing.fanout.transports.portal import PortalTransport
 from sharing.fanout.transports.webhook import WebhookTransport
 from sharing.policy import Channel
@@ -18,6 +19,7 @@ TRANSPORTS: dict[str, Transport] = {
         PortalTransport(),
         EmailTransport(),
         WebhookTransport(),
+        PeerTransport(),
     )
 }
 

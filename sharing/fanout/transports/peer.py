@@ -1,0 +1,107 @@
+"""Peer ISACs: a report's STIX objects added to the peer's TAXII collection.
+
+The delivery is re-checked at send time by the policy (the peer channel's TLP rule) and by
+the peer's outbound gateway (highest TLP, sectors, report types, and never a report
+received from a peer under more than TLP:CLEAR); the source is anonymised as the gateway
+says. Every object sent is recorded per peer (`PeerExchange`).
+"""
+
+from typing import Any
+
+from django.utils import timezone
+
+from sharing.fanout.transports.base import Outcome, SendContext, Transport
+from sharing.formats.stix import report_bundle
+from sharing.models import Delivery, Peer, PeerExchange, Subscription
+from sharing.peers.credentials import peer_credentials
+from sharing.peers.gateway import outbound_objects, push_problem
+from sharing.policy import Channel
+from sharing.stix.objects import timestamp
+from sharing.taxii.client import TaxiiClient, TaxiiClientError
+from sharing.tlp import TLP
+
+
+def _objects(delivery: Delivery, context: SendContext) -> list[dict[str, Any]]:
+    report = delivery.report
+    key = (report.pk, report.version)
+    if key not in context.bundles:
+        context.bundles[key] = report_bundle(report)
+    objects: list[dict[str, Any]] = list(context.bundles[key]["objects"])
+    if delivery.event == Delivery.Event.WITHDRAWN:
+        # The peer learns of a withdrawal as a revoked version of the report object.
+        return [
+            {**obj, "revoked": True, "modified": timestamp(timezone.now())}
+            for obj in objects
+            if obj.get("type") == "report"
+        ]
+    return objects
+
+
+def _record(
+    peer: Peer, delivery: Delivery, objects: list[dict[str, Any]], failed: dict[str, str]
+) -> None:
+    now = timezone.now()
+    PeerExchange.objects.bulk_create(
+        [
+            PeerExchange(
+                peer=peer,
+                direction=PeerExchange.Direction.PUSH,
+                collection_id=peer.push_collection_id[:200],
+                stix_id=str(obj.get("id", ""))[:100],
+                modified=str(obj.get("modified", ""))[:40],
+                type=str(obj.get("type", ""))[:64],
+                tlp=delivery.report.tlp,
+                outcome=(
+                    PeerExchange.Outcome.FAILED
+                    if obj.get("id") in failed or "*" in failed
+                    else PeerExchange.Outcome.SENT
+                ),
+                detail=(failed.get(str(obj.get("id"))) or failed.get("*") or "")[:300],
+                report=delivery.report,
+                at=now,
+            )
+            for obj in objects
+        ]
+    )
+
+
+class PeerTransport(Transport):
+    kind = Subscription.ChannelKind.PEER
+
+    def policy_channel(self, tlp: TLP) -> Channel:
+        return Channel.PEER
+
+    def refusal(self, delivery: Delivery) -> str | None:
+        peer = delivery.subscription.peer
+        if peer is None:
+            return "The subscription names no peer."
+        if delivery.event == Delivery.Event.WITHDRAWN:
+            return None if peer.is_active else "The peer is turned off."
+        return push_problem(report=delivery.report, peer=peer)
+
+    def send(self, delivery: Delivery, context: SendContext) -> Outcome:
+        peer = delivery.subscription.peer
+        assert peer is not None  # refusal() checked it
+        objects = outbound_objects(delivery.report, peer, _objects(delivery, context))
+        client = TaxiiClient(
+            api_root_url=peer.api_root_url,
+            credentials=peer_credentials(peer),
+            allowed=context.allowed_networks,
+            http=context.client(),
+        )
+        try:
+            status = client.add_objects(peer.push_collection_id, objects)
+        except TaxiiClientError as error:
+            _record(peer, delivery, objects, {"*": str(error)})
+            return Outcome(ok=False, status_code=error.status_code, error=str(error), gone=False)
+        failures = {
+            str(item.get("id")): str(item.get("message") or "refused")
+            for item in status.get("failures") or []
+            if isinstance(item, dict)
+        }
+        _record(peer, delivery, objects, failures)
+        if failures:
+            return Outcome(
+                ok=False, status_code=202, error=f"The peer refused {len(failures)} object(s)."
+            )
+        return Outcome(ok=True, status_code=202)
