@@ -24,7 +24,7 @@ pytest_plugins = [
     "tests.fixtures.fanout",
     "tests.fixtures.taxii",
     "tests.fixtures.workers",
-    "tests.fixtures.peers",
+    "tests.fixtures.medallion",
 ]
 
 

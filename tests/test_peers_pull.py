@@ -22,18 +22,17 @@ from sharing.models import (
 from sharing.normalize.extract import IndicatorType
 from sharing.normalize.pipeline import Classified, KeptIndicator
 from sharing.normalize.store import link_indicators
+from sharing.peers.credentials import PeerSecrets
 from sharing.peers.pull import peer_client, peer_pull
 from sharing.peers.services import PeerSettings, peer_collection_add, peer_create, peer_rule_set
-from sharing.taxii.client import ObjectPage, TaxiiClient
+from sharing.taxii.client import AuthKind, Page, TaxiiClient
 from sharing.tlp import TLP
 from tests.faults.proxy import TcpProxy
+from tests.fixtures.medallion import COLLECTION_ID, PASSWORD, USER, Medallion
 from tests.fixtures.members import acting
 from tests.fixtures.peers import (
-    COLLECTION_ID,
-    PASSWORD,
     TLP1_AMBER,
-    USER,
-    Medallion,
+    add_objects,
     green,
     peer_indicator,
     peer_report,
@@ -55,9 +54,14 @@ def allow_loopback(settings: Any) -> None:
 
 def make_peer(admin: User, api_root: str, *, name: str = "Peer ISAC") -> Peer:
     peer = peer_create(
-        settings=PeerSettings(name=name, api_root_url=api_root, auth=Peer.Auth.BASIC,
-                              username=USER, unmarked_tlp=TLP.AMBER),  # fmt: skip
-        secret=PASSWORD,
+        settings=PeerSettings(
+            name=name,
+            api_root_url=api_root,
+            auth=AuthKind.BASIC,
+            username=USER,
+            unmarked_tlp=TLP.AMBER,
+        ),
+        secrets=PeerSecrets(password=PASSWORD),
         by=acting(admin),
     )
     peer_collection_add(peer=peer, collection_id=COLLECTION_ID, by=acting(admin))
@@ -80,7 +84,7 @@ def test_peer_report_reaches_the_sector_its_rule_names_with_its_tlp_and_the_peer
     first, second = green("c2-one.xyz"), green("c2-two.xyz")
     report = peer_report("Energy grid phishing", [first["id"], second["id"]],
                          marking=TLP_MARKINGS[TLP.GREEN])  # fmt: skip
-    medallion.add([first, second, report])
+    add_objects(medallion, [first, second, report])
     peer = make_peer(isac_admin, medallion.api_root)
     peer_rule_set(peer=peer, tlp=TLP.GREEN, sectors=[energy], by=acting(isac_admin))
 
@@ -108,7 +112,8 @@ def test_peer_report_reaches_the_sector_its_rule_names_with_its_tlp_and_the_peer
     values = set(pulled.report_indicators.values_list("indicator__value", flat=True))
     assert values == {"c2-one.xyz", "c2-two.xyz"}
     peer.refresh_from_db()
-    assert peer.last_success_at is not None and peer.consecutive_failures == 0
+    assert peer.last_success_at is not None
+    assert peer.consecutive_failures == 0
 
 
 def test_tlp1_amber_keeps_amber_and_nothing_is_accepted_without_a_rule_for_its_label(
@@ -117,7 +122,7 @@ def test_tlp1_amber_keeps_amber_and_nothing_is_accepted_without_a_rule_for_its_l
     # given the peer sends a TLP 1.0 AMBER indicator and a RED one; only AMBER has a rule
     amber = peer_indicator("amber-c2.xyz", marking=TLP1_AMBER)
     red = peer_indicator("red-c2.xyz", marking=TLP_MARKINGS[TLP.RED])
-    medallion.add([amber, red])
+    add_objects(medallion, [amber, red])
     peer = make_peer(isac_admin, medallion.api_root)
     peer_rule_set(peer=peer, tlp=TLP.AMBER, sectors=[energy], by=acting(isac_admin))
 
@@ -152,7 +157,7 @@ def test_amber_strict_is_accepted_only_for_the_organisations_the_rule_names(
         peer_rule_set(peer=peer, tlp=TLP.AMBER_STRICT, sectors=[energy], by=acting(isac_admin))
     peer_rule_set(peer=peer, tlp=TLP.AMBER_STRICT, organisations=[org_a], by=acting(isac_admin))
     strict = peer_indicator("strict-c2.xyz", marking=TLP_MARKINGS[TLP.AMBER_STRICT])
-    medallion.add([strict])
+    add_objects(medallion, [strict])
 
     peer_pull(peer_id=peer.pk)
 
@@ -168,7 +173,7 @@ def test_pages_follow_next_and_a_second_pull_imports_only_what_is_new(
     medallion: Medallion, isac_admin: User, energy: Sector
 ) -> None:
     # given seven GREEN indicators on the peer, read three a page
-    medallion.add([green(f"page{i}.xyz") for i in range(7)])
+    add_objects(medallion, [green(f"page{i}.xyz") for i in range(7)])
     peer = make_peer(isac_admin, medallion.api_root)
     peer_rule_set(peer=peer, tlp=TLP.GREEN, sectors=[energy], by=acting(isac_admin))
 
@@ -179,7 +184,7 @@ def test_pages_follow_next_and_a_second_pull_imports_only_what_is_new(
 
     # when pulled again with nothing new, then with one new object
     again = peer_pull(peer_id=peer.pk)
-    medallion.add([green("late.xyz")])
+    add_objects(medallion, [green("late.xyz")])
     late = peer_pull(peer_id=peer.pk)
 
     # then the second pull asks only after what it has, and the third takes just the new one
@@ -199,8 +204,8 @@ class CutAfterFirstPage(TaxiiClient):
 
     proxy: TcpProxy | None = None
 
-    def object_page(self, collection_id: str, **kwargs: Any) -> ObjectPage:
-        page = super().object_page(collection_id, **kwargs)
+    def get_objects(self, collection_id: str, **kwargs: Any) -> Page:
+        page = super().get_objects(collection_id, **kwargs)
         if self.proxy is not None:
             self.proxy.cut()
             self.proxy = None
@@ -212,14 +217,14 @@ def test_peer_down_mid_read_then_up_loses_nothing_and_duplicates_nothing(
     medallion: Medallion, isac_admin: User, energy: Sector
 ) -> None:
     # given five indicators on a peer reached through a connection that fails mid-read
-    medallion.add([green(f"outage{i}.xyz") for i in range(5)])
+    add_objects(medallion, [green(f"outage{i}.xyz") for i in range(5)])
     proxy = TcpProxy("127.0.0.1", medallion.port)
     proxy.start()
     try:
         peer = make_peer(isac_admin, f"http://127.0.0.1:{proxy.port}/api1/")
         peer_rule_set(peer=peer, tlp=TLP.GREEN, sectors=[energy], by=acting(isac_admin))
         base = peer_client(peer)
-        client = CutAfterFirstPage(api_root_url=base.api_root_url,
+        client = CutAfterFirstPage(api_root=base.api_root,
                                    credentials=base.credentials, allowed=base.allowed)  # fmt: skip
         client.proxy = proxy
 
@@ -229,7 +234,8 @@ def test_peer_down_mid_read_then_up_loses_nothing_and_duplicates_nothing(
         # then the page read is kept with its cursor, and the peer is marked failing
         assert failed.error
         peer.refresh_from_db()
-        assert peer.consecutive_failures == 1 and peer.failing_since is not None
+        assert peer.consecutive_failures == 1
+        assert peer.failing_since is not None
         collection = PeerCollection.objects.get(peer=peer)
         assert collection.next_cursor
         assert PeerExchange.objects.filter(peer=peer, outcome="imported").count() == 2
@@ -250,7 +256,8 @@ def test_peer_down_mid_read_then_up_loses_nothing_and_duplicates_nothing(
     )
     assert sorted(values) == sorted(f"outage{i}.xyz" for i in range(5))
     peer.refresh_from_db()
-    assert peer.failing_since is None and peer.last_success_at is not None
+    assert peer.failing_since is None
+    assert peer.last_success_at is not None
 
 
 def test_what_members_shared_already_is_marked_also_reported_instead_of_imported_again(
@@ -272,7 +279,7 @@ def test_what_members_shared_already_is_marked_also_reported_instead_of_imported
     with transaction.atomic():  # as the normalisation services call it
         link_indicators(local, Classified(kept=[known]), timezone.now(), origin="upload")
     # and the peer sends the same domain, and one the portal does not know
-    medallion.add([green("known-c2.xyz")])
+    add_objects(medallion, [green("known-c2.xyz")])
     peer = make_peer(isac_admin, medallion.api_root)
     peer_rule_set(peer=peer, tlp=TLP.GREEN, sectors=[energy], by=acting(isac_admin))
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from sharing.taxii.client import AUTH_KIND_LABELS, AuthKind
 from sharing.tlp import TLP
 
 
@@ -24,19 +25,19 @@ class Peer(models.Model):
         TAXII21 = "taxii21", "TAXII 2.1 server"
         MISP = "misp", "MISP instance (subscribes to our MISP feed)"
 
-    class Auth(models.TextChoices):
-        NONE = "none", "None"
-        BASIC = "basic", "Basic (user name and password)"
-        BEARER = "bearer", "Bearer token"
-
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=150, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TAXII21)
     # The TAXII API root, e.g. https://taxii.peer.example/api1/ (collections are under it).
     api_root_url = models.URLField(max_length=2000, blank=True)
-    auth = models.CharField(max_length=10, choices=Auth.choices, default=Auth.BEARER)
+    auth = models.CharField(
+        max_length=20,
+        choices=[(kind.value, label) for kind, label in AUTH_KIND_LABELS.items()],
+        default=AuthKind.BEARER,
+    )
     username = models.CharField(max_length=200, blank=True)
-    # The password or token, encrypted at rest like webhook secrets (sharing.fanout.secrets).
+    # Password, token, client certificate and key as JSON, encrypted at rest like webhook
+    # secrets (sharing.fanout.secrets); see sharing.peers.credentials.
     secret_encrypted = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
 

@@ -51,7 +51,7 @@ from sharing.search import report_search_refresh
 from sharing.stix.markings import TLP2_MARKING_IDS, marking_definition
 from sharing.stix.objects import deterministic_id, identity_object, parse_timestamp, timestamp
 from sharing.stix.report import report_object
-from sharing.taxii.client import ObjectPage, TaxiiClient, TaxiiClientError
+from sharing.taxii.client import Page, TaxiiClient, TaxiiError
 from sharing.tlp import TLP
 
 logger = logging.getLogger(__name__)
@@ -69,8 +69,9 @@ def peer_identity(peer: Peer) -> dict[str, Any]:
 
 
 def peer_client(peer: Peer) -> TaxiiClient:
+    """A client for the peer's API root (the caller closes it)."""
     return TaxiiClient(
-        api_root_url=peer.api_root_url,
+        api_root=peer.api_root_url,
         credentials=peer_credentials(peer),
         allowed=allowed_networks(),
         timeout=settings.PEERS_TIMEOUT_SECONDS,
@@ -129,15 +130,18 @@ def peer_pull(*, peer_id: int, client: TaxiiClient | None = None) -> PullResult:
     peer = _claim(peer_id)
     if peer is None:
         return result
-    client = client or peer_client(peer)
+    own = client is None
     try:
+        client = client or peer_client(peer)
         for collection in peer.collections.filter(pull_enabled=True):
             _pull_collection(peer, collection, client, result)
-    except TaxiiClientError as error:
+    except TaxiiError as error:
         result.error = str(error)
         logger.warning("Pulling peer %s failed: %s", peer.name, error)
     finally:
         _release(peer, error=result.error)
+        if own and client is not None:
+            client.close()
     return result
 
 
@@ -156,25 +160,20 @@ def peers_due() -> list[int]:
 def _pull_collection(
     peer: Peer, collection: PeerCollection, client: TaxiiClient, result: PullResult
 ) -> None:
+    """Read the collection page by page from its stored cursor; each page is stored with
+    the cursor that follows it, in one transaction."""
     limit = settings.PEERS_PAGE_SIZE
-    base, cursor = collection.added_after, collection.next_cursor
-    try:
-        pages = client.object_pages(
-            collection.collection_id, added_after=base, next_cursor=cursor, limit=limit
-        )
-        first = next(pages)
-    except TaxiiClientError as error:
-        if not cursor or error.status_code not in (400, 404):
-            raise
-        # The server forgot the cursor (it restarted, or the cursor expired): start the
-        # read again from `added_after`; what was stored already is skipped by its key.
-        PeerCollection.objects.filter(pk=collection.pk).update(next_cursor="")
-        cursor = ""
-        pages = client.object_pages(collection.collection_id, added_after=base, limit=limit)
-        first = next(pages)
-    high = collection.seen_until
-    page: ObjectPage | None = first
-    while page is not None:
+    base, cursor, high = collection.added_after, collection.next_cursor, collection.seen_until
+    while True:
+        try:
+            page = _page(client, collection.collection_id, base, cursor, limit)
+        except TaxiiError as error:
+            if not cursor or error.status_code not in (400, 404):
+                raise
+            # The server forgot the cursor (it restarted, or the cursor expired): read again
+            # from `added_after`; what was stored already is skipped by its key.
+            cursor = ""
+            page = _page(client, collection.collection_id, base, cursor, limit)
         with transaction.atomic():
             import_objects(
                 peer=peer,
@@ -183,16 +182,28 @@ def _pull_collection(
                 result=result,
             )
             high = _later(high, page.date_added_last)
-            done = not (page.more and page.objects)
             values: dict[str, Any] = {"seen_until": high, "last_pulled_at": timezone.now()}
-            if done:
+            follow = page.more and page.objects
+            if follow and page.next:
+                cursor = page.next
+            elif follow and page.date_added_last and page.date_added_last != base:
+                # A server that pages without `next` is followed by the date alone.
+                base, cursor = page.date_added_last, ""
+            else:
+                follow = False
+            if follow:
+                values.update(added_after=base, next_cursor=cursor)
+            else:
                 # The read is complete: the next one starts after everything seen.
                 values.update(added_after=high or base, next_cursor="")
-            else:
-                values.update(next_cursor=page.next)
             PeerCollection.objects.filter(pk=collection.pk).update(**values)
         result.pages += 1
-        page = None if done else next(pages, None)
+        if not follow:
+            return
+
+
+def _page(client: TaxiiClient, collection_id: str, base: str, cursor: str, limit: int) -> Page:
+    return client.get_objects(collection_id, added_after=base or None, limit=limit, next=cursor)
 
 
 def _later(a: str, b: str) -> str:
@@ -402,7 +413,7 @@ def _corroborate(peer: Peer, matched: dict[int, int], now: datetime) -> None:
 def _isac() -> Organisation:
     isac = Organisation.objects.filter(is_isac=True).first()
     if isac is None:
-        raise TaxiiClientError("The portal has no ISAC organisation to file peer reports under.")
+        raise TaxiiError("The portal has no ISAC organisation to file peer reports under.")
     return isac
 
 

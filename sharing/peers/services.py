@@ -14,10 +14,11 @@ from django.db import transaction
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, Sector, TrustGroup, User
 from accounts.policy import require_isac_admin
-from sharing.fanout.secrets import encrypt_secret
 from sharing.fanout.services.subscriptions import webhook_url_problem
 from sharing.models import Feed, Peer, PeerCollection, PeerRule, Report, Subscription
+from sharing.peers.credentials import PeerSecrets, encrypt_secrets, peer_secrets
 from sharing.peers.rules import RuleAudience, rule_problem
+from sharing.taxii.client import AuthKind, Credentials
 from sharing.tlp import TLP
 
 
@@ -28,7 +29,7 @@ class PeerSettings:
     name: str
     kind: str = Peer.Kind.TAXII21
     api_root_url: str = ""
-    auth: str = Peer.Auth.BEARER
+    auth: str = AuthKind.BEARER
     username: str = ""
     is_active: bool = True
     pull_enabled: bool = True
@@ -58,7 +59,7 @@ _FIELDS = (
 )
 
 
-def _validate(settings: PeerSettings) -> None:
+def _validate(settings: PeerSettings, secrets: PeerSecrets) -> None:
     if not settings.name.strip():
         raise ValidationError("Give the peer a name.")
     if settings.kind == Peer.Kind.TAXII21:
@@ -67,6 +68,16 @@ def _validate(settings: PeerSettings) -> None:
         problem = webhook_url_problem(settings.api_root_url)
         if problem:
             raise ValidationError(f"The portal may not connect to this URL: {problem}")
+        credentials = Credentials(
+            kind=AuthKind(settings.auth),
+            username=settings.username,
+            password=secrets.password,
+            token=secrets.token,
+            certificate_pem=secrets.certificate_pem,
+            key_pem=secrets.key_pem,
+        )
+        if problems := credentials.problems():
+            raise ValidationError(" ".join(problems))
     if settings.poll_minutes < 1:
         raise ValidationError("Poll at most once a minute.")
     if TLP(settings.push_tlp_max).rank > TLP.AMBER.rank:
@@ -82,11 +93,16 @@ def _snapshot(peer: Peer) -> dict[str, Any]:
 
 @transaction.atomic
 def peer_create(
-    *, settings: PeerSettings, secret: str = "", by: Membership | None, creator: User | None = None
+    *,
+    settings: PeerSettings,
+    secrets: PeerSecrets | None = None,
+    by: Membership | None,
+    creator: User | None = None,
 ) -> Peer:
     """A new peer. `creator` (for by=None) is the person its pulled reports are filed by."""
     require_isac_admin(by, "Only ISAC admins configure peers.")
-    _validate(settings)
+    secrets = secrets or PeerSecrets()
+    _validate(settings, secrets)
     if Peer.objects.filter(name__iexact=settings.name.strip()).exists():
         raise ValidationError("A peer of this name exists already.")
     owner = by.user if by is not None else creator
@@ -95,7 +111,7 @@ def peer_create(
     values = {name: getattr(settings, name) for name in _FIELDS}
     values["name"] = settings.name.strip()
     peer = Peer.objects.create(
-        **values, secret_encrypted=encrypt_secret(secret) if secret else "", created_by=owner
+        **values, secret_encrypted=encrypt_secrets(secrets), created_by=owner
     )
     peer.push_sectors.set(settings.push_sectors)
     audit_record(action="peer.create", obj=peer, by=by, after=_snapshot(peer))
@@ -104,24 +120,29 @@ def peer_create(
 
 @transaction.atomic
 def peer_update(
-    *, peer: Peer, settings: PeerSettings, secret: str | None = None, by: Membership | None
+    *,
+    peer: Peer,
+    settings: PeerSettings,
+    secrets: PeerSecrets | None = None,
+    by: Membership | None,
 ) -> Peer:
-    """Change a peer; `secret=None` keeps the stored credential, "" removes it."""
+    """Change a peer; each secret left blank keeps its stored value."""
     require_isac_admin(by, "Only ISAC admins configure peers.")
-    _validate(settings)
+    merged = (secrets or PeerSecrets()).merged(peer_secrets(peer))
+    _validate(settings, merged)
     if Peer.objects.filter(name__iexact=settings.name.strip()).exclude(pk=peer.pk).exists():
         raise ValidationError("A peer of this name exists already.")
     before = _snapshot(peer)
     for name in _FIELDS:
         setattr(peer, name, getattr(settings, name))
     peer.name = settings.name.strip()
-    if secret is not None:
-        peer.secret_encrypted = encrypt_secret(secret) if secret else ""
+    changed_secret = encrypt_secrets(merged) != "" and merged != peer_secrets(peer)
+    peer.secret_encrypted = encrypt_secrets(merged)
     peer.save()
     peer.push_sectors.set(settings.push_sectors)
     after = _snapshot(peer)
-    if secret is not None:
-        after["secret"] = "changed"
+    if changed_secret:
+        after["credentials"] = "changed"
     audit_record(action="peer.update", obj=peer, by=by, before=before, after=after)
     return peer
 

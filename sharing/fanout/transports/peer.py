@@ -8,6 +8,7 @@ says. Every object sent is recorded per peer (`PeerExchange`).
 
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from sharing.fanout.transports.base import Outcome, SendContext, Transport
@@ -17,7 +18,7 @@ from sharing.peers.credentials import peer_credentials
 from sharing.peers.gateway import outbound_objects, push_problem
 from sharing.policy import Channel
 from sharing.stix.objects import timestamp
-from sharing.taxii.client import TaxiiClient, TaxiiClientError
+from sharing.taxii.client import TaxiiClient, TaxiiError
 from sharing.tlp import TLP
 
 
@@ -83,21 +84,19 @@ class PeerTransport(Transport):
         peer = delivery.subscription.peer
         assert peer is not None  # refusal() checked it
         objects = outbound_objects(delivery.report, peer, _objects(delivery, context))
-        client = TaxiiClient(
-            api_root_url=peer.api_root_url,
-            credentials=peer_credentials(peer),
-            allowed=context.allowed_networks,
-            http=context.client(),
-        )
         try:
-            status = client.add_objects(peer.push_collection_id, objects)
-        except TaxiiClientError as error:
-            _record(peer, delivery, objects, {"*": str(error)})
-            return Outcome(ok=False, status_code=error.status_code, error=str(error), gone=False)
+            with TaxiiClient(
+                api_root=peer.api_root_url,
+                credentials=peer_credentials(peer),
+                allowed=context.allowed_networks,
+                timeout=settings.PEERS_TIMEOUT_SECONDS,
+            ) as client:
+                status = client.add_objects(peer.push_collection_id, objects)
+        except TaxiiError as error:
+            _record(peer, delivery, objects, {"*": error.message})
+            return Outcome(ok=False, status_code=error.status_code, error=error.message)
         failures = {
-            str(item.get("id")): str(item.get("message") or "refused")
-            for item in status.get("failures") or []
-            if isinstance(item, dict)
+            str(item.get("id")): str(item.get("message") or "refused") for item in status.failures
         }
         _record(peer, delivery, objects, failures)
         if failures:
