@@ -9,6 +9,7 @@ admin.site.site_header = "ISAC portal administration"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("isac/peers/", include("sharing.peers.urls")),
     path("", include("accounts.urls")),
     path("reports/", include("sharing.urls")),
     path("feeds/", include("sharing.fanout.urls")),

@@ -84,6 +84,7 @@ class PeerCollection(models.Model):
     written in the transaction that stores the page, so a crash resumes at the page it lost.
     """
 
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     peer = models.ForeignKey(Peer, on_delete=models.CASCADE, related_name="collections")
     collection_id = models.CharField(max_length=200)
     title = models.CharField(max_length=300, blank=True)
