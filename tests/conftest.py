@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.fixtures.taxii",
     "tests.fixtures.workers",
     "tests.fixtures.medallion",
+    "tests.fixtures.instances",
 ]
 
 
