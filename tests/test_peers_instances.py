@@ -44,7 +44,7 @@ TAXII = "application/taxii+json;version=2.1"
 
 
 def second_reports(second: PortalInstance) -> dict[str, dict[str, Any]]:
-    rows = second.run("tests.fixtures.instances:reports_in_second")
+    rows = second.reports()
     titles = [row["title"] for row in rows]
     assert len(titles) == len(set(titles)), f"a report arrived twice: {titles}"
     return {row["title"]: row for row in rows}
@@ -145,9 +145,11 @@ def test_two_portals_exchange_reports_both_ways_over_taxii(
         what="B to publish what A pushed",
     )
     wait_for(
-        lambda: Delivery.objects.filter(report=kept_home, channel="peer")
-        .exclude(status=Delivery.Status.PENDING)
-        .exists(),
+        lambda: (
+            Delivery.objects.filter(report=kept_home, channel="peer")
+            .exclude(status=Delivery.Status.PENDING)
+            .exists()
+        ),
         timeout=30,
         what="the finance report's delivery to be decided",
     )
@@ -199,9 +201,11 @@ def test_two_portals_exchange_reports_both_ways_over_taxii(
     Peer.objects.filter(pk=peer.pk).update(last_pull_at=None)
     late = publish("A: second phishing wave", "a-second-wave.xyz", energy)
     wait_for(
-        lambda: Delivery.objects.filter(report=late, channel="peer", attempts__gte=1)
-        .exclude(last_error="")
-        .exists(),
+        lambda: (
+            Delivery.objects.filter(report=late, channel="peer", attempts__gte=1)
+            .exclude(last_error="")
+            .exists()
+        ),
         timeout=60,
         what="A's push to fail while B is down",
     )

@@ -49,7 +49,13 @@ from sharing.peers.credentials import peer_credentials
 from sharing.peers.rules import marking_definitions, object_tlp
 from sharing.search import report_search_refresh
 from sharing.stix.markings import TLP2_MARKING_IDS, marking_definition
-from sharing.stix.objects import deterministic_id, identity_object, parse_timestamp, timestamp
+from sharing.stix.objects import (
+    deterministic_id,
+    identity_object,
+    parse_timestamp,
+    stix_id_for,
+    timestamp,
+)
 from sharing.stix.report import report_object
 from sharing.taxii.client import Page, TaxiiClient, TaxiiError
 from sharing.tlp import TLP
@@ -227,7 +233,13 @@ class _Group:
     description: str = ""
     stix_report_id: str = ""
     objects: list[dict[str, Any]] = field(default_factory=list)
-    keys: list[tuple[str, str, str]] = field(default_factory=list)  # id, modified, type
+    # The indicator values each object carries, read once per object.
+    found: dict[str, list[ParsedIndicator]] = field(default_factory=dict)
+
+    def indicators(self, obj: dict[str, Any]) -> list[ParsedIndicator]:
+        if obj["id"] not in self.found:
+            self.found[obj["id"]] = indicators_in(obj)
+        return self.found[obj["id"]]
 
 
 def _key(obj: dict[str, Any]) -> tuple[str, str]:
@@ -359,7 +371,7 @@ def _already_local(peer: Peer, group: _Group, now: datetime) -> str:
     ids = {obj["id"] for obj in content}
     values: dict[str, set[str]] = {}  # object id -> indicator stix ids it carries
     for obj in content:
-        values[obj["id"]] = {_indicator_stix_id(found) for found in indicators_in(obj)}
+        values[obj["id"]] = {_indicator_stix_id(found) for found in group.indicators(obj)}
     all_values = set().union(*values.values()) if values else set()
     local_reports = Report.objects.filter(
         status=Report.Status.PUBLISHED, peer_origin__isnull=True
@@ -394,8 +406,6 @@ def _already_local(peer: Peer, group: _Group, now: datetime) -> str:
 
 
 def _indicator_stix_id(found: ParsedIndicator) -> str:
-    from sharing.stix.objects import stix_id_for
-
     return stix_id_for(found.type, found.value)
 
 
@@ -487,7 +497,7 @@ def _store_group(
     store = VersionStore(report=report, submission=None, now=now)
     store.add([marking_definition(group.tlp), identity])
     found: list[ParsedIndicator] = []
-    store.add(_shared(group.objects, identity["id"], marking_id, found))
+    store.add(_shared(group, identity["id"], marking_id, found))
     refs = list(
         StixObject.objects.filter(report=report)
         .exclude(type__in=("report", "marking-definition"))
@@ -522,13 +532,10 @@ def _store_group(
 
 
 def _shared(
-    objects: Iterable[dict[str, Any]],
-    identity_id: str,
-    marking_id: str,
-    found: list[ParsedIndicator],
+    group: _Group, identity_id: str, marking_id: str, found: list[ParsedIndicator]
 ) -> Iterable[dict[str, Any]]:
-    for obj in objects:
+    for obj in group.objects:
         if obj["type"] == "report":
             continue  # the portal's own report object stands for it
-        found.extend(indicators_in(obj))
+        found.extend(group.indicators(obj))
         yield rewrite(obj, identity_id=identity_id, marking_id=marking_id)
