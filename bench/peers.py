@@ -24,11 +24,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.taxii import django_env, ensure_database, free_port, running  # noqa: E402
+
+if TYPE_CHECKING:
+    from accounts.models import Membership, User
 
 
 def rss_mb() -> float:
@@ -51,7 +55,7 @@ def seed_peer(env: dict[str, str], n: int) -> str:
     return next(line[5:] for line in done.stdout.splitlines() if line.startswith("TOKEN"))
 
 
-def setup_puller() -> tuple[object, object]:
+def setup_puller() -> "tuple[Membership, User]":
     """An empty portal: the ISAC, its admin, a member and a curated feed of everything."""
     import django
 
@@ -92,7 +96,7 @@ def setup_puller() -> tuple[object, object]:
     return admin_membership, analyst
 
 
-def pull(admin: object, api_root: str, token: str) -> tuple[int, float, int]:
+def pull(admin: "Membership", api_root: str, token: str) -> tuple[int, float, int]:
     from sharing.peers.credentials import PeerSecrets
     from sharing.peers.pull import peer_pull
     from sharing.peers.services import PeerSettings, peer_collection_add, peer_create, peer_rule_set
@@ -101,10 +105,10 @@ def pull(admin: object, api_root: str, token: str) -> tuple[int, float, int]:
     peer = peer_create(
         settings=PeerSettings(name="Pulled peer", api_root_url=api_root, auth="bearer"),
         secrets=PeerSecrets(token=token),
-        by=admin,  # type: ignore[arg-type]
+        by=admin,
     )
-    peer_collection_add(peer=peer, collection_id=str(SHARED_WITH_ME_ID), by=admin)  # type: ignore[arg-type]
-    peer_rule_set(peer=peer, tlp="green", everyone=True, by=admin)  # type: ignore[arg-type]
+    peer_collection_add(peer=peer, collection_id=str(SHARED_WITH_ME_ID), by=admin)
+    peer_rule_set(peer=peer, tlp="green", everyone=True, by=admin)
     started = time.perf_counter()
     if os.environ.get("BENCH_PROFILE"):
         import cProfile
@@ -120,7 +124,7 @@ def pull(admin: object, api_root: str, token: str) -> tuple[int, float, int]:
     return result.objects, seconds, result.pages
 
 
-def push(admin: object, analyst: object, api_root: str, collection_id: str, n: int) -> float:
+def push(admin: "Membership", analyst: "User", api_root: str, collection_id: str, n: int) -> float:
     """`n` indicators in reports of 1,000, published and sent through the outbox."""
     import uuid
 
@@ -144,10 +148,10 @@ def push(admin: object, analyst: object, api_root: str, collection_id: str, n: i
             push_collection_id=collection_id, push_tlp_max=TLP.GREEN,
         ),
         secrets=PeerSecrets(password="bench"),
-        by=admin,  # type: ignore[arg-type]
+        by=admin,
     )  # fmt: skip
-    peer_push_add(peer=peer, feed=feed, by=admin)  # type: ignore[arg-type]
-    organisation = analyst.memberships.get().organisation  # type: ignore[attr-defined]
+    peer_push_add(peer=peer, feed=feed, by=admin)
+    organisation = analyst.memberships.get().organisation
     reports = []
     now = timezone.now()
     for start in range(0, n, 1000):

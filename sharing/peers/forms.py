@@ -8,6 +8,7 @@ from accounts.models import Organisation, Sector, TrustGroup, User
 from sharing.models import Feed, Peer, Report
 from sharing.peers.credentials import PeerSecrets
 from sharing.peers.services import PeerSettings
+from sharing.taxii.client import AUTH_KIND_LABELS
 from sharing.tlp import TLP
 
 _PUSHABLE = [(t.value, t.label) for t in (TLP.CLEAR, TLP.GREEN, TLP.AMBER)]
@@ -23,7 +24,10 @@ class PeerForm(forms.Form):
         assume_scheme="https",
         help_text="e.g. https://taxii.peer-isac.example/api1/ (collections are under it).",
     )
-    auth = forms.ChoiceField(label="Sign in with", choices=Peer._meta.get_field("auth").choices)
+    auth = forms.ChoiceField(
+        label="Sign in with",
+        choices=[(kind.value, label) for kind, label in AUTH_KIND_LABELS.items()],
+    )
     username = forms.CharField(max_length=200, required=False, label="User name (Basic)")
     password = forms.CharField(
         required=False, widget=forms.PasswordInput, help_text="Left blank: kept as stored."
