@@ -230,21 +230,23 @@ def main() -> None:
     os.environ.pop("REDIS_URL", None)  # tasks run in-process, as in the embedded portal
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
-    token = seed_peer(peer_env, args.pull)
     admin, analyst = setup_puller()
-    port = free_port()
-    command = [
-        sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}",
-        "--workers", "2", "--preload", "--log-level", "warning",
-    ]  # fmt: skip
-    before = rss_mb()
-    with running(command, port, peer_env):
-        objects, seconds, pages = pull(admin, f"http://127.0.0.1:{port}/taxii2/portal/", token)
-    print(
-        f"pull: {objects} objects in {pages} pages in {seconds:.1f} s = "
-        f"{objects / seconds:,.0f} objects/s; peak RSS {before:.0f} MB before, "
-        f"{rss_mb():.0f} MB after"
-    )
+    if args.pull:
+        token = seed_peer(peer_env, args.pull)
+        port = free_port()
+        command = [
+            sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}",
+            "--workers", "2", "--preload", "--log-level", "warning",
+        ]  # fmt: skip
+        before = rss_mb()
+        with running(command, port, peer_env):
+            api_root = f"http://127.0.0.1:{port}/taxii2/portal/"
+            objects, seconds, pages = pull(admin, api_root, token)
+        print(
+            f"pull: {objects} objects in {pages} pages in {seconds:.1f} s = "
+            f"{objects / seconds:,.0f} objects/s; peak RSS {before:.0f} MB before, "
+            f"{rss_mb():.0f} MB after"
+        )
 
     if args.push:
         medallion_port = free_port()

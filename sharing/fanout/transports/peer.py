@@ -66,6 +66,26 @@ def _record(
     )
 
 
+def _held_already(
+    client: TaxiiClient, collection_id: str, objects: list[dict[str, Any]], refused: dict[str, str]
+) -> set[str]:
+    """Of the objects the peer refused, those it holds in exactly the version sent.
+
+    Servers refuse an object version they have already (the ISAC's identity and the TLP
+    marking go with every report; a retry resends what an earlier try may have stored):
+    that is no failure, and it must not keep a delivery retrying.
+    """
+    sent = {str(obj["id"]): str(obj.get("modified", "")) for obj in objects if obj["id"] in refused}
+    page = client.get_objects(
+        collection_id, match={"id": sorted(sent), "version": "all"}, limit=len(sent) * 20
+    )
+    return {
+        str(obj["id"])
+        for obj in page.objects
+        if str(obj.get("id")) in sent and str(obj.get("modified", "")) == sent[str(obj["id"])]
+    }
+
+
 class PeerTransport(Transport):
     kind = Subscription.ChannelKind.PEER
 
@@ -92,12 +112,16 @@ class PeerTransport(Transport):
                 timeout=settings.PEERS_TIMEOUT_SECONDS,
             ) as client:
                 status = client.add_objects(peer.push_collection_id, objects)
+                failures = {
+                    str(item.get("id")): str(item.get("message") or "refused")
+                    for item in status.failures
+                }
+                if failures:
+                    for held in _held_already(client, peer.push_collection_id, objects, failures):
+                        del failures[held]
         except TaxiiError as error:
             _record(peer, delivery, objects, {"*": error.message})
             return Outcome(ok=False, status_code=error.status_code, error=error.message)
-        failures = {
-            str(item.get("id")): str(item.get("message") or "refused") for item in status.failures
-        }
         _record(peer, delivery, objects, failures)
         if failures:
             return Outcome(
