@@ -159,7 +159,11 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "source": revealed_source(viewer, report),
         # Reports received from a peer ISAC name the peer; members' reports list the peers
         # that reported the same ("also reported by").
-        "peer_origin": PeerReport.objects.filter(report=report).select_related("peer").first(),
+        "peer_origin": (
+            PeerReport.objects.filter(report=report).select_related("peer").first()
+            if report.organisation.is_isac  # only the ISAC files what peers send
+            else None
+        ),
         "also_reported_by": also_reported_by(viewer, report),
         "source_visible": policy.can_see_source(viewer, report),
         "show_submitter": staff
