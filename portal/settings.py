@@ -174,7 +174,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [
     Queue(name)  # type: ignore[no-untyped-call]  # kombu ships no type information
-    for name in ("default", "normalize", "fanout", "email", "government")
+    for name in ("default", "normalize", "fanout", "email", "government", "peers")
 ]
 CELERY_TASK_ROUTES = {
     "sharing.tasks.normalize_*": {"queue": "normalize"},
@@ -186,8 +186,10 @@ CELERY_TASK_ROUTES = {
     # Government partners: forwards (the transport names this queue) and their status reads,
     # so a slow government server never delays members' deliveries.
     "sharing.government.tasks.*": {"queue": "government"},
+    # Peer ISACs: pulls and their polls, so a slow peer never delays members' deliveries.
+    "sharing.peers.tasks.*": {"queue": "peers"},
 }
-CELERY_IMPORTS = ["sharing.fanout.tasks", "sharing.government.tasks"]
+CELERY_IMPORTS = ["sharing.fanout.tasks", "sharing.government.tasks", "sharing.peers.tasks"]
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 # Tasks are written to be idempotent, so a message is acknowledged only once it is done
@@ -490,4 +492,18 @@ NORMALIZE_SWEEP_SECONDS = 60.0
 CELERY_BEAT_SCHEDULE["sharing-normalize-sweep"] = {
     "task": "sharing.tasks.normalize_sweep",
     "schedule": NORMALIZE_SWEEP_SECONDS,
+}
+
+# --- Peer ISACs (sharing/peers, docs/peers.md) -------------------------------------------
+# Objects asked for per TAXII page when pulling a peer (the server may send fewer).
+PEERS_PAGE_SIZE = env_int("PEERS_PAGE_SIZE", 1000, minimum=1)
+# A pull holds its peer this long at most; a worker killed mid-pull frees it then.
+PEERS_CLAIM_SECONDS = env_int("PEERS_CLAIM_SECONDS", 900, minimum=10)
+# Total time one request to a peer may take.
+PEERS_TIMEOUT_SECONDS = float(env_int("PEERS_TIMEOUT_SECONDS", 60, minimum=1))
+# /healthz reports a peer whose pulls have failed for this long.
+PEERS_FAILING_ALERT_MINUTES = env_int("PEERS_FAILING_ALERT_MINUTES", 60, minimum=1)
+CELERY_BEAT_SCHEDULE["peers-poll"] = {
+    "task": "sharing.peers.tasks.peers_poll",
+    "schedule": float(env_int("PEERS_POLL_SECONDS", 60, minimum=1)),
 }

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("isac/public-feed/", public_feed_settings, name="isac-public-feed"),
+    path("isac/peers/", include("sharing.peers.urls")),
     path("", include("accounts.urls")),
     path("", include("sharing.government.urls")),
     path("reports/", include("sharing.urls")),

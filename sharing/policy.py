@@ -77,6 +77,7 @@ class Channel(StrEnum):
     MISP_FEED = "misp_feed"  # a MISP instance pulling a feed with a member's token
     PUBLIC_FEED = "public_feed"  # an unauthenticated feed
     GOVERNMENT = "government"  # forwarded by the ISAC, anonymised, to government partners
+    PEER = "peer"  # pushed by the ISAC to a peer ISAC's TAXII collection
 
 
 def _is_usable(viewer: Membership | None) -> bool:
@@ -319,6 +320,9 @@ def can_forward(report: Report, channel: Channel) -> bool:
         return tlp == TLP.CLEAR
     if channel == Channel.GOVERNMENT:
         return tlp in (TLP.CLEAR, TLP.GREEN)
+    if channel == Channel.PEER:
+        # AMBER+STRICT stays inside the recipient organisation: never to another ISAC.
+        return tlp in (TLP.CLEAR, TLP.GREEN, TLP.AMBER)
     return True
 
 
@@ -331,6 +335,24 @@ def can_forward_to_government(report: Report, *, us_government: bool) -> bool:
     if not can_forward(report, Channel.GOVERNMENT):
         return False
     return consent_reaches(report_consent(report).scope, us_government=us_government)
+
+
+def peer_hop_problem(
+    *, tlp: str, origin_peer_id: int | None, destination_peer_id: int
+) -> str | None:
+    """Why a report may not be pushed to a peer because of where it came from, or None.
+
+    Distribution never widens across a hop: a report received from a peer goes back to
+    nobody and on to another peer only when it was TLP:CLEAR (GREEN and AMBER were given
+    to this ISAC's community, not to the next one's).
+    """
+    if origin_peer_id is None:
+        return None
+    if origin_peer_id == destination_peer_id:
+        return "It came from this peer."
+    if TLP(tlp) != TLP.CLEAR:
+        return f"It came from another peer under {TLP(tlp).label}; only TLP:CLEAR goes on."
+    return None
 
 
 def forwardable(viewer: Membership | None, channel: Channel) -> QuerySet[Report]:

@@ -23,7 +23,8 @@ from sharing.forms import (
     ReasonForm,
     SightingForm,
 )
-from sharing.models import Report, ReportIndicator, ReportRevision
+from sharing.models import PeerReport, Report, ReportIndicator, ReportRevision
+from sharing.peers.selectors import also_reported_by
 from sharing.preview import preview_findings
 from sharing.selectors import (
     ReportFilters,
@@ -156,6 +157,14 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "tlp": report.tlp_label,
         "body_html": render_markdown(report.body_markdown),
         "source": revealed_source(viewer, report),
+        # Reports received from a peer ISAC name the peer; members' reports list the peers
+        # that reported the same ("also reported by").
+        "peer_origin": (
+            PeerReport.objects.filter(report=report).select_related("peer").first()
+            if report.organisation.is_isac  # only the ISAC files what peers send
+            else None
+        ),
+        "also_reported_by": also_reported_by(viewer, report),
         "source_visible": policy.can_see_source(viewer, report),
         "show_submitter": staff
         or (viewer is not None and viewer.organisation_id == report.organisation_id),

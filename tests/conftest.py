@@ -26,6 +26,7 @@ pytest_plugins = [
     "tests.fixtures.workers",
     "tests.fixtures.medallion",
     "tests.fixtures.government",
+    "tests.fixtures.instances",
 ]
 
 

@@ -17,6 +17,14 @@ from sharing.models.normalize import (
     Submission,
 )
 from sharing.models.partners import Forward, Partner
+from sharing.models.peers import (
+    Peer,
+    PeerCollection,
+    PeerCorroboration,
+    PeerExchange,
+    PeerReport,
+    PeerRule,
+)
 from sharing.models.public import PublicFeed
 from sharing.models.reports import Report
 from sharing.models.revisions import ReportRevision
@@ -33,6 +41,12 @@ __all__ = [
     "Indicator",
     "Notification",
     "Partner",
+    "Peer",
+    "PeerCollection",
+    "PeerCorroboration",
+    "PeerExchange",
+    "PeerReport",
+    "PeerRule",
     "PrivateNetworkAllowance",
     "PublicFeed",
     "PublishingDefaults",

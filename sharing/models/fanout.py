@@ -89,6 +89,7 @@ class Subscription(models.Model):
         EMAIL = "email", "E-mail"
         WEBHOOK = "webhook", "Webhook"
         TAXII = "taxii", "TAXII collection (polled)"
+        PEER = "peer", "Peer ISAC (TAXII push)"
 
     class EmailMode(models.TextChoices):
         IMMEDIATE = "immediate", "At once"
@@ -110,6 +111,11 @@ class Subscription(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC")
 
     webhook_url = models.URLField(max_length=2000, blank=True)
+    # A feed pushed to a peer ISAC (channel PEER): the ISAC admin who set it up is the
+    # membership whose access is re-checked at send time.
+    peer = models.ForeignKey(
+        "sharing.Peer", null=True, blank=True, on_delete=models.CASCADE, related_name="pushes"
+    )
     # Standard Webhooks signing keys, encrypted at rest (sharing.fanout.secrets). During a
     # rotation the previous key keeps signing too until `previous_secret_expires_at`.
     secret_encrypted = models.TextField(blank=True)

@@ -156,14 +156,16 @@ def _why_not(delivery: Delivery, permitted: dict[int, bool]) -> str | None:
         # A withdrawal notice goes where the report went: judge the channel as published.
         probe = Report(tlp=report.tlp, status=Report.Status.PUBLISHED)
         allowed = channel is not None and policy.can_forward(probe, channel)
-        return None if allowed else "The channel may not carry this report."
+        if not allowed:
+            return "The channel may not carry this report."
+        return TRANSPORTS[delivery.channel].refusal(delivery)
     if report.status != Report.Status.PUBLISHED:
         return "The report is no longer published."
     if report.version != delivery.report_version:
         return f"Superseded by version {report.version}."
     if channel is None or not policy.can_forward(report, channel):
         return "The channel may not carry this report."
-    return None
+    return TRANSPORTS[delivery.channel].refusal(delivery)
 
 
 def _cancel(delivery: Delivery, reason: str) -> None:

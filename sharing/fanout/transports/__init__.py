@@ -14,6 +14,7 @@ from sharing.fanout.transports.base import (
 )
 from sharing.fanout.transports.email import EmailTransport
 from sharing.fanout.transports.government import GovernmentTransport
+from sharing.fanout.transports.peer import PeerTransport
 from sharing.fanout.transports.portal import PortalTransport
 from sharing.fanout.transports.webhook import WebhookTransport
 from sharing.policy import Channel
@@ -26,6 +27,7 @@ TRANSPORTS: dict[str, Transport] = {
         EmailTransport(),
         WebhookTransport(),
         GovernmentTransport(),
+        PeerTransport(),
     )
 }
 

@@ -91,6 +91,11 @@ class Transport:
         """When a delivery written now is due (at once, unless the channel batches)."""
         return now
 
+    def refusal(self, delivery: Delivery) -> str | None:
+        """Why the channel itself refuses this delivery at send time (beyond the policy's
+        check of recipient and TLP), or None: a peer's outbound gateway, for example."""
+        return None
+
     def send(self, delivery: Delivery, context: SendContext) -> Outcome:
         raise NotImplementedError
 
