@@ -23,6 +23,7 @@ from sharing.forms import (
     ReasonForm,
     SightingForm,
 )
+from sharing.insights.refresh import report_read_record
 from sharing.models import Report, ReportIndicator, ReportRevision
 from sharing.preview import preview_findings
 from sharing.selectors import (
@@ -96,6 +97,8 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
     drafting = report.status in (Report.Status.DRAFT, Report.Status.REJECTED)
     if drafting and policy.can_edit(viewer, report):
         return redirect("report-edit", report_uuid=report.uuid)
+    # Reach for the source's dashboard: this organisation's first read, counted, never named.
+    report_read_record(report=report, by=viewer)
     sightings = list(
         policy.visible_sightings(viewer)
         .filter(report=report)

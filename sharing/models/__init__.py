@@ -9,6 +9,7 @@ from sharing.models.fanout import (
     PrivateNetworkAllowance,
     Subscription,
 )
+from sharing.models.insights import InsightFigure, ReportRead
 from sharing.models.normalize import (
     Indicator,
     ReportIndicator,
@@ -28,11 +29,13 @@ __all__ = [
     "DeliveryAttempt",
     "Feed",
     "Indicator",
+    "InsightFigure",
     "Notification",
     "PrivateNetworkAllowance",
     "PublishingDefaults",
     "Report",
     "ReportIndicator",
+    "ReportRead",
     "ReportRevision",
     "ReviewRequirement",
     "Sighting",

@@ -34,6 +34,7 @@ from accounts.services.people import membership_create, user_create
 from accounts.standing import is_in_good_standing
 from sharing.demo import seed_reports
 from sharing.fanout.demo import seed_subscriptions
+from sharing.insights.refresh import insights_refresh
 
 
 class Command(BaseCommand):
@@ -66,6 +67,8 @@ class Command(BaseCommand):
             reports = seed_reports()
         if reports:
             self.stdout.write(f"Shared {reports} demo reports.")
+        # The dashboards' figures now, rather than at the schedule's first tick.
+        insights_refresh(by=None)
         self._print_logins()
 
     def _agreement(self, organisations: dict[str, Organisation]) -> None:
