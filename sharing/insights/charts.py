@@ -178,6 +178,26 @@ def _legend(chart: Chart, x: float, y: float, width: float) -> tuple[str, float]
     return "".join(parts), (cy - y) + 22 if chart.series else 0
 
 
+def _tick_label(category: str, x: float, bottom: float, room: float) -> str:
+    """A period's label under its bar; on two lines ("Jan" over "2026") when one line would
+    run into the next label."""
+    first, _, second = category.partition(" ")
+    fits = len(category) * 6.5 <= room * 0.95
+    lines = [category] if fits or not second else [first, second]
+    spans = "".join(
+        str(format_html('<tspan x="{}" dy="{}">{}</tspan>', round(x, 1), 14 if n else 0, line))
+        for n, line in enumerate(lines)
+    )
+    return str(
+        format_html(
+            '<text y="{}" text-anchor="middle" fill="{}" font-size="11">{}</text>',
+            bottom + 16,
+            MUTED,
+            mark_safe(spans),  # noqa: S308 (built with format_html above)
+        )
+    )
+
+
 def _columns(chart: Chart) -> SafeString:
     width, left, right = 680, 60, 12
     plot_width = width - left - right
@@ -186,7 +206,7 @@ def _columns(chart: Chart) -> SafeString:
         legend, legend_height = _legend(chart, left, 8, plot_width)
     top = 12 + legend_height
     plot_height = 200
-    height = top + plot_height + 58
+    height = top + plot_height + 60
     bottom = top + plot_height
     peak, step = nice_ceiling(max(chart.totals, default=0))
     parts = [_open(chart, width, height), legend]
@@ -238,15 +258,7 @@ def _columns(chart: Chart) -> SafeString:
             )
             base -= h
         if i % label_every == 0:
-            parts.append(
-                format_html(
-                    '<text x="{}" y="{}" text-anchor="middle" fill="{}">{}</text>',
-                    round(left + slot * i + slot / 2, 1),
-                    bottom + 16,
-                    MUTED,
-                    category,
-                )
-            )
+            parts.append(_tick_label(category, left + slot * i + slot / 2, bottom, slot))
     parts.append(
         format_html(
             '<line x1="{l}" x2="{l}" y1="{t}" y2="{b}" stroke="{ink}"/>'
@@ -260,7 +272,7 @@ def _columns(chart: Chart) -> SafeString:
             b=bottom,
             ink=INK,
             cx=left + plot_width / 2,
-            xl=bottom + 40,
+            xl=bottom + 50,
             cy=top + plot_height / 2,
             x=chart.x_label,
             y=chart.y_label,

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef
 from django.utils import timezone
 
 from accounts.models import AgreementAcceptance, Invitation, Membership, Organisation
@@ -272,7 +272,6 @@ class Health:
 class StaffDashboard:
     computed_at: datetime | None
     health: Health
-    charts: list[Chart]
     kinds: list[Kind]
     members: list[MemberRow]
     definition: str
@@ -363,7 +362,30 @@ def quiet_organisations() -> list[Organisation]:
     )
 
 
+def computed_at(organisation: Organisation | None) -> datetime | None:
+    """When the figures of the organisation (None: the ISAC-wide ones) were last counted."""
+    latest: datetime | None = (
+        InsightFigure.objects.filter(organisation=organisation)
+        .order_by()
+        .aggregate(latest=Max("computed_at"))["latest"]
+    )
+    return latest
+
+
 def staff_dashboard(viewer: Membership) -> StaffDashboard:
+    """The membership's health (read live) and every member's totals, for ISAC admins."""
+    kinds, members = member_table()
+    return StaffDashboard(
+        computed_at=computed_at(None),
+        health=membership_health(viewer),
+        kinds=kinds,
+        members=members,
+        definition=index_definition(),
+    )
+
+
+def activity_charts() -> list[Chart]:
+    """The ISAC-wide activity of the last 26 weeks, as charts."""
     rows = _rows(None)
     periods = weeks_back(timezone.localdate(), STAFF_WEEKS)
     labels = [_week_label(p) for p in periods]
@@ -446,15 +468,7 @@ def staff_dashboard(viewer: Membership) -> StaffDashboard:
             series=palette_series(by_channel("failed_attempts")),
         ),
     ]
-    kinds, members = member_table()
-    return StaffDashboard(
-        computed_at=max((r.computed_at for r in rows), default=None),
-        health=membership_health(viewer),
-        charts=charts,
-        kinds=kinds,
-        members=members,
-        definition=index_definition(),
-    )
+    return charts
 
 
 def _report_types() -> list[tuple[str, str]]:
