@@ -32,6 +32,8 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from accounts.models import User  # noqa: E402
+
 MEMBERS = 12
 TARGET_MS = 200
 
@@ -51,7 +53,7 @@ def main() -> None:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
-def load(count: int) -> dict[str, object]:
+def load(count: int) -> dict[str, "User"]:
     """The membership and `count` reports with what hangs off them; returns the people."""
     from django.utils import timezone
 
@@ -221,8 +223,8 @@ def load(count: int) -> dict[str, object]:
     deliveries = []
     # The rows were inserted in `reports`' order, so ids line up with publication times.
     for (report_id, _, _), report in zip(ids[: count // 4], reports, strict=False):
-        published = report.published_at
-        assert published is not None
+        sent = report.published_at
+        assert sent is not None
         for subscription in rng.sample(subscriptions, 3):
             deliveries.append(
                 Delivery(
@@ -232,15 +234,15 @@ def load(count: int) -> dict[str, object]:
                     subscription=subscription,
                     channel="portal",
                     status="delivered" if rng.random() < 0.97 else "failed",
-                    created_at=published,
-                    delivered_at=published + timedelta(seconds=rng.randrange(5, 600)),
+                    created_at=sent,
+                    delivered_at=sent + timedelta(seconds=rng.randrange(5, 600)),
                 )
             )
     Delivery.objects.bulk_create(deliveries, batch_size=10_000, ignore_conflicts=True)
-    reader = Membership.objects.get(user=analysts[1])
+    announced_to = Membership.objects.get(user=analysts[1])
     Notification.objects.bulk_create(
         [
-            Notification(membership=reader, report_id=report_id, event="published")
+            Notification(membership=announced_to, report_id=report_id, event="published")
             for report_id, _, _ in ids[:200]
         ]
     )
@@ -284,7 +286,7 @@ def run(count: int) -> None:
     clients: dict[int, Client] = {}
     worst = 0.0
     for label, user, url in pages:
-        client = clients.setdefault(user.pk, sign_in(Client(), user))  # type: ignore[attr-defined]
+        client = clients.setdefault(user.pk, sign_in(Client(), user))
         client.get(url)  # warm: templates compiled, connections open
         timings = []
         for _ in range(5):

@@ -12,12 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Value, When
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from accounts.models import Membership, Organisation
+from portal.enqueue import REDIS_UNAVAILABLE
 from sharing import policy
 from sharing.insights import kinds as registry
 from sharing.insights.kinds import KINDS, Side, readable_reports, received_reports
@@ -31,23 +33,32 @@ STAFF_WEEKS = 26
 TOP_INDICATORS = 15
 TOTAL = "total"  # the key of a kind's figure over the whole window
 
-_LOCK = 7_421_117  # PostgreSQL advisory lock: one refresh writes at a time
+_LOCK = 7_421_117
+READ_MARK_SECONDS = 7 * 24 * 3600  # PostgreSQL advisory lock: one refresh writes at a time
 
 
 # --- First reads ---------------------------------------------------------------------------
 
 
-@transaction.atomic
 def report_read_record(*, report: Report, by: Membership | None) -> None:
     """Record that the reader's organisation has opened the report, if it is the first time.
 
     The caller has read the report through the policy. A reader of the source organisation,
-    or of a report not (or no longer) published, is not reach and is not recorded.
+    or of a report not (or no longer) published, is not reach and is not recorded. One
+    `INSERT ... ON CONFLICT DO NOTHING`, atomic by itself: no transaction (and no savepoint
+    inside a request's) is opened for it, so a report page pays one query.
     """
     if by is None or by.organisation_id == report.organisation_id:
         return
     if report.status not in policy.READABLE_STATUSES:
         return
+    # Only the first visit writes; later ones find the mark in the cache and cost no query.
+    seen = f"report-read:{by.organisation.uuid}:{report.uuid}"
+    try:
+        if not cache.add(seen, 1, READ_MARK_SECONDS):
+            return
+    except REDIS_UNAVAILABLE:
+        pass
     ReportRead.objects.bulk_create(
         [ReportRead(report=report, organisation_id=by.organisation_id)], ignore_conflicts=True
     )
