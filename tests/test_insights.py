@@ -308,6 +308,7 @@ def test_chart_labels_are_escaped_and_axes_are_round_numbers() -> None:
     assert nice_ceiling(7) == (8.0, 2.0)
     assert nice_ceiling(0) == (1.0, 1.0)
     assert nice_ceiling(130) == (150.0, 50.0)
+    assert nice_ceiling(12) == (15.0, 5.0)
     # FIRST's colours, AMBER+STRICT hatched so it is not told apart by colour alone
     series = {s.name: s for s in tlp_series({})}
     assert series["TLP:AMBER"].colour == "#FFC000"

@@ -127,6 +127,8 @@ def nice_ceiling(value: float) -> tuple[float, float]:
     power = 10 ** math.floor(math.log10(value))
     for step_factor in (0.2, 0.25, 0.5, 1.0, 2.0, 2.5, 5.0, 10.0):
         step = step_factor * power
+        if step != int(step) and value >= 1:
+            continue  # counts get whole-number ticks
         if step * 5 >= value:
             if step < 1:
                 step = 1.0
