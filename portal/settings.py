@@ -241,6 +241,11 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# The dashboards read figures this refresh counts through the access policy (sharing.insights).
+CELERY_BEAT_SCHEDULE["insights-refresh"] = {
+    "task": "sharing.tasks.insights_refresh",
+    "schedule": float(env_int("INSIGHTS_REFRESH_SECONDS", 900, minimum=60)),
+}
 # --- Fan-out: feeds, subscriptions, deliveries ----------------------------------------
 # Retry delays in seconds after the 1st, 2nd, ... failed attempt (about 26 hours in all);
 # each gets +/-20% jitter. The attempt counter lives in the database.

@@ -816,6 +816,19 @@ def visible_notifications(viewer: Membership | None) -> QuerySet[Notification]:
     )
 
 
+def unread_notification_count(viewer: Membership | None) -> int:
+    """The header's badge: the viewer's unread notifications they may still open. Each
+    unread row's report is probed on its own (ReportAmong), so the count costs the same
+    however many reports the viewer may read."""
+    if not _is_usable(viewer):
+        return 0
+    unread = Notification.objects.filter(membership=viewer, read_at__isnull=True)
+    compiled = _visible_ids(viewer)
+    if compiled is None:
+        return unread.filter(report__isnull=True).count()
+    return unread.filter(Q(report__isnull=True) | Q(ReportAmong("report_id", compiled))).count()
+
+
 def own_stix_objects(viewer: Membership | None) -> QuerySet[StixObject]:
     """The viewer's organisation's own STIX objects as served over TAXII: what it may also
     delete there."""

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from sharing.insights.refresh import insights_refresh
 from sharing.normalize.services import submission_process, submission_sweep
 
 
@@ -15,3 +16,9 @@ def normalize_submission(submission_id: int) -> None:
 def normalize_sweep() -> int:
     """Re-queue submissions whose message was lost or whose worker died."""
     return submission_sweep()
+
+
+@shared_task(name="sharing.tasks.insights_refresh")
+def insights_refresh_all() -> int:
+    """Recount the dashboards' figures (Celery beat, `insights-refresh`)."""
+    return insights_refresh(by=None).rows

@@ -23,6 +23,7 @@ from sharing.forms import (
     ReasonForm,
     SightingForm,
 )
+from sharing.insights.refresh import report_read_record
 from sharing.models import PeerReport, Report, ReportIndicator, ReportRevision
 from sharing.peers.selectors import also_reported_by
 from sharing.preview import preview_findings
@@ -120,6 +121,8 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
     drafting = report.status in (Report.Status.DRAFT, Report.Status.REJECTED)
     if drafting and policy.can_edit(viewer, report):
         return redirect("report-edit", report_uuid=report.uuid)
+    # Reach for the source's dashboard: this organisation's first read, counted, never named.
+    report_read_record(report=report, by=viewer)
     sightings = list(
         policy.visible_sightings(viewer)
         .filter(report=report)

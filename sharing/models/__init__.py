@@ -9,6 +9,7 @@ from sharing.models.fanout import (
     PrivateNetworkAllowance,
     Subscription,
 )
+from sharing.models.insights import InsightFigure, ReportRead
 from sharing.models.normalize import (
     Indicator,
     ReportIndicator,
@@ -39,6 +40,7 @@ __all__ = [
     "Feed",
     "Forward",
     "Indicator",
+    "InsightFigure",
     "Notification",
     "Partner",
     "Peer",
@@ -52,6 +54,7 @@ __all__ = [
     "PublishingDefaults",
     "Report",
     "ReportIndicator",
+    "ReportRead",
     "ReportRevision",
     "ReviewRequirement",
     "Sighting",

@@ -35,6 +35,7 @@ from accounts.standing import is_in_good_standing
 from sharing.demo import seed_public_feed, seed_reports
 from sharing.fanout.demo import seed_subscriptions
 from sharing.government.demo import seed_partner
+from sharing.insights.refresh import insights_refresh
 
 
 class Command(BaseCommand):
@@ -70,6 +71,8 @@ class Command(BaseCommand):
             seed_partner()
         if reports:
             self.stdout.write(f"Shared {reports} demo reports.")
+        # The dashboards' figures now, rather than at the schedule's first tick.
+        insights_refresh(by=None)
         self._print_logins()
 
     def _agreement(self, organisations: dict[str, Organisation]) -> None:

@@ -1,5 +1,6 @@
 """In-portal notifications: a row that links to the report, read through the policy."""
 
+from sharing.fanout.badge import unread_badge_forget
 from sharing.fanout.transports.base import Outcome, SendContext, Transport, subscription_of
 from sharing.models import Delivery, Notification, Subscription
 from sharing.policy import Channel
@@ -13,7 +14,7 @@ class PortalTransport(Transport):
         return Channel.PORTAL
 
     def send(self, delivery: Delivery, context: SendContext) -> Outcome:
-        Notification.objects.get_or_create(
+        _, created = Notification.objects.get_or_create(
             delivery=delivery,
             defaults={
                 "membership_id": subscription_of(delivery).membership_id,
@@ -21,4 +22,6 @@ class PortalTransport(Transport):
                 "event": delivery.event,
             },
         )
+        if created:
+            unread_badge_forget(subscription_of(delivery).membership_id)
         return Outcome(ok=True)
