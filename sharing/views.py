@@ -153,6 +153,11 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
             list(report.curation_events.select_related("by")) if curation_visible else []
         ),
         "audience": audience_summary(report),
+        # The request for information this report answers, for those who may read it.
+        "answers_rfi": policy.visible_rfi_answers(viewer)
+        .filter(report=report)
+        .select_related("rfi")
+        .first(),
         "comment_form": CommentForm(),
         "sighting_form": SightingForm(indicators=[link.indicator for link in links]),
         "reason_form": ReasonForm(),

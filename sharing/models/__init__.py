@@ -18,6 +18,7 @@ from sharing.models.normalize import (
 )
 from sharing.models.reports import Report
 from sharing.models.revisions import ReportRevision
+from sharing.models.rfi import Rfi, RfiAnswer
 from sharing.models.sightings import Sighting
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "ReportIndicator",
     "ReportRevision",
     "ReviewRequirement",
+    "Rfi",
+    "RfiAnswer",
     "Sighting",
     "StixObject",
     "StixVersionHead",
