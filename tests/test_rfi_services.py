@@ -206,6 +206,7 @@ def test_routing_widens_only_with_a_reason_and_tells_the_new_audience(
     assert policy.can_view_rfi(acting(outsider_c), rfi)
     assert Notification.objects.filter(rfi=rfi, membership=acting(outsider_c)).count() == 1
     event = AuditEvent.objects.get(action="rfi.route")
+    assert event.after is not None
     assert event.after["reason"] == "C runs the same mail gateway"
 
 
