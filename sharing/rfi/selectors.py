@@ -20,7 +20,12 @@ def rfi_list(viewer: Membership | None, *, status: str = "", q: str = "") -> Que
     if q.strip():
         words = q.strip()
         rfis = rfis.filter(Q(title__icontains=words) | Q(body_markdown__icontains=words))
-    return rfis.select_related("organisation", "asked_by").annotate(answer_count=Count("answers"))
+    # Counting answers groups the rows, and Django drops Meta.ordering from grouped queries.
+    return (
+        rfis.select_related("organisation", "asked_by")
+        .annotate(answer_count=Count("answers"))
+        .order_by("-created_at", "-id")
+    )
 
 
 @dataclass(frozen=True)
