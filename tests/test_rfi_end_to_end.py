@@ -43,7 +43,7 @@ def test_answer_made_report_carries_the_questions_indicators_to_a_third_member(
             title="Beacons to a fake VPN update site?",
             indicators_text="185.220.101[.]45\nhxxps://vpn-update-portal[.]net/login",
         )
-    assert ASKED <= {(i["type"], i["value"]) for i in rfi.indicators}
+    assert {(i["type"], i["value"]) for i in rfi.indicators} >= ASKED
 
     # when: B answers, makes a report of the answer and shares it
     with transaction.atomic():
@@ -67,6 +67,6 @@ def test_answer_made_report_carries_the_questions_indicators_to_a_third_member(
     assert body["title"] == "Answer: Beacons to a fake VPN update site?"
     assert body["source"] == "Peer B"
     rows = api.get("/api/v1/indicators/", {"report": str(report.uuid)}).json()["results"]
-    assert ASKED <= {(row["type"], row["value"]) for row in rows}
+    assert {(row["type"], row["value"]) for row in rows} >= ASKED
     question = api.get(f"/api/v1/rfis/{rfi.uuid}/").json()
     assert question["answers"][0]["report"] == str(report.uuid)

@@ -8,7 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Organisation, User
-from sharing.models import Report, Rfi, RfiAnswer
+from sharing.fanout.services import subscription_create
+from sharing.models import Feed, Report, Rfi, RfiAnswer, Subscription
 from sharing.rfi.services import rfi_answer
 from sharing.tlp import TLP
 from tests.fixtures.members import acting, signed_in
@@ -240,3 +241,38 @@ def test_api_answer_to_report_and_group_not_addressable(
     )
     assert response.status_code == 400
     assert "audience_groups" in response.json()
+
+
+def test_inbox_lists_the_question_for_a_subscriber_and_nothing_for_the_outsider(
+    analyst_a: User, peer_b: User, outsider_c: User, org_b: Organisation, builtin_feeds: None
+) -> None:
+    everything = Feed.objects.get(kind=Feed.Kind.EVERYTHING)
+    for person in (peer_b, outsider_c):
+        subscription_create(
+            feed=everything, by=acting(person), channel=Subscription.ChannelKind.PORTAL
+        )
+    rfi = ask(analyst_a, TLP.AMBER, audience_organisations=[org_b])
+    inbox = signed_in(peer_b).get(reverse("fanout:notifications")).content.decode()
+    assert rfi.title in inbox
+    assert reverse("rfi-detail", args=[rfi.uuid]) in inbox
+    outsider_inbox = signed_in(outsider_c).get(reverse("fanout:notifications")).content.decode()
+    assert rfi.title not in outsider_inbox
+
+
+def test_api_list_costs_the_same_with_more_requests(
+    client: Client,
+    analyst_a: User,
+    peer_b: User,
+    issue_token: IssueToken,
+    django_assert_max_num_queries: Any,
+) -> None:
+    token = issue_token(peer_b)
+    for _ in range(2):
+        rfi_answer(rfi=ask(analyst_a), by=acting(peer_b), body="yes")
+    api_get(client, "/api/v1/rfis/", token)
+    with django_assert_max_num_queries(30) as few:
+        api_get(client, "/api/v1/rfis/", token)
+    for _ in range(8):
+        rfi_answer(rfi=ask(analyst_a), by=acting(peer_b), body="yes")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert len(api_get(client, "/api/v1/rfis/", token).json()["results"]) == 10

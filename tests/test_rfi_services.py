@@ -258,7 +258,8 @@ def test_answer_becomes_a_draft_report_linked_both_ways(
     assert report.tlp == TLP.AMBER
     assert report.report_type == Report.Type.RFI
     assert "evil-sender.top" in report.indicators_text
-    assert set(report.audience_organisations.all()) == {org_b}
+    # The asker's organisation gets the answer back although it asked only B.
+    assert set(report.audience_organisations.all()) == {org_b, org_a}
     with pytest.raises(ValidationError, match="already"):
         rfi_answer_to_report(answer=answer, by=acting(peer_b))
     # Never shared wider than the question's label.

@@ -343,6 +343,15 @@ def rfi_answer_to_report(*, answer: RfiAnswer, by: Membership) -> Report:
         raise ValidationError("This answer is a report already.")
     indicator_lines = [item["value"] for item in rfi.indicators]
     addressable = set(addressable_groups(by).values_list("pk", flat=True))
+    organisations, people = list(rfi.audience_organisations.all()), list(rfi.audience_people.all())
+    if not rfi.anonymous:
+        # The answer goes back to whoever asked, even when they addressed only others; an
+        # anonymous asker is not named to the answerer, so they read it through the audience.
+        if rfi.tlp == TLP.RED and rfi.asked_by not in people:
+            people.append(rfi.asked_by)
+        elif rfi.tlp != TLP.RED and not rfi.organisation.is_isac:
+            # (ISAC staff read every report but RED anyway.)
+            organisations = list(dict.fromkeys([*organisations, rfi.organisation]))
     body = (
         f"{answer.body_markdown}\n\n---\n\nIn answer to the request for information “{rfi.title}”."
     )
@@ -356,9 +365,9 @@ def rfi_answer_to_report(*, answer: RfiAnswer, by: Membership) -> Report:
         indicators_text="\n".join(indicator_lines),
         audience_everyone=rfi.audience_everyone,
         audience_sectors=list(rfi.audience_sectors.all()),
-        audience_organisations=list(rfi.audience_organisations.all()),
+        audience_organisations=organisations,
         audience_groups=[g for g in rfi.audience_groups.all() if g.pk in addressable],
-        audience_people=list(rfi.audience_people.all()),
+        audience_people=people,
     )
     report = report_create_draft(by=by, content=content)
     answer.report = report
