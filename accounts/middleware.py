@@ -13,7 +13,7 @@ from django.urls import Resolver404, ResolverMatch, resolve, reverse
 
 from accounts.http import PortalRequest
 from accounts.models import Membership
-from accounts.policy import USABLE_STATUSES
+from accounts.policy import USABLE_STATUSES, requires_mfa_given
 from accounts.selectors.members import current_membership
 from accounts.services.signin import user_has_mfa
 
@@ -62,13 +62,8 @@ class SignInPolicyMiddleware:
                 "a member. Contact the ISAC if you think this is a mistake.",
             )
             return redirect_to_login(request.get_full_path())
-        needs_mfa = (
-            user.is_staff
-            or user.is_superuser
-            or any(
-                (is_isac and role in Membership.ISAC_ROLES) or require_mfa
-                for _, role, _, is_isac, require_mfa in usable
-            )
+        needs_mfa = requires_mfa_given(
+            user, [(is_isac, role, require_mfa) for _, role, _, is_isac, require_mfa in usable]
         )
         if needs_mfa and not user.is_verified():  # type: ignore[attr-defined]
             match = resolve_or_none(request.path_info)

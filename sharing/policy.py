@@ -195,8 +195,14 @@ def _good_standing() -> Q:
 
 def visible_report(viewer: Membership | None, **lookup: Any) -> Report | None:
     """The one report matching the lookup (e.g. uuid=...) if the viewer may read it, with
-    its organisation and author; the rest of the request then knows `can_view` is true."""
-    report = visible_to(viewer).select_related("organisation", "author").filter(**lookup).first()
+    its organisation, author and the RFI answer it was made of (if any); the rest of the
+    request then knows `can_view` is true."""
+    report = (
+        visible_to(viewer)
+        .select_related("organisation", "author", "rfi_answer__rfi")
+        .filter(**lookup)
+        .first()
+    )
     if report is not None:
         _reused(("can_view", _key(viewer), report.pk), lambda: True)
     return report
