@@ -159,3 +159,4 @@ def test_a_search_matching_more_than_can_be_ranked_walks_the_newest_first_and_co
     # and a search with fewer matches than the limit is still ranked
     rare = report_listing(viewer, ReportFilters(q="nowhere-to-be-found"))
     assert rare.count == 0 and rare.sort == "relevance" and not rare.relevance_skipped
+
