@@ -239,8 +239,11 @@ def test_api_answer_to_report_and_group_not_addressable(
         token,
         {"title": "x", "tlp": "green", "audience_groups": [str(rfi.uuid)]},
     )
-    assert response.status_code == 400
-    assert "audience_groups" in response.json()
+    assert response.status_code == 404
+    # Well formed but refused by a sharing rule: an AMBER question needs an audience.
+    response = api_post(client, "/api/v1/rfis/", token, {"title": "x", "tlp": "amber"})
+    assert response.status_code == 409
+    assert "Choose who receives" in response.json()["non_field_errors"][0]
 
 
 def test_inbox_lists_the_question_for_a_subscriber_and_nothing_for_the_outsider(

@@ -23,7 +23,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -47,13 +47,25 @@ from sharing.rfi import services
 
 T = TypeVar("T")
 
+REFUSED = OpenApiResponse(
+    serializers.ValidationErrorSerializer,
+    description="Well formed, but a sharing rule refuses it: the audience does not fit the "
+    "label, a due date in the past, wording about prices or strategy not confirmed, a closed "
+    "request, an answer that is a report already.",
+)
 WRITE_ERRORS = {
     400: INVALID,
     401: UNAUTHENTICATED,
     403: FORBIDDEN,
     404: NOT_FOUND,
+    409: REFUSED,
     429: THROTTLED,
 }
+
+
+class Refused(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A sharing rule refuses this request."
 
 
 class RfiFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
@@ -63,18 +75,19 @@ class RfiFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filte
 
 
 def _call(service: Callable[[], T]) -> T:
-    """A service's refusal in the API's terms: 403 for a refusal, 400 for invalid input."""
+    """A service's refusal in the API's terms: 403 when the caller may not do it, 409 when a
+    sharing rule refuses a well-formed request (400 is for requests the schema rejects)."""
     try:
         return service()
     except DjangoPermissionDenied as refused:
         raise PermissionDenied(str(refused)) from None
     except DjangoValidationError as invalid:
-        raise ValidationError({"non_field_errors": invalid.messages}) from None
+        raise Refused({"non_field_errors": invalid.messages}) from None
 
 
 def _audience(viewer: Membership, data: dict[str, Any]) -> dict[str, Any]:
-    """The audience's objects; an identifier the caller may not address is refused in the
-    same words as one that does not exist."""
+    """The audience's objects; an identifier the caller may not address is answered 404 like
+    one that does not exist (as a sighting's unknown report is)."""
     slugs = set(data["audience_sectors"])
     sectors = list(Sector.objects.filter(slug__in=slugs))
     orgs = list(addressable_organisations().filter(uuid__in=set(data["audience_organisations"])))
@@ -87,7 +100,7 @@ def _audience(viewer: Membership, data: dict[str, Any]) -> dict[str, Any]:
     if len(groups) != len(set(data["audience_groups"])):
         problems["audience_groups"] = ["One of the trust groups is not one you can address."]
     if problems:
-        raise ValidationError(problems)
+        raise NotFound(" ".join(p for messages in problems.values() for p in messages))
     return {
         "everyone": data["audience_everyone"],
         "sectors": sectors,
@@ -228,7 +241,7 @@ class RfiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         data = incoming.validated_data
         into = self.get_queryset().filter(uuid=data["into"]).first()
         if into is None:
-            raise ValidationError({"into": ["No such request."]})
+            raise NotFound("No such request to merge into.")
         _call(lambda: services.rfi_merge(rfi=rfi, into=into, by=viewer, summary=data["summary"]))
         return self._shown(rfi)
 
@@ -243,7 +256,6 @@ class RfiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         responses={
             201: serializers.RfiReportSerializer,
             **WRITE_ERRORS,
-            409: OpenApiResponse(serializers.ErrorSerializer, description="Already a report."),
         },
     )
     @action(detail=True, methods=["post"], url_path=r"answers/(?P<answer_id>[^/.]+)/report")
@@ -253,8 +265,6 @@ class RfiViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         answer = answers.filter(rfi=rfi, uuid=_uuid_or_404(answer_id)).first()
         if answer is None:
             raise NotFound("No such answer.")
-        if answer.report_id is not None:
-            return Response({"detail": "This answer is a report already."}, status=409)
         report = _call(lambda: services.rfi_answer_to_report(answer=answer, by=viewer))
         body = {"report": report.uuid, "edit_url": reverse("report-edit", args=[report.uuid])}
         return Response(serializers.RfiReportSerializer(body).data, status=status.HTTP_201_CREATED)

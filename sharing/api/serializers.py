@@ -425,8 +425,11 @@ class RfiAudienceSerializer(serializers.Serializer[Any]):
 class RfiCreateSerializer(RfiAudienceSerializer):
     """A question. TLP:RED questions name people and are asked in the portal."""
 
-    title = serializers.CharField(max_length=300)
-    body_markdown = serializers.CharField(required=False, allow_blank=True, default="")
+    # Not trimmed here: a title of spaces is the service's "Write the question." (409).
+    title = serializers.CharField(max_length=300, trim_whitespace=False)
+    body_markdown = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=20000
+    )
     tlp = serializers.ChoiceField(choices=[t for t in TLP.values if t != TLP.RED])
     anonymous = serializers.BooleanField(required=False, default=False)
     indicators_text = serializers.CharField(
@@ -441,7 +444,7 @@ class RfiCreateSerializer(RfiAudienceSerializer):
 
 
 class RfiAnswerCreateSerializer(serializers.Serializer[Any]):
-    body_markdown = serializers.CharField(max_length=20000)
+    body_markdown = serializers.CharField(max_length=20000, trim_whitespace=False)
     anonymous = serializers.BooleanField(required=False, default=False)
     for_isac = serializers.BooleanField(
         required=False, default=False, help_text="ISAC staff: answer in the ISAC's name."
@@ -450,7 +453,7 @@ class RfiAnswerCreateSerializer(serializers.Serializer[Any]):
 
 
 class RfiCloseSerializer(serializers.Serializer[Any]):
-    summary = serializers.CharField(max_length=10000)
+    summary = serializers.CharField(max_length=10000, trim_whitespace=False)
 
 
 class RfiRouteSerializer(RfiAudienceSerializer):
