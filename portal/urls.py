@@ -17,6 +17,7 @@ urlpatterns = [
     path("reports/", include("sharing.urls")),
     path("feeds/", include("sharing.fanout.urls")),
     path("figures/", include("sharing.insights.urls")),
+    path("rfis/", include("sharing.rfi.urls")),
     path("api/v1/", include("sharing.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, Sector, TrustGroup, User
 from sharing import policy
-from sharing.models import Report, ReportRevision
+from sharing.models import Report, ReportRevision, Rfi
 from sharing.tlp import TLP
 
 
@@ -73,7 +73,8 @@ def widening(before: Audience, after: Audience) -> list[str]:
     return added
 
 
-def audience_of(report: Report) -> Audience:
+def audience_of(report: "Report | Rfi") -> Audience:
+    """The TLP and audience of a report or a request for information."""
     return Audience(
         tlp=report.tlp,
         everyone=report.audience_everyone,
@@ -134,7 +135,7 @@ def addressable_people() -> QuerySet[User]:
     ).distinct()
 
 
-def _check(
+def audience_check(
     *,
     by: Membership,
     tlp: str,
@@ -143,7 +144,11 @@ def _check(
     organisations: list[Organisation],
     groups: list[TrustGroup],
     people: list[User],
+    noun: str = "report",
 ) -> None:
+    """Refuse (ValidationError) an audience that does not fit the TLP or names groups,
+    organisations or people `by` may not address: for reports and requests for information
+    alike."""
     problems = policy.audience_problems(
         tlp=tlp,
         everyone=everyone,
@@ -151,6 +156,7 @@ def _check(
         organisation_count=len(organisations),
         group_count=len(groups),
         people_count=len(people),
+        noun=noun,
     )
     problems += unaddressable_group_problems(by=by, groups=groups)
     allowed_orgs = set(
@@ -187,7 +193,7 @@ def _change(
     tlp = TLP(tlp).value
     sector_list, org_list = list(sectors), list(organisations)
     group_list, people_list = list(groups), list(people)
-    _check(
+    audience_check(
         by=by,
         tlp=tlp,
         everyone=everyone,

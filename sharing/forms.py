@@ -4,7 +4,7 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from accounts.consent import SCOPE_RANK, organisation_consent
 from accounts.emails import normalise_email
@@ -26,22 +26,10 @@ from sharing.tlp import TLP
 TLP_CHOICES = [("", "Choose a TLP label…"), *TLP.choices]
 
 
-class ReportForm(forms.Form):
-    """Everything is optional while drafting, so nothing typed is ever refused; the checks
-    that matter run when the analyst confirms the preview."""
+class AudienceForm(forms.Form):
+    """The TLP and audience fields, as reports and requests for information choose them.
+    The people the viewer may pick by name come from the policy's directory."""
 
-    title = forms.CharField(max_length=300, required=False)
-    summary = forms.CharField(
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Two or three sentences a busy reader will see in lists.",
-    )
-    body_markdown = forms.CharField(
-        label="Body",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 14, "class": "mono"}),
-        help_text="Markdown. Links open without passing your address on.",
-    )
     tlp = forms.ChoiceField(label="TLP", choices=TLP_CHOICES, required=False)
     audience_everyone = forms.BooleanField(
         label="The whole membership", required=False, help_text="Every member in good standing."
@@ -70,6 +58,64 @@ class ReportForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One address a line, for people outside your organisation's trust groups.",
+    )
+
+    def __init__(
+        self, *args: Any, viewer: Membership, named: QuerySet[User] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+        self.fields["audience_groups"].queryset = addressable_groups(viewer).order_by(  # type: ignore[attr-defined]
+            "kind", "name"
+        )
+        members = Organisation.objects.filter(good_standing_q(), is_isac=False)
+        self.fields["audience_organisations"].queryset = members  # type: ignore[attr-defined]
+        # The people the analyst may pick by name (their trust groups), and whoever is
+        # already named; anyone else only by exact e-mail address.
+        people = policy.people_directory(viewer)
+        if named is not None:
+            people = User.objects.filter(
+                Q(pk__in=people.values("pk")) | Q(pk__in=named.values("pk"))
+            )
+        self.fields["audience_people"].queryset = people.order_by("full_name")  # type: ignore[attr-defined]
+        self.fields["audience_people"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda u: f"{u.full_name} <{u.email}>"
+        )
+
+    def clean_audience_people_emails(self) -> list[User]:
+        found, unknown = [], []
+        for line in self.cleaned_data.get("audience_people_emails", "").split():
+            person = policy.person_by_email(self.viewer, normalise_email(line))
+            if person is None:
+                unknown.append(line)
+            else:
+                found.append(person)
+        if unknown:
+            raise forms.ValidationError(
+                "No active member in good standing has the address: " + ", ".join(unknown)
+            )
+        return found
+
+    def named_people(self) -> list[User]:
+        data = self.cleaned_data
+        return list(dict.fromkeys([*data["audience_people"], *data["audience_people_emails"]]))
+
+
+class ReportForm(AudienceForm):
+    """Everything is optional while drafting, so nothing typed is ever refused; the checks
+    that matter run when the analyst confirms the preview."""
+
+    title = forms.CharField(max_length=300, required=False)
+    summary = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Two or three sentences a busy reader will see in lists.",
+    )
+    body_markdown = forms.CharField(
+        label="Body",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 14, "class": "mono"}),
+        help_text="Markdown. Links open without passing your address on.",
     )
     sectors = forms.ModelMultipleChoiceField(
         label="Sectors affected",
@@ -123,23 +169,8 @@ class ReportForm(forms.Form):
     def __init__(
         self, *args: Any, viewer: Membership, report: Report | None = None, **kwargs: Any
     ) -> None:
-        super().__init__(*args, **kwargs)
-        self.viewer = viewer
-        self.fields["audience_groups"].queryset = addressable_groups(viewer).order_by(  # type: ignore[attr-defined]
-            "kind", "name"
-        )
-        members = Organisation.objects.filter(good_standing_q(), is_isac=False)
-        self.fields["audience_organisations"].queryset = members  # type: ignore[attr-defined]
-        # The people the analyst may pick by name (their trust groups), and whoever the
-        # report already names; anyone else only by exact e-mail address.
-        people = policy.people_directory(viewer)
-        if report is not None:
-            named = report.audience_people.values("pk")
-            people = User.objects.filter(Q(pk__in=people.values("pk")) | Q(pk__in=named))
-        self.fields["audience_people"].queryset = people.order_by("full_name")  # type: ignore[attr-defined]
-        self.fields["audience_people"].label_from_instance = (  # type: ignore[attr-defined]
-            lambda u: f"{u.full_name} <{u.email}>"
-        )
+        named = report.audience_people.all() if report is not None else None
+        super().__init__(*args, viewer=viewer, named=named, **kwargs)
         self._government_choices(viewer)
 
     def _government_choices(self, viewer: Membership) -> None:
@@ -167,23 +198,9 @@ class ReportForm(forms.Form):
             del self.fields["government_cisa_proprietary"]
         field.choices = [("", default), *narrower]  # type: ignore[attr-defined]
 
-    def clean_audience_people_emails(self) -> list[User]:
-        found, unknown = [], []
-        for line in self.cleaned_data.get("audience_people_emails", "").split():
-            person = policy.person_by_email(self.viewer, normalise_email(line))
-            if person is None:
-                unknown.append(line)
-            else:
-                found.append(person)
-        if unknown:
-            raise forms.ValidationError(
-                "No active member in good standing has the address: " + ", ".join(unknown)
-            )
-        return found
-
     def content(self) -> ReportContent:
         data = self.cleaned_data
-        named = list(dict.fromkeys([*data["audience_people"], *data["audience_people_emails"]]))
+        named = self.named_people()
         return ReportContent(
             title=data["title"],
             summary=data["summary"],

@@ -44,6 +44,8 @@ from sharing.models import (
     Report,
     ReportIndicator,
     ReportRevision,
+    Rfi,
+    RfiAnswer,
     Sighting,
     StixObject,
     Submission,
@@ -92,37 +94,53 @@ def _is_usable(viewer: Membership | None) -> bool:
 
 def _in_audience(organisation: Organisation) -> Q:
     """Reports whose audience (other than named people) includes the organisation."""
+    return _addressed_to(Report, organisation)
+
+
+def _addressed_to(model: type[Model], organisation: Organisation) -> Q:
+    """Rows of `model` (reports, requests for information: anything with the audience
+    fields) whose audience, other than named people, includes the organisation."""
     sector_ids = organisation.sectors.values("pk")
-    through = Report.audience_organisations.through
-    sectors_through = Report.audience_sectors.through
-    named_org = Exists(
-        through.objects.filter(report_id=OuterRef("pk"), organisation_id=organisation.pk)
+    this = {f"{model._meta.model_name}_id": OuterRef("pk")}
+    organisations, sectors = (
+        _through(model, "audience_organisations"),
+        _through(model, "audience_sectors"),
     )
-    in_sector = Exists(
-        sectors_through.objects.filter(report_id=OuterRef("pk"), sector_id__in=sector_ids)
+    named_org = Exists(organisations.objects.filter(**this, organisation_id=organisation.pk))
+    in_sector = Exists(sectors.objects.filter(**this, sector_id__in=sector_ids))
+    return (
+        Q(audience_everyone=True)
+        | Q(named_org)
+        | Q(in_sector)
+        | _in_groups(organisation, model=model)
     )
-    return Q(audience_everyone=True) | Q(named_org) | Q(in_sector) | _in_groups(organisation)
 
 
-def _in_groups(organisation: Organisation) -> Q:
-    """Reports addressed to a trust group the organisation belongs to.
+def _in_groups(organisation: Organisation, *, model: type[Model] = Report) -> Q:
+    """Rows addressed to a trust group the organisation belongs to.
 
     Sector communities are read live from the organisation's sectors (its standing is
     checked by the caller), so a sector change takes effect at once, before the periodic
     sync updates the community's member rows.
     """
-    through = Report.audience_groups.through
+    through = _through(model, "audience_groups")
+    this = {f"{model._meta.model_name}_id": OuterRef("pk")}
     custom = through.objects.filter(
-        report_id=OuterRef("pk"),
+        **this,
         trustgroup__kind=TrustGroup.Kind.CUSTOM,
         trustgroup__memberships__organisation_id=organisation.pk,
     )
     community = through.objects.filter(
-        report_id=OuterRef("pk"),
+        **this,
         trustgroup__kind=TrustGroup.Kind.SECTOR,
         trustgroup__sector_id__in=organisation.sectors.values("pk"),
     )
     return Q(Exists(custom)) | Q(Exists(community))
+
+
+def _through(model: type[Model], field: str) -> Any:
+    """The table behind one of the model's audience fields."""
+    return getattr(model, field).through
 
 
 def _named_person(viewer: Membership) -> Q:
@@ -183,8 +201,14 @@ def _good_standing() -> Q:
 
 def visible_report(viewer: Membership | None, **lookup: Any) -> Report | None:
     """The one report matching the lookup (e.g. uuid=...) if the viewer may read it, with
-    its organisation and author; the rest of the request then knows `can_view` is true."""
-    report = visible_to(viewer).select_related("organisation", "author").filter(**lookup).first()
+    its organisation, author and the RFI answer it was made of (if any); the rest of the
+    request then knows `can_view` is true."""
+    report = (
+        visible_to(viewer)
+        .select_related("organisation", "author", "rfi_answer__rfi")
+        .filter(**lookup)
+        .first()
+    )
     if report is not None:
         _reused(("can_view", _key(viewer), report.pk), lambda: True)
     return report
@@ -458,8 +482,10 @@ def audience_problems(
     organisation_count: int,
     group_count: int,
     people_count: int,
+    noun: str = "report",
 ) -> list[str]:
-    """Why an audience does not fit the TLP, in words for the analyst; empty when it fits."""
+    """Why an audience does not fit the TLP, in words for the analyst; empty when it fits.
+    `noun` names what is addressed ("report", "request")."""
     label = TLP(tlp)
     wide = everyone or sector_count or organisation_count or group_count
     problems = []
@@ -470,7 +496,7 @@ def audience_problems(
                 "and the whole membership from the audience, or choose a wider TLP."
             )
         if not people_count:
-            problems.append("A TLP:RED report needs at least one named person.")
+            problems.append(f"A TLP:RED {noun} needs at least one named person.")
     else:
         if people_count:
             problems.append(
@@ -479,7 +505,7 @@ def audience_problems(
             )
         if label != TLP.CLEAR and not wide:
             problems.append(
-                f"Choose who receives this {label.label} report: the whole membership, "
+                f"Choose who receives this {label.label} {noun}: the whole membership, "
                 "sectors, trust groups or organisations."
             )
     return problems
@@ -641,28 +667,7 @@ def _revision_reach(viewer: Membership) -> Q:
 
 def _revision_in_audience(organisation: Organisation) -> Q:
     """Versions whose own audience (other than named people) includes the organisation."""
-    model = ReportRevision
-    sector_ids = organisation.sectors.values("pk")
-    this = {"reportrevision_id": OuterRef("pk")}
-    named_org = model.audience_organisations.through.objects.filter(
-        **this, organisation_id=organisation.pk
-    )
-    in_sector = model.audience_sectors.through.objects.filter(**this, sector_id__in=sector_ids)
-    groups = model.audience_groups.through.objects.filter(**this)
-    custom = groups.filter(
-        trustgroup__kind=TrustGroup.Kind.CUSTOM,
-        trustgroup__memberships__organisation_id=organisation.pk,
-    )
-    community = groups.filter(
-        trustgroup__kind=TrustGroup.Kind.SECTOR, trustgroup__sector_id__in=sector_ids
-    )
-    return (
-        Q(audience_everyone=True)
-        | Q(Exists(named_org))
-        | Q(Exists(in_sector))
-        | Q(Exists(custom))
-        | Q(Exists(community))
-    )
+    return _addressed_to(ReportRevision, organisation)
 
 
 def at_readable_version(viewer: Membership | None, *, channel: Channel | None = None) -> Q:
@@ -807,12 +812,16 @@ def visible_forwards(viewer: Membership | None) -> QuerySet[Forward]:
 
 
 def visible_notifications(viewer: Membership | None) -> QuerySet[Notification]:
-    """The viewer's in-portal notifications about reports they may still see (and about
-    their own uploads that failed before any report was made of them)."""
+    """The viewer's in-portal notifications about reports and requests for information they
+    may still see (and about their own uploads that failed before any report was made of
+    them)."""
     if not _is_usable(viewer):
         return Notification.objects.none()
+    about_nothing_shared = Q(report__isnull=True, rfi__isnull=True)
     return Notification.objects.filter(membership=viewer).filter(
-        Q(report__in=visible_to(viewer)) | Q(report__isnull=True)
+        Q(report__in=visible_to(viewer))
+        | Q(rfi__in=visible_rfis(viewer).values("pk"))
+        | about_nothing_shared
     )
 
 
@@ -943,3 +952,118 @@ def submissions_for_staff(viewer: Membership | None) -> QuerySet[Submission]:
     return Submission.objects.filter(
         staff_alerted_at__isnull=False, status=Submission.Status.FAILED
     )
+
+
+# --- Requests for information ----------------------------------------------------------
+# An RFI is shared material: its TLP and audience mean what they mean on a report, and its
+# answers are read exactly by those who may read it (docs/tlp.md, "Requests for
+# information").
+
+
+def visible_rfis(viewer: Membership | None, *, channel: Channel | None = None) -> QuerySet[Rfi]:
+    """Every request for information the viewer may read (with its answers). With a channel,
+    only those whose label may travel over it: the API never carries a TLP:RED one."""
+    if not _is_usable(viewer):
+        return Rfi.objects.none()
+    assert viewer is not None
+    rfis = _reused(("visible_rfis", viewer.pk), lambda: _visible_rfis(viewer)).all()
+    if channel is not None:
+        rfis = rfis.filter(tlp__in=[t for t in TLP if _channel_allows_tlp(channel, t)])
+    return rfis
+
+
+def _visible_rfis(viewer: Membership) -> QuerySet[Rfi]:
+    """`visible_to`'s rules for an RFI, which has no draft: it is shared when it is asked."""
+    organisation = viewer.organisation
+    standing = Exists(Organisation.objects.filter(_good_standing(), pk=organisation.pk))
+    people = Rfi.audience_people.through.objects
+    named = Q(Exists(people.filter(rfi_id=OuterRef("pk"), user_id=viewer.user_id)))
+    own = Q(organisation_id=organisation.pk)
+    mine = own & Q(asked_by_id=viewer.user_id)
+    # The asking organisation follows its questions; a colleague's TLP:RED one only when
+    # named in it or as the organisation's admin.
+    submitted = own if viewer.is_org_admin else own & (~Q(tlp=TLP.RED) | named)
+    green_amber = Q(tlp__in=[TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT]) & _addressed_to(
+        Rfi, organisation
+    )
+    allowed = mine | submitted | green_amber | (Q(tlp=TLP.RED) & named)
+    if viewer.is_isac_staff:
+        # Analysts route, merge and answer every RFI but RED, which they read when named.
+        allowed |= ~Q(tlp=TLP.RED)
+    return Rfi.objects.filter(Q(tlp=TLP.CLEAR) | (Q(standing) & allowed))
+
+
+def can_view_rfi(viewer: Membership | None, rfi: Rfi) -> bool:
+    return _reused(
+        ("can_view_rfi", _key(viewer), rfi.pk),
+        lambda: visible_rfis(viewer).filter(pk=rfi.pk).exists(),
+    )
+
+
+def visible_rfi(viewer: Membership | None, **lookup: Any) -> Rfi | None:
+    """The one RFI matching the lookup (e.g. uuid=...) if the viewer may read it."""
+    rfi = visible_rfis(viewer).select_related("organisation", "asked_by").filter(**lookup).first()
+    if rfi is not None:
+        _reused(("can_view_rfi", _key(viewer), rfi.pk), lambda: True)
+    return rfi
+
+
+def visible_rfi_answers(
+    viewer: Membership | None, *, channel: Channel | None = None
+) -> QuerySet[RfiAnswer]:
+    """Answers to the RFIs the viewer may read (over the channel)."""
+    if not _is_usable(viewer):
+        return RfiAnswer.objects.none()
+    return RfiAnswer.objects.filter(rfi__in=visible_rfis(viewer, channel=channel).values("pk"))
+
+
+def can_forward_rfi(rfi: Rfi, channel: Channel) -> bool:
+    """Whether the RFI's label lets it (or a notice about it) travel over the channel."""
+    return _channel_allows_tlp(channel, TLP(rfi.tlp))
+
+
+def can_see_asker(viewer: Membership | None, rfi: Rfi) -> bool:
+    """Who asked: hidden for an anonymous RFI (the ISAC is shown) from everyone but ISAC
+    staff and the asking organisation."""
+    if viewer is None:
+        return False
+    return bool(
+        not rfi.anonymous or viewer.is_isac_staff or viewer.organisation_id == rfi.organisation_id
+    )
+
+
+def can_see_answerer(viewer: Membership | None, answer: RfiAnswer) -> bool:
+    """Who answered: hidden for an anonymous answer and for one written for the ISAC (the
+    ISAC is shown), except from ISAC staff and the answering organisation. An answer by the
+    hidden asker's own organisation is hidden from whoever may not learn the asker: naming
+    it would name them."""
+    if viewer is None:
+        return False
+    if viewer.is_isac_staff or viewer.organisation_id == answer.organisation_id:
+        return True
+    if answer.anonymous or answer.for_isac:
+        return False
+    return answer.organisation_id != answer.rfi.organisation_id or can_see_asker(viewer, answer.rfi)
+
+
+def can_answer_rfi(viewer: Membership | None, rfi: Rfi) -> bool:
+    """A reader in good standing, while the RFI is not closed."""
+    return not rfi.is_closed and can_post(viewer) and can_view_rfi(viewer, rfi)
+
+
+def can_manage_rfi(viewer: Membership | None, rfi: Rfi) -> bool:
+    """Route, merge and answer for the ISAC: ISAC staff who may read it, while it is open."""
+    return bool(
+        viewer is not None
+        and viewer.is_isac_staff
+        and not rfi.is_closed
+        and can_view_rfi(viewer, rfi)
+    )
+
+
+def can_close_rfi(viewer: Membership | None, rfi: Rfi) -> bool:
+    """ISAC staff, and the asker for the organisation they asked for, close an RFI."""
+    if viewer is None or rfi.is_closed or not can_view_rfi(viewer, rfi):
+        return False
+    asker = viewer.user_id == rfi.asked_by_id and viewer.organisation_id == rfi.organisation_id
+    return viewer.is_isac_staff or asker

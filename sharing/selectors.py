@@ -25,7 +25,7 @@ from django.utils import timezone
 from accounts.models import AgreementAcceptance, Membership
 from accounts.standing import current_agreement_version
 from sharing import policy, search
-from sharing.models import Comment, CurationEvent, Report, ReportIndicator, Sighting
+from sharing.models import Comment, CurationEvent, Report, ReportIndicator, Rfi, Sighting
 from sharing.normalize.extract import extract
 from sharing.normalize.parsers.stix import SCO_TYPES
 from sharing.tlp import TLP
@@ -219,8 +219,9 @@ def revealed_source(viewer: Membership | None, report: Report) -> str:
     return "the ISAC"
 
 
-def audience_summary(report: Report) -> str:
-    """A short description of who receives the report, for its authors."""
+def audience_summary(report: "Report | Rfi") -> str:
+    """A short description of who receives the report (or request for information), for
+    its authors."""
     if report.tlp == TLP.CLEAR:
         # The policy lets everyone signed in read TLP:CLEAR, whatever audience was picked.
         return "everyone signed in"

@@ -48,6 +48,7 @@ from sharing.models import (
     Report,
     ReportRevision,
     ReviewRequirement,
+    RfiAnswer,
     Sighting,
     Submission,
 )
@@ -195,6 +196,7 @@ def report_problems(report: Report, *, by: Membership | None = None) -> list[str
         return problems
     problems += upload_marking_problems(report)
     problems += public_release_problems(report)
+    problems += rfi_marking_problems(report)
     problems += policy.audience_problems(
         tlp=report.tlp,
         everyone=report.audience_everyone,
@@ -216,6 +218,19 @@ def public_release_problems(report: Report) -> list[str]:
             f"{TLP(report.tlp).label}."
         ]
     return []
+
+
+def rfi_marking_problems(report: Report) -> list[str]:
+    """A report made from an answer carries the question's indicators: it cannot be shared
+    wider than the request for information's label."""
+    answer = RfiAnswer.objects.filter(report_id=report.pk).select_related("rfi").first()
+    if answer is None or TLP(answer.rfi.tlp).rank <= TLP(report.tlp).rank:
+        return []
+    label = TLP(answer.rfi.tlp).label
+    return [
+        f"This report answers a request for information marked {label}; it cannot be "
+        f"shared wider than that. Choose {label} or narrower."
+    ]
 
 
 def upload_marking_problems(report: Report) -> list[str]:

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from accounts.http import PortalRequest, SignedInRequest
+from accounts.models import Membership
 from portal.markdown import render_markdown
 from sharing import policy, services
 from sharing.formats import FORMATS
@@ -24,7 +25,7 @@ from sharing.forms import (
     SightingForm,
 )
 from sharing.insights.refresh import report_read_record
-from sharing.models import PeerReport, Report, ReportIndicator, ReportRevision
+from sharing.models import PeerReport, Report, ReportIndicator, ReportRevision, Rfi, RfiAnswer
 from sharing.peers.selectors import also_reported_by
 from sharing.preview import preview_findings
 from sharing.selectors import (
@@ -197,12 +198,24 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "audience": audience_summary(report),
         "on_public_feed": report.public_release
         and policy.public_reports().filter(pk=report.pk).exists(),
+        # The request for information this report answers, for those who may read it.
+        "answers_rfi": _answered_rfi(viewer, report),
         "comment_form": CommentForm(),
         "sighting_form": SightingForm(indicators=[link.indicator for link in links]),
         "reason_form": ReasonForm(),
         "curation_form": CurationForm(),
     }
     return render(request, "sharing/report_detail.html", context)
+
+
+def _answered_rfi(viewer: Membership | None, report: Report) -> Rfi | None:
+    """The request for information the report answers, if the viewer may read it (no query
+    for a report that answers none: `visible_report` read the link)."""
+    try:
+        rfi = report.rfi_answer.rfi
+    except RfiAnswer.DoesNotExist:
+        return None
+    return rfi if policy.can_view_rfi(viewer, rfi) else None
 
 
 @login_required

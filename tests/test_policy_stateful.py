@@ -9,7 +9,8 @@ at sharing.policy.
 
 Read paths are listed in READ_PATHS; a branch that adds a way to read reports (a page, an
 API endpoint, TAXII, search, a count) adds it there. Versions of reports (each read under its
-own TLP and audience) and sightings are checked the same way.
+own TLP and audience) and sightings are checked the same way, and so are requests for
+information and their answers (RFI_PATHS: lists, the API, answers, per-state counts).
 """
 
 import copy
@@ -45,8 +46,9 @@ from accounts.models import (
     User,
 )
 from sharing import policy
-from sharing.models import Report, ReportRevision, Sighting
+from sharing.models import Report, ReportRevision, Rfi, RfiAnswer, Sighting
 from sharing.policy import Channel
+from sharing.rfi.selectors import rfi_counts
 from sharing.tlp import TLP
 
 T = TypeVar("T")
@@ -111,13 +113,29 @@ class Rep:
     versions: list[Ver] = field(default_factory=list)
 
 
+@dataclass(eq=False)
+class Question:
+    """A request for information: no draft, no versions; asked, then routed or closed. Each
+    carries one answer, by someone of another organisation."""
+
+    pk: int
+    org: Org
+    asker: Person
+    tlp: str
+    everyone: bool = False
+    sectors: set[int] = field(default_factory=set)
+    orgs: set[int] = field(default_factory=set)
+    groups: set[int] = field(default_factory=set)
+    people: set[int] = field(default_factory=set)
+
+
 def in_good_standing(org: Org) -> bool:
     if org.status != Organisation.Status.ACTIVE:
         return False
     return org.is_isac or org.agreement == "accepted"
 
 
-def in_audience(org: Org, report: Rep, groups: dict[int, Group]) -> bool:
+def in_audience(org: Org, report: "Rep | Question", groups: dict[int, Group]) -> bool:
     if report.everyone or org.pk in report.orgs or org.sectors & report.sectors:
         return True
     for pk in report.groups:
@@ -158,6 +176,16 @@ def expected_visible(person: Person, report: Rep, groups: dict[int, Group]) -> b
     if isac_staff and report.status != Report.Status.DRAFT:
         return report.tlp != TLP.RED or report.status == Report.Status.PENDING_REVIEW
     return False
+
+
+def expected_rfi_visible(person: Person, rfi: Question, groups: dict[int, Group]) -> bool:
+    """docs/tlp.md, "Requests for information": a report's rules, for something that is
+    shared as soon as it is asked."""
+    as_report = Rep(
+        rfi.pk, rfi.org, rfi.asker, rfi.tlp, Report.Status.PUBLISHED, rfi.everyone,
+        rfi.sectors, rfi.orgs, rfi.groups, rfi.people,
+    )  # fmt: skip
+    return expected_visible(person, as_report, groups)
 
 
 def expected_editable(person: Person, report: Rep, groups: dict[int, Group]) -> bool:
@@ -205,8 +233,10 @@ CHANNEL_TLPS = {
     Channel.WEBHOOK: set(TLP) - {TLP.RED},
     Channel.TAXII: set(TLP) - {TLP.RED},
     Channel.API: set(TLP) - {TLP.RED},
+    Channel.MISP_FEED: set(TLP) - {TLP.RED},
     Channel.PUBLIC_FEED: {TLP.CLEAR},
     Channel.GOVERNMENT: {TLP.CLEAR, TLP.GREEN},
+    Channel.PEER: {TLP.CLEAR, TLP.GREEN, TLP.AMBER},
 }
 
 
@@ -250,9 +280,16 @@ def _forwardable(channel: Channel) -> ReadPath:
 # (test_channels_of_a_kind_carry_the_same_labels keeps the grouping honest).
 CHANNEL_KINDS = {
     Channel.PORTAL: [Channel.PORTAL],
-    Channel.TAXII: [Channel.TAXII, Channel.API, Channel.WEBHOOK, Channel.EMAIL_NOTICE],
+    Channel.TAXII: [
+        Channel.TAXII,
+        Channel.API,
+        Channel.WEBHOOK,
+        Channel.EMAIL_NOTICE,
+        Channel.MISP_FEED,
+    ],
     Channel.EMAIL_CONTENT: [Channel.EMAIL_CONTENT, Channel.GOVERNMENT],
     Channel.PUBLIC_FEED: [Channel.PUBLIC_FEED],
+    Channel.PEER: [Channel.PEER],
 }
 
 
@@ -283,6 +320,23 @@ def _sightings(channel: Channel | None) -> ReadPath:
 
     return read
 
+
+# Requests for information: each path answers the set of RFI pks the viewer gets.
+RfiPath = Callable[[Membership], set[int]]
+RFI_PATHS: dict[str, tuple[RfiPath, Callable[[Person, Question, dict[int, Group]], bool]]] = {
+    "policy.visible_rfis": (
+        lambda v: set(policy.visible_rfis(v).values_list("pk", flat=True)),
+        expected_rfi_visible,
+    ),
+    "policy.visible_rfis(api)": (
+        lambda v: set(policy.visible_rfis(v, channel=Channel.API).values_list("pk", flat=True)),
+        lambda p, q, g: q.tlp != TLP.RED and expected_rfi_visible(p, q, g),
+    ),
+    "policy.visible_rfi_answers": (
+        lambda v: set(policy.visible_rfi_answers(v).values_list("rfi_id", flat=True)),
+        expected_rfi_visible,
+    ),
+}
 
 READ_PATHS: dict[str, ReadPath] = {
     "policy.visible_to": _visible_to,
@@ -333,9 +387,21 @@ class PolicyMachine(RuleBasedStateMachine):
         self.all_people: list[Person] = []
         self.groups: dict[int, Group] = {}
         self.reports: list[Rep] = []
+        self.rfis: list[Question] = []
         self.checked: dict[tuple[int, int], bool] = {}
+        self.rfi_checked: dict[tuple[int, int], bool] = {}
 
-    STATE = ("all_orgs", "all_people", "groups", "reports", "checked", "curator", "sectors")
+    STATE = (
+        "all_orgs",
+        "all_people",
+        "groups",
+        "reports",
+        "rfis",
+        "checked",
+        "rfi_checked",
+        "curator",
+        "sectors",
+    )
 
     def teardown(self) -> None:
         try:
@@ -412,6 +478,35 @@ class PolicyMachine(RuleBasedStateMachine):
             people=audience.get("people", set()),  # type: ignore[arg-type]
         )
         return report
+
+    def _new_rfi(self, asker: Person, tlp: str, everyone: bool, **audience: set[int]) -> Question:
+        row = Rfi.objects.create(
+            title=f"Q{self._n()}",
+            tlp=tlp,
+            asked_by_id=asker.user_pk,
+            organisation_id=asker.org.pk,
+            audience_everyone=everyone,
+        )
+        rfi = Question(row.pk, asker.org, asker, tlp, everyone)
+        self._write_rfi_audience(rfi, **audience)
+        answerer = next((p for p in self.all_people if p.org is not asker.org), asker)
+        RfiAnswer.objects.create(
+            rfi=row,
+            author_id=answerer.user_pk,
+            organisation_id=answerer.org.pk,
+            body_markdown="An answer",
+        )
+        self.rfis.append(rfi)
+        return rfi
+
+    def _write_rfi_audience(self, rfi: Question, **audience: set[int]) -> None:
+        row = Rfi.objects.get(pk=rfi.pk)
+        rfi.sectors, rfi.orgs = audience.get("sectors", set()), audience.get("orgs", set())
+        rfi.groups, rfi.people = audience.get("groups", set()), audience.get("people", set())
+        row.audience_sectors.set(rfi.sectors)
+        row.audience_organisations.set(rfi.orgs)
+        row.audience_groups.set(rfi.groups)
+        row.audience_people.set(rfi.people)
 
     def _write_audience(
         self, report: Rep, *, sectors: set[int], orgs: set[int], groups: set[int], people: set[int]
@@ -531,6 +626,12 @@ class PolicyMachine(RuleBasedStateMachine):
             for audience in audiences:
                 report = self._new_report(author, tlp, Report.Status.PUBLISHED, **audience)
                 self._new_version(report, tlp, **audience)  # type: ignore[arg-type]
+        peer_asks = self.all_people[-1]  # C's analyst asks too
+        for tlp in TLP:
+            for audience in audiences:
+                fields = {k: v for k, v in audience.items() if k != "everyone"}
+                self._new_rfi(author, tlp, bool(audience.get("everyone")), **fields)  # type: ignore[arg-type]
+            self._new_rfi(peer_asks, tlp, False, orgs={a.pk})
         # The probe's case: AMBER for B, then widened to CLEAR for everyone; and RED for B's
         # analyst, then GREEN for sector 0.
         widened = self._new_report(author, TLP.CLEAR, Report.Status.PUBLISHED, everyone=True)
@@ -696,6 +797,20 @@ class PolicyMachine(RuleBasedStateMachine):
         Report.objects.filter(pk=report.pk).update(status=status)
         report.status = status
 
+    # -- requests for information
+    @rule(data=st.data(), tlp=TLPS, everyone=st.booleans())
+    def ask_rfi(self, data: st.DataObject, tlp: str, everyone: bool) -> None:
+        asker = self._pick(data, self.all_people, "asker")
+        self._new_rfi(asker, tlp, everyone, **self._draw_audience(data))
+
+    @rule(data=st.data(), everyone=st.booleans())
+    def route_rfi(self, data: st.DataObject, everyone: bool) -> None:
+        """An analyst sends the question to another audience; its label stays."""
+        rfi = self._pick(data, self.rfis, "rfi")
+        Rfi.objects.filter(pk=rfi.pk).update(audience_everyone=everyone)
+        rfi.everyone = everyone
+        self._write_rfi_audience(rfi, **self._draw_audience(data))
+
     # -- the check
     @invariant()
     def every_read_path_matches_the_reference(self) -> None:
@@ -719,6 +834,7 @@ class PolicyMachine(RuleBasedStateMachine):
                 want = {r.pk for r in self.reports if expected_for(person, r, self.groups)}
                 assert got == want, (name, person, got ^ want)
             self._check_versions(person, viewer, all_paths=all_paths)
+            self._check_rfis(person, viewer, all_paths=all_paths)
             for report in self.reports:
                 key = (person.membership_pk, report.pk)
                 want_one = expected_visible(person, report, self.groups)
@@ -726,6 +842,28 @@ class PolicyMachine(RuleBasedStateMachine):
                     got_one = policy.can_view(viewer, by_pk[report.pk])
                     assert got_one == want_one, ("policy.can_view", person, report)
                     self.checked[key] = want_one
+
+    def _check_rfis(self, person: Person, viewer: Membership, *, all_paths: bool) -> None:
+        """At the end of each run (and for the initial world): every path, the per-state
+        counts (an outsider learns nothing, not even how many) and `can_view_rfi` for every
+        pair whose answer is new or changed. Not after every step: RFIs share the reports'
+        audience rules, which every step checks, and the test must stay as fast as it was."""
+        if not all_paths:
+            return
+        ours = {q.pk for q in self.rfis}
+        for name, (read, expected_for) in RFI_PATHS.items():
+            got = read(viewer) & ours
+            want = {q.pk for q in self.rfis if expected_for(person, q, self.groups)}
+            assert got == want, (name, person, got ^ want)
+        want_all = [q for q in self.rfis if expected_rfi_visible(person, q, self.groups)]
+        assert rfi_counts(viewer).total == len(want_all), ("rfi_counts", person)
+        for rfi in self.rfis:
+            # Each pair once, and again whenever its expected answer changes.
+            key, want_one = (person.membership_pk, rfi.pk), rfi in want_all
+            if self.rfi_checked.get(key) != want_one:
+                got_one = policy.can_view_rfi(viewer, Rfi(pk=rfi.pk))
+                assert got_one == want_one, ("policy.can_view_rfi", person, rfi)
+                self.rfi_checked[key] = want_one
 
     def _check_versions(self, person: Person, viewer: Membership, *, all_paths: bool) -> None:
         """Each version under its own TLP and audience: pages and diffs read

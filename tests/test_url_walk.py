@@ -35,7 +35,7 @@ from accounts.services.groups import group_create, group_invite
 from accounts.services.organisations import organisation_create
 from accounts.services.tokens import token_issue
 from sharing import policy
-from sharing.models import Comment, Report, ReportRevision, Sighting
+from sharing.models import Comment, Report, ReportRevision, Rfi, RfiAnswer, Sighting
 from sharing.tlp import TLP
 from tests.fixtures.members import acting
 from tests.fixtures.personas import PASSWORD, make_person
@@ -121,8 +121,21 @@ def _personal_feeds_of_others(outsider: Membership) -> models.QuerySet[models.Mo
 # Models whose rows are not all protected: the rows the outsider must not see, written
 # from the model's documented rule (not from the selector under test). Other changes add
 # theirs here; a model with a `uuid` that is in none of the rules below is protected whole.
+def _rfis_of_others(outsider: Membership) -> models.QuerySet[models.Model]:
+    """docs/tlp.md, "Requests for information", for the walk's world: the outsider reads
+    TLP:CLEAR ones and its own organisation's; the others are addressed to B, a circle or
+    named people."""
+    return Rfi.objects.exclude(tlp=TLP.CLEAR).exclude(organisation=outsider.organisation)
+
+
+def _answers_of_protected_rfis(outsider: Membership) -> models.QuerySet[models.Model]:
+    return RfiAnswer.objects.filter(rfi__in=_rfis_of_others(outsider))
+
+
 PROTECTED_ROWS: dict[str, Callable[[Membership], models.QuerySet[models.Model]]] = {
     "sharing.Feed": _personal_feeds_of_others,
+    "sharing.Rfi": _rfis_of_others,
+    "sharing.RfiAnswer": _answers_of_protected_rfis,
 }
 
 
@@ -207,6 +220,7 @@ def protected_world(
     )
     _widened_report(analyst_a, org_b)
     _hidden_source(outsider_c)
+    _requests_for_information(analyst_a, peer_b, org_b, circle)
 
 
 def _widened_report(analyst_a: User, org_b: Organisation) -> None:
@@ -260,6 +274,46 @@ def _hidden_source(outsider_c: User) -> None:
     Comment.objects.create(report=report, organisation=source, author=person, body="About it")
 
 
+def _requests_for_information(
+    analyst_a: User, peer_b: User, org_b: Organisation, circle: TrustGroup
+) -> None:
+    """Questions for B, for a circle and for B's analyst by name, each answered by B; and a
+    CLEAR question asked anonymously by a source whose name is the marker, answered by it."""
+    for tlp, audience in [
+        (TLP.GREEN, "orgs"),
+        (TLP.AMBER, "groups"),
+        (TLP.AMBER_STRICT, "orgs"),
+        (TLP.RED, "people"),
+    ]:
+        rfi = Rfi.objects.create(
+            title=f"{MARKER} question {tlp}",
+            body_markdown=MARKER,
+            tlp=tlp,
+            asked_by=analyst_a,
+            organisation=acting(analyst_a).organisation,
+            indicators=[{"type": "domain", "value": "zqx-protected.top"}],
+        )
+        if audience == "orgs":
+            rfi.audience_organisations.set([org_b])
+        elif audience == "groups":
+            rfi.audience_groups.set([circle])
+        else:
+            rfi.audience_people.set([peer_b])
+        RfiAnswer.objects.create(
+            rfi=rfi, author=peer_b, organisation=org_b, body_markdown=f"{MARKER} answer"
+        )
+    source = Organisation.objects.get(name=f"{MARKER} source")
+    person = User.objects.get(email="analyst@hidden.test")
+    clear = Rfi.objects.create(
+        title="Anonymous CLEAR question",
+        tlp=TLP.CLEAR,
+        asked_by=person,
+        organisation=source,
+        anonymous=True,
+    )
+    RfiAnswer.objects.create(rfi=clear, author=person, organisation=source, body_markdown="More")
+
+
 @pytest.mark.usefixtures("protected_world")
 def test_outsider_gets_nothing_protected_from_any_url(outsider_c: User) -> None:
     outsider = acting(outsider_c)
@@ -305,6 +359,7 @@ def test_outsider_gets_nothing_protected_from_any_url(outsider_c: User) -> None:
                             f"{baseline} for one that does not exist"
                         )
     problems += _walk_versions(client, outsider)
+    problems += _walk_rfis(client, outsider)
     assert walked > 100
     assert not problems, "\n".join(problems)
     # The walk itself did not sign the outsider out.
@@ -331,4 +386,19 @@ def _walk_versions(client: Client, outsider: Membership) -> list[str]:
                 problems.append(f"GET {path}: {response.status_code} for a protected version")
         if MARKER.encode() in client.get(f"/reports/{report.uuid}/").content:
             problems.append(f"GET /reports/{report.uuid}/ shows a protected name or text")
+    return problems
+
+
+def _walk_rfis(client: Client, outsider: Membership) -> list[str]:
+    """The requests the outsider may read show no protected name or text, and their count
+    says nothing of the others."""
+    problems = []
+    readable = policy.visible_rfis(outsider)
+    assert {r.title for r in readable} == {"Anonymous CLEAR question"}
+    for rfi in readable:
+        if MARKER.encode() in client.get(f"/rfis/{rfi.uuid}/").content:
+            problems.append(f"GET /rfis/{rfi.uuid}/ shows a protected name or text")
+    listing = client.get("/rfis/").content.decode()
+    if MARKER in listing or 'All <span class="badge">1</span>' not in listing:
+        problems.append("GET /rfis/ shows or counts a protected request")
     return problems

@@ -14,11 +14,14 @@ from sharing.models import (
     Feed,
     Report,
     ReportIndicator,
+    Rfi,
+    RfiAnswer,
     Sighting,
     Submission,
     Subscription,
 )
 from sharing.normalize.selectors import next_step
+from sharing.tlp import TLP
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
@@ -313,3 +316,161 @@ class IndicatorFactsSerializer(serializers.Serializer[Any]):
     )
     first_seen = serializers.DateTimeField(source="facts.first_seen", default=None, allow_null=True)
     last_seen = serializers.DateTimeField(source="facts.last_seen", default=None, allow_null=True)
+
+
+# --- Requests for information -----------------------------------------------------------
+
+
+class RfiIndicatorSerializer(serializers.Serializer[Any]):
+    type = serializers.CharField()
+    value = serializers.CharField()
+
+
+class RfiAnswerSerializer(serializers.ModelSerializer[RfiAnswer]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    organisation: Any = serializers.SerializerMethodField(
+        help_text="Who answered; null for an anonymous answer or one given for the ISAC "
+        "(except for ISAC staff and the answering organisation)."
+    )
+    report: Any = serializers.SerializerMethodField(
+        help_text="The report this answer became, when the caller may read it."
+    )
+
+    class Meta:
+        model = RfiAnswer
+        fields = ["id", "body_markdown", "organisation", "anonymous", "for_isac", "report"]
+        fields += ["created_at"]
+        read_only_fields = fields
+
+    def get_organisation(self, answer: RfiAnswer) -> str | None:
+        if policy.can_see_answerer(self.context["viewer"], answer):
+            return answer.organisation.name
+        return None
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_report(self, answer: RfiAnswer) -> str | None:
+        report = answer.report
+        if report is None or not policy.can_view(self.context["viewer"], report):
+            return None
+        return str(report.uuid)
+
+
+class RfiSerializer(serializers.ModelSerializer[Rfi]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    asked_by: Any = serializers.SerializerMethodField(
+        help_text="The asking organisation's name, or null when the ISAC is shown as asker."
+    )
+    indicators = RfiIndicatorSerializer(many=True, read_only=True)
+    answers: Any = serializers.SerializerMethodField()
+    merged_into: Any = serializers.SerializerMethodField(
+        help_text="The request this one duplicates, when the caller may read it."
+    )
+
+    class Meta:
+        model = Rfi
+        fields = [
+            "id",
+            "title",
+            "body_markdown",
+            "tlp",
+            "status",
+            "asked_by",
+            "due_on",
+            "indicators",
+            "answers",
+            "merged_into",
+            "closing_summary",
+            "closed_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_asked_by(self, rfi: Rfi) -> str | None:
+        if policy.can_see_asker(self.context["viewer"], rfi):
+            return rfi.organisation.name
+        return None
+
+    @extend_schema_field(RfiAnswerSerializer(many=True))
+    def get_answers(self, rfi: Rfi) -> list[dict[str, Any]]:
+        # Prefetched by the view from policy.visible_rfi_answers.
+        answers = list(rfi.answers.all())
+        for answer in answers:
+            answer.rfi = rfi
+        return list(RfiAnswerSerializer(answers, many=True, context=self.context).data)
+
+    @extend_schema_field(serializers.UUIDField(allow_null=True))
+    def get_merged_into(self, rfi: Rfi) -> str | None:
+        if rfi.merged_into_id is None:
+            return None
+        target = policy.visible_rfis(self.context["viewer"], channel=policy.Channel.API)
+        uuid = target.filter(pk=rfi.merged_into_id).values_list("uuid", flat=True).first()
+        return str(uuid) if uuid else None
+
+
+class RfiAudienceSerializer(serializers.Serializer[Any]):
+    """An audience as for reports: sector slugs, organisation and trust group ids."""
+
+    audience_everyone = serializers.BooleanField(required=False, default=False)
+    audience_sectors = serializers.ListField(
+        child=serializers.SlugField(), required=False, default=list, max_length=100
+    )
+    audience_organisations = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=500
+    )
+    audience_groups = serializers.ListField(
+        child=serializers.UUIDField(), required=False, default=list, max_length=100
+    )
+
+
+class RfiCreateSerializer(RfiAudienceSerializer):
+    """A question. TLP:RED questions name people and are asked in the portal."""
+
+    # Not trimmed here: a title of spaces is the service's "Write the question." (409).
+    title = serializers.CharField(max_length=300, trim_whitespace=False)
+    body_markdown = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=20000
+    )
+    tlp = serializers.ChoiceField(choices=[t for t in TLP.values if t != TLP.RED])
+    anonymous = serializers.BooleanField(required=False, default=False)
+    indicators_text = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=100000
+    )
+    due_on = serializers.DateField(required=False, allow_null=True, default=None)
+    sensitive_confirmed = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Confirm wording about prices, costs, bids, salaries or strategy.",
+    )
+
+
+class RfiAnswerCreateSerializer(serializers.Serializer[Any]):
+    body_markdown = serializers.CharField(max_length=20000, trim_whitespace=False)
+    anonymous = serializers.BooleanField(required=False, default=False)
+    for_isac = serializers.BooleanField(
+        required=False, default=False, help_text="ISAC staff: answer in the ISAC's name."
+    )
+    sensitive_confirmed = serializers.BooleanField(required=False, default=False)
+
+
+class RfiCloseSerializer(serializers.Serializer[Any]):
+    summary = serializers.CharField(max_length=10000, trim_whitespace=False)
+
+
+class RfiRouteSerializer(RfiAudienceSerializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=1000,
+        help_text="Needed when the new audience lets more organisations read the request.",
+    )
+
+
+class RfiMergeSerializer(serializers.Serializer[Any]):
+    into = serializers.UUIDField(help_text="The request this one duplicates.")
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RfiReportSerializer(serializers.Serializer[Any]):
+    report = serializers.UUIDField(help_text="The draft report made of the answer.")
+    edit_url = serializers.CharField(help_text="Where its author finishes and shares it.")

@@ -265,9 +265,9 @@ def allow_list_remove(request: AuthenticatedRequest, allowance_uuid: str) -> Htt
 @member_required
 def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     viewer = request.membership
-    notifications = policy.visible_notifications(viewer).select_related("report", "submission")[
-        :100
-    ]
+    notifications = policy.visible_notifications(viewer).select_related(
+        "report", "rfi", "submission"
+    )[:100]
     return render(request, "fanout/notifications.html", {"notifications": notifications})
 
 

@@ -29,6 +29,7 @@ from sharing.models.peers import (
 from sharing.models.public import PublicFeed
 from sharing.models.reports import Report
 from sharing.models.revisions import ReportRevision
+from sharing.models.rfi import Rfi, RfiAnswer
 from sharing.models.sightings import Sighting
 
 __all__ = [
@@ -57,6 +58,8 @@ __all__ = [
     "ReportRead",
     "ReportRevision",
     "ReviewRequirement",
+    "Rfi",
+    "RfiAnswer",
     "Sighting",
     "StixObject",
     "StixVersionHead",

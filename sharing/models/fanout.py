@@ -267,6 +267,9 @@ class Notification(models.Model):
         QUESTION = "question", "Question from the ISAC"
         UPLOAD_FAILED = "upload_failed", "Upload failed"
         UPLOAD_READY = "upload_ready", "Upload waits for your review"
+        RFI_ASKED = "rfi_asked", "Request for information"
+        RFI_ANSWERED = "rfi_answered", "Your request was answered"
+        RFI_CLOSED = "rfi_closed", "Request for information closed"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     membership = models.ForeignKey(
@@ -288,6 +291,15 @@ class Notification(models.Model):
     )
     delivery = models.OneToOneField(
         Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="notification"
+    )
+    # A request for information asked, answered or closed; read through the policy like a
+    # report (`visible_rfis`).
+    rfi = models.ForeignKey(
+        "sharing.Rfi",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     event = models.CharField(max_length=20, choices=Event.choices)
     message = models.TextField(blank=True)

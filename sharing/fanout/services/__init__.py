@@ -9,7 +9,11 @@ from sharing.fanout.services.delivery import (
     deliveries_sweep,
     delivery_send_test,
 )
-from sharing.fanout.services.notifications import notification_mark_read
+from sharing.fanout.services.notifications import (
+    RfiRecipient,
+    notification_mark_read,
+    rfi_notify,
+)
 from sharing.fanout.services.subscriptions import (
     SECRET_ROTATION_OVERLAP,
     allowance_add,
@@ -23,12 +27,14 @@ from sharing.fanout.services.subscriptions import (
 
 __all__ = [
     "SECRET_ROTATION_OVERLAP",
+    "RfiRecipient",
     "allowance_add",
     "allowance_remove",
     "deliveries_process",
     "deliveries_sweep",
     "delivery_send_test",
     "notification_mark_read",
+    "rfi_notify",
     "subscription_create",
     "subscription_delete",
     "subscription_rotate_secret",
