@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from portal import health, views
+from sharing.alerts.urls import watchlist_urlpatterns
 
 admin.site.site_header = "ISAC portal administration"
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("", include("accounts.urls")),
+    path("organisation/watchlist/", include(watchlist_urlpatterns)),
+    path("alerts/", include("sharing.alerts.urls")),
     path("reports/", include("sharing.urls")),
     path("feeds/", include("sharing.fanout.urls")),
     path("api/v1/", include("sharing.api.urls")),

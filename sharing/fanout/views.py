@@ -272,9 +272,9 @@ def allow_list_remove(request: HttpRequest, allowance_uuid: str) -> HttpResponse
 @login_required
 def notification_list(request: HttpRequest) -> HttpResponse:
     viewer = acting_member(request)
-    notifications = policy.visible_notifications(viewer).select_related("report", "submission")[
-        :100
-    ]
+    notifications = policy.visible_notifications(viewer).select_related(
+        "report", "submission", "alert"
+    )[:100]
     return render(request, "fanout/notifications.html", {"notifications": notifications})
 
 

@@ -1,3 +1,10 @@
+from sharing.models.alerts import (
+    Alert,
+    AlertMatch,
+    AlertScan,
+    ReportAcknowledgement,
+    WatchedAsset,
+)
 from sharing.models.attachments import Attachment
 from sharing.models.automation import PublishingDefaults
 from sharing.models.discussion import Comment, CurationEvent, ReviewRequirement
@@ -21,6 +28,9 @@ from sharing.models.revisions import ReportRevision
 from sharing.models.sightings import Sighting
 
 __all__ = [
+    "Alert",
+    "AlertMatch",
+    "AlertScan",
     "Attachment",
     "Comment",
     "CurationEvent",
@@ -32,6 +42,7 @@ __all__ = [
     "PrivateNetworkAllowance",
     "PublishingDefaults",
     "Report",
+    "ReportAcknowledgement",
     "ReportIndicator",
     "ReportRevision",
     "ReviewRequirement",
@@ -40,4 +51,5 @@ __all__ = [
     "StixVersionHead",
     "Submission",
     "Subscription",
+    "WatchedAsset",
 ]

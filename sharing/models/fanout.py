@@ -237,6 +237,7 @@ class Notification(models.Model):
         QUESTION = "question", "Question from the ISAC"
         UPLOAD_FAILED = "upload_failed", "Upload failed"
         UPLOAD_READY = "upload_ready", "Upload waits for your review"
+        ALERT = "alert", "Touches your organisation"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     membership = models.ForeignKey(
@@ -258,6 +259,14 @@ class Notification(models.Model):
     )
     delivery = models.OneToOneField(
         Delivery, null=True, blank=True, on_delete=models.SET_NULL, related_name="notification"
+    )
+    # For an alert: the alert it announces (read through the policy like its report).
+    alert = models.ForeignKey(
+        "sharing.Alert",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     event = models.CharField(max_length=20, choices=Event.choices)
     message = models.TextField(blank=True)
