@@ -824,9 +824,7 @@ def can_acknowledge(viewer: Membership | None, report: Report) -> bool:
     )
 
 
-def own_acknowledgement(
-    viewer: Membership | None, report: Report
-) -> ReportAcknowledgement | None:
+def own_acknowledgement(viewer: Membership | None, report: Report) -> ReportAcknowledgement | None:
     """The viewer's organisation's own read receipt and answer for a report it may read."""
     if viewer is None or not can_view(viewer, report):
         return None
