@@ -323,3 +323,13 @@ def test_a_product_given_only_by_cpe_is_named_from_it() -> None:
     assert clean_asset("product", "", "cpe:2.3:a:microsoft:exchange_server:2019")[0] == (
         "microsoft exchange server"
     )
+
+
+def test_host_names_in_the_text_are_matched_even_under_an_unknown_suffix() -> None:
+    text = "Victims land on login.example-bank.com.evil.tld, then on www.example-bank.com."
+
+    assert found(text=text) == {
+        (10, MatchKind.LOOKALIKE, "login.example-bank.com.evil.tld"),
+        (10, MatchKind.SUBDOMAIN, "www.example-bank.com"),
+    }
+    assert found(text="See myexample-bank.com and example-bank.community.") == set()

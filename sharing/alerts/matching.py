@@ -33,6 +33,7 @@ from sharing.alerts.products import Cpe, cpe_covers, cves_in, parse_cpe
 
 # How far (characters) a product's name may be from a CVE id in the text to be about it.
 PRODUCT_WINDOW = 200
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
 _ASN_TEXT_RE = re.compile(r"\bASN?\s?(\d{1,10})\b", re.IGNORECASE)
 
 
@@ -225,6 +226,9 @@ class ProfileIndex:
                 for term in product_terms_of(asset.value, cpe):
                     product_terms.setdefault(term, []).append(asset.id)
         self._ranges = {version: _Ranges(found) for version, found in ranges.items()}
+        # Registered domains in running text, for host names the indicator extraction leaves
+        # out (an unknown suffix, as in "login.example-bank.com.evil.tld").
+        self._domain_words = _automaton(self._domains)
         self._brands = _automaton(brands)
         self._products = _automaton(product_terms)
 
@@ -284,6 +288,24 @@ class ProfileIndex:
                     host,
                     f"{host}: the label {shown!r} {how} your domain {asset.value}",
                 )
+
+    def match_hosts_in_text(self, text: str) -> Iterator[Match]:
+        """Host names in the text that contain a registered domain as whole labels."""
+        if self._domain_words is None:
+            return
+        lower = text.lower()
+        for end, (word, _keys) in self._domain_words.iter(lower):
+            start = end - len(word) + 1
+            left, right = start, end + 1
+            while left > 0 and lower[left - 1] in _HOST_CHARS:
+                left -= 1
+            while right < len(lower) and lower[right] in _HOST_CHARS:
+                right += 1
+            aligned = (start == left or lower[start - 1] == ".") and (
+                end + 1 == right or lower[end + 1] == "."
+            )
+            if aligned:
+                yield from self.match_host(lower[left:right].strip(".-"))
 
     def match_network(self, value: str) -> Iterator[Match]:
         try:
@@ -377,6 +399,7 @@ class ProfileIndex:
             if kind in ("domain", "url", "email"):
                 keep(self.match_brands(value, f"the indicator {value}"))
         if published.text:
+            keep(self.match_hosts_in_text(published.text))
             keep(self.match_brands(published.text, "the report's text"))
             for mention in _ASN_TEXT_RE.finditer(published.text):
                 keep(self.match_asn(int(mention.group(1)), f"AS{int(mention.group(1))}"))

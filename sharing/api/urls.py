@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from sharing.alerts import api as alerts_api
 from sharing.api import views
 
 router = SimpleRouter()
@@ -11,5 +13,18 @@ router.register("feeds", views.FeedViewSet, basename="api-feed")
 router.register("subscriptions", views.SubscriptionViewSet, basename="api-subscription")
 router.register("deliveries", views.DeliveryViewSet, basename="api-delivery")
 router.register("trust-groups", views.TrustGroupViewSet, basename="api-trust-group")
+router.register("alerts", alerts_api.AlertViewSet, basename="api-alert")
+router.register("watchlist", alerts_api.WatchedAssetViewSet, basename="api-watched-asset")
 
-urlpatterns = router.urls
+acknowledgement = alerts_api.ReportAcknowledgementViewSet.as_view(
+    {"get": "retrieve", "post": "create"}
+)
+
+urlpatterns = [
+    *router.urls,
+    path(
+        "reports/<uuid:id>/acknowledgement/",
+        acknowledgement,
+        name="api-report-acknowledgement",
+    ),
+]

@@ -101,7 +101,8 @@ def _readers(report: Report, organisation_ids: set[int]) -> dict[int, list[Membe
 
 def _subscribers(readers: list[Membership]) -> list[Membership]:
     """Who hears of an alert: readers who subscribe to anything in the portal or by e-mail,
-    and the organisation's admins (who keep the watch list)."""
+    and the organisation's admins (who keep the watch list); when none of them may read the
+    report (a TLP:RED report naming one analyst), the readers themselves."""
     subscribed = set(
         Subscription.objects.filter(
             membership__in=readers,
@@ -110,7 +111,7 @@ def _subscribers(readers: list[Membership]) -> list[Membership]:
         ).values_list("membership_id", flat=True)
     )
     chosen = [m for m in readers if m.pk in subscribed or m.is_org_admin]
-    return chosen
+    return chosen or readers
 
 
 def _raise_alerts(report: Report, matches: list[Match]) -> int:
