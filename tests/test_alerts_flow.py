@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -23,11 +25,20 @@ from sharing.alerts.services import (
 )
 from sharing.fanout.services import subscription_create
 from sharing.feeds.services import feeds_ensure_builtin
-from sharing.models import Alert, AlertScan, Feed, Notification, Report, ReportAcknowledgement
+from sharing.models import (
+    Alert,
+    AlertMatch,
+    AlertScan,
+    Feed,
+    Notification,
+    Report,
+    ReportAcknowledgement,
+    WatchedAsset,
+)
 from sharing.services import ReportContent, report_revise
 from sharing.tlp import TLP
 from tests.fixtures.members import acting, signed_in
-from tests.fixtures.reports import shared
+from tests.fixtures.reports import report_row, shared
 
 pytestmark = pytest.mark.django_db
 
@@ -397,3 +408,41 @@ def test_the_api_lists_alerts_with_reasons_keeps_the_watch_list_and_counts_ackno
         "impact": "",
         "counts": None,
     }
+
+
+def test_the_alert_list_costs_the_same_queries_with_many_alerts(
+    watch_a: None,
+    analyst_a: User,
+    peer_b: User,
+    org_a: Organisation,
+    issue_token: Callable[..., str],
+) -> None:
+    asset = WatchedAsset.objects.get(organisation=org_a, kind="network")
+    client = signed_in(analyst_a)
+    token = issue_token(analyst_a)
+
+    def add_alerts(count: int) -> None:
+        for i in range(count):
+            report = report_row(author=peer_b, tlp=TLP.GREEN, title=f"R{i}", audience_everyone=True)
+            alert = Alert.objects.create(organisation=org_a, report=report, report_version=1)
+            for j in range(3):
+                AlertMatch.objects.create(
+                    alert=alert, asset=asset, kind="address", matched=f"203.0.113.{j}", reason="r"
+                )
+
+    def queries() -> tuple[list[str], list[str]]:
+        with CaptureQueriesContext(connection) as page:
+            assert client.get(reverse("alerts:alert-list")).status_code == 200
+        with CaptureQueriesContext(connection) as api:
+            response = client.get("/api/v1/alerts/", HTTP_AUTHORIZATION=f"Bearer {token}")
+            assert response.status_code == 200
+        return [q["sql"] for q in page], [q["sql"] for q in api]
+
+    add_alerts(2)
+    queries()  # the first request of a session and a token writes their bookkeeping
+    few = queries()
+    add_alerts(20)
+    many = queries()
+
+    assert len(many[0]) == len(few[0]), set(many[0]) ^ set(few[0])
+    assert len(many[1]) == len(few[1]), set(many[1]) ^ set(few[1])
