@@ -7,10 +7,11 @@ Builds watch lists for N organisations (per organisation: two domains, an IPv4 /
 IPv6 /48, an ASN, a brand name and two products, one with its CPE: 8 entries, 80,000 for
 10,000 organisations), then matches M new indicators (domains, subdomains and look-alikes of
 members' domains, URLs, e-mail addresses, IPv4 and IPv6 addresses, ASNs, CVE ids) grouped in
-reports of `--per-report` indicators with a sentence of text each, as the worker does after
-publication. Prints the time to build the index, the time to match, indicators per second,
-matches found, and the peak memory of the process (resident set, and the index's own
-allocations measured with tracemalloc while it is built).
+reports of `--per-report` indicators with a sentence of text each (one in ten an advisory
+naming a product next to a CVE id), as the worker does after publication. Prints the time
+to build the index, the time to match, indicators per second, matches found, and the peak
+memory of the process (resident set, and the index's own allocations measured with
+tracemalloc on a second build).
 
 For scale, `--naive-sample` indicators are also matched the obvious way (each indicator
 against every entry) and the time is extrapolated to all of them.
@@ -156,10 +157,14 @@ def reports_of(
         chunk = tuple(indicators[start : start + per_report])
         vendor, product = rng.choice(VENDORS)
         cves = [value for kind, value in chunk if kind == "cve"]
-        text = (
-            f"Campaign notes. Exploitation of {cves[0] if cves else 'a flaw'} in "
-            f"{product.replace('_', ' ')} by {vendor}; infrastructure listed below."
-        )
+        # One report in ten is an advisory naming a product next to a CVE id.
+        if cves and rng.random() < 0.1:
+            text = (
+                f"Advisory. Exploitation of {cves[0]} in {product.replace('_', ' ')} by "
+                f"{vendor}; infrastructure listed below."
+            )
+        else:
+            text = "Campaign notes: phishing and loader infrastructure listed below."
         reports.append(Published(observables=chunk, text=text))
     return reports
 
