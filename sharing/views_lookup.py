@@ -5,11 +5,11 @@ a value carried only by reports the viewer cannot read is, for them, unknown.
 """
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from accounts.web import acting_membership
+from accounts.http import SignedInRequest
 from sharing import policy
 from sharing.selectors import (
     BULK_LOOKUP_LIMIT,
@@ -24,8 +24,8 @@ from sharing.selectors import (
 
 @login_required
 @require_http_methods(["GET"])
-def indicator_lookup_view(request: HttpRequest) -> HttpResponse:
-    viewer = acting_membership(request)
+def indicator_lookup_view(request: SignedInRequest) -> HttpResponse:
+    viewer = request.membership
     asked = request.GET.get("q", "").strip()[:2048]
     named = indicator_values_in(asked)[:1] if asked else []
     context: dict[str, object] = {"asked": asked, "named": bool(named)}
@@ -45,8 +45,8 @@ def indicator_lookup_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def indicator_bulk_lookup_view(request: HttpRequest) -> HttpResponse:
-    viewer = acting_membership(request)
+def indicator_bulk_lookup_view(request: SignedInRequest) -> HttpResponse:
+    viewer = request.membership
     pasted = request.POST.get("values", "") if request.method == "POST" else ""
     lines = [line for line in pasted.splitlines() if line.strip()]
     too_many = len(lines) > BULK_LOOKUP_LIMIT
