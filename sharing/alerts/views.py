@@ -4,13 +4,13 @@ the acknowledgement a member gives on a report page."""
 import uuid
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import member_required, org_admin_required
-from accounts.http import AuthenticatedRequest
-from accounts.web import acting_membership, run_service
+from accounts.http import AuthenticatedRequest, PortalRequest
+from accounts.web import run_service
 from sharing import policy
 from sharing.alerts import services
 from sharing.alerts.forms import AlertFilterForm, WatchedAssetForm
@@ -122,8 +122,8 @@ def alert_state(request: AuthenticatedRequest, alert_uuid: uuid.UUID) -> HttpRes
 
 
 @require_POST
-def report_acknowledge_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
-    viewer = acting_membership(request)
+def report_acknowledge_view(request: PortalRequest, report_uuid: uuid.UUID) -> HttpResponse:
+    viewer = request.membership
     report = report_or_404(request, report_uuid)
     if viewer is None or not policy.can_acknowledge(viewer, report):
         raise Http404("No such report.")
