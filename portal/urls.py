@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("taxii2/", include("sharing.taxii.urls")),
+    path("misp/", include("sharing.misp.urls")),
     path("admin/", admin.site.urls),
 ]
 

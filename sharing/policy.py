@@ -72,6 +72,7 @@ class Channel(StrEnum):
     WEBHOOK = "webhook"  # a member's own receiver (machine-to-machine, to one organisation)
     TAXII = "taxii"  # a TAXII collection polled with a member's token
     API = "api"  # the REST API: machine clients with a member's token, like TAXII
+    MISP_FEED = "misp_feed"  # a MISP instance pulling a feed with a member's token
     PUBLIC_FEED = "public_feed"  # an unauthenticated feed
     GOVERNMENT = "government"  # forwarded by the ISAC, anonymised, to government partners
 
@@ -323,6 +324,24 @@ def forwardable(viewer: Membership | None, channel: Channel) -> QuerySet[Report]
     """Reports the viewer may receive over the channel: feeds, TAXII and fan-out use this."""
     allowed_tlps = [t for t in TLP if _channel_allows_tlp(channel, t)]
     return visible_to(viewer).filter(status=Report.Status.PUBLISHED, tlp__in=allowed_tlps)
+
+
+def kept_in_step(viewer: Membership | None, channel: Channel) -> QuerySet[Report]:
+    """Reports a subscriber that keeps its own copies (a MISP instance pulling a feed)
+    receives over the channel: the published ones, and those withdrawn after publication,
+    so that its copy learns of the withdrawal. Never a TLP the channel may not carry.
+
+    Nothing at all for an organisation not in good standing: an automated copy of the
+    membership's intelligence into another system is a member's benefit, not a reader's.
+    """
+    if not can_post(viewer):
+        return Report.objects.none()
+    allowed_tlps = [t for t in TLP if _channel_allows_tlp(channel, t)]
+    return visible_to(viewer).filter(
+        Q(status=Report.Status.PUBLISHED)
+        | Q(status=Report.Status.WITHDRAWN, published_at__isnull=False),
+        tlp__in=allowed_tlps,
+    )
 
 
 def _channel_allows_tlp(channel: Channel, tlp: TLP) -> bool:
