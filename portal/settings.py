@@ -512,3 +512,14 @@ CELERY_BEAT_SCHEDULE["peers-poll"] = {
     "task": "sharing.peers.tasks.peers_poll",
     "schedule": float(env_int("PEERS_POLL_SECONDS", 60, minimum=1)),
 }
+
+# --- Alerts that touch a member ---------------------------------------------------------
+# A scan claimed this long ago is taken over by the sweep; longer than the task time limit.
+ALERTS_CLAIM_SECONDS = env_int("ALERTS_CLAIM_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=10)
+# Scans and alert e-mails still waiting this long after they were written are sent again.
+ALERTS_SWEEP_GRACE_SECONDS = env_int("ALERTS_SWEEP_GRACE_SECONDS", 60, minimum=1)
+CELERY_IMPORTS = [*CELERY_IMPORTS, "sharing.alerts.tasks"]
+CELERY_BEAT_SCHEDULE["sharing-alerts-sweep"] = {
+    "task": "sharing.alerts.tasks.alerts_sweep",
+    "schedule": float(env_int("ALERTS_SWEEP_SECONDS", 60, minimum=1)),
+}

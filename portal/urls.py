@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from portal import health, views
+from sharing.alerts.urls import watchlist_urlpatterns
 from sharing.public.views import public_feed_settings
 
 admin.site.site_header = "ISAC portal administration"
@@ -14,6 +15,8 @@ urlpatterns = [
     path("isac/peers/", include("sharing.peers.urls")),
     path("", include("accounts.urls")),
     path("", include("sharing.government.urls")),
+    path("organisation/watchlist/", include(watchlist_urlpatterns)),
+    path("alerts/", include("sharing.alerts.urls")),
     path("reports/", include("sharing.urls")),
     path("feeds/", include("sharing.fanout.urls")),
     path("figures/", include("sharing.insights.urls")),

@@ -34,6 +34,7 @@ from portal.reuse import reused
 from sharing.government.consent import reaches as consent_reaches
 from sharing.government.consent import report_consent
 from sharing.models import (
+    Alert,
     Attachment,
     Comment,
     Delivery,
@@ -42,6 +43,7 @@ from sharing.models import (
     Notification,
     PublicFeed,
     Report,
+    ReportAcknowledgement,
     ReportIndicator,
     ReportRevision,
     Rfi,
@@ -1067,3 +1069,64 @@ def can_close_rfi(viewer: Membership | None, rfi: Rfi) -> bool:
         return False
     asker = viewer.user_id == rfi.asked_by_id and viewer.organisation_id == rfi.organisation_id
     return viewer.is_isac_staff or asker
+
+
+# --- Alerts and acknowledgements ------------------------------------------------------
+# An alert quotes what matched in a report: it is shared material, read under the report's
+# version it was raised for. An acknowledgement is an organisation's answer: its own
+# members see it; ISAC staff and the report's own organisation see counts, never names.
+
+
+def visible_alerts(viewer: Membership | None) -> QuerySet[Alert]:
+    """Alerts about the viewer's organisation, for report versions the viewer may read."""
+    if not _is_usable(viewer):
+        return Alert.objects.none()
+    assert viewer is not None
+    alerts = Alert.objects.filter(organisation_id=viewer.organisation_id)
+    return restrict(viewer, alerts.filter(at_readable_version(viewer)))
+
+
+def can_acknowledge(viewer: Membership | None, report: Report) -> bool:
+    """Read receipts and impact answers: a reader in good standing, on a published report
+    of another organisation."""
+    return (
+        viewer is not None
+        and not viewer.organisation.is_isac
+        and viewer.organisation_id != report.organisation_id
+        and can_interact(viewer, report)
+    )
+
+
+def own_acknowledgement(viewer: Membership | None, report: Report) -> ReportAcknowledgement | None:
+    """The viewer's organisation's own read receipt and answer for a report it may read."""
+    if viewer is None or not can_view(viewer, report):
+        return None
+    return ReportAcknowledgement.objects.filter(
+        report=report, organisation_id=viewer.organisation_id
+    ).first()
+
+
+def can_see_acknowledgement_counts(viewer: Membership | None, report: Report) -> bool:
+    """ISAC staff and the report's own organisation (its admins and its author) may see how
+    many organisations read a report and what they answered; nobody sees who."""
+    if viewer is None or not can_view(viewer, report):
+        return False
+    return viewer.is_isac_staff or (
+        viewer.organisation_id == report.organisation_id
+        and (viewer.user_id == report.author_id or administers(viewer, report.organisation_id))
+    )
+
+
+def acknowledgement_counts(viewer: Membership | None, report: Report) -> dict[str, int] | None:
+    """How many organisations read the report and how many answered each impact; None for
+    anyone who may not see them. Counts only: no organisation is named."""
+    if not can_see_acknowledgement_counts(viewer, report):
+        return None
+    impact = ReportAcknowledgement.Impact
+    counts = ReportAcknowledgement.objects.filter(report=report).aggregate(
+        read=Count("pk"),
+        affected=Count("pk", filter=Q(impact=impact.AFFECTED)),
+        not_affected=Count("pk", filter=Q(impact=impact.NOT_AFFECTED)),
+        investigating=Count("pk", filter=Q(impact=impact.INVESTIGATING)),
+    )
+    return {key: int(value or 0) for key, value in counts.items()}

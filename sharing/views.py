@@ -187,6 +187,10 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "sightings": named_sightings,
         "sighting_orgs": len({s.organisation_id for s in sightings}),
         "can_interact": policy.can_interact(viewer, report),
+        # Read receipt and impact answer: the organisation's own, and counts where allowed.
+        "can_acknowledge": policy.can_acknowledge(viewer, report),
+        "acknowledgement": policy.own_acknowledgement(viewer, report),
+        "acknowledgement_counts": policy.acknowledgement_counts(viewer, report),
         "can_edit": policy.can_edit(viewer, report),
         "can_curate": policy.can_curate(viewer, report),
         # What the reviewer must look at: the same analysis the author confirmed.

@@ -46,7 +46,15 @@ from accounts.models import (
     User,
 )
 from sharing import policy
-from sharing.models import Report, ReportRevision, Rfi, RfiAnswer, Sighting
+from sharing.models import (
+    Alert,
+    Report,
+    ReportAcknowledgement,
+    ReportRevision,
+    Rfi,
+    RfiAnswer,
+    Sighting,
+)
 from sharing.policy import Channel
 from sharing.rfi.selectors import rfi_counts
 from sharing.tlp import TLP
@@ -390,6 +398,8 @@ class PolicyMachine(RuleBasedStateMachine):
         self.rfis: list[Question] = []
         self.checked: dict[tuple[int, int], bool] = {}
         self.rfi_checked: dict[tuple[int, int], bool] = {}
+        # Per report: the organisation it raised an alert for (and that acknowledged it).
+        self.alert_orgs: dict[int, Org] = {}
 
     STATE = (
         "all_orgs",
@@ -401,6 +411,7 @@ class PolicyMachine(RuleBasedStateMachine):
         "rfi_checked",
         "curator",
         "sectors",
+        "alert_orgs",
     )
 
     def teardown(self) -> None:
@@ -469,6 +480,13 @@ class PolicyMachine(RuleBasedStateMachine):
         self.reports.append(report)
         Sighting.objects.create(
             report=row, organisation_id=author.org.pk, reported_by_id=author.user_pk
+        )
+        # An alert raised under version 1 for some organisation, which also acknowledged it.
+        alerted = self.all_orgs[row.pk % len(self.all_orgs)] if self.all_orgs else author.org
+        self.alert_orgs[row.pk] = alerted
+        Alert.objects.create(organisation_id=alerted.pk, report=row, report_version=1)
+        ReportAcknowledgement.objects.create(
+            report=row, organisation_id=alerted.pk, impact="affected"
         )
         self._write_audience(
             report,
@@ -835,6 +853,8 @@ class PolicyMachine(RuleBasedStateMachine):
                 assert got == want, (name, person, got ^ want)
             self._check_versions(person, viewer, all_paths=all_paths)
             self._check_rfis(person, viewer, all_paths=all_paths)
+            if all_paths:
+                self._check_alerts(person, viewer, by_pk)
             for report in self.reports:
                 key = (person.membership_pk, report.pk)
                 want_one = expected_visible(person, report, self.groups)
@@ -864,6 +884,30 @@ class PolicyMachine(RuleBasedStateMachine):
                 got_one = policy.can_view_rfi(viewer, Rfi(pk=rfi.pk))
                 assert got_one == want_one, ("policy.can_view_rfi", person, rfi)
                 self.rfi_checked[key] = want_one
+
+    def _check_alerts(self, person: Person, viewer: Membership, rows: dict[int, Report]) -> None:
+        """An alert is its organisation's and read under the version it was raised for (as
+        a sighting is); acknowledgement counts go to ISAC staff and the source's author and
+        admins, and only for reports they may read."""
+        got = set(policy.visible_alerts(viewer).values_list("report_id", flat=True)) & set(rows)
+        want = {
+            r.pk
+            for r in self.reports
+            if self.alert_orgs[r.pk].pk == person.org.pk
+            and expected_sighting_visible(person, r, self.groups)
+        }
+        assert got == want, ("policy.visible_alerts", person, got ^ want)
+        is_admin = person.role in {Membership.Role.ORG_ADMIN, Membership.Role.ISAC_ADMIN}
+        staff = person.org.is_isac and person.role in Membership.ISAC_ROLES
+        for report in self.reports:
+            counts = policy.acknowledgement_counts(viewer, rows[report.pk])
+            source = report.org.pk == person.org.pk and (
+                report.author.user_pk == person.user_pk or is_admin
+            )
+            allowed = expected_visible(person, report, self.groups) and (staff or source)
+            assert (counts is not None) == allowed, ("acknowledgement_counts", person, report)
+            if counts is not None:
+                assert counts == {"read": 1, "affected": 1, "not_affected": 0, "investigating": 0}
 
     def _check_versions(self, person: Person, viewer: Membership, *, all_paths: bool) -> None:
         """Each version under its own TLP and audience: pages and diffs read

@@ -35,7 +35,17 @@ from accounts.services.groups import group_create, group_invite
 from accounts.services.organisations import organisation_create
 from accounts.services.tokens import token_issue
 from sharing import policy
-from sharing.models import Comment, Report, ReportRevision, Rfi, RfiAnswer, Sighting
+from sharing.models import (
+    Alert,
+    AlertMatch,
+    Comment,
+    Report,
+    ReportRevision,
+    Rfi,
+    RfiAnswer,
+    Sighting,
+    WatchedAsset,
+)
 from sharing.tlp import TLP
 from tests.fixtures.members import acting
 from tests.fixtures.personas import PASSWORD, make_person
@@ -136,6 +146,8 @@ PROTECTED_ROWS: dict[str, Callable[[Membership], models.QuerySet[models.Model]]]
     "sharing.Feed": _personal_feeds_of_others,
     "sharing.Rfi": _rfis_of_others,
     "sharing.RfiAnswer": _answers_of_protected_rfis,
+    # An alert is its organisation's, even about a report everyone may read.
+    "sharing.Alert": lambda outsider: Alert.objects.exclude(organisation=outsider.organisation),
 }
 
 
@@ -221,6 +233,19 @@ def protected_world(
     _widened_report(analyst_a, org_b)
     _hidden_source(outsider_c)
     _requests_for_information(analyst_a, peer_b, org_b, circle)
+    _alert_of_member_b(org_b)
+
+
+def _alert_of_member_b(org_b: Organisation) -> None:
+    """B's watch list and an alert for B about a report the outsider may read too."""
+    asset = WatchedAsset.objects.create(
+        organisation=org_b, kind="domain", value="b-bank.test", note=f"{MARKER} watched"
+    )
+    report = Report.objects.get(title="Widened loader report")
+    alert = Alert.objects.create(organisation=org_b, report=report, report_version=2)
+    AlertMatch.objects.create(
+        alert=alert, asset=asset, kind="domain", matched="b-bank.test", reason=f"{MARKER} why"
+    )
 
 
 def _widened_report(analyst_a: User, org_b: Organisation) -> None:

@@ -266,7 +266,7 @@ def allow_list_remove(request: AuthenticatedRequest, allowance_uuid: str) -> Htt
 def notification_list(request: AuthenticatedRequest) -> HttpResponse:
     viewer = request.membership
     notifications = policy.visible_notifications(viewer).select_related(
-        "report", "rfi", "submission"
+        "report", "rfi", "submission", "alert"
     )[:100]
     return render(request, "fanout/notifications.html", {"notifications": notifications})
 

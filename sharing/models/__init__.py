@@ -1,3 +1,10 @@
+from sharing.models.alerts import (
+    Alert,
+    AlertMatch,
+    AlertScan,
+    ReportAcknowledgement,
+    WatchedAsset,
+)
 from sharing.models.attachments import Attachment
 from sharing.models.automation import PublishingDefaults
 from sharing.models.discussion import Comment, CurationEvent, ReviewRequirement
@@ -33,6 +40,9 @@ from sharing.models.rfi import Rfi, RfiAnswer
 from sharing.models.sightings import Sighting
 
 __all__ = [
+    "Alert",
+    "AlertMatch",
+    "AlertScan",
     "Attachment",
     "Comment",
     "CurationEvent",
@@ -54,6 +64,7 @@ __all__ = [
     "PublicFeed",
     "PublishingDefaults",
     "Report",
+    "ReportAcknowledgement",
     "ReportIndicator",
     "ReportRead",
     "ReportRevision",
@@ -65,4 +76,5 @@ __all__ = [
     "StixVersionHead",
     "Submission",
     "Subscription",
+    "WatchedAsset",
 ]

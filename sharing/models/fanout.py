@@ -270,6 +270,7 @@ class Notification(models.Model):
         RFI_ASKED = "rfi_asked", "Request for information"
         RFI_ANSWERED = "rfi_answered", "Your request was answered"
         RFI_CLOSED = "rfi_closed", "Request for information closed"
+        ALERT = "alert", "Touches your organisation"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     membership = models.ForeignKey(
@@ -296,6 +297,14 @@ class Notification(models.Model):
     # report (`visible_rfis`).
     rfi = models.ForeignKey(
         "sharing.Rfi",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    # For an alert: the alert it announces (read through the policy like its report).
+    alert = models.ForeignKey(
+        "sharing.Alert",
         null=True,
         blank=True,
         on_delete=models.CASCADE,

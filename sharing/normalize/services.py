@@ -38,6 +38,7 @@ from django.utils import timezone
 from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, OrganisationDomain, User
 from portal.enqueue import enqueue_on_commit, send_now
+from sharing.alerts.services.scanning import alert_scan_write
 from sharing.attribution import attribution_default
 from sharing.fanout.outbox import outbox_write
 from sharing.models import Notification, Report, ReportIndicator, StixObject, Submission
@@ -616,6 +617,7 @@ def _announce_if_settled(report: Report, submission: Submission) -> None:
     submission of it is still being normalised (that one will tell them)."""
     if not _still_normalising(report, exclude=submission):
         outbox_write(report=report, event="published" if report.version == 1 else "revised")
+        alert_scan_write(report=report)
 
 
 def _still_normalising(report: Report, *, exclude: Submission | None = None) -> bool:
@@ -636,3 +638,4 @@ def report_announce(*, report: Report, event: str) -> None:
     """
     if not _still_normalising(report):
         outbox_write(report=report, event=event)
+        alert_scan_write(report=report)
