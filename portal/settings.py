@@ -468,3 +468,12 @@ CELERY_BEAT_SCHEDULE["sharing-normalize-sweep"] = {
     "task": "sharing.tasks.normalize_sweep",
     "schedule": NORMALIZE_SWEEP_SECONDS,
 }
+
+# --- Indicator lifecycle -----------------------------------------------------------------
+# How often indicators whose score decayed below their rule's threshold are revoked (each
+# revocation is a new STIX version that TAXII clients polling with added_after receive).
+INDICATOR_SWEEP_SECONDS = env_int("INDICATOR_SWEEP_SECONDS", 600, minimum=10)
+CELERY_BEAT_SCHEDULE["sharing-indicators-sweep"] = {
+    "task": "sharing.tasks.indicators_sweep",
+    "schedule": float(INDICATOR_SWEEP_SECONDS),
+}

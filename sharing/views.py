@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.web import acting_membership
@@ -23,6 +24,7 @@ from sharing.forms import (
     ReasonForm,
     SightingForm,
 )
+from sharing.lifecycle.selectors import lifecycle_of, rules_in_force
 from sharing.models import Report, ReportIndicator, ReportRevision
 from sharing.preview import preview_findings
 from sharing.selectors import (
@@ -121,7 +123,15 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         .order_by("indicator__type", "indicator__value")
     )
     counts = policy.indicator_counts(viewer, report) if links else {}
-    indicators = [(link, counts.get(link.indicator_id, {})) for link in links]
+    rules, now = rules_in_force(), timezone.now()
+    indicators = [
+        (
+            link,
+            counts.get(link.indicator_id, {}),
+            lifecycle_of(link, kind=link.indicator.type, rules=rules, now=now),
+        )
+        for link in links
+    ]
     threat_objects, threat_object_count = report_threat_objects(viewer, report)
     curation_visible = policy.curation_thread_visible(viewer, report)
     context: dict[str, Any] = {
@@ -241,7 +251,8 @@ def report_export(request: HttpRequest, report_uuid: uuid.UUID, identifier: str)
     report = report_or_404(request, report_uuid)
     if report.status not in (Report.Status.PUBLISHED, Report.Status.WITHDRAWN):
         raise Http404("No export of an unpublished report.")
-    export = FORMATS[identifier].export(report)
+    include_expired = request.GET.get("include_expired", "").lower() in ("1", "true", "yes")
+    export = FORMATS[identifier].export(report, include_expired=include_expired)
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["Cache-Control"] = "private, no-store"

@@ -16,6 +16,7 @@ from sharing.forms import (
     CurationForm,
     SightingForm,
 )
+from sharing.models import Sighting
 from sharing.views import report_or_404
 
 
@@ -58,11 +59,12 @@ def sighting_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRe
                 note=data["note"],
                 anonymous=data["anonymous"],
                 indicator=data["indicator"],
+                kind=data["kind"] or Sighting.Kind.SEEN,
             ),
             "Thank you: your sighting is counted.",
         )
     else:
-        messages.error(request, "Check the date of the sighting.")
+        messages.error(request, "Check the date and the kind of the sighting.")
     return redirect(reverse("report-detail", args=[report.uuid]) + "#sightings")
 
 

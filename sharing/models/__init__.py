@@ -9,6 +9,7 @@ from sharing.models.fanout import (
     PrivateNetworkAllowance,
     Subscription,
 )
+from sharing.models.lifecycle import IndicatorDecayRule, IndicatorExpiry
 from sharing.models.normalize import (
     Indicator,
     ReportIndicator,
@@ -28,6 +29,8 @@ __all__ = [
     "DeliveryAttempt",
     "Feed",
     "Indicator",
+    "IndicatorDecayRule",
+    "IndicatorExpiry",
     "Notification",
     "PrivateNetworkAllowance",
     "PublishingDefaults",
