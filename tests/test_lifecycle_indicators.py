@@ -3,6 +3,7 @@ STIX and in the CSV feed; sightings, false positives, marking expired, the sweep
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -371,3 +372,50 @@ def test_the_decay_sweep_runs_on_the_beat_schedule() -> None:
 
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "sharing.tasks.indicators_sweep" in scheduled
+
+
+def test_an_uploaded_bundles_indicator_keeps_its_id_and_gets_lifecycle_versions(
+    submit: Any, analyst_a: User, org_a: Organisation
+) -> None:
+    # given member A uploads a STIX bundle whose indicator says confidence 80
+    bundle = {
+        "type": "bundle",
+        "id": "bundle--1d5a4f0e-3c1a-4b8e-9a2f-5e6d7c8b9a02",
+        "objects": [
+            {
+                "type": "indicator",
+                "spec_version": "2.1",
+                "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                "created": "2026-11-20T09:00:00.000Z",
+                "modified": "2026-11-20T09:00:00.000Z",
+                "name": "Loader C2 domain",
+                "pattern": "[domain-name:value = 'cdn-update-check.net']",
+                "pattern_type": "stix",
+                "valid_from": "2026-11-20T09:00:00.000Z",
+                "confidence": 80,
+            }
+        ],
+    }
+    submission = submit(
+        organisation=org_a, submitted_by=analyst_a, kind="stix", raw=json.dumps(bundle).encode()
+    )
+    assert submission.report is not None
+    link = link_of(submission.report, "cdn-update-check.net")
+
+    # then its first stored version already carries the source's score and its validity
+    # (a domain at 80: exp(ln(1 - 20/80) * 2.1) * 300 = 163.96 days)
+    [first] = versions_of(submission.report, "cdn-update-check.net")
+    assert first["id"] == "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    assert first["confidence"] == 80
+    assert link.valid_until is not None
+    assert (link.valid_until - link.decay_from) / timedelta(days=1) == pytest.approx(
+        163.96, abs=0.01
+    )
+    assert first["valid_until"] == timestamp(link.valid_until)
+
+    # when it decays and the sweep runs, the same object gets a revoked version
+    age(link, 170)
+    assert indicators_sweep() == 1
+    latest = versions_of(submission.report, "cdn-update-check.net")[-1]
+    assert latest["id"] == first["id"]
+    assert latest["revoked"] is True

@@ -8,12 +8,12 @@ value again in a new report).
 """
 
 import logging
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
@@ -23,9 +23,11 @@ from accounts.policy import require_isac_admin
 from sharing import policy
 from sharing.indicator_types import IndicatorType
 from sharing.lifecycle.decay import (
+    SECONDS_PER_DAY,
     DecayRule,
     base_after_false_positive,
     current_score,
+    days_until_score,
     rule_problems,
     valid_until,
 )
@@ -38,6 +40,7 @@ from sharing.models import (
     ReportIndicator,
     Sighting,
     StixObject,
+    Submission,
 )
 from sharing.normalize.parsers.stix import indicators_in
 from sharing.normalize.store import VersionStore
@@ -123,15 +126,17 @@ def _rule_dict(row: IndicatorDecayRule) -> dict[str, Any]:
 
 
 def _revalidate_type(indicator_type: str, rule: DecayRule) -> None:
-    """valid_until of every live link of the type under `rule`: one UPDATE per distinct
-    (base score, clock start) would be too many, so per base score with the offset in SQL."""
+    """valid_until of every live link of the type under `rule`. It depends on the clock
+    start and the base score only, so one UPDATE per (lowered base, source confidence)
+    pair, a handful in practice, computes it in SQL for any number of links."""
     live = ReportIndicator.objects.filter(indicator__type=indicator_type, revoked_at__isnull=True)
-    for link in live.only("pk", "base_score", "confidence", "decay_from").iterator(chunk_size=2000):
-        base = base_score_of(link, rule)
-        if base is None:
-            continue
-        ReportIndicator.objects.filter(pk=link.pk).update(
-            valid_until=valid_until(start=link.decay_from, base=base, rule=rule)
+    pairs = list(live.values_list("base_score", "confidence").distinct())
+    for lowered, confidence in pairs:
+        base = lowered if lowered is not None else confidence
+        base = min(base, 100) if base is not None else rule.base_score
+        days = days_until_score(score=rule.revoke_score, base=base, rule=rule)
+        live.filter(base_score=lowered, confidence=confidence).update(
+            valid_until=F("decay_from") + timedelta(seconds=round(days * SECONDS_PER_DAY))
         )
 
 
@@ -258,8 +263,15 @@ def indicators_sweep(*, now: datetime | None = None) -> int:
             )
             for link in due:
                 _revoke(
-                    link, kind=IndicatorExpiry.Kind.DECAYED, reason=_DECAYED, rules=rules, now=now
+                    link,
+                    kind=IndicatorExpiry.Kind.DECAYED,
+                    reason=_DECAYED,
+                    rules=rules,
+                    now=now,
+                    write=False,
                 )
+            # One pass over each report's objects for the whole batch.
+            _write_versions(due, rules=rules, now=now)
         done += len(due)
         if len(due) < SWEEP_BATCH:
             return done
@@ -281,6 +293,7 @@ def _revoke(
     rules: Rules,
     now: datetime,
     by: Membership | None = None,
+    write: bool = True,
 ) -> IndicatorExpiry:
     score = _score_now(link, rules, now)
     link.revoked_at = now
@@ -295,7 +308,8 @@ def _revoke(
         reason=reason,
         score=score,
     )
-    _write_versions([link], rules=rules, now=now)
+    if write:
+        _write_versions([link], rules=rules, now=now)
     return expiry
 
 
@@ -314,17 +328,27 @@ def _write_versions(links: list[ReportIndicator], *, rules: Rules, now: datetime
     for report_links in by_report.values():
         report = report_links[0].report
         wanted = {_own_indicator_id(report, link): link for link in report_links}
-        values = {link.indicator.value: link for link in report_links}
+        indicators = StixObject.objects.filter(report=report, type="indicator")
+        # The portal's own indicator objects are found by id (indexed); only values none of
+        # them stands for are looked for in the patterns of uploaded bundles' indicators.
+        own_ids = set(indicators.filter(stix_id__in=list(wanted)).values_list("stix_id", flat=True))
+        values = {
+            link.indicator.value: link for stix_id, link in wanted.items() if stix_id not in own_ids
+        }
+        query = Q(stix_id__in=list(own_ids))
+        if values:
+            query |= Q(
+                submission__kind__in=[Submission.Kind.STIX, Submission.Kind.TAXII]
+            ) & _pattern_names_any(list(values))
         rows = (
-            StixObject.objects.filter(report=report, type="indicator")
-            .annotate(pattern=KeyTextTransform("pattern", "data"))
-            .filter(Q(stix_id__in=list(wanted)) | _pattern_names_any(list(values)))
+            indicators.annotate(pattern=KeyTextTransform("pattern", "data"))
+            .filter(query)
             .select_related("submission")
             .order_by("stix_id", "-modified", "-id")
         )
         latest: dict[str, StixObject] = {}
-        for found in rows:
-            latest.setdefault(found.stix_id, found)
+        for version in rows:
+            latest.setdefault(version.stix_id, version)
         for row in latest.values():
             if row.data.get("revoked"):
                 continue
