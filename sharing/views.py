@@ -24,7 +24,7 @@ from sharing.forms import (
     ReasonForm,
     SightingForm,
 )
-from sharing.lifecycle.selectors import lifecycle_of, rules_in_force
+from sharing.lifecycle.selectors import state_of
 from sharing.models import Report, ReportIndicator, ReportRevision
 from sharing.preview import preview_findings
 from sharing.selectors import (
@@ -123,14 +123,10 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         .order_by("indicator__type", "indicator__value")
     )
     counts = policy.indicator_counts(viewer, report) if links else {}
-    rules, now = rules_in_force(), timezone.now()
+    # Validity only, from the rows: the score (and the rule it needs) is on the indicator page.
+    now = timezone.now()
     indicators = [
-        (
-            link,
-            counts.get(link.indicator_id, {}),
-            lifecycle_of(link, kind=link.indicator.type, rules=rules, now=now),
-        )
-        for link in links
+        (link, counts.get(link.indicator_id, {}), state_of(link, now=now)) for link in links
     ]
     threat_objects, threat_object_count = report_threat_objects(viewer, report)
     curation_visible = policy.curation_thread_visible(viewer, report)

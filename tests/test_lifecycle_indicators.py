@@ -146,6 +146,11 @@ def test_the_sweep_revokes_what_decayed_in_stix_and_the_block_list_drops_it(
     assert set(csv_values(reader, report)) == {DOMAIN}
     everything = csv_values(reader, report, "?include_expired=1")
     assert everything[IP]["state"] == "revoked"
+    page = reader.get(reverse("report-detail", args=[report.uuid])).content.decode()
+    assert '<span class="badge warn">revoked</span>' in page
+    domain = link_of(report, DOMAIN)
+    assert domain.valid_until is not None
+    assert domain.valid_until.strftime("%-d %b %Y") in page
 
     # and a second sweep changes nothing
     assert indicators_sweep() == 0

@@ -95,6 +95,16 @@ def lifecycle_of(link: ReportIndicator, *, kind: str, rules: Rules, now: datetim
     )
 
 
+def state_of(link: ReportIndicator, *, now: datetime) -> str:
+    """Whether the link is still valid, from its row alone (no rule needed): for lists that
+    show validity but not the score."""
+    if link.revoked_at is not None:
+        return State.REVOKED
+    if link.valid_until is None:
+        return State.LASTING
+    return State.EXPIRED if link.valid_until <= now else State.ACTIVE
+
+
 def still_valid(now: datetime) -> Q:
     """Links (ReportIndicator) neither revoked nor past their valid_until: what block-list
     style feeds carry by default."""
