@@ -13,8 +13,8 @@ from django.urls import Resolver404, ResolverMatch, resolve, reverse
 
 from accounts.http import PortalRequest
 from accounts.models import Membership
-from accounts.policy import USABLE_STATUSES
-from accounts.selectors.members import current_membership
+from accounts.policy import requires_mfa_given
+from accounts.selectors.members import current_membership, memberships_of
 from accounts.services.signin import user_has_mfa
 
 
@@ -43,18 +43,12 @@ class SignInPolicyMiddleware:
         user = request.user
         if not user.is_authenticated:
             return self.get_response(request)
-        # One query answers both questions on every request.
-        memberships = list(
-            Membership.objects.filter(user=user).values_list(
-                "is_active",
-                "role",
-                "organisation__status",
-                "organisation__is_isac",
-                "organisation__require_mfa",
-            )
-        )
-        usable = [m for m in memberships if m[0] and m[2] in USABLE_STATUSES]
-        if memberships and not usable:
+        # The memberships in force were read for this request by CurrentMembershipMiddleware;
+        # only someone with none asks the database again.
+        usable: list[Membership] | None = getattr(request, "memberships", None)
+        if usable is None:
+            usable = list(memberships_of(user))
+        if not usable and Membership.objects.filter(user=user).exists():
             logout(request)
             messages.error(
                 request,
@@ -62,13 +56,9 @@ class SignInPolicyMiddleware:
                 "a member. Contact the ISAC if you think this is a mistake.",
             )
             return redirect_to_login(request.get_full_path())
-        needs_mfa = (
-            user.is_staff
-            or user.is_superuser
-            or any(
-                (is_isac and role in Membership.ISAC_ROLES) or require_mfa
-                for _, role, _, is_isac, require_mfa in usable
-            )
+        needs_mfa = requires_mfa_given(
+            user,
+            [(m.organisation.is_isac, m.role, m.organisation.require_mfa) for m in usable],
         )
         if needs_mfa and not user.is_verified():  # type: ignore[attr-defined]
             match = resolve_or_none(request.path_info)

@@ -10,8 +10,10 @@ Membership's role properties (`is_isac_admin`, `is_org_admin`, `is_isac_staff`) 
 the role; the predicates here also require the membership to be in force.
 """
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import (
     Invitation,
@@ -106,15 +108,21 @@ def invitations_managed_by(membership: Membership) -> QuerySet[Invitation]:
 def requires_mfa(user: User) -> bool:
     """Two factors are always required of ISAC staff, and of members of an organisation that
     asks for them, and of anyone who may open the Django admin site."""
+    memberships = Membership.objects.filter(user=user, is_active=True).values_list(
+        "organisation__is_isac", "role", "organisation__require_mfa"
+    )
+    return requires_mfa_given(user, memberships)
+
+
+def requires_mfa_given(user: User, memberships: Iterable[tuple[bool, str, bool]]) -> bool:
+    """`requires_mfa` from memberships already read, as (organisation is the ISAC, role,
+    organisation asks for two factors): the sign-in middleware reads them once per request
+    for other questions too."""
     if user.is_staff or user.is_superuser:
         return True
-    return (
-        Membership.objects.filter(user=user, is_active=True)
-        .filter(
-            Q(organisation__is_isac=True, role__in=Membership.ISAC_ROLES)
-            | Q(organisation__require_mfa=True)
-        )
-        .exists()
+    return any(
+        (is_isac and role in Membership.ISAC_ROLES) or organisation_requires
+        for is_isac, role, organisation_requires in memberships
     )
 
 

@@ -2,9 +2,10 @@
 in words.
 
 `CurrentMembershipMiddleware` sets `request.membership` (the membership chosen in the header
-switcher, or None). Views typed with accounts.http's requests read it directly; untyped ones
-read it through `acting_membership` and `acting_member`. `run_service` is how a page calls a
-service.
+switcher, or None). Page views are typed with accounts.http's requests and read it directly;
+the REST API's views, whose request wraps Django's, read it through `acting_membership`.
+A page calls a service through `run_service` (the refusal becomes a form error or a message)
+or `attempt` (the page shows the refusal itself).
 """
 
 from collections.abc import Callable
@@ -49,6 +50,8 @@ class Outcome(Generic[T]):
 
     result: T | None = None
     error: str | None = None
+    # The refusal's sentences one by one, for pages that list them beside the form.
+    errors: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return self.error is None
@@ -59,6 +62,22 @@ class Outcome(Generic[T]):
         if self.error is not None:
             raise ValueError(f"the service refused: {self.error}")
         return cast(T, self.result)
+
+
+def refusal_messages(error: ValidationError | PermissionDenied) -> tuple[str, ...]:
+    if isinstance(error, ValidationError):
+        return tuple(str(message) for message in error.messages)
+    return (str(error),)
+
+
+def attempt(action: Callable[[], T]) -> Outcome[T]:
+    """Call a service and keep its refusal as words, touching neither the form nor messages:
+    for pages that show the refusal themselves (the report form lists it above the fields,
+    an autosave answers JSON)."""
+    try:
+        return Outcome(result=action())
+    except (ValidationError, PermissionDenied) as error:
+        return Outcome(error=error_text(error), errors=refusal_messages(error))
 
 
 def run_service(
@@ -82,7 +101,7 @@ def run_service(
             form.add_error(field, error if isinstance(error, ValidationError) else str(error))
         else:
             messages.error(request, error_text(error))
-        return Outcome(error=error_text(error))
+        return Outcome(error=error_text(error), errors=refusal_messages(error))
     if success is not None:
         messages.success(request, success(result) if callable(success) else success)
     return Outcome(result=result)

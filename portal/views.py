@@ -1,17 +1,17 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from accounts.http import SignedInRequest
 from accounts.standing import is_in_good_standing
 from accounts.waiting import isac_contacts, organisations_without_admin, waiting_for
-from accounts.web import acting_membership
 from sharing.selectors import dashboard
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
-    membership = acting_membership(request)
+def home(request: SignedInRequest) -> HttpResponse:
+    membership = request.membership
     in_good_standing = membership is not None and is_in_good_standing(membership.organisation)
     # People of an organisation nobody administers are told whom at the ISAC to ask.
     without_admin = (

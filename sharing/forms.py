@@ -266,8 +266,12 @@ class SightingForm(forms.Form):
     def __init__(self, *args: Any, indicators: list[Indicator], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["indicator"]
+        # The queryset checks a posted choice; the page lists the indicators it already read,
+        # so showing the form costs no query.
         field.queryset = Indicator.objects.filter(pk__in=[i.pk for i in indicators])  # type: ignore[attr-defined]
-        field.label_from_instance = lambda i: f"{i.type}: {i.value}"  # type: ignore[attr-defined]
+        field.widget.choices = [("", field.empty_label)] + [  # type: ignore[attr-defined]
+            (indicator.pk, f"{indicator.type}: {indicator.value}") for indicator in indicators
+        ]
 
 
 class ReasonForm(forms.Form):

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -111,8 +112,53 @@ def search_reports(reports: QuerySet[Report], q: str) -> QuerySet[Report]:
     return search.matching(reports, q) | _carrying_indicators(reports, q)
 
 
+@dataclass(frozen=True)
+class ReportListing:
+    """A page-ready reports list: the sorted reports and how many there are, bounded by
+    settings.REPORT_LIST_COUNT_CAP (a count reads every row it counts) and
+    settings.REPORT_LIST_RANKED_MAX (relevance needs every match ranked before the first page;
+    beyond that many matches they are listed newest first, from the publication-time index)."""
+
+    reports: QuerySet[Report]
+    count: int  # exact up to the cap; cap + 1 means "more than the cap"
+    count_cap: int
+    sort: str
+    # Relevance was asked for but too many reports match to rank them all.
+    relevance_skipped: bool = False
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count > self.count_cap
+
+
+def report_listing(viewer: Membership | None, filters: ReportFilters) -> ReportListing:
+    """`report_list` for the reports page, with a bounded count and bounded ranking."""
+    matches = _listed_matches(viewer, filters)
+    cap = settings.REPORT_LIST_COUNT_CAP
+    count = matches.order_by().values("pk")[: cap + 1].count()
+    sort = _sort(filters)
+    skipped = sort == "relevance" and count > settings.REPORT_LIST_RANKED_MAX
+    if skipped:
+        sort = "newest"
+    return ReportListing(
+        reports=_sorted(matches, filters, sort),
+        count=count,
+        count_cap=cap,
+        sort=sort,
+        relevance_skipped=skipped,
+    )
+
+
 def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[Report]:
     """The reports list: what the viewer may read, filtered, searched and sorted."""
+    return _sorted(_listed_matches(viewer, filters), filters, _sort(filters))
+
+
+def _sort(filters: ReportFilters) -> str:
+    return filters.sort or ("relevance" if filters.q.strip() else "newest")
+
+
+def _listed_matches(viewer: Membership | None, filters: ReportFilters) -> QuerySet[Report]:
     reports = policy.visible_to(viewer).filter(status__in=LISTED_STATUSES)
     if filters.q.strip():
         reports = search_reports(reports, filters.q.strip()[:200])
@@ -142,6 +188,10 @@ def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[R
         reports = reports.filter(published_at__date__gte=filters.date_from)
     if filters.date_to:
         reports = reports.filter(published_at__date__lte=filters.date_to)
+    return reports
+
+
+def _sorted(reports: QuerySet[Report], filters: ReportFilters, sort: str) -> QuerySet[Report]:
     listed = with_counts(reports).annotate(
         tlp_rank=Case(
             *[When(tlp=label.value, then=Value(label.rank)) for label in TLP],
@@ -149,7 +199,6 @@ def report_list(viewer: Membership | None, filters: ReportFilters) -> QuerySet[R
             output_field=IntegerField(),
         )
     )
-    sort = filters.sort or ("relevance" if filters.q.strip() else "newest")
     if sort == "relevance":
         relevance = search.rank(filters.q.strip()[:200]) if filters.q.strip() else None
         if relevance is not None:

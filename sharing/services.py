@@ -27,7 +27,7 @@ from accounts.models import (
     TrustGroup,
     User,
 )
-from accounts.policy import administers
+from accounts.policy import administers, require_isac_admin
 from sharing import policy
 from sharing.attribution import attribution_default, review_required
 from sharing.audience import (
@@ -680,16 +680,17 @@ def sighting_create(
 
 @transaction.atomic
 def review_requirement_set(
-    *, organisation: Organisation, required: bool, by: User, reason: str = ""
+    *, organisation: Organisation, required: bool, by: Membership | None, reason: str = ""
 ) -> ReviewRequirement:
     """The ISAC decides (from the organisation's agreement) whether its reports need review."""
+    require_isac_admin(by)
     requirement, _ = ReviewRequirement.objects.update_or_create(
         organisation=organisation, defaults={"required": required, "reason": reason}
     )
     audit_record(
         action="organisation.review_requirement",
         obj=organisation,
-        actor=by,
+        by=by,
         organisation=organisation,
         after={"required": required, "reason": reason},
     )

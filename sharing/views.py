@@ -3,17 +3,17 @@ may not see it, whatever the method), parses the form, and calls one service."""
 
 import difflib
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accounts.web import acting_membership
+from accounts.http import PortalRequest, SignedInRequest
 from portal.markdown import render_markdown
 from sharing import policy, services
 from sharing.formats import FORMATS
@@ -30,7 +30,7 @@ from sharing.preview import preview_findings
 from sharing.selectors import (
     ReportFilters,
     audience_summary,
-    report_list,
+    report_listing,
     report_threat_objects,
     revealed_source,
 )
@@ -39,23 +39,19 @@ from sharing.tlp import TLP
 PAGE_SIZE = 20
 
 
-def report_or_404(request: HttpRequest, report_uuid: uuid.UUID) -> Report:
+def report_or_404(request: PortalRequest, report_uuid: uuid.UUID) -> Report:
     """The report if the viewer may see it; 404 otherwise (existence is information)."""
-    report = policy.visible_report(acting_membership(request), uuid=report_uuid)
+    report = policy.visible_report(request.membership, uuid=report_uuid)
     if report is None:
         raise Http404("No such report.")
     return report
 
 
-def editable_or_404(request: HttpRequest, report_uuid: uuid.UUID) -> Report:
+def editable_or_404(request: PortalRequest, report_uuid: uuid.UUID) -> Report:
     report = report_or_404(request, report_uuid)
-    if not policy.can_edit(acting_membership(request), report):
+    if not policy.can_edit(request.membership, report):
         raise Http404("No such report.")
     return report
-
-
-def error_messages(error: ValidationError) -> list[str]:
-    return [str(m) for m in error.messages]
 
 
 # --- Reading ------------------------------------------------------------------------
@@ -63,8 +59,8 @@ def error_messages(error: ValidationError) -> list[str]:
 
 @login_required
 @require_GET
-def report_list_view(request: HttpRequest) -> HttpResponse:
-    form = ListFilterForm(request.GET or None, viewer=acting_membership(request))
+def report_list_view(request: SignedInRequest) -> HttpResponse:
+    form = ListFilterForm(request.GET or None, viewer=request.membership)
     data = form.cleaned_data if form.is_valid() else {}
     filters = ReportFilters(
         q=data.get("q") or "",
@@ -77,8 +73,9 @@ def report_list_view(request: HttpRequest) -> HttpResponse:
         date_to=data.get("date_to"),
         sort=data.get("sort") or "",
     )
-    viewer = acting_membership(request)
-    paginator = Paginator(report_list(viewer, filters), PAGE_SIZE)
+    viewer = request.membership
+    listing = report_listing(viewer, filters)
+    paginator = CountedPaginator(listing.reports, PAGE_SIZE, count=listing.count)
     page = paginator.get_page(request.GET.get("page"))
     rows = [(r, revealed_source(viewer, r)) for r in page.object_list]
     query = request.GET.copy()
@@ -86,14 +83,40 @@ def report_list_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "sharing/report_list.html",
-        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+            "listing": listing,
+            "count_cap": f"{listing.count_cap:,}",
+            "ranked_max": f"{settings.REPORT_LIST_RANKED_MAX:,}",
+        },
     )
+
+
+if TYPE_CHECKING:
+    _ReportPaginator = Paginator[Report]
+else:  # Django's Paginator takes no type argument at run time
+    _ReportPaginator = Paginator
+
+
+class CountedPaginator(_ReportPaginator):
+    """A paginator told the count (bounded by the selector) instead of counting itself."""
+
+    def __init__(self, object_list: Any, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @property
+    def count(self) -> int:
+        return self._known_count
 
 
 @login_required
 @require_GET
-def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
-    viewer = acting_membership(request)
+def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpResponse:
+    viewer = request.membership
     report = report_or_404(request, report_uuid)
     drafting = report.status in (Report.Status.DRAFT, Report.Status.REJECTED)
     if drafting and policy.can_edit(viewer, report):
@@ -169,9 +192,9 @@ def report_detail(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
 
 @login_required
 @require_GET
-def report_version(request: HttpRequest, report_uuid: uuid.UUID, number: int) -> HttpResponse:
+def report_version(request: SignedInRequest, report_uuid: uuid.UUID, number: int) -> HttpResponse:
     report = report_or_404(request, report_uuid)
-    revisions = policy.visible_revisions(acting_membership(request)).filter(report=report)
+    revisions = policy.visible_revisions(request.membership).filter(report=report)
     revision = revisions.filter(number=number).first()
     if revision is None:
         raise Http404("No such version.")
@@ -220,10 +243,8 @@ def _diff(old: ReportRevision | None, new: ReportRevision) -> list[tuple[str, st
 
 @login_required
 @require_GET
-def attachment_download(request: HttpRequest, attachment_uuid: uuid.UUID) -> FileResponse:
-    attachment = (
-        policy.visible_attachments(acting_membership(request)).filter(uuid=attachment_uuid).first()
-    )
+def attachment_download(request: SignedInRequest, attachment_uuid: uuid.UUID) -> FileResponse:
+    attachment = policy.visible_attachments(request.membership).filter(uuid=attachment_uuid).first()
     if attachment is None:
         raise Http404("No such file.")
     path = services.attachment_path(attachment)
@@ -242,7 +263,9 @@ def attachment_download(request: HttpRequest, attachment_uuid: uuid.UUID) -> Fil
 
 @login_required
 @require_GET
-def report_export(request: HttpRequest, report_uuid: uuid.UUID, identifier: str) -> HttpResponse:
+def report_export(
+    request: SignedInRequest, report_uuid: uuid.UUID, identifier: str
+) -> HttpResponse:
     """The report in one of the output formats (sharing.formats), as a download."""
     report = report_or_404(request, report_uuid)
     if report.status not in (Report.Status.PUBLISHED, Report.Status.WITHDRAWN):

@@ -1,24 +1,25 @@
 """The organisation's publishing defaults: the audience of uploads its automation publishes
 (tokens that may publish). Org admins change them; the organisation's people read them."""
 
-from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from accounts.decorators import member_required
+from accounts.http import AuthenticatedRequest
 from accounts.models import ApiToken
 from accounts.policy import administers
-from accounts.web import acting_member, run_service
+from accounts.web import run_service
 from sharing import services
 from sharing.attribution import attribution_default, review_required
 from sharing.forms import PublishingDefaultsForm
 from sharing.models import PublishingDefaults
 
 
-@login_required
+@member_required
 @require_http_methods(["GET", "POST"])
-def publishing_defaults_view(request: HttpRequest) -> HttpResponse:
-    viewer = acting_member(request)
+def publishing_defaults_view(request: AuthenticatedRequest) -> HttpResponse:
+    viewer = request.membership
     organisation = viewer.organisation
     if organisation.is_isac:
         raise Http404("The ISAC publishes through curation.")

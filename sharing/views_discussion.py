@@ -4,12 +4,14 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.web import acting_member, acting_membership, run_service
+from accounts.decorators import member_required
+from accounts.http import AuthenticatedRequest, SignedInRequest
+from accounts.web import run_service
 from sharing import policy, services
 from sharing.forms import (
     CommentForm,
@@ -20,16 +22,16 @@ from sharing.models import Sighting
 from sharing.views import report_or_404
 
 
-@login_required
+@member_required
 @require_POST
-def comment_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
+def comment_create_view(request: AuthenticatedRequest, report_uuid: uuid.UUID) -> HttpResponse:
     report = report_or_404(request, report_uuid)
     form = CommentForm(request.POST)
     if form.is_valid():
         run_service(
             request,
             lambda: services.comment_create(
-                report=report, by=acting_member(request), body=form.cleaned_data["body"]
+                report=report, by=request.membership, body=form.cleaned_data["body"]
             ),
             "Comment added.",
         )
@@ -38,12 +40,12 @@ def comment_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRes
     return redirect(reverse("report-detail", args=[report.uuid]) + "#comments")
 
 
-@login_required
+@member_required
 @require_POST
-def sighting_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
+def sighting_create_view(request: AuthenticatedRequest, report_uuid: uuid.UUID) -> HttpResponse:
     report = report_or_404(request, report_uuid)
     links = (
-        policy.visible_report_indicators(acting_membership(request))
+        policy.visible_report_indicators(request.membership)
         .filter(report=report)
         .select_related("indicator")
     )
@@ -54,7 +56,7 @@ def sighting_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRe
             request,
             lambda: services.sighting_create(
                 report=report,
-                by=acting_member(request),
+                by=request.membership,
                 seen_on=data["seen_on"],
                 note=data["note"],
                 anonymous=data["anonymous"],
@@ -68,10 +70,10 @@ def sighting_create_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRe
     return redirect(reverse("report-detail", args=[report.uuid]) + "#sightings")
 
 
-@login_required
+@member_required
 @require_POST
-def curation_action(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
-    viewer = acting_member(request)
+def curation_action(request: AuthenticatedRequest, report_uuid: uuid.UUID) -> HttpResponse:
+    viewer = request.membership
     report = report_or_404(request, report_uuid)
     if not policy.curation_thread_visible(viewer, report):
         raise Http404("No such report.")
@@ -107,8 +109,8 @@ def curation_action(request: HttpRequest, report_uuid: uuid.UUID) -> HttpRespons
 
 @login_required
 @require_GET
-def curation_queue_view(request: HttpRequest) -> HttpResponse:
-    viewer = acting_membership(request)
+def curation_queue_view(request: SignedInRequest) -> HttpResponse:
+    viewer = request.membership
     if viewer is None or not viewer.is_isac_staff:
         raise Http404("No such page.")
     reports = (

@@ -10,13 +10,15 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.web import acting_member, acting_membership, run_service
+from accounts.decorators import member_required
+from accounts.http import AuthenticatedRequest, SignedInRequest
+from accounts.web import run_service
 from sharing import policy
 from sharing.lifecycle.selectors import Lifecycle, lifecycle_of, rules_in_force
 from sharing.lifecycle.services import indicator_expire, may_expire_for_everyone
@@ -34,8 +36,8 @@ from sharing.selectors import (
 
 @login_required
 @require_http_methods(["GET"])
-def indicator_lookup_view(request: HttpRequest) -> HttpResponse:
-    viewer = acting_membership(request)
+def indicator_lookup_view(request: SignedInRequest) -> HttpResponse:
+    viewer = request.membership
     asked = request.GET.get("q", "").strip()[:2048]
     named = indicator_values_in(asked)[:1] if asked else []
     context: dict[str, object] = {"asked": asked, "named": bool(named)}
@@ -77,11 +79,11 @@ class LookupRow:
     may_mark: bool
 
 
-@login_required
+@member_required
 @require_POST
-def indicator_expire_view(request: HttpRequest) -> HttpResponse:
+def indicator_expire_view(request: AuthenticatedRequest) -> HttpResponse:
     """Mark an indicator (as one report shares it) no longer valid, from the indicator page."""
-    viewer = acting_member(request)
+    viewer = request.membership
     try:
         report_uuid = uuid.UUID(request.POST.get("report", ""))
     except ValueError:
@@ -108,8 +110,8 @@ def indicator_expire_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def indicator_bulk_lookup_view(request: HttpRequest) -> HttpResponse:
-    viewer = acting_membership(request)
+def indicator_bulk_lookup_view(request: SignedInRequest) -> HttpResponse:
+    viewer = request.membership
     pasted = request.POST.get("values", "") if request.method == "POST" else ""
     lines = [line for line in pasted.splitlines() if line.strip()]
     too_many = len(lines) > BULK_LOOKUP_LIMIT

@@ -7,13 +7,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.web import acting_member, acting_membership
+from accounts.decorators import member_required
+from accounts.http import AuthenticatedRequest, SignedInRequest
+from accounts.models import Membership
+from accounts.web import attempt, run_service
 from portal.markdown import render_markdown
 from sharing import policy, services
 from sharing.attribution import review_required
@@ -25,34 +27,36 @@ from sharing.forms import (
 from sharing.models import Report
 from sharing.preview import preview_findings
 from sharing.selectors import audience_summary, report_threat_objects
-from sharing.views import editable_or_404, error_messages
+from sharing.views import editable_or_404
 
 
 def _save_form(
-    request: HttpRequest, form: ReportForm, report: Report | None
+    viewer: Membership, form: ReportForm, report: Report | None
 ) -> tuple[Report | None, list[str]]:
     """Save what was typed, then the attachment; a refused file never loses the text."""
-    viewer = acting_membership(request)
-    assert viewer is not None
-    errors: list[str] = []
-    try:
-        if report is None:
-            report = services.report_create_draft(by=viewer, content=form.content())
-        else:
-            report = services.report_update_draft(report=report, by=viewer, content=form.content())
-    except (ValidationError, PermissionDenied) as error:
-        return report, error_messages(error) if isinstance(error, ValidationError) else [str(error)]
+    if report is None:
+        saved = attempt(lambda: services.report_create_draft(by=viewer, content=form.content()))
+    else:
+        draft = report
+        saved = attempt(
+            lambda: services.report_update_draft(report=draft, by=viewer, content=form.content())
+        )
+    if not saved:
+        return report, list(saved.errors)
+    report = saved.value
     upload = form.cleaned_data.get("attachment")
     if upload:
-        try:
-            services.attachment_add(report=report, by=viewer, upload=upload)
-        except ValidationError as error:
-            errors += error_messages(error)
-    return report, errors
+        attached = attempt(lambda: services.attachment_add(report=report, by=viewer, upload=upload))
+        return report, list(attached.errors)
+    return report, []
 
 
 def _form_page(
-    request: HttpRequest, form: ReportForm, report: Report | None, errors: list[str], **extra: Any
+    request: SignedInRequest,
+    form: ReportForm,
+    report: Report | None,
+    errors: list[str],
+    **extra: Any,
 ) -> HttpResponse:
     context = {
         "form": form,
@@ -68,17 +72,17 @@ def _form_page(
 
 
 @login_required
-def report_new(request: HttpRequest) -> HttpResponse:
-    viewer = acting_membership(request)
-    if not policy.can_post(viewer):
+def report_new(request: SignedInRequest) -> HttpResponse:
+    viewer = request.membership
+    if viewer is None or not policy.can_post(viewer):
         messages.warning(request, "Your organisation can share once it is in good standing.")
         return redirect("home")
     if request.method != "POST":
-        return _form_page(request, ReportForm(viewer=acting_member(request)), None, [])
-    form = ReportForm(request.POST, request.FILES, viewer=acting_member(request))
+        return _form_page(request, ReportForm(viewer=viewer), None, [])
+    form = ReportForm(request.POST, request.FILES, viewer=viewer)
     if not form.is_valid():
         return _form_page(request, form, None, [])
-    report, errors = _save_form(request, form, None)
+    report, errors = _save_form(viewer, form, None)
     if request.POST.get("autosave") and report is not None:
         return JsonResponse(
             {
@@ -91,7 +95,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
 
 
 def _after_save(
-    request: HttpRequest, form: ReportForm, report: Report | None, errors: list[str]
+    request: SignedInRequest, form: ReportForm, report: Report | None, errors: list[str]
 ) -> HttpResponse:
     if errors or report is None:
         # Re-show exactly what was typed; the draft itself is already saved.
@@ -102,8 +106,8 @@ def _after_save(
     return redirect("report-edit", report_uuid=report.uuid)
 
 
-@login_required
-def report_edit(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
+@member_required
+def report_edit(request: AuthenticatedRequest, report_uuid: uuid.UUID) -> HttpResponse:
     report = editable_or_404(request, report_uuid)
     if report.status == Report.Status.PUBLISHED:
         return report_revise_view(request, report)
@@ -113,69 +117,68 @@ def report_edit(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
         return _form_page(
             request,
             ReportForm(
-                initial=ReportForm.initial_for(report), viewer=acting_member(request), report=report
+                initial=ReportForm.initial_for(report), viewer=request.membership, report=report
             ),
             report,
             [],
         )
-    form = ReportForm(request.POST, request.FILES, viewer=acting_member(request), report=report)
+    form = ReportForm(request.POST, request.FILES, viewer=request.membership, report=report)
     if not form.is_valid():
         return _form_page(request, form, report, [])
-    saved, errors = _save_form(request, form, report)
+    saved, errors = _save_form(request.membership, form, report)
     if saved is not None and saved.status == Report.Status.PENDING_REVIEW and not errors:
         messages.success(request, "Your edits are saved; the report still waits for review.")
         return redirect("report-detail", report_uuid=saved.uuid)
     return _after_save(request, form, saved, errors)
 
 
-@login_required
+@member_required
 @require_POST
-def report_autosave(request: HttpRequest, report_uuid: uuid.UUID) -> JsonResponse:
+def report_autosave(request: AuthenticatedRequest, report_uuid: uuid.UUID) -> JsonResponse:
     report = editable_or_404(request, report_uuid)
-    form = ReportForm(request.POST, viewer=acting_member(request), report=report)
+    form = ReportForm(request.POST, viewer=request.membership, report=report)
     if not form.is_valid():
         return JsonResponse({"saved": False, "errors": form.errors}, status=400)
-    try:
-        services.report_update_draft(
-            report=report, by=acting_member(request), content=form.content()
+    saved = attempt(
+        lambda: services.report_update_draft(
+            report=report, by=request.membership, content=form.content()
         )
-    except ValidationError as error:
-        return JsonResponse({"saved": False, "errors": error_messages(error)}, status=400)
+    )
+    if not saved:
+        return JsonResponse({"saved": False, "errors": list(saved.errors)}, status=400)
     return JsonResponse({"saved": True})
 
 
-def report_revise_view(request: HttpRequest, report: Report) -> HttpResponse:
-    viewer = acting_member(request)
+def report_revise_view(request: AuthenticatedRequest, report: Report) -> HttpResponse:
+    viewer = request.membership
     note_form = RevisionNoteForm(request.POST or None)
     if request.method != "POST":
-        form = ReportForm(
-            initial=ReportForm.initial_for(report), viewer=acting_member(request), report=report
-        )
+        form = ReportForm(initial=ReportForm.initial_for(report), viewer=viewer, report=report)
         return _form_page(request, form, report, [], revising=True, note_form=note_form)
-    form = ReportForm(request.POST, viewer=acting_member(request), report=report)
+    form = ReportForm(request.POST, viewer=viewer, report=report)
     errors: list[str] = []
     if form.is_valid() and note_form.is_valid():
-        try:
-            services.report_revise(
+        revised = attempt(
+            lambda: services.report_revise(
                 report=report,
                 by=viewer,
                 content=form.content(),
                 note=note_form.cleaned_data["note"],
                 widen_reason=note_form.cleaned_data["widen_reason"],
             )
-        except ValidationError as error:
-            errors = error_messages(error)
-        else:
+        )
+        if revised:
             messages.success(
                 request, f"Version {report.version + 1} is published; recipients are told."
             )
             return redirect("report-detail", report_uuid=report.uuid)
+        errors = list(revised.errors)
     return _form_page(request, form, report, errors, revising=True, note_form=note_form)
 
 
-@login_required
-def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
-    viewer = acting_member(request)
+@member_required
+def report_preview(request: AuthenticatedRequest, report_uuid: uuid.UUID) -> HttpResponse:
+    viewer = request.membership
     report = editable_or_404(request, report_uuid)
     if report.status not in services.EDITABLE_STATUSES:
         return redirect("report-detail", report_uuid=report.uuid)
@@ -183,16 +186,18 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
     threat_objects, threat_object_count = report_threat_objects(viewer, report)
     errors: list[str] = []
     if request.method == "POST":
-        try:
-            report = services.report_submit(
-                report=report,
+        draft = report
+        submitted = attempt(
+            lambda: services.report_submit(
+                report=draft,
                 by=viewer,
                 sensitive_confirmed=bool(request.POST.get("confirm_sensitive")),
                 unanalysed_confirmed=bool(request.POST.get("confirm_unanalysed")),
             )
-        except ValidationError as error:
-            errors = error_messages(error)
-        else:
+        )
+        errors = list(submitted.errors)
+        if submitted:
+            report = submitted.value
             if report.status == Report.Status.PENDING_REVIEW:
                 messages.success(
                     request, "Sent to the ISAC for review. You will be told when it is published."
@@ -219,29 +224,30 @@ def report_preview(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse
     )
 
 
-@login_required
+@member_required
 @require_POST
-def report_withdraw_view(request: HttpRequest, report_uuid: uuid.UUID) -> HttpResponse:
+def report_withdraw_view(request: AuthenticatedRequest, report_uuid: uuid.UUID) -> HttpResponse:
     report = editable_or_404(request, report_uuid)
     form = ReasonForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError("Say why the report is withdrawn: recipients will read it.")
-        services.report_withdraw(
-            report=report, by=acting_member(request), reason=form.cleaned_data["reason"]
-        )
-    except ValidationError as error:
-        for message in error_messages(error):
-            messages.error(request, message)
+    if not form.is_valid():
+        messages.error(request, "Say why the report is withdrawn: recipients will read it.")
     else:
-        messages.success(request, "Withdrawn. It stays here for the record; recipients are told.")
+        run_service(
+            request,
+            lambda: services.report_withdraw(
+                report=report, by=request.membership, reason=form.cleaned_data["reason"]
+            ),
+            "Withdrawn. It stays here for the record; recipients are told.",
+        )
     return redirect("report-detail", report_uuid=report.uuid)
 
 
-@login_required
+@member_required
 @require_POST
-def attachment_remove_view(request: HttpRequest, attachment_uuid: uuid.UUID) -> HttpResponse:
-    viewer = acting_member(request)
+def attachment_remove_view(
+    request: AuthenticatedRequest, attachment_uuid: uuid.UUID
+) -> HttpResponse:
+    viewer = request.membership
     attachment = (
         policy.visible_attachments(viewer)
         .filter(uuid=attachment_uuid)
@@ -250,9 +256,5 @@ def attachment_remove_view(request: HttpRequest, attachment_uuid: uuid.UUID) -> 
     )
     if attachment is None or not policy.can_edit(viewer, attachment.report):
         raise Http404("No such file.")
-    try:
-        services.attachment_remove(attachment=attachment, by=viewer)
-    except ValidationError as error:
-        for message in error_messages(error):
-            messages.error(request, message)
+    run_service(request, lambda: services.attachment_remove(attachment=attachment, by=viewer))
     return redirect("report-edit", report_uuid=attachment.report.uuid)

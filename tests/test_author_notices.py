@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def under_review(analyst_a: User, org_a: Organisation, isac_admin: User) -> Report:
-    review_requirement_set(organisation=org_a, required=True, by=isac_admin)
+    review_requirement_set(organisation=org_a, required=True, by=acting(isac_admin))
     report = shared(analyst_a, TLP.AMBER, title="Turbine controller probing")
     assert report.status == Report.Status.PENDING_REVIEW
     return report

@@ -12,7 +12,7 @@ from accounts.models import User
 from sharing.fanout import netguard
 from sharing.fanout.services import allowance_add, webhook_url_problem
 from sharing.models import PrivateNetworkAllowance, Report
-from tests.fixtures.members import signed_in
+from tests.fixtures.members import acting, signed_in
 from tests.fixtures.taxii import IssueToken
 
 # --- the webhook allow-list -------------------------------------------------------------
@@ -58,7 +58,7 @@ def test_an_isac_admin_is_told_why_a_range_is_refused(isac_admin: User) -> None:
     assert "loopback" in page.content.decode()
     assert not PrivateNetworkAllowance.objects.exists()
     with pytest.raises(ValidationError, match="wider than a /16"):
-        allowance_add(network="0.0.0.0/0", by=isac_admin)
+        allowance_add(network="0.0.0.0/0", by=acting(isac_admin))
 
 
 def test_a_range_saved_before_the_rules_opens_nothing(

@@ -29,6 +29,7 @@ from sharing.normalize.services import (
     submission_sweep,
 )
 from sharing.tlp import TLP
+from tests.fixtures.members import acting
 from tests.fixtures.normalize import Submit, sample_bytes
 
 
@@ -215,7 +216,7 @@ def test_a_crash_mid_task_leaves_nothing_and_the_retry_writes_everything_once(
     # when: the analyst retries, twice in a row (a stale re-delivery), with the worker healthy
     monkeypatch.setattr(services, "_link_indicators", original)
     with django_capture_on_commit_callbacks(execute=True):
-        submission_retry(submission=submission, by=analyst_a)
+        submission_retry(submission=submission, by=acting(analyst_a))
     submission.refresh_from_db()
     objects_after_first = StixObject.objects.count()
     Submission.objects.filter(pk=submission.pk).update(
@@ -268,7 +269,7 @@ def test_only_failed_submissions_can_be_retried(
     submission = submit(organisation=org_a, submitted_by=analyst_a, kind="text", raw=b"8.8.4.4")
 
     with pytest.raises(ValidationError):
-        submission_retry(submission=submission, by=analyst_a)
+        submission_retry(submission=submission, by=acting(analyst_a))
 
 
 @pytest.mark.usefixtures("documentation_ranges_allowed")

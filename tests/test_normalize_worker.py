@@ -11,6 +11,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from accounts.models import Organisation, User
 from sharing.models import ReportIndicator, StixObject, Submission
 from sharing.normalize.services import submission_create, submission_retry
+from tests.fixtures.members import acting
 from tests.fixtures.normalize import sample_bytes
 
 pytestmark = pytest.mark.services
@@ -97,7 +98,7 @@ def test_worker_retry_of_a_failed_submission_reruns_from_the_raw_bytes(
     settings.NORMALIZE_ALLOW_DOCUMENTATION_RANGES = True
 
     with transaction.atomic():
-        submission_retry(submission=submission, by=analyst_a)
+        submission_retry(submission=submission, by=acting(analyst_a))
     assert wait_for(settled(submission))
 
     assert submission.status == Submission.Status.NEEDS_REVIEW

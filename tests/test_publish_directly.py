@@ -228,5 +228,5 @@ def test_taxii_inbox_status_says_what_really_happens_next(
     drafted = {s["message"] for s in post(issue_token(analyst_a))["successes"]}
     assert len(drafted) == 1
     assert drafted.pop().startswith("Waiting for your review in the portal")
-    review_requirement_set(organisation=org_a, required=True, by=isac_admin)
+    review_requirement_set(organisation=org_a, required=True, by=acting(isac_admin))
     assert {s["message"] for s in post(publishing)["successes"]} == {"Waiting for ISAC review."}

@@ -20,7 +20,7 @@ from accounts.models import User
 from bench.taxii import INSERT_SQL, REPORTS_SQL
 from sharing.models import Report, StixObject
 from sharing.search import REFRESH_ALL_SQL
-from sharing.selectors import ReportFilters, report_list
+from sharing.selectors import ReportFilters, report_list, report_listing
 from sharing.taxii import selectors as taxii
 from sharing.taxii.protocol import Cursor, ObjectQuery
 from tests.fixtures.members import acting
@@ -135,3 +135,27 @@ def test_the_reports_list_and_a_search_matching_everything_stay_within_their_bud
     assert count <= 36_000, count
     assert search_page <= 110_000, search_page
     assert rare_search <= 100, rare_search
+
+
+def test_a_search_matching_more_than_can_be_ranked_walks_the_newest_first_and_counts_to_the_cap(
+    many_reports: list[int], peer_b: User, settings: Any
+) -> None:
+    # given limits below the ~1,500 reports peer B can read
+    settings.REPORT_LIST_COUNT_CAP = 500
+    settings.REPORT_LIST_RANKED_MAX = 200
+    viewer = acting(peer_b)
+
+    # when peer B searches for words in every report, sorted by relevance
+    listing = report_listing(viewer, ReportFilters(q="Bench report"))
+
+    # then the count stops after the cap and the page is the newest matches, read from the
+    # publication-time index instead of ranking every match (11,088 rows touched above)
+    assert listing.count == 501 and listing.count_capped
+    assert listing.relevance_skipped and listing.sort == "newest"
+    page = list(listing.reports[:20])
+    published = [report.published_at for report in page]
+    assert published == sorted(published, reverse=True)
+    assert rows_touched(listing.reports[:20]) <= 2_500
+    # and a search with fewer matches than the limit is still ranked
+    rare = report_listing(viewer, ReportFilters(q="nowhere-to-be-found"))
+    assert rare.count == 0 and rare.sort == "relevance" and not rare.relevance_skipped

@@ -131,7 +131,7 @@ def test_unattributed_report_hides_the_source_from_peers_but_not_from_curators(
 @pytest.fixture
 def review_for_a(analyst_a: User, isac_admin: User) -> None:
     review_requirement_set(
-        organisation=acting(analyst_a).organisation, required=True, by=isac_admin
+        organisation=acting(analyst_a).organisation, required=True, by=acting(isac_admin)
     )
 
 
@@ -335,7 +335,7 @@ def test_a_curators_edit_is_what_the_published_indicators_say(
     from sharing.models import ReportIndicator
     from sharing.services import report_approve, report_update_draft, review_requirement_set
 
-    review_requirement_set(organisation=org_a, required=True, by=isac_admin)
+    review_requirement_set(organisation=org_a, required=True, by=acting(isac_admin))
     with django_capture_on_commit_callbacks(execute=True):
         report = shared(analyst_a, TLP.GREEN, indicators_text="45.9.148.203")
     curator = acting(isac_curator)

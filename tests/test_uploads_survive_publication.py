@@ -265,7 +265,9 @@ def test_upload_approved_by_a_curator_reaches_members_whole(
     issue_token: IssueToken,
 ) -> None:
     # given: A's reports wait for ISAC review, and A's tooling uploads
-    review_requirement_set(organisation=org_a, required=True, by=isac_admin, reason="New member")
+    review_requirement_set(
+        organisation=org_a, required=True, by=acting(isac_admin), reason="New member"
+    )
     submission = upload(kind, issue_token(analyst_a))
     report = wait_until_normalised(submission)
     uploaded = snapshot(kind, report)

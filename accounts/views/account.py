@@ -12,7 +12,6 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.signals import user_login_failed
-from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -31,7 +30,7 @@ from accounts.policy import requires_mfa
 from accounts.selectors.members import SESSION_MEMBERSHIP_KEY, memberships_of
 from accounts.services import invitations, signin
 from accounts.services.invitations import InvitationUnusable, invitation_for_token
-from accounts.web import run_service
+from accounts.web import attempt, run_service
 
 
 @login_required
@@ -70,19 +69,21 @@ def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
     problem: str | None = None
     if request.method == "POST" and (existing or form.is_valid()):
         details = {} if existing else form.cleaned_data
-        try:
-            membership = invitations.invitation_accept(
+        accepted = attempt(
+            lambda: invitations.invitation_accept(
                 secret=secret,
                 full_name=details.get("full_name", ""),
                 password=details.get("password1", ""),
                 signed_in_user=signed_in,
                 ip_address=client_ip(request),
             )
-        except ValidationError as refused:
-            problem = " ".join(refused.messages)
+        )
+        if not accepted:
+            problem = accepted.error
             if not existing:
-                form.add_error(None, refused)
+                form.add_error(None, list(accepted.errors))
         else:
+            membership = accepted.value
             request.session[SESSION_MEMBERSHIP_KEY] = str(membership.uuid)
             if not existing:
                 auth_login(

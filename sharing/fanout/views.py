@@ -1,7 +1,6 @@
 """Pages: browse feeds, subscribe, manage channels, test webhooks, read delivery history."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,8 +8,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.decorators import isac_admin_required, member_required
+from accounts.http import AuthenticatedRequest
 from accounts.models import Membership
-from accounts.web import acting_member, run_service
+from accounts.web import run_service
 from sharing import policy
 from sharing.fanout import selectors, services
 from sharing.fanout.forms import AllowanceForm, FeedForm, SubscriptionForm
@@ -34,16 +35,9 @@ def _subscription(viewer: Membership, subscription_uuid: str) -> Subscription:
     return subscription
 
 
-def _isac_admin(request: HttpRequest) -> Membership:
-    viewer = acting_member(request)
-    if not viewer.is_isac_admin:
-        raise Http404
-    return viewer
-
-
-@login_required
-def feed_list(request: HttpRequest) -> HttpResponse:
-    viewer = acting_member(request)
+@member_required
+def feed_list(request: AuthenticatedRequest) -> HttpResponse:
+    viewer = request.membership
     feeds = feeds_for(viewer).prefetch_related("sectors")
     mine = selectors.subscriptions_managed_by(viewer)
     counts: dict[int, int] = {}
@@ -53,9 +47,9 @@ def feed_list(request: HttpRequest) -> HttpResponse:
     return render(request, "fanout/feed_list.html", {"rows": rows})
 
 
-@login_required
-def feed_create_view(request: HttpRequest) -> HttpResponse:
-    viewer = acting_member(request)
+@member_required
+def feed_create_view(request: AuthenticatedRequest) -> HttpResponse:
+    viewer = request.membership
     form = FeedForm(request.POST or None, viewer=viewer)
     if not viewer.is_isac_staff:
         del form.fields["for_everyone"]
@@ -85,9 +79,9 @@ def feed_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "fanout/feed_form.html", {"form": form})
 
 
-@login_required
-def feed_detail(request: HttpRequest, feed_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+@member_required
+def feed_detail(request: AuthenticatedRequest, feed_uuid: str) -> HttpResponse:
+    viewer = request.membership
     feed = _feed(viewer, feed_uuid)
     form = SubscriptionForm(request.POST or None)
     secret = ""
@@ -129,9 +123,9 @@ def feed_detail(request: HttpRequest, feed_uuid: str) -> HttpResponse:
     )
 
 
-@login_required
-def subscription_list(request: HttpRequest) -> HttpResponse:
-    viewer = acting_member(request)
+@member_required
+def subscription_list(request: AuthenticatedRequest) -> HttpResponse:
+    viewer = request.membership
     subscriptions = selectors.subscriptions_managed_by(viewer).order_by("-created_at")
     return render(request, "fanout/subscription_list.html", {"subscriptions": subscriptions})
 
@@ -148,19 +142,19 @@ def _subscription_context(
     return {"subscription": subscription, "deliveries": deliveries, "secret": secret}
 
 
-@login_required
-def subscription_detail(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+@member_required
+def subscription_detail(request: AuthenticatedRequest, subscription_uuid: str) -> HttpResponse:
+    viewer = request.membership
     subscription = _subscription(viewer, subscription_uuid)
     return render(
         request, "fanout/subscription_detail.html", _subscription_context(viewer, subscription)
     )
 
 
-@login_required
+@member_required
 @require_POST
-def subscription_test(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+def subscription_test(request: AuthenticatedRequest, subscription_uuid: str) -> HttpResponse:
+    viewer = request.membership
     subscription = _subscription(viewer, subscription_uuid)
     if subscription.channel != Subscription.ChannelKind.WEBHOOK:
         raise Http404
@@ -172,14 +166,14 @@ def subscription_test(request: HttpRequest, subscription_uuid: str) -> HttpRespo
     return redirect("fanout:subscription-detail", subscription.uuid)
 
 
-@login_required
+@member_required
 @require_POST
-def subscription_rotate(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+def subscription_rotate(request: AuthenticatedRequest, subscription_uuid: str) -> HttpResponse:
+    viewer = request.membership
     subscription = _subscription(viewer, subscription_uuid)
     if subscription.channel != Subscription.ChannelKind.WEBHOOK:
         raise Http404
-    secret = services.subscription_rotate_secret(subscription=subscription, by=viewer.user)
+    secret = services.subscription_rotate_secret(subscription=subscription, by=viewer)
     messages.success(
         request, "New signing secret issued; the old one keeps signing too for 24 hours."
     )
@@ -190,34 +184,34 @@ def subscription_rotate(request: HttpRequest, subscription_uuid: str) -> HttpRes
     )
 
 
-@login_required
+@member_required
 @require_POST
-def subscription_toggle(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+def subscription_toggle(request: AuthenticatedRequest, subscription_uuid: str) -> HttpResponse:
+    viewer = request.membership
     subscription = _subscription(viewer, subscription_uuid)
     services.subscription_set_active(
         subscription=subscription,
         active=not subscription.is_active,
-        by=viewer.user,
+        by=viewer,
         reason="" if not subscription.is_active else "Turned off by its owner.",
     )
     messages.success(request, "Subscription " + ("on." if subscription.is_active else "off."))
     return redirect("fanout:subscription-detail", subscription.uuid)
 
 
-@login_required
+@member_required
 @require_POST
-def subscription_delete_view(request: HttpRequest, subscription_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+def subscription_delete_view(request: AuthenticatedRequest, subscription_uuid: str) -> HttpResponse:
+    viewer = request.membership
     subscription = _subscription(viewer, subscription_uuid)
-    services.subscription_delete(subscription=subscription, by=viewer.user)
+    services.subscription_delete(subscription=subscription, by=viewer)
     messages.success(request, "Subscription removed.")
     return redirect("fanout:subscriptions")
 
 
-@login_required
-def delivery_log(request: HttpRequest) -> HttpResponse:
-    viewer = acting_member(request)
+@member_required
+def delivery_log(request: AuthenticatedRequest) -> HttpResponse:
+    viewer = request.membership
     deliveries = (
         policy.visible_deliveries(viewer)
         .select_related("report", "subscription__feed", "subscription__membership__user")
@@ -227,15 +221,14 @@ def delivery_log(request: HttpRequest) -> HttpResponse:
     return render(request, "fanout/delivery_log.html", {"page": page})
 
 
-@login_required
-def health(request: HttpRequest) -> HttpResponse:
-    _isac_admin(request)
+@isac_admin_required
+def health(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "fanout/health.html", {"health": selectors.fanout_health()})
 
 
-@login_required
-def allow_list(request: HttpRequest) -> HttpResponse:
-    viewer = _isac_admin(request)
+@isac_admin_required
+def allow_list(request: AuthenticatedRequest) -> HttpResponse:
+    viewer = request.membership
     form = AllowanceForm(request.POST or None)
     if (
         request.method == "POST"
@@ -245,7 +238,7 @@ def allow_list(request: HttpRequest) -> HttpResponse:
             lambda: services.allowance_add(
                 network=form.cleaned_data["network"],
                 note=form.cleaned_data["note"],
-                by=viewer.user,
+                by=viewer,
             ),
             "Range allowed for webhooks.",
             form=form,
@@ -257,31 +250,31 @@ def allow_list(request: HttpRequest) -> HttpResponse:
     return render(request, "fanout/allow_list.html", {"form": form, "allowances": allowances})
 
 
-@login_required
+@isac_admin_required
 @require_POST
-def allow_list_remove(request: HttpRequest, allowance_uuid: str) -> HttpResponse:
-    viewer = _isac_admin(request)
+def allow_list_remove(request: AuthenticatedRequest, allowance_uuid: str) -> HttpResponse:
+    viewer = request.membership
     allowance = PrivateNetworkAllowance.objects.filter(uuid=allowance_uuid).first()
     if allowance is None:
         raise Http404
-    services.allowance_remove(allowance=allowance, by=viewer.user)
+    services.allowance_remove(allowance=allowance, by=viewer)
     messages.success(request, "Range removed.")
     return redirect("fanout:allow-list")
 
 
-@login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
-    viewer = acting_member(request)
+@member_required
+def notification_list(request: AuthenticatedRequest) -> HttpResponse:
+    viewer = request.membership
     notifications = policy.visible_notifications(viewer).select_related("report", "submission")[
         :100
     ]
     return render(request, "fanout/notifications.html", {"notifications": notifications})
 
 
-@login_required
+@member_required
 @require_POST
-def notification_read(request: HttpRequest, notification_uuid: str) -> HttpResponse:
-    viewer = acting_member(request)
+def notification_read(request: AuthenticatedRequest, notification_uuid: str) -> HttpResponse:
+    viewer = request.membership
     notification: Notification | None = (
         policy.visible_notifications(viewer).filter(uuid=notification_uuid).first()
     )

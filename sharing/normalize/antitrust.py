@@ -193,7 +193,8 @@ _DISCLOSURES: list[tuple[str, str, re.Pattern[str]]] = [
 
 CATEGORIES = {category: explanation for category, explanation, _ in _AGREEMENTS + _DISCLOSURES}
 # Words without which a rule cannot match: a paragraph lacking all of them is skipped, so a
-# long indicator list costs a substring test per paragraph instead of every pattern.
+# long indicator list costs one scan per paragraph instead of every pattern. Each is a
+# regular expression fragment matched at the start of a word of the lower-cased text.
 _GATES = {
     "price-fixing": (
         "pric",
@@ -234,7 +235,7 @@ _GATES = {
         "pursue",
         "stay",
     ),
-    "bid-rigging": ("bid", "tender", "contract", "win"),
+    "bid-rigging": ("bid", "tender", "contract", r"win(?:ning)?\b"),
     "group-boycott": ("boycott", "stop", "refuse", "cease", "not to", "never", "blacklist"),
     "output-restriction": (
         "output",
@@ -285,11 +286,23 @@ def _chunks(text: str) -> Iterator[tuple[int, str]]:
 Rule = tuple[str, str, re.Pattern[str]]
 
 
-# One alternation per category: a single scan says whether any of its words occurs.
+# One alternation per category: a single scan says whether any of its words begins a word
+# of the text (every rule has a word boundary before its words), so "generate" does not open
+# the price rules nor "payload" the wage rules.
 _GATE_RES = {
-    category: re.compile("|".join(re.escape(word) for word in words))
+    # Without a leading \b: the engine then skips ahead to the words' first letters quickly;
+    # the boundary is checked on each hit instead (_begins_a_word).
+    category: re.compile("|".join(words))
     for category, words in _GATES.items()
 }
+
+
+def _begins_a_word(gate: re.Pattern[str], lower: str) -> bool:
+    for hit in gate.finditer(lower):
+        start = hit.start()
+        if start == 0 or not (lower[start - 1].isalnum() or lower[start - 1] == "_"):
+            return True
+    return False
 
 
 def _gated(rules: list[Rule], lower: str) -> list[Rule]:
@@ -299,7 +312,7 @@ def _gated(rules: list[Rule], lower: str) -> list[Rule]:
     for rule in rules:
         category = rule[0]
         if category not in present:
-            present[category] = _GATE_RES[category].search(lower) is not None
+            present[category] = _begins_a_word(_GATE_RES[category], lower)
         if present[category]:
             gated.append(rule)
     return gated

@@ -30,13 +30,13 @@ from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import Organisation, OrganisationDomain, User
+from accounts.models import Membership, Organisation, OrganisationDomain, User
 from portal.enqueue import enqueue_on_commit, send_now
 from sharing.attribution import attribution_default
 from sharing.fanout.outbox import outbox_write
@@ -133,8 +133,15 @@ def _enqueue(submission: Submission) -> None:
     enqueue_on_commit(NORMALIZE_SUBMISSION, submission.pk)
 
 
-def submission_retry(*, submission: Submission, by: User) -> Submission:
-    """Queue a failed (or stranded) submission again; it re-runs from its raw bytes."""
+def submission_retry(*, submission: Submission, by: Membership | None) -> Submission:
+    """Queue a failed (or stranded) submission again; it re-runs from its raw bytes.
+
+    The submitting organisation's people and ISAC staff may retry; `by=None` is the portal.
+    """
+    if by is not None and not (
+        by.organisation_id == submission.organisation_id or by.is_isac_staff
+    ):
+        raise PermissionDenied("Only the submitting organisation or ISAC staff can retry this.")
     with transaction.atomic():
         updated = Submission.objects.filter(
             pk=submission.pk,
@@ -155,7 +162,7 @@ def submission_retry(*, submission: Submission, by: User) -> Submission:
         audit_record(
             action="submission.retry",
             obj=submission,
-            actor=by,
+            by=by,
             organisation=submission.organisation,
         )
         _enqueue(submission)

@@ -4,6 +4,7 @@ import json
 import uuid
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from accounts.audit import audit_record
@@ -13,10 +14,6 @@ from sharing.models import Submission
 from sharing.normalize.services import submission_create
 from sharing.taxii.protocol import ObjectQuery
 from sharing.taxii.selectors import matching_versions
-
-
-class TaxiiRefused(Exception):
-    """The caller may not make this change; the message is safe to show."""
 
 
 @transaction.atomic
@@ -33,7 +30,7 @@ def taxii_objects_add(
     the equivalent bundle. `publish_directly`: the token may publish (see ApiToken).
     """
     if not policy.can_post(viewer):
-        raise TaxiiRefused("Only organisations in good standing may submit.")
+        raise PermissionDenied("Only organisations in good standing may submit.")
     bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects}
     return submission_create(
         organisation=viewer.organisation,

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -96,7 +96,11 @@ def taxii_endpoint(*methods: str) -> Callable[[TaxiiView], Callable[..., HttpRes
                 if token.read_only and request.method not in ("GET", "HEAD"):
                     raise TaxiiError(403, "This API token is read-only")
                 request.taxii_may_publish = token.may_publish  # type: ignore[attr-defined]
-                return view(request, token.membership, *args, **kwargs)
+                try:
+                    return view(request, token.membership, *args, **kwargs)
+                except (ValidationError, PermissionDenied) as refusal:
+                    # A service's refusal, in the words it gave, as a TAXII error body.
+                    raise refused_as_taxii_error(refusal) from None
             except TaxiiError as error:
                 response = error_response(error)
                 if error.http_status == 401:
@@ -110,6 +114,12 @@ def taxii_endpoint(*methods: str) -> Callable[[TaxiiView], Callable[..., HttpRes
         return wrapper
 
     return decorate
+
+
+def refused_as_taxii_error(refusal: ValidationError | PermissionDenied) -> TaxiiError:
+    if isinstance(refusal, PermissionDenied):
+        return TaxiiError(403, str(refusal) or "Not allowed")
+    return TaxiiError(422, "The request was refused", " ".join(refusal.messages))
 
 
 def _collection(viewer: Membership, collection_id: str) -> TaxiiCollection:
@@ -241,19 +251,12 @@ def _add_objects(
     if not collection.can_write:
         raise TaxiiError(403, "This collection cannot be written to")
     objects = _envelope_objects(_read_envelope(request))
-    try:
-        submission = services.taxii_objects_add(
-            viewer=viewer,
-            objects=objects,
-            content_type=request.content_type or "",
-            publish_directly=getattr(request, "taxii_may_publish", False),
-        )
-    except services.TaxiiRefused as refused:
-        raise TaxiiError(403, str(refused)) from None
-    except ValidationError as invalid:
-        raise TaxiiError(
-            422, "The objects cannot be submitted", " ".join(invalid.messages)
-        ) from None
+    submission = services.taxii_objects_add(
+        viewer=viewer,
+        objects=objects,
+        content_type=request.content_type or "",
+        publish_directly=getattr(request, "taxii_may_publish", False),
+    )
     return taxii_response(selectors.status_resource(submission), status=202)
 
 

@@ -2,16 +2,17 @@
 
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.audit import audit_record
-from accounts.models import Membership, User
+from accounts.models import Membership
+from accounts.policy import require_isac_admin
 from sharing.fanout import netguard
 from sharing.fanout.channels import next_digest_at
 from sharing.fanout.secrets import encrypt_secret, generate_secret
-from sharing.fanout.selectors import allowed_networks
+from sharing.fanout.selectors import allowed_networks, subscriptions_managed_by
 from sharing.feeds.selectors import feeds_for
 from sharing.models import Delivery, Feed, PrivateNetworkAllowance, Subscription
 
@@ -98,9 +99,15 @@ def subscription_create(
     return subscription, secret
 
 
+def _require_manages(subscription: Subscription, by: Membership | None) -> None:
+    if by is not None and not subscriptions_managed_by(by).filter(pk=subscription.pk).exists():
+        raise PermissionDenied("Only the subscription's owner or their organisation's admin can.")
+
+
 @transaction.atomic
-def subscription_rotate_secret(*, subscription: Subscription, by: User) -> str:
+def subscription_rotate_secret(*, subscription: Subscription, by: Membership) -> str:
     """A new signing secret; the old one keeps signing alongside it for a day."""
+    _require_manages(subscription, by)
     secret = generate_secret()
     subscription.previous_secret_encrypted = subscription.secret_encrypted
     subscription.previous_secret_expires_at = timezone.now() + SECRET_ROTATION_OVERLAP
@@ -115,7 +122,7 @@ def subscription_rotate_secret(*, subscription: Subscription, by: User) -> str:
     audit_record(
         action="subscription.rotate_secret",
         obj=subscription,
-        actor=by,
+        by=by,
         organisation=subscription.membership.organisation,
     )
     return secret
@@ -123,9 +130,11 @@ def subscription_rotate_secret(*, subscription: Subscription, by: User) -> str:
 
 @transaction.atomic
 def subscription_set_active(
-    *, subscription: Subscription, active: bool, by: User | None, reason: str = ""
+    *, subscription: Subscription, active: bool, by: Membership | None, reason: str = ""
 ) -> Subscription:
-    """Turn a subscription on or off; turning it off cancels what it still had pending."""
+    """Turn a subscription on or off; turning it off cancels what it still had pending.
+    `by=None`: the portal itself (a receiver that keeps failing, an unsubscribe link)."""
+    _require_manages(subscription, by)
     subscription.is_active = active
     subscription.disabled_at = None if active else timezone.now()
     subscription.disabled_reason = "" if active else reason[:300]
@@ -144,7 +153,7 @@ def subscription_set_active(
     audit_record(
         action="subscription.enable" if active else "subscription.disable",
         obj=subscription,
-        actor=by,
+        by=by,
         organisation=subscription.membership.organisation,
         after={"reason": reason} if reason else None,
     )
@@ -152,11 +161,12 @@ def subscription_set_active(
 
 
 @transaction.atomic
-def subscription_delete(*, subscription: Subscription, by: User) -> None:
+def subscription_delete(*, subscription: Subscription, by: Membership) -> None:
+    _require_manages(subscription, by)
     audit_record(
         action="subscription.delete",
         obj=subscription,
-        actor=by,
+        by=by,
         organisation=subscription.membership.organisation,
         before={"feed": subscription.feed.name, "channel": subscription.channel},
     )
@@ -164,8 +174,11 @@ def subscription_delete(*, subscription: Subscription, by: User) -> None:
 
 
 @transaction.atomic
-def allowance_add(*, network: str, by: User, note: str = "") -> PrivateNetworkAllowance:
+def allowance_add(
+    *, network: str, by: Membership | None, note: str = ""
+) -> PrivateNetworkAllowance:
     """Let webhooks reach a private range (an on-premises receiver). ISAC admins only."""
+    require_isac_admin(by)
     try:
         parsed = netguard.parse_networks([network])[0]
     except ValueError:
@@ -174,15 +187,16 @@ def allowance_add(*, network: str, by: User, note: str = "") -> PrivateNetworkAl
     if problem:
         raise ValidationError(problem)
     allowance = PrivateNetworkAllowance.objects.create(
-        network=str(parsed), note=note, created_by=by
+        network=str(parsed), note=note, created_by=by.user if by else None
     )
-    audit_record(action="fanout.allow_network", obj=allowance, actor=by, after={"net": network})
+    audit_record(action="fanout.allow_network", obj=allowance, by=by, after={"net": network})
     return allowance
 
 
 @transaction.atomic
-def allowance_remove(*, allowance: PrivateNetworkAllowance, by: User) -> None:
+def allowance_remove(*, allowance: PrivateNetworkAllowance, by: Membership | None) -> None:
+    require_isac_admin(by)
     audit_record(
-        action="fanout.disallow_network", obj=allowance, actor=by, before={"net": allowance.network}
+        action="fanout.disallow_network", obj=allowance, by=by, before={"net": allowance.network}
     )
     allowance.delete()

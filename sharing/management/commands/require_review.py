@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.models import Organisation, User
+from accounts.models import Membership, Organisation
 from sharing.services import review_requirement_set
 
 
@@ -21,12 +21,16 @@ class Command(BaseCommand):
         organisation = Organisation.objects.filter(name__iexact=options["organisation"]).first()
         if organisation is None:
             raise CommandError(f"No organisation named {options['organisation']!r}.")
-        admin = User.objects.filter(
-            email__iexact=options["by"],
-            memberships__organisation__is_isac=True,
-            memberships__role="isac_admin",
-            memberships__is_active=True,
-        ).first()
+        admin = (
+            Membership.objects.select_related("user", "organisation")
+            .filter(
+                user__email__iexact=options["by"],
+                organisation__is_isac=True,
+                role=Membership.Role.ISAC_ADMIN,
+                is_active=True,
+            )
+            .first()
+        )
         if admin is None:
             raise CommandError(f"{options['by']} is not an active ISAC admin.")
         required = not options["off"]
