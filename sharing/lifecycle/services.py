@@ -130,7 +130,7 @@ def _revalidate_type(indicator_type: str, rule: DecayRule) -> None:
     start and the base score only, so one UPDATE per (lowered base, source confidence)
     pair, a handful in practice, computes it in SQL for any number of links."""
     live = ReportIndicator.objects.filter(indicator__type=indicator_type, revoked_at__isnull=True)
-    pairs = list(live.values_list("base_score", "confidence").distinct())
+    pairs = list(live.order_by().values_list("base_score", "confidence").distinct())
     for lowered, confidence in pairs:
         base = lowered if lowered is not None else confidence
         base = min(base, 100) if base is not None else rule.base_score

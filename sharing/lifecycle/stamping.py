@@ -86,7 +86,7 @@ def lifecycle_start(
     fresh = ReportIndicator.objects.filter(
         report=report, valid_until__isnull=True, revoked_at__isnull=True
     )
-    pairs = fresh.values_list("indicator__type", "confidence").distinct()
+    pairs = fresh.order_by().values_list("indicator__type", "confidence").distinct()
     for kind, confidence in list(pairs):
         rule = rules.get(kind)
         if rule is None:

@@ -17,7 +17,7 @@ def start_existing_clocks(apps, schema_editor):
     ReportIndicator = apps.get_model("sharing", "ReportIndicator")
     now = timezone.now()
     rules = {kind.value: rule for kind, rule in DEFAULT_RULES.items()}
-    pairs = ReportIndicator.objects.values_list("indicator__type", "confidence").distinct()
+    pairs = ReportIndicator.objects.order_by().values_list("indicator__type", "confidence").distinct()
     for kind, confidence in list(pairs):
         rule = rules.get(kind)
         if rule is None:
