@@ -261,16 +261,20 @@ def indicators_sweep(*, now: datetime | None = None) -> int:
                 .select_related("indicator", "report")
                 .order_by("valid_until", "pk")[:SWEEP_BATCH]
             )
+            # Set-based: one UPDATE and one INSERT for the batch, not two queries a link.
+            expiries = []
             for link in due:
-                _revoke(
-                    link,
-                    kind=IndicatorExpiry.Kind.DECAYED,
-                    reason=_DECAYED,
-                    rules=rules,
-                    now=now,
-                    write=False,
+                expiries.append(
+                    IndicatorExpiry(
+                        link=link,
+                        kind=IndicatorExpiry.Kind.DECAYED,
+                        reason=_DECAYED,
+                        score=_score_now(link, rules, now),
+                    )
                 )
-            # One pass over each report's objects for the whole batch.
+                link.revoked_at = now
+            ReportIndicator.objects.filter(pk__in=[link.pk for link in due]).update(revoked_at=now)
+            IndicatorExpiry.objects.bulk_create(expiries)
             _write_versions(due, rules=rules, now=now)
         done += len(due)
         if len(due) < SWEEP_BATCH:
@@ -346,6 +350,7 @@ def _write_versions(links: list[ReportIndicator], *, rules: Rules, now: datetime
             .select_related("submission")
             .order_by("stix_id", "-modified", "-id")
         )
+        batches: dict[tuple[int | None, int], tuple[Submission | None, list[dict[str, Any]]]] = {}
         latest: dict[str, StixObject] = {}
         for version in rows:
             latest.setdefault(version.stix_id, version)
@@ -359,10 +364,13 @@ def _write_versions(links: list[ReportIndicator], *, rules: Rules, now: datetime
             if updated == row.data:
                 continue
             updated["modified"] = timestamp(now)
-            store = VersionStore(
-                report=report, submission=row.submission, now=now, version=row.report_version
+            # Each new version stays with its predecessor's submission and report version.
+            key = (row.submission_id, row.report_version)
+            batches.setdefault(key, (row.submission, []))[1].append(updated)
+        for (_, report_version), (submission, objects) in batches.items():
+            VersionStore(report=report, submission=submission, now=now, version=report_version).add(
+                objects
             )
-            store.add([updated])
 
 
 def _own_indicator_id(report: Report, link: ReportIndicator) -> str:
