@@ -13,8 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -339,14 +338,20 @@ def _write_versions(links: list[ReportIndicator], *, rules: Rules, now: datetime
         values = {
             link.indicator.value: link for stix_id, link in wanted.items() if stix_id not in own_ids
         }
-        query = Q(stix_id__in=list(own_ids))
+        ids = set(own_ids)
         if values:
-            query |= Q(
+            # Matched in Python with the parser that linked them: one read of the uploads'
+            # indicator objects, instead of a LIKE per value over every one of them.
+            uploaded = indicators.filter(
                 submission__kind__in=[Submission.Kind.STIX, Submission.Kind.TAXII]
-            ) & _pattern_names_any(list(values))
+            ).values_list("stix_id", "data")
+            ids.update(
+                stix_id
+                for stix_id, data in uploaded.iterator(chunk_size=2000)
+                if _link_named_by(data, values) is not None
+            )
         rows = (
-            indicators.annotate(pattern=KeyTextTransform("pattern", "data"))
-            .filter(query)
+            indicators.filter(stix_id__in=list(ids))
             .select_related("submission")
             .order_by("stix_id", "-modified", "-id")
         )
@@ -378,15 +383,6 @@ def _own_indicator_id(report: Report, link: ReportIndicator) -> str:
     see sharing.stix.objects.objects_for_indicator."""
     kind = IndicatorType(link.indicator.type)
     return deterministic_id("indicator", f"{report.uuid}:{kind.value}:{link.indicator.value}")
-
-
-def _pattern_names_any(values: list[str]) -> Q:
-    """Indicators an uploaded bundle brought: their pattern quotes the value."""
-    query = Q(pk__in=[])
-    for value in values:
-        quoted = "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-        query |= Q(pattern__contains=quoted)
-    return query
 
 
 def _link_named_by(
