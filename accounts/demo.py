@@ -100,6 +100,8 @@ DEMO_ACCEPTANCES = {
     "Northwind Energy": ("admin@northwind.example", None),
     "Harbor Bank": ("admin@harborbank.example", 12),
 }
+# The government forwarding consent each chooses when accepting (AIS vocabulary).
+DEMO_FORWARDING_CONSENT = {"Northwind Energy": "usg", "Harbor Bank": "none"}
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,7 @@ organisation_urlpatterns = [
     path("people/", organisation.people, name="org-people"),
     path("require-mfa/", organisation.require_mfa, name="org-require-mfa"),
     path("agreement/", organisation.agreement, name="org-agreement"),
+    path("agreement/forwarding/", organisation.forwarding_consent, name="org-forwarding-consent"),
     path(
         "people/<uuid:membership_uuid>/role/", organisation.membership_role, name="membership-role"
     ),

@@ -2,10 +2,11 @@
 
 import hmac
 import ipaddress
+from typing import Any
 
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -54,6 +55,18 @@ def _worker(redis_ok: bool) -> tuple[bool, str]:
     return True, f"ok ({next(iter(replies[0]))})"
 
 
+def _peers(db_ok: bool) -> dict[str, Any] | None:
+    """Peers whose pulls have failed for longer than PEERS_FAILING_ALERT_MINUTES."""
+    if not db_ok:
+        return None
+    from sharing.peers.selectors import peer_health
+
+    try:
+        return peer_health()
+    except DatabaseError:
+        return None
+
+
 def _may_see_detail(request: HttpRequest) -> bool:
     """A monitor: the configured token, or a caller from an allowed network."""
     token = settings.HEALTHZ_TOKEN
@@ -79,8 +92,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
     redis_ok, redis_state = _redis()
     worker_ok, worker_state = _worker(redis_ok)
     healthy = db_ok and redis_ok and worker_ok
-    body = {"status": "ok" if healthy else "unhealthy"}
+    body: dict[str, object] = {"status": "ok" if healthy else "unhealthy"}
+    peers = _peers(db_ok)
+    if peers is not None:
+        # A peer ISAC failing for long is the operator's to fix but does not make this
+        # node unfit to serve: it is reported, not turned into a 503.
+        body["peers"] = peers["state"]
     if _may_see_detail(request):
         # Names the database engine and the worker hosts: for monitors only.
         body.update(database=db_state, redis=redis_state, worker=worker_state)
+        if peers is not None:
+            body["peers_failing"] = peers["failing"]
     return JsonResponse(body, status=200 if healthy else 503)

@@ -174,7 +174,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [
     Queue(name)  # type: ignore[no-untyped-call]  # kombu ships no type information
-    for name in ("default", "normalize", "fanout", "email")
+    for name in ("default", "normalize", "fanout", "email", "government", "peers")
 ]
 CELERY_TASK_ROUTES = {
     "sharing.tasks.normalize_*": {"queue": "normalize"},
@@ -183,8 +183,13 @@ CELERY_TASK_ROUTES = {
     "*.tasks.send_*email*": {"queue": "email"},
     "sharing.fanout.tasks.deliver_*": {"queue": "fanout"},
     "sharing.fanout.tasks.fanout_*": {"queue": "fanout"},
+    # Government partners: forwards (the transport names this queue) and their status reads,
+    # so a slow government server never delays members' deliveries.
+    "sharing.government.tasks.*": {"queue": "government"},
+    # Peer ISACs: pulls and their polls, so a slow peer never delays members' deliveries.
+    "sharing.peers.tasks.*": {"queue": "peers"},
 }
-CELERY_IMPORTS = ["sharing.fanout.tasks"]
+CELERY_IMPORTS = ["sharing.fanout.tasks", "sharing.government.tasks", "sharing.peers.tasks"]
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300, minimum=1)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 # Tasks are written to be idempotent, so a message is acknowledged only once it is done
@@ -230,8 +235,17 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "accounts.tasks.invitations_sweep",
             "schedule": crontab(minute="*/10"),
         },
+        "government-status-refresh": {
+            "task": "sharing.government.tasks.government_status_refresh",
+            "schedule": crontab(minute="*/15"),
+        },
     }
 )
+# The dashboards read figures this refresh counts through the access policy (sharing.insights).
+CELERY_BEAT_SCHEDULE["insights-refresh"] = {
+    "task": "sharing.tasks.insights_refresh",
+    "schedule": float(env_int("INSIGHTS_REFRESH_SECONDS", 900, minimum=60)),
+}
 # --- Fan-out: feeds, subscriptions, deliveries ----------------------------------------
 # Retry delays in seconds after the 1st, 2nd, ... failed attempt (about 26 hours in all);
 # each gets +/-20% jitter. The attempt counter lives in the database.
@@ -249,6 +263,11 @@ FANOUT_SEND_THREADS = env_int("FANOUT_SEND_THREADS", 8, minimum=1)
 FANOUT_CLAIM_SECONDS = env_int("FANOUT_CLAIM_SECONDS", 300, minimum=1)
 # Private ranges webhooks may reach besides those ISAC admins allow in the portal.
 FANOUT_ALLOWED_NETWORKS = env_list("FANOUT_ALLOWED_NETWORKS", [])
+# Government partners (docs/government.md): the most one TAXII request may take, and how
+# long a forward waits for the partner's status to complete before leaving it to the
+# periodic status refresh.
+GOVERNMENT_TAXII_TIMEOUT = float(env_int("GOVERNMENT_TAXII_TIMEOUT", 30, minimum=1))
+GOVERNMENT_STATUS_WAIT = float(env_int("GOVERNMENT_STATUS_WAIT", 10, minimum=0))
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -398,6 +417,12 @@ REPORT_LIST_COUNT_CAP = env_int("REPORT_LIST_COUNT_CAP", 10_000, minimum=100)
 REPORT_LIST_RANKED_MAX = env_int("REPORT_LIST_RANKED_MAX", 2_000, minimum=100)
 # TAXII 2.1: the largest Add Objects request accepted (answered 413 above it).
 TAXII_MAX_CONTENT_LENGTH = env_int("TAXII_MAX_CONTENT_LENGTH", 10 * 1024 * 1024, minimum=1024)
+# The public TLP:CLEAR feed (sharing/public/): requests per client address, how long a
+# browser or proxy may keep an answer, and how long the server keeps a built answer at most
+# (a change of the feed's reports replaces it at once: sharing/public/http.py).
+PUBLIC_FEED_RATE_LIMIT = env_str("PUBLIC_FEED_RATE_LIMIT", "120/min")
+PUBLIC_FEED_MAX_AGE = env_int("PUBLIC_FEED_MAX_AGE", 300, minimum=0)
+PUBLIC_FEED_CACHE_SECONDS = env_int("PUBLIC_FEED_CACHE_SECONDS", 300, minimum=1)
 SPECTACULAR_SETTINGS = {
     "TITLE": "ISAC portal API",
     "DESCRIPTION": (
@@ -481,4 +506,18 @@ INDICATOR_SWEEP_SECONDS = env_int("INDICATOR_SWEEP_SECONDS", 600, minimum=10)
 CELERY_BEAT_SCHEDULE["sharing-indicators-sweep"] = {
     "task": "sharing.tasks.indicators_sweep",
     "schedule": float(INDICATOR_SWEEP_SECONDS),
+}
+
+# --- Peer ISACs (sharing/peers, docs/peers.md) -------------------------------------------
+# Objects asked for per TAXII page when pulling a peer (the server may send fewer).
+PEERS_PAGE_SIZE = env_int("PEERS_PAGE_SIZE", 1000, minimum=1)
+# A pull holds its peer this long at most; a worker killed mid-pull frees it then.
+PEERS_CLAIM_SECONDS = env_int("PEERS_CLAIM_SECONDS", 900, minimum=10)
+# Total time one request to a peer may take.
+PEERS_TIMEOUT_SECONDS = float(env_int("PEERS_TIMEOUT_SECONDS", 60, minimum=1))
+# /healthz reports a peer whose pulls have failed for this long.
+PEERS_FAILING_ALERT_MINUTES = env_int("PEERS_FAILING_ALERT_MINUTES", 60, minimum=1)
+CELERY_BEAT_SCHEDULE["peers-poll"] = {
+    "task": "sharing.peers.tasks.peers_poll",
+    "schedule": float(env_int("PEERS_POLL_SECONDS", 60, minimum=1)),
 }

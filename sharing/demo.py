@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from accounts.models import Membership, Organisation, Sector, TrustGroup, User
 from accounts.standing import is_in_good_standing
-from sharing.models import Report
+from sharing.models import PublicFeed, Report
+from sharing.public.services import public_feed_set
 from sharing.services import (
     ReportContent,
     comment_create,
@@ -40,6 +41,7 @@ class DemoReport:
     audience_groups: tuple[str, ...] = ()
     audience_people: tuple[str, ...] = ()
     attributed: bool = False
+    public_release: bool = False  # on the ISAC's public TLP:CLEAR feed
     confidence: int = Report.Confidence.MEDIUM
     sightings: tuple[tuple[str, int, str, bool], ...] = ()  # e-mail, days ago, note, anonymous
     comments: tuple[tuple[str, str], ...] = ()  # e-mail, text
@@ -79,6 +81,7 @@ See the [vendor advisory](https://vendor.example.com/security/advisory) for deta
         indicators="45.61.136.14\n103.108.229.22\nhxxps://updates-gw-cdn[.]com/p.sh",
         sectors=("energy", "financial-services", "healthcare-and-public-health"),
         attributed=True,
+        public_release=True,
         confidence=Report.Confidence.HIGH,
         sightings=(
             ("analyst@northwind.example", 3, "Two scans against our gateway, patched.", False),
@@ -216,6 +219,13 @@ def _membership(email: str) -> Membership | None:
     )
 
 
+def seed_public_feed() -> None:
+    """The ISAC publishes its public feed: the CLEAR advisory its curator released is on it.
+    Only when the feed was never switched: an admin who turned it off keeps it off."""
+    if not PublicFeed.objects.exists():
+        public_feed_set(enabled=True, by=None)
+
+
 def seed_reports() -> int:
     """Create the demo reports that do not exist yet; returns how many were created."""
     created = 0
@@ -240,6 +250,7 @@ def _share(spec: DemoReport, author: Membership) -> Report:
         report_type=spec.report_type,
         confidence=spec.confidence,
         attributed=spec.attributed,
+        public_release=spec.public_release,
         indicators_text=spec.indicators,
         sectors=list(Sector.objects.filter(slug__in=spec.sectors)),
         audience_everyone=spec.everyone,

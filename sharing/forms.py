@@ -6,8 +6,16 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 
+from accounts.consent import SCOPE_RANK, organisation_consent
 from accounts.emails import normalise_email
-from accounts.models import Membership, Organisation, Sector, TrustGroup, User
+from accounts.models import (
+    ForwardingConsent,
+    Membership,
+    Organisation,
+    Sector,
+    TrustGroup,
+    User,
+)
 from accounts.standing import good_standing_q
 from sharing import policy
 from sharing.audience import addressable_groups
@@ -84,6 +92,15 @@ class ReportForm(forms.Form):
         required=False,
         help_text="Unticked, readers see the ISAC as the source; only ISAC staff see yours.",
     )
+    public_release = forms.BooleanField(
+        label="Release on the ISAC's public feed",
+        required=False,
+        help_text=(
+            "TLP:CLEAR only. Anyone may then read the title, summary, text and indicators "
+            "without signing in, when the ISAC publishes its public feed; the source shown "
+            "follows the choice above."
+        ),
+    )
     indicators_text = forms.CharField(
         label="Indicators",
         required=False,
@@ -92,6 +109,15 @@ class ReportForm(forms.Form):
     )
     attachment = forms.FileField(
         required=False, help_text="PDF, images, ZIP or plain text; checked by content."
+    )
+    government_consent = forms.ChoiceField(
+        label="Government forwarding",
+        required=False,
+        help_text="TLP:CLEAR and TLP:GREEN only, anonymised (the ISAC as source). You may "
+        "narrow your organisation's consent for this report, never widen it.",
+    )
+    government_cisa_proprietary = forms.BooleanField(
+        label="Handle as CISA proprietary", required=False
     )
 
     def __init__(
@@ -114,6 +140,32 @@ class ReportForm(forms.Form):
         self.fields["audience_people"].label_from_instance = (  # type: ignore[attr-defined]
             lambda u: f"{u.full_name} <{u.email}>"
         )
+        self._government_choices(viewer)
+
+    def _government_choices(self, viewer: Membership) -> None:
+        """The organisation's consent as the default and the narrower choices; ISAC staff
+        choose freely for the ISAC's own reports. Hidden when nothing may be forwarded."""
+        field = self.fields["government_consent"]
+        scopes = ForwardingConsent.Scope
+        if viewer.organisation.is_isac:
+            field.choices = [("", "Do not forward"), *scopes.choices[1:]]  # type: ignore[attr-defined]
+            field.help_text = "For the ISAC's own reports, ISAC staff choose."
+            return
+        standing = organisation_consent(viewer.organisation)
+        if standing.scope == scopes.NONE:
+            del self.fields["government_consent"]
+            del self.fields["government_cisa_proprietary"]
+            return
+        narrower = [
+            (value, label)
+            for value, label in scopes.choices
+            if SCOPE_RANK[value] < SCOPE_RANK[standing.scope]
+        ]
+        default = f"Our organisation's consent: {scopes(standing.scope).label}"
+        if standing.cisa_proprietary:
+            default += ", CISA proprietary"
+            del self.fields["government_cisa_proprietary"]
+        field.choices = [("", default), *narrower]  # type: ignore[attr-defined]
 
     def clean_audience_people_emails(self) -> list[User]:
         found, unknown = [], []
@@ -142,6 +194,7 @@ class ReportForm(forms.Form):
             if data["confidence"] is not None
             else Report.Confidence.MEDIUM,
             attributed=data["attributed"],
+            public_release=data["public_release"],
             indicators_text=data["indicators_text"],
             sectors=list(data["sectors"]),
             audience_everyone=data["audience_everyone"],
@@ -149,6 +202,8 @@ class ReportForm(forms.Form):
             audience_organisations=list(data["audience_organisations"]),
             audience_people=named,
             audience_groups=list(data["audience_groups"]),
+            government_consent=data.get("government_consent") or "",
+            government_cisa_proprietary=bool(data.get("government_cisa_proprietary")),
         )
 
     @staticmethod
@@ -167,7 +222,10 @@ class ReportForm(forms.Form):
             "report_type": report.report_type,
             "confidence": report.confidence,
             "attributed": report.attributed,
+            "public_release": report.public_release,
             "indicators_text": report.indicators_text,
+            "government_consent": report.government_consent,
+            "government_cisa_proprietary": report.government_cisa_proprietary,
         }
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from accounts.models import Membership, Organisation, User
+from sharing.fanout.badge import unread_badge_forget
 from sharing.models import Notification, Report, Submission
 from sharing.tlp import TLP
 
@@ -80,6 +81,7 @@ def author_notify(
         event=event,
         message=message[:5000],
     )
+    unread_badge_forget(membership.pk)
     subject = f"[ISAC portal] {_SUBJECTS[Notification.Event(event)]}"
     text = _email_text(event, report, submission)
     recipient = user.email

@@ -31,12 +31,16 @@ from accounts.models import Membership, Organisation, TrustGroup, User
 from accounts.policy import administers
 from accounts.standing import good_standing_q
 from portal.reuse import reused
+from sharing.government.consent import reaches as consent_reaches
+from sharing.government.consent import report_consent
 from sharing.models import (
     Attachment,
     Comment,
     Delivery,
+    Forward,
     Indicator,
     Notification,
+    PublicFeed,
     Report,
     ReportIndicator,
     ReportRevision,
@@ -70,8 +74,10 @@ class Channel(StrEnum):
     WEBHOOK = "webhook"  # a member's own receiver (machine-to-machine, to one organisation)
     TAXII = "taxii"  # a TAXII collection polled with a member's token
     API = "api"  # the REST API: machine clients with a member's token, like TAXII
+    MISP_FEED = "misp_feed"  # a MISP instance pulling a feed with a member's token
     PUBLIC_FEED = "public_feed"  # an unauthenticated feed
     GOVERNMENT = "government"  # forwarded by the ISAC, anonymised, to government partners
+    PEER = "peer"  # pushed by the ISAC to a peer ISAC's TAXII collection
 
 
 def _is_usable(viewer: Membership | None) -> bool:
@@ -314,7 +320,39 @@ def can_forward(report: Report, channel: Channel) -> bool:
         return tlp == TLP.CLEAR
     if channel == Channel.GOVERNMENT:
         return tlp in (TLP.CLEAR, TLP.GREEN)
+    if channel == Channel.PEER:
+        # AMBER+STRICT stays inside the recipient organisation: never to another ISAC.
+        return tlp in (TLP.CLEAR, TLP.GREEN, TLP.AMBER)
     return True
+
+
+def can_forward_to_government(report: Report, *, us_government: bool) -> bool:
+    """Whether the ISAC may forward the report to a government partner now: its label may
+    travel on the government lane (`can_forward`: published, CLEAR or GREEN) and the
+    consent it carries (its organisation's, narrowed by the report; nothing for an
+    organisation not in good standing) reaches the partner. Asked when the outbox is
+    written and again at send time."""
+    if not can_forward(report, Channel.GOVERNMENT):
+        return False
+    return consent_reaches(report_consent(report).scope, us_government=us_government)
+
+
+def peer_hop_problem(
+    *, tlp: str, origin_peer_id: int | None, destination_peer_id: int
+) -> str | None:
+    """Why a report may not be pushed to a peer because of where it came from, or None.
+
+    Distribution never widens across a hop: a report received from a peer goes back to
+    nobody and on to another peer only when it was TLP:CLEAR (GREEN and AMBER were given
+    to this ISAC's community, not to the next one's).
+    """
+    if origin_peer_id is None:
+        return None
+    if origin_peer_id == destination_peer_id:
+        return "It came from this peer."
+    if TLP(tlp) != TLP.CLEAR:
+        return f"It came from another peer under {TLP(tlp).label}; only TLP:CLEAR goes on."
+    return None
 
 
 def forwardable(viewer: Membership | None, channel: Channel) -> QuerySet[Report]:
@@ -323,9 +361,93 @@ def forwardable(viewer: Membership | None, channel: Channel) -> QuerySet[Report]
     return visible_to(viewer).filter(status=Report.Status.PUBLISHED, tlp__in=allowed_tlps)
 
 
+def kept_in_step(viewer: Membership | None, channel: Channel) -> QuerySet[Report]:
+    """Reports a subscriber that keeps its own copies (a MISP instance pulling a feed)
+    receives over the channel: the published ones, and those withdrawn after publication,
+    so that its copy learns of the withdrawal. Never a TLP the channel may not carry.
+
+    Nothing at all for an organisation not in good standing: an automated copy of the
+    membership's intelligence into another system is a member's benefit, not a reader's.
+    """
+    if not can_post(viewer):
+        return Report.objects.none()
+    allowed_tlps = [t for t in TLP if _channel_allows_tlp(channel, t)]
+    return visible_to(viewer).filter(
+        Q(status=Report.Status.PUBLISHED)
+        | Q(status=Report.Status.WITHDRAWN, published_at__isnull=False),
+        tlp__in=allowed_tlps,
+    )
+
+
 def _channel_allows_tlp(channel: Channel, tlp: TLP) -> bool:
     probe = Report(tlp=tlp, status=Report.Status.PUBLISHED)
     return can_forward(probe, channel)
+
+
+# --- The public: anyone, signed in or not -------------------------------------------------
+# The ISAC's public TLP:CLEAR feed (Atom/RSS, indicator lists, an unauthenticated TAXII
+# collection and a public page per report). docs/tlp.md, "The public feed".
+
+
+def public_feed_enabled() -> bool:
+    """Whether an ISAC admin has turned the public feed on (off without a setting row)."""
+    return _reused(
+        ("public_feed_enabled",),
+        lambda: PublicFeed.objects.filter(pk=1, enabled=True).exists(),
+    )
+
+
+def public_reports() -> QuerySet[Report]:
+    """Reports anyone may read without signing in: published (never withdrawn), of a label
+    the public feed may carry (TLP:CLEAR), released by their author, from an organisation in
+    good standing, while the feed is on. Nothing at all while it is off."""
+    if not public_feed_enabled():
+        return Report.objects.none()
+    allowed_tlps = [t for t in TLP if _channel_allows_tlp(Channel.PUBLIC_FEED, t)]
+    standing = Organisation.objects.filter(_good_standing(), pk=OuterRef("organisation_id"))
+    return Report.objects.filter(
+        Exists(standing),
+        status=Report.Status.PUBLISHED,
+        tlp__in=allowed_tlps,
+        public_release=True,
+    )
+
+
+def public_report(**lookup: Any) -> Report | None:
+    """The one public report matching the lookup (e.g. uuid=...), with its organisation."""
+    return public_reports().select_related("organisation").filter(**lookup).first()
+
+
+def public_report_indicators() -> QuerySet[ReportIndicator]:
+    """Indicator links of public reports: the public indicator lists and report pages."""
+    compiled = _reused(("public_ids",), lambda: compiled_ids(public_reports()))
+    if compiled is None:
+        return ReportIndicator.objects.none()
+    return ReportIndicator.objects.filter(report_id__in=RawSQL(*compiled))  # noqa: S611
+
+
+def public_stix_objects() -> QuerySet[StixObject]:
+    """STIX object versions of public reports, each only if the report version it belongs
+    to was itself released: a version kept off the feed (not yet released, or not CLEAR)
+    stays off it when a later one is released."""
+    compiled = _reused(("public_ids",), lambda: compiled_ids(public_reports()))
+    if compiled is None:
+        return StixObject.objects.none()
+    released = ReportRevision.objects.filter(
+        report_id=OuterRef("report_id"),
+        number=OuterRef("report_version"),
+        tlp=TLP.CLEAR,
+        public_release=True,
+    )
+    return StixObject.objects.filter(ReportAmong("report_id", compiled)).filter(
+        Q(report__version=F("report_version")) | Q(Exists(released))
+    )
+
+
+def public_source_name(report: Report) -> str | None:
+    """The organisation a public reader may see as the source: the member only when the
+    report is attributed; None means the ISAC."""
+    return report.organisation.name if report.attributed else None
 
 
 def audience_problems(
@@ -653,7 +775,8 @@ def visible_deliveries(
     if not _is_usable(viewer):
         return Delivery.objects.none()
     assert viewer is not None
-    deliveries = Delivery.objects.filter(report__in=visible_to(viewer))
+    # Members' subscriptions only: forwards to partners are read from their own record.
+    deliveries = Delivery.objects.filter(report__in=visible_to(viewer), subscription__isnull=False)
     if channel is not None:
         # The log keeps withdrawn reports' deliveries; only the label decides here.
         deliveries = deliveries.filter(
@@ -670,6 +793,19 @@ def visible_deliveries(
     return deliveries.filter(managed)
 
 
+def visible_forwards(viewer: Membership | None) -> QuerySet[Forward]:
+    """The record of forwards to government partners: an organisation sees its own reports'
+    (those it may still read), ISAC staff every one. Nobody else learns whether a report
+    left, or which partner has it."""
+    if not _is_usable(viewer):
+        return Forward.objects.none()
+    assert viewer is not None
+    forwards = Forward.objects.all()
+    if not viewer.is_isac_staff:
+        forwards = forwards.filter(organisation_id=viewer.organisation_id)
+    return restrict(viewer, forwards)
+
+
 def visible_notifications(viewer: Membership | None) -> QuerySet[Notification]:
     """The viewer's in-portal notifications about reports they may still see (and about
     their own uploads that failed before any report was made of them)."""
@@ -678,6 +814,19 @@ def visible_notifications(viewer: Membership | None) -> QuerySet[Notification]:
     return Notification.objects.filter(membership=viewer).filter(
         Q(report__in=visible_to(viewer)) | Q(report__isnull=True)
     )
+
+
+def unread_notification_count(viewer: Membership | None) -> int:
+    """The header's badge: the viewer's unread notifications they may still open. Each
+    unread row's report is probed on its own (ReportAmong), so the count costs the same
+    however many reports the viewer may read."""
+    if not _is_usable(viewer):
+        return 0
+    unread = Notification.objects.filter(membership=viewer, read_at__isnull=True)
+    compiled = _visible_ids(viewer)
+    if compiled is None:
+        return unread.filter(report__isnull=True).count()
+    return unread.filter(Q(report__isnull=True) | Q(ReportAmong("report_id", compiled))).count()
 
 
 def own_stix_objects(viewer: Membership | None) -> QuerySet[StixObject]:

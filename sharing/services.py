@@ -37,6 +37,7 @@ from sharing.audience import (
     unaddressable_group_problems,
 )
 from sharing.fanout.outbox import outbox_write
+from sharing.government.consent import narrowing_problem
 from sharing.lifecycle.services import sighting_applied
 from sharing.models import (
     Attachment,
@@ -74,6 +75,8 @@ class ReportContent:
     report_type: str = Report.Type.ALERT
     confidence: int = Report.Confidence.MEDIUM
     attributed: bool | None = None  # None: follow the organisation's agreement
+    # Release on the ISAC's public feed: the author's choice, for TLP:CLEAR only.
+    public_release: bool = False
     indicators_text: str = ""
     sectors: Sequence[Sector] = ()
     audience_everyone: bool = False
@@ -81,6 +84,9 @@ class ReportContent:
     audience_organisations: Sequence[Organisation] = ()
     audience_people: Sequence[User] = ()
     audience_groups: Sequence[TrustGroup] = field(default_factory=tuple)
+    # Government forwarding: blank follows the organisation's consent; a value narrows it.
+    government_consent: str = ""
+    government_cisa_proprietary: bool = False
 
 
 EDITABLE_STATUSES = (Report.Status.DRAFT, Report.Status.REJECTED)
@@ -94,6 +100,9 @@ def _apply_content(report: Report, content: ReportContent) -> None:
     report.report_type = content.report_type
     report.confidence = content.confidence
     report.indicators_text = content.indicators_text
+    report.public_release = content.public_release
+    report.government_consent = content.government_consent
+    report.government_cisa_proprietary = content.government_cisa_proprietary
     if content.attributed is not None:
         report.attributed = content.attributed
 
@@ -177,10 +186,16 @@ def report_problems(report: Report, *, by: Membership | None = None) -> list[str
         problems += unaddressable_group_problems(by=by, groups=report.audience_groups.all())
     if not report.title.strip():
         problems.append("Give the report a title.")
+    consent_problem = narrowing_problem(
+        organisation=report.organisation, report_scope=report.government_consent
+    )
+    if consent_problem:
+        problems.append(consent_problem)
     if report.tlp not in TLP.values:
         problems.append("Choose a TLP label: there is no default.")
         return problems
     problems += upload_marking_problems(report)
+    problems += public_release_problems(report)
     problems += policy.audience_problems(
         tlp=report.tlp,
         everyone=report.audience_everyone,
@@ -190,6 +205,18 @@ def report_problems(report: Report, *, by: Membership | None = None) -> list[str
         people_count=report.audience_people.count(),
     )
     return problems
+
+
+def public_release_problems(report: Report) -> list[str]:
+    """Public release is an author's choice for TLP:CLEAR only: anything narrower must
+    never reach the public feed, so the combination is refused rather than ignored."""
+    if report.public_release and report.tlp != TLP.CLEAR:
+        return [
+            f"Only a TLP:CLEAR report can be released on the ISAC's public feed: untick "
+            f"“Release on the public feed” or choose TLP:CLEAR instead of "
+            f"{TLP(report.tlp).label}."
+        ]
+    return []
 
 
 def upload_marking_problems(report: Report) -> list[str]:
@@ -274,6 +301,7 @@ def _snapshot(report: Report, *, by: User, note: str) -> ReportRevision:
         body_markdown=report.body_markdown,
         indicators_text=report.indicators_text,
         tlp=report.tlp,
+        public_release=report.public_release,
         note=note,
         created_by=by,
     )
@@ -299,7 +327,11 @@ def _publish(*, report: Report, by: User, read_text: bool = True) -> Report:
         obj=report,
         actor=by,
         organisation=report.organisation,
-        after={"tlp": report.tlp, "version": report.version},
+        after={
+            "tlp": report.tlp,
+            "version": report.version,
+            "public_release": report.public_release,
+        },
     )
     report_announce(report=report, event="published")
     return report
@@ -512,6 +544,7 @@ def report_revise(
     _require_edit(by, report)
     if report.status != Report.Status.PUBLISHED:
         raise ValidationError("Only a published report can be revised.")
+    was_public = report.public_release
     _apply_content(report, content)
     report.version += 1
     report.save()
@@ -538,8 +571,23 @@ def report_revise(
         obj=report,
         actor=by.user,
         organisation=report.organisation,
-        after={"tlp": report.tlp, "version": report.version},
+        before={"public_release": was_public},
+        after={
+            "tlp": report.tlp,
+            "version": report.version,
+            "public_release": report.public_release,
+        },
     )
+    if report.public_release != was_public:
+        audit_record(
+            action="report.public_release",
+            obj=report,
+            actor=by.user,
+            actor_organisation=by.organisation,
+            organisation=report.organisation,
+            before={"public_release": was_public},
+            after={"public_release": report.public_release, "version": report.version},
+        )
     report_announce(report=report, event="revised")
     return report
 

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from sharing.insights.refresh import insights_refresh
 from sharing.lifecycle.services import indicators_sweep as indicators_sweep_service
 from sharing.normalize.services import submission_process, submission_sweep
 
@@ -22,3 +23,9 @@ def normalize_sweep() -> int:
 def indicators_sweep() -> int:
     """Revoke indicators whose score fell below their decay rule's threshold."""
     return indicators_sweep_service()
+
+
+@shared_task(name="sharing.tasks.insights_refresh")
+def insights_refresh_all() -> int:
+    """Recount the dashboards' figures (Celery beat, `insights-refresh`)."""
+    return insights_refresh(by=None).rows

@@ -24,8 +24,10 @@ from sharing.forms import (
     ReasonForm,
     SightingForm,
 )
+from sharing.insights.refresh import report_read_record
 from sharing.lifecycle.selectors import state_of
-from sharing.models import Report, ReportIndicator, ReportRevision
+from sharing.models import PeerReport, Report, ReportIndicator, ReportRevision
+from sharing.peers.selectors import also_reported_by
 from sharing.preview import preview_findings
 from sharing.selectors import (
     ReportFilters,
@@ -121,6 +123,8 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
     drafting = report.status in (Report.Status.DRAFT, Report.Status.REJECTED)
     if drafting and policy.can_edit(viewer, report):
         return redirect("report-edit", report_uuid=report.uuid)
+    # Reach for the source's dashboard: this organisation's first read, counted, never named.
+    report_read_record(report=report, by=viewer)
     sightings = list(
         policy.visible_sightings(viewer)
         .filter(report=report)
@@ -162,6 +166,14 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "tlp": report.tlp_label,
         "body_html": render_markdown(report.body_markdown),
         "source": revealed_source(viewer, report),
+        # Reports received from a peer ISAC name the peer; members' reports list the peers
+        # that reported the same ("also reported by").
+        "peer_origin": (
+            PeerReport.objects.filter(report=report).select_related("peer").first()
+            if report.organisation.is_isac  # only the ISAC files what peers send
+            else None
+        ),
+        "also_reported_by": also_reported_by(viewer, report),
         "source_visible": policy.can_see_source(viewer, report),
         "show_submitter": staff
         or (viewer is not None and viewer.organisation_id == report.organisation_id),
@@ -169,6 +181,13 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "revisions": list(
             policy.visible_revisions(viewer).filter(report=report).select_related("created_by")
         ),
+        # Only the source organisation and ISAC staff may learn where a report went; anyone
+        # else is not asked about it at all (the policy would answer nothing).
+        "forwards": list(
+            policy.visible_forwards(viewer).filter(report=report).select_related("partner")
+        )
+        if staff or (viewer is not None and viewer.organisation_id == report.organisation_id)
+        else [],
         "comments": named_comments,
         "sightings": named_sightings,
         "sighting_orgs": len({s.organisation_id for s in sightings}),
@@ -182,6 +201,8 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
             list(report.curation_events.select_related("by")) if curation_visible else []
         ),
         "audience": audience_summary(report),
+        "on_public_feed": report.public_release
+        and policy.public_reports().filter(pk=report.pk).exists(),
         "comment_form": CommentForm(),
         "sighting_form": SightingForm(indicators=[link.indicator for link in links]),
         "reason_form": ReasonForm(),

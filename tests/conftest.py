@@ -24,6 +24,9 @@ pytest_plugins = [
     "tests.fixtures.fanout",
     "tests.fixtures.taxii",
     "tests.fixtures.workers",
+    "tests.fixtures.medallion",
+    "tests.fixtures.government",
+    "tests.fixtures.instances",
 ]
 
 

@@ -34,3 +34,21 @@ def test_seed_demo_shares_reports_at_every_tlp_once_members_are_in_good_standing
     red = Report.objects.get(tlp=TLP.RED)
     assert policy.can_view(acting(User.objects.get(email="analyst@harborbank.example")), red)
     assert not policy.can_view(acting(User.objects.get(email="admin@harborbank.example")), red)
+
+
+def test_seed_demo_publishes_the_public_feed_with_the_released_clear_advisory(
+    django_capture_on_commit_callbacks: Callable[..., Any], client: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", force=True, stdout=StringIO())
+
+    # an anonymous reader sees the curator's released CLEAR advisory and its indicators
+    feed = client.get("/public/feed.atom")
+    assert feed.status_code == 200
+    released = Report.objects.get(public_release=True)
+    assert released.tlp == TLP.CLEAR
+    assert released.title in feed.content.decode()
+    assert "45.61.136.14" in client.get("/public/indicators.txt").content.decode()
+    # and nothing narrower
+    for report in Report.objects.exclude(pk=released.pk):
+        assert report.title not in feed.content.decode()

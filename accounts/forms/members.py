@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 
 from accounts.emails import normalise_email
-from accounts.models import AgreementVersion, Membership, Organisation, Sector
+from accounts.models import AgreementVersion, ForwardingConsent, Membership, Organisation, Sector
 from accounts.selectors.members import AgreementState
 from portal.enqueue import enqueue_on_commit
 
@@ -105,12 +105,41 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 
-class AcceptAgreementForm(forms.Form):
+class ForwardingConsentForm(forms.Form):
+    """The organisation's government forwarding consent, in the AIS vocabulary."""
+
+    forwarding_scope = forms.ChoiceField(
+        choices=ForwardingConsent.Scope.choices,
+        widget=forms.RadioSelect,
+        label="The ISAC may forward our TLP:CLEAR and TLP:GREEN reports, anonymised, to",
+        help_text=(
+            "“US government only” reaches US government partners (such as CISA's AIS), which "
+            "keep it within the US government; “Everyone” lets the government share it on. "
+            "Analysts may narrow this for a report, never widen it."
+        ),
+    )
+    cisa_proprietary = forms.BooleanField(
+        required=False,
+        label="Handle as CISA proprietary",
+        help_text="The government keeps it under its proprietary-information protections.",
+    )
+
+
+class AcceptAgreementForm(ForwardingConsentForm):
     version = forms.UUIDField(widget=forms.HiddenInput)
     confirm = forms.BooleanField(
         label="I have read the agreement and accept it on behalf of my organisation"
     )
     typed_full_name = forms.CharField(max_length=200, label="Type your full name to sign")
+
+    field_order = ["version", "forwarding_scope", "cisa_proprietary", "confirm", "typed_full_name"]
+
+    def __init__(self, *args: Any, forwarding: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not forwarding:
+            # The version does not provide for government forwarding: nothing to choose.
+            del self.fields["forwarding_scope"]
+            del self.fields["cisa_proprietary"]
 
 
 class InvitationAcceptForm(forms.Form):

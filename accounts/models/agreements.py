@@ -106,3 +106,43 @@ class AgreementReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.days_before}-day reminder for {self.acceptance}"
+
+
+class ForwardingConsent(models.Model):
+    """An organisation's consent to the ISAC forwarding its reports to government partners,
+    in the vocabulary of CISA's Automated Indicator Sharing (AIS).
+
+    Chosen by the organisation's admins when they accept the agreement and changeable later;
+    each choice is a new row tied to the acceptance in force when it was made, so the record
+    shows which consent applied under which signed agreement. Only the newest row of the
+    acceptance in force counts (accounts.consent): when the acceptance lapses, is revoked or
+    a new agreement version must be accepted, the organisation consents to nothing until its
+    admins accept again and choose again.
+    """
+
+    class Scope(models.TextChoices):
+        # Ordered from the narrowest: a report may narrow its organisation's scope, never widen.
+        NONE = "none", "Do not forward"
+        USG = "usg", "US government only"
+        EVERYONE = "everyone", "Everyone (the government may share it on)"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="forwarding_consents"
+    )
+    acceptance = models.ForeignKey(
+        AgreementAcceptance, on_delete=models.PROTECT, related_name="forwarding_consents"
+    )
+    scope = models.CharField(max_length=20, choices=Scope.choices, default=Scope.NONE)
+    # AIS "CISA proprietary": the government keeps the information within its own handling
+    # rules (CISA 2015 protections) and does not share it further as open information.
+    cisa_proprietary = models.BooleanField(default=False)
+    chosen_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    chosen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-chosen_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "-chosen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.organisation}: {self.get_scope_display()} from {self.chosen_at:%Y-%m-%d}"

@@ -27,6 +27,7 @@ from accounts.models import (
     Organisation,
 )
 from accounts.policy import USABLE_STATUSES, is_member_org_admin, require_isac_admin
+from accounts.services.consent import consent_record
 from accounts.services.groups import sector_communities_changed
 from accounts.standing import acceptances_in_force, current_agreement_version
 from portal.enqueue import enqueue_on_commit
@@ -276,11 +277,15 @@ def agreement_accept(
     by: Membership,
     typed_full_name: str,
     ip_address: str | None,
+    forwarding_scope: str | None = None,
+    cisa_proprietary: bool = False,
 ) -> AgreementAcceptance:
     """An org admin accepts the current version for their organisation.
 
     The record keeps who, when, from which address, the version and the hash of the text
-    they read; it expires after the version's renewal period.
+    they read; it expires after the version's renewal period. When the version provides for
+    government forwarding, the admin's consent choice (`forwarding_scope`, AIS vocabulary)
+    is recorded with the acceptance; without a choice the organisation consents to nothing.
     """
     org = Organisation.objects.select_for_update().get(pk=organisation.pk)
     if not (is_member_org_admin(by) and by.organisation_id == org.pk):
@@ -338,6 +343,15 @@ def agreement_accept(
             "expires_at": acceptance.expires_at.isoformat(),
         },
     )
+    if forwarding_scope is not None and version.may_forward_to_government:
+        consent_record(
+            organisation=org,
+            acceptance=acceptance,
+            scope=forwarding_scope,
+            cisa_proprietary=cisa_proprietary,
+            by=by,
+            ip_address=ip_address,
+        )
     sector_communities_changed(organisation=org)
     return acceptance
 

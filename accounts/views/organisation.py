@@ -10,11 +10,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts import policy
+from accounts.consent import organisation_consent
 from accounts.decorators import admin_required, client_ip, member_required, org_admin_required
-from accounts.forms.members import AcceptAgreementForm, InviteForm, RoleForm
+from accounts.forms.members import (
+    AcceptAgreementForm,
+    ForwardingConsentForm,
+    InviteForm,
+    RoleForm,
+)
 from accounts.http import AuthenticatedRequest
-from accounts.models import AgreementVersion, Membership
+from accounts.models import AgreementVersion, ForwardingConsent, Membership, Organisation
 from accounts.services import agreements, invitations, organisations
+from accounts.services import consent as consent_services
 from accounts.services.people import (
     membership_deactivate,
     membership_reactivate,
@@ -166,6 +173,37 @@ def invitation_revoke(request: AuthenticatedRequest, invitation_uuid: uuid.UUID)
     return redirect("org-people")
 
 
+def _consent_initial(org: Organisation) -> dict[str, object]:
+    """The last consent the organisation chose (under any acceptance), to start from."""
+    last = ForwardingConsent.objects.filter(organisation=org).order_by("-chosen_at", "-id").first()
+    if last is None:
+        return {"forwarding_scope": ForwardingConsent.Scope.NONE}
+    return {"forwarding_scope": last.scope, "cisa_proprietary": last.cisa_proprietary}
+
+
+@org_admin_required
+@require_POST
+def forwarding_consent(request: AuthenticatedRequest) -> HttpResponse:
+    """An org admin changes the government forwarding consent under the acceptance in force."""
+    org = request.membership.organisation
+    form = ForwardingConsentForm(request.POST)
+    if form.is_valid():
+        run_service(
+            request,
+            lambda: consent_services.forwarding_consent_set(
+                organisation=org,
+                scope=form.cleaned_data["forwarding_scope"],
+                cisa_proprietary=bool(form.cleaned_data.get("cisa_proprietary")),
+                by=request.membership,
+                ip_address=client_ip(request),
+            ),
+            "Forwarding consent saved; it applies to every report from now on.",
+        )
+    else:
+        messages.error(request, "Choose who the ISAC may forward your reports to.")
+    return redirect("org-agreement")
+
+
 @member_required
 def agreement(request: AuthenticatedRequest) -> HttpResponse:
     """Every member reads the current agreement here; an org admin accepts it."""
@@ -174,8 +212,15 @@ def agreement(request: AuthenticatedRequest) -> HttpResponse:
         raise Http404
     version = current_agreement_version()
     can_accept = policy.is_member_org_admin(request.membership)
+    standing_consent = organisation_consent(org)
+    forwarding = bool(version and version.may_forward_to_government)
     form = AcceptAgreementForm(
-        request.POST or None, initial={"version": version.uuid if version else None}
+        request.POST or None,
+        forwarding=forwarding,
+        initial={
+            "version": version.uuid if version else None,
+            **_consent_initial(org),
+        },
     )
     if request.method == "POST":
         if not can_accept:
@@ -192,6 +237,8 @@ def agreement(request: AuthenticatedRequest) -> HttpResponse:
                     by=request.membership,
                     typed_full_name=form.cleaned_data["typed_full_name"],
                     ip_address=client_ip(request),
+                    forwarding_scope=form.cleaned_data.get("forwarding_scope"),
+                    cisa_proprietary=bool(form.cleaned_data.get("cisa_proprietary")),
                 ),
                 f"Thank you: {org.name} accepted version {read.version_label}.",
                 form=form,
@@ -208,6 +255,10 @@ def agreement(request: AuthenticatedRequest) -> HttpResponse:
             "renewable_from_days": agreements.RENEWAL_WINDOW_DAYS,
             "can_accept": can_accept,
             "form": form,
+            "consent": standing_consent,
+            "consent_form": ForwardingConsentForm(initial=_consent_initial(org))
+            if forwarding and standing_consent.acceptance is not None
+            else None,
             "in_good_standing": is_in_good_standing(org),
             "isac_contacts": (
                 isac_contacts() if organisations_without_admin().filter(pk=org.pk).exists() else []

@@ -16,7 +16,8 @@ class SubscriptionForm(forms.Form):
 
     channel = forms.ChoiceField(
         label="Deliver it by",
-        choices=Subscription.ChannelKind.choices,
+        # Pushes to peer ISACs are set up by ISAC admins on the peer's page.
+        choices=[c for c in Subscription.ChannelKind.choices if c[0] != "peer"],
         initial=Subscription.ChannelKind.PORTAL,
         widget=forms.RadioSelect,
     )

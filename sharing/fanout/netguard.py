@@ -49,8 +49,13 @@ class BlockedDestination(Exception):
 @dataclass(frozen=True)
 class Response:
     status_code: int
-    text: str
+    text: str  # the first 500 characters, for messages and logs
     headers: Mapping[str, str]
+    content: bytes = b""  # the whole body, up to the caller's `max_bytes`
+
+
+class ResponseTooLarge(httpx.HTTPError):
+    """The answer was longer than the caller allowed (a server answering without end)."""
 
 
 def parse_networks(values: Iterable[str]) -> list[IPNetwork]:
@@ -275,12 +280,12 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 class _DeadlineTransport(httpx.HTTPTransport):
     """httpx's transport over a connection pool whose streams keep the deadline."""
 
-    def __init__(self, *, limits: httpx.Limits) -> None:
+    def __init__(self, *, limits: httpx.Limits, ssl_context: ssl.SSLContext | None = None) -> None:
         super().__init__(trust_env=False, limits=limits)
         # httpx does not take a network backend; its pool does (httpcore's documented
         # extension point), so the pool is rebuilt with the same limits around ours.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=ssl_context or httpx.create_ssl_context(trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -288,16 +293,24 @@ class _DeadlineTransport(httpx.HTTPTransport):
         )
 
 
-def http_client() -> httpx.Client:
+def http_client(
+    *, ssl_context: ssl.SSLContext | None = None, max_connections: int = 64
+) -> httpx.Client:
     """The portal's outbound HTTP client: no redirects (each hop would need its own address
     check), no proxy or certificate settings taken from the environment, and every request
-    sent by `post` held to a total deadline."""
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
+    sent by `request` held to a total deadline.
+
+    `ssl_context` carries what one destination needs beyond the system's trust store: a
+    client certificate it asks for, or the authority that signed its own certificate.
+    """
+    limits = httpx.Limits(
+        max_connections=max_connections, max_keepalive_connections=max(1, max_connections // 2)
+    )
     return httpx.Client(
         follow_redirects=False,
         trust_env=False,
         limits=limits,
-        transport=_DeadlineTransport(limits=limits),
+        transport=_DeadlineTransport(limits=limits, ssl_context=ssl_context),
     )
 
 
@@ -314,6 +327,40 @@ def post(
 
     `timeout` is the total time the request may take, from connecting to the last byte of
     the answer (httpx.TimeoutException when it runs out)."""
+    return request(
+        "POST",
+        url,
+        content=content,
+        headers=headers,
+        allowed=allowed,
+        timeout=timeout,
+        client=client,
+    )
+
+
+# What `request` keeps of an answer unless the caller says otherwise.
+DEFAULT_MAX_BYTES = 1024 * 1024
+
+
+def request(
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    content: bytes | None = None,
+    allowed: Iterable[IPNetwork] = (),
+    timeout: float = 10.0,
+    client: httpx.Client | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Response:
+    """Send one request over a connection pinned to the URL's checked address; no redirects.
+
+    Every call is one hop: a caller that follows a link it was given (a TAXII status, the
+    next page) calls this again, and the new URL's host is resolved and checked again.
+    `timeout` is the total time the request may take, from connecting to the last byte of
+    the answer (httpx.TimeoutException when it runs out); an answer longer than
+    `max_bytes` raises ResponseTooLarge.
+    """
     parts = urlsplit(url)
     address = check_url(url, allowed=allowed)
     assert parts.hostname is not None  # check_url refused URLs without one
@@ -329,20 +376,30 @@ def post(
     own_client = client is None
     http = client or http_client()
     try:
-        with deadline(timeout):
-            response = http.post(
+        with (
+            deadline(timeout),
+            http.stream(
+                method,
                 pinned,
                 content=content,
                 headers=request_headers,
                 timeout=timeout,
                 follow_redirects=False,
                 extensions=extensions,
+            ) as response,
+        ):
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body.extend(chunk)
+                if len(body) > max_bytes:
+                    raise ResponseTooLarge(f"The answer is longer than {max_bytes} bytes.")
+            encoding = response.encoding or "utf-8"
+            return Response(
+                status_code=response.status_code,
+                text=bytes(body[:2000]).decode(encoding, errors="replace")[:500],
+                headers=dict(response.headers),
+                content=bytes(body),
             )
-        return Response(
-            status_code=response.status_code,
-            text=response.text[:500],
-            headers=dict(response.headers),
-        )
     finally:
         if own_client:
             http.close()

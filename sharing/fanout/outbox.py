@@ -1,4 +1,5 @@
-"""The outbox: a report event becomes one delivery row per matching, permitted subscription.
+"""The outbox: a report event becomes one delivery row per matching, permitted subscription,
+and one per partner (outside the membership) its partner transports send it to.
 
 `outbox_write` is called by the report services in the transaction that publishes, revises
 or withdraws a report, so the rows exist exactly when the change does. Workers are
@@ -11,12 +12,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Membership
 from sharing import policy
 from sharing.fanout.enqueue import deliver_after_commit
-from sharing.fanout.transports import TRANSPORTS, policy_channel
+from sharing.fanout.transports import TRANSPORTS, partner_transports, policy_channel
 from sharing.feeds.selectors import criteria_match, feed_criteria, report_facts
 from sharing.models import Delivery, Feed, Report, Subscription
 from sharing.tlp import TLP
@@ -122,8 +124,54 @@ def outbox_write(*, report: Report, event: str) -> int:
             )
     Delivery.objects.bulk_create(later, ignore_conflicts=True)
     written = _insert_due(report=report, event=kind, subscription_ids=immediate, now=now)
+    written += _write_partner_deliveries(report=report, event=kind, now=now)
     deliveries_enqueue(written, mark=False)
     return len(written) + len(later)
+
+
+def _write_partner_deliveries(
+    *, report: Report, event: Delivery.Event, now: datetime
+) -> list[tuple[int, str]]:
+    """One delivery, due now, per partner a partner transport sends this event to; returns
+    (pk, channel) of the rows new in this call (the unique key skips those already written)."""
+    written: list[tuple[int, str]] = []
+    for transport in partner_transports():
+        partner_ids = list(transport.partners_for(report=report, event=event))
+        if not partner_ids:
+            continue
+        existing = set(
+            Delivery.objects.filter(
+                report=report,
+                report_version=report.version,
+                event=event,
+                partner_id__in=partner_ids,
+            ).values_list("partner_id", flat=True)
+        )
+        rows = [
+            Delivery(
+                report_id=report.pk,
+                report_version=report.version,
+                event=event,
+                partner_id=partner_id,
+                channel=transport.kind,
+                next_attempt_at=now,
+                created_at=now,
+                enqueued_at=now,
+            )
+            for partner_id in partner_ids
+            if partner_id not in existing
+        ]
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+        written += list(
+            Delivery.objects.filter(
+                report=report,
+                report_version=report.version,
+                event=event,
+                partner_id__in=[row.partner_id for row in rows],
+                created_at=now,
+            ).values_list("pk", "channel")
+        )
+    return written
 
 
 def _insert_due(
@@ -194,12 +242,14 @@ def _insert_due(
 
 
 def _failing(ids: list[int]) -> set[int]:
-    """Those of the deliveries whose subscription's last attempt failed (a receiver that
-    was down or too slow)."""
+    """Those of the deliveries whose subscription's (or partner's) last attempt failed (a
+    receiver that was down or too slow)."""
     return set(
-        Delivery.objects.filter(pk__in=ids, subscription__consecutive_failures__gt=0).values_list(
-            "pk", flat=True
+        Delivery.objects.filter(pk__in=ids)
+        .filter(
+            Q(subscription__consecutive_failures__gt=0) | Q(partner__consecutive_failures__gt=0)
         )
+        .values_list("pk", flat=True)
     )
 
 

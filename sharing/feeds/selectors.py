@@ -120,9 +120,21 @@ def feeds_for(viewer: Membership | None) -> QuerySet[Feed]:
 
 
 def feed_reports(
-    feed: Feed, viewer: Membership | None, channel: policy.Channel
+    feed: Feed,
+    viewer: Membership | None,
+    channel: policy.Channel,
+    *,
+    with_withdrawn: bool = False,
 ) -> QuerySet[Report]:
-    """The reports the feed yields to the viewer over the channel (TAXII serves this too)."""
+    """The reports the feed yields to the viewer over the channel (TAXII serves this too).
+
+    `with_withdrawn`: for subscribers that keep copies (MISP feeds), the reports withdrawn
+    after publication too (policy.kept_in_step), so their copies learn of it."""
     if viewer is None or not feeds_for(viewer).filter(pk=feed.pk).exists():
         return Report.objects.none()
-    return policy.forwardable(viewer, channel).filter(_criteria_q(feed_criteria(feed)))
+    reports = (
+        policy.kept_in_step(viewer, channel)
+        if with_withdrawn
+        else policy.forwardable(viewer, channel)
+    )
+    return reports.filter(_criteria_q(feed_criteria(feed)))

@@ -9,6 +9,7 @@ from sharing.models.fanout import (
     PrivateNetworkAllowance,
     Subscription,
 )
+from sharing.models.insights import InsightFigure, ReportRead
 from sharing.models.lifecycle import IndicatorDecayRule, IndicatorExpiry
 from sharing.models.normalize import (
     Indicator,
@@ -17,6 +18,16 @@ from sharing.models.normalize import (
     StixVersionHead,
     Submission,
 )
+from sharing.models.partners import Forward, Partner
+from sharing.models.peers import (
+    Peer,
+    PeerCollection,
+    PeerCorroboration,
+    PeerExchange,
+    PeerReport,
+    PeerRule,
+)
+from sharing.models.public import PublicFeed
 from sharing.models.reports import Report
 from sharing.models.revisions import ReportRevision
 from sharing.models.sightings import Sighting
@@ -28,14 +39,25 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Feed",
+    "Forward",
     "Indicator",
     "IndicatorDecayRule",
     "IndicatorExpiry",
+    "InsightFigure",
     "Notification",
+    "Partner",
+    "Peer",
+    "PeerCollection",
+    "PeerCorroboration",
+    "PeerExchange",
+    "PeerReport",
+    "PeerRule",
     "PrivateNetworkAllowance",
+    "PublicFeed",
     "PublishingDefaults",
     "Report",
     "ReportIndicator",
+    "ReportRead",
     "ReportRevision",
     "ReviewRequirement",
     "Sighting",

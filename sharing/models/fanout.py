@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from sharing.models.partners import Partner
 from sharing.tlp import TLP
 
 
@@ -88,6 +89,7 @@ class Subscription(models.Model):
         EMAIL = "email", "E-mail"
         WEBHOOK = "webhook", "Webhook"
         TAXII = "taxii", "TAXII collection (polled)"
+        PEER = "peer", "Peer ISAC (TAXII push)"
 
     class EmailMode(models.TextChoices):
         IMMEDIATE = "immediate", "At once"
@@ -109,6 +111,11 @@ class Subscription(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC")
 
     webhook_url = models.URLField(max_length=2000, blank=True)
+    # A feed pushed to a peer ISAC (channel PEER): the ISAC admin who set it up is the
+    # membership whose access is re-checked at send time.
+    peer = models.ForeignKey(
+        "sharing.Peer", null=True, blank=True, on_delete=models.CASCADE, related_name="pushes"
+    )
     # Standard Webhooks signing keys, encrypted at rest (sharing.fanout.secrets). During a
     # rotation the previous key keeps signing too until `previous_secret_expires_at`.
     secret_encrypted = models.TextField(blank=True)
@@ -130,10 +137,12 @@ class Subscription(models.Model):
 
 
 class Delivery(models.Model):
-    """One report version (and event) to one subscription over its channel.
+    """One report version (and event) to one destination over its channel.
 
-    The unique key makes writing the outbox idempotent; `uuid` is the `webhook-id`, the same
-    on every retry, so receivers can drop duplicates.
+    The destination is a member's subscription or a partner outside the membership
+    (sharing.models.partners; its channel is the partner's kind), never both. The unique
+    keys make writing the outbox idempotent; `uuid` is the `webhook-id`, the same on every
+    retry, so receivers can drop duplicates.
     """
 
     class Event(models.TextChoices):
@@ -154,9 +163,19 @@ class Delivery(models.Model):
     report_version = models.PositiveIntegerField()
     event = models.CharField(max_length=20, choices=Event.choices)
     subscription = models.ForeignKey(
-        Subscription, on_delete=models.CASCADE, related_name="deliveries"
+        Subscription, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )
-    channel = models.CharField(max_length=20, choices=Subscription.ChannelKind.choices)
+    partner = models.ForeignKey(
+        Partner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+    )
+    # A subscription's channel, or for a partner its kind.
+    channel = models.CharField(
+        max_length=20, choices=[*Subscription.ChannelKind.choices, *Partner.Kind.choices]
+    )
     status = models.CharField(
         max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
     )
@@ -177,7 +196,17 @@ class Delivery(models.Model):
             models.UniqueConstraint(
                 fields=["report", "report_version", "event", "subscription", "channel"],
                 name="one_delivery_per_report_version_subscription_channel",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["report", "report_version", "event", "partner"],
+                condition=models.Q(partner__isnull=False),
+                name="one_delivery_per_report_version_partner",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(subscription__isnull=True, partner__isnull=False)
+                | models.Q(subscription__isnull=False, partner__isnull=True),
+                name="delivery_has_one_destination",
+            ),
         ]
         indexes = [
             models.Index(
@@ -188,7 +217,8 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event} {self.report_id} v{self.report_version} -> {self.subscription_id}"
+        destination = self.subscription_id or f"partner {self.partner_id}"
+        return f"{self.event} {self.report_id} v{self.report_version} -> {destination}"
 
     @property
     def webhook_id(self) -> str:

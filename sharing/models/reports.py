@@ -7,6 +7,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
 
+from accounts.models import ForwardingConsent
 from sharing.tlp import TLP
 
 
@@ -57,6 +58,9 @@ class Report(models.Model):
     )
     # False: the report shows the ISAC as its source; only ISAC staff see the real submitter.
     attributed = models.BooleanField(default=False)
+    # The author allows release on the ISAC's public TLP:CLEAR feed (sharing.policy
+    # .public_reports). Meaningful for TLP:CLEAR only; the services refuse it otherwise.
+    public_release = models.BooleanField(default=False)
     sectors = models.ManyToManyField(
         "accounts.Sector", blank=True, related_name="affected_by_reports"
     )
@@ -72,6 +76,16 @@ class Report(models.Model):
     audience_groups = models.ManyToManyField(
         "accounts.TrustGroup", blank=True, related_name="addressed_reports"
     )
+
+    # Government forwarding (AIS consent): blank follows the organisation's consent; a value
+    # may only narrow it (sharing.government.consent), and for a report the ISAC wrote
+    # itself it is the ISAC staff's choice. Proprietary handling may be added, never removed.
+    government_consent = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=ForwardingConsent.Scope.choices,
+    )
+    government_cisa_proprietary = models.BooleanField(default=False)
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

@@ -25,6 +25,9 @@ class ReportRevision(models.Model):
     body_markdown = models.TextField(blank=True)
     indicators_text = models.TextField(blank=True)
     tlp = models.CharField(max_length=20)
+    # Whether this version was released on the public feed: an earlier version kept off it
+    # stays off it when a later one is released (sharing.policy.public_stix_objects).
+    public_release = models.BooleanField(default=False)
     audience_everyone = models.BooleanField(default=False)
     audience_sectors = models.ManyToManyField("accounts.Sector", blank=True, related_name="+")
     audience_organisations = models.ManyToManyField(

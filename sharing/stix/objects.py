@@ -291,6 +291,38 @@ def objects_for_indicator(
     return [*extras, sco, indicator, relationship]
 
 
+def value_of_object(obj: dict[str, Any], *, report_key: str) -> tuple[IndicatorType, str] | None:
+    """The indicator value an object written by `objects_for_indicator` for the report stands
+    for (its indicator, vulnerability or attack-pattern), or None for any other object.
+
+    Read back from the name and confirmed by recomputing the object's deterministic id, so
+    an object written elsewhere (an upload's) or a truncated name is never misread.
+    """
+    name = obj.get("name")
+    if not isinstance(name, str):
+        return None
+    if obj.get("type") == "vulnerability":
+        candidates = [(IndicatorType.CVE, name)]
+    elif obj.get("type") == "attack-pattern":
+        candidates = [(IndicatorType.ATTACK_TECHNIQUE, name)]
+    elif obj.get("type") == "indicator":
+        candidates = [
+            (kind, name.removeprefix(f"{label} "))
+            for kind, label in _INDICATOR_NAMES.items()
+            if name.startswith(f"{label} ")
+        ]
+    else:
+        return None
+    for kind, value in candidates:
+        if obj["type"] == "indicator":
+            expected = deterministic_id("indicator", f"{report_key}:{kind.value}:{value}")
+        else:
+            expected = stix_id_for(kind, value)
+        if obj.get("id") == expected:
+            return kind, value
+    return None
+
+
 def identity_object(*, identity_id: str, name: str, created: str) -> dict[str, Any]:
     return {
         "type": "identity",

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -24,6 +25,7 @@ from accounts.api.authentication import PerTokenRateThrottle, presented_token
 from accounts.models import ApiToken, Membership
 from accounts.services.tokens import TokenRefused, token_authenticate
 from sharing import policy
+from sharing.models import StixObject
 from sharing.normalize.parsers.jsontext import unstorable_text
 from sharing.taxii import selectors, services
 from sharing.taxii.protocol import (
@@ -60,7 +62,7 @@ def _authenticate(request: HttpRequest) -> ApiToken:
         raise TaxiiError(401, "Authentication failed", str(refused)) from None
 
 
-class _Throttled(TaxiiError):
+class TaxiiThrottled(TaxiiError):
     def __init__(self, wait: float) -> None:
         super().__init__(429, "Too many requests", f"Retry in {int(wait) + 1} seconds.")
         self.wait = wait
@@ -71,13 +73,15 @@ def _throttle(request: HttpRequest, token: ApiToken) -> None:
     throttle = PerTokenRateThrottle()
     shim: Any = SimpleNamespace(auth=token, user=token.membership.user, META=request.META)
     if not throttle.allow_request(shim, None):  # type: ignore[arg-type]
-        raise _Throttled(throttle.wait() or 1.0)
+        raise TaxiiThrottled(throttle.wait() or 1.0)
 
 
-def taxii_endpoint(*methods: str) -> Callable[[TaxiiView], Callable[..., HttpResponse]]:
-    """Method, Accept and authentication checks, and TAXII error bodies, for one endpoint.
+def taxii_wire(*methods: str) -> Callable[[TaxiiView], Callable[..., HttpResponse]]:
+    """Method and Accept checks, and TAXII error bodies, for one endpoint: what the
+    members' server and the public collection (sharing.public.taxii) share.
 
-    Token-authenticated machine calls carry no cookies, so CSRF protection does not apply.
+    Machine calls carry no cookies (a token, or nothing on the public collection), so CSRF
+    protection does not apply.
     """
 
     def decorate(view: TaxiiView) -> Callable[..., HttpResponse]:
@@ -91,13 +95,8 @@ def taxii_endpoint(*methods: str) -> Callable[[TaxiiView], Callable[..., HttpRes
                     raise TaxiiError(
                         406, "Not acceptable", f"This server answers {TAXII_MEDIA_TYPE} only."
                     )
-                token = _authenticate(request)
-                _throttle(request, token)
-                if token.read_only and request.method not in ("GET", "HEAD"):
-                    raise TaxiiError(403, "This API token is read-only")
-                request.taxii_may_publish = token.may_publish  # type: ignore[attr-defined]
                 try:
-                    return view(request, token.membership, *args, **kwargs)
+                    return view(request, *args, **kwargs)
                 except (ValidationError, PermissionDenied) as refusal:
                     # A service's refusal, in the words it gave, as a TAXII error body.
                     raise refused_as_taxii_error(refusal) from None
@@ -107,11 +106,30 @@ def taxii_endpoint(*methods: str) -> Callable[[TaxiiView], Callable[..., HttpRes
                     response["WWW-Authenticate"] = 'Basic realm="taxii", Bearer realm="taxii"'
                 elif error.http_status == 405:
                     response["Allow"] = ", ".join(methods)
-                elif isinstance(error, _Throttled):
+                elif isinstance(error, TaxiiThrottled):
                     response["Retry-After"] = str(int(error.wait) + 1)
                 return response
 
         return wrapper
+
+    return decorate
+
+
+def taxii_endpoint(*methods: str) -> Callable[[TaxiiView], Callable[..., HttpResponse]]:
+    """`taxii_wire` plus the API token: the view receives the token's membership."""
+
+    def decorate(view: TaxiiView) -> Callable[..., HttpResponse]:
+        @taxii_wire(*methods)
+        @functools.wraps(view)
+        def authenticated(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            token = _authenticate(request)
+            _throttle(request, token)
+            if token.read_only and request.method not in ("GET", "HEAD"):
+                raise TaxiiError(403, "This API token is read-only")
+            request.taxii_may_publish = token.may_publish  # type: ignore[attr-defined]
+            return view(request, token.membership, *args, **kwargs)
+
+        return authenticated
 
     return decorate
 
@@ -153,31 +171,45 @@ def _paging_fields(page: Page) -> str:
 # --- Server and API root ------------------------------------------------------------------
 
 
-@taxii_endpoint("GET")
-def discovery(request: HttpRequest, viewer: Membership) -> HttpResponse:
-    root = request.build_absolute_uri(reverse("taxii:api-root"))
+def discovery_response(
+    request: HttpRequest, *, title: str, description: str, root: str
+) -> HttpResponse:
+    """The discovery resource naming one API root (`root`: its URL name)."""
+    root_url = request.build_absolute_uri(reverse(root))
+    return taxii_response(
+        {"title": title, "description": description, "default": root_url, "api_roots": [root_url]}
+    )
+
+
+def api_root_response(*, title: str, description: str) -> HttpResponse:
     return taxii_response(
         {
-            "title": "ISAC portal TAXII 2.1 server",
-            "description": (
-                "Threat intelligence shared by the ISAC's members, filtered by the portal's "
-                "TLP access policy for the organisation the API token acts for."
-            ),
-            "default": root,
-            "api_roots": [root],
+            "title": title,
+            "description": description,
+            "versions": [TAXII_MEDIA_TYPE],
+            "max_content_length": settings.TAXII_MAX_CONTENT_LENGTH,
         }
     )
 
 
 @taxii_endpoint("GET")
+def discovery(request: HttpRequest, viewer: Membership) -> HttpResponse:
+    return discovery_response(
+        request,
+        title="ISAC portal TAXII 2.1 server",
+        description=(
+            "Threat intelligence shared by the ISAC's members, filtered by the portal's "
+            "TLP access policy for the organisation the API token acts for."
+        ),
+        root="taxii:api-root",
+    )
+
+
+@taxii_endpoint("GET")
 def api_root(request: HttpRequest, viewer: Membership) -> HttpResponse:
-    return taxii_response(
-        {
-            "title": "ISAC portal",
-            "description": "Collections of STIX 2.1 objects from the portal's published reports.",
-            "versions": [TAXII_MEDIA_TYPE],
-            "max_content_length": settings.TAXII_MAX_CONTENT_LENGTH,
-        }
+    return api_root_response(
+        title="ISAC portal",
+        description="Collections of STIX 2.1 objects from the portal's published reports.",
     )
 
 
@@ -199,11 +231,59 @@ def collection(request: HttpRequest, viewer: Membership, collection_id: str) -> 
 def objects(request: HttpRequest, viewer: Membership, collection_id: str) -> HttpResponse:
     if request.method == "POST":
         return _add_objects(request, viewer, _collection(viewer, collection_id))
-    collection = _readable(viewer, collection_id)
-    page = selectors.object_page(collection.objects(), parse_object_query(request.GET))
+    return objects_response(request, _readable(viewer, collection_id).objects())
+
+
+# Answers over a collection's objects, whoever may read them (members here, anyone on the
+# public collection): the caller passes the objects the policy lets its reader have.
+
+
+def objects_response(request: HttpRequest, objects: QuerySet[StixObject]) -> HttpResponse:
+    page = selectors.object_page(objects, parse_object_query(request.GET))
     objects_text = ",".join(row.json for row in page.rows)
     body = "{" + _paging_fields(page) + (f',"objects":[{objects_text}]' if page.rows else "") + "}"
     return _page_response(body, page)
+
+
+def object_response(
+    request: HttpRequest, objects: QuerySet[StixObject], object_id: str
+) -> HttpResponse:
+    query = dataclasses.replace(parse_object_query(request.GET), ids=(object_id,))
+    page = selectors.object_page(objects, query)
+    if not page.rows and query.after is None:
+        raise TaxiiError(404, "No such object", object_id)
+    objects_text = ",".join(row.json for row in page.rows)
+    body = "{" + _paging_fields(page) + (f',"objects":[{objects_text}]' if page.rows else "") + "}"
+    return _page_response(body, page)
+
+
+def object_versions_response(
+    request: HttpRequest, objects: QuerySet[StixObject], object_id: str
+) -> HttpResponse:
+    query = dataclasses.replace(
+        parse_object_query(request.GET, default_versions="all"), ids=(object_id,)
+    )
+    page = selectors.object_page(objects, query, with_json=False)
+    if not page.rows and query.after is None:
+        raise TaxiiError(404, "No such object", object_id)
+    versions = [format_timestamp(row.modified) for row in page.rows]
+    body = "{" + _paging_fields(page) + f',"versions":{json.dumps(versions)}' + "}"
+    return _page_response(body, page)
+
+
+def manifest_response(request: HttpRequest, objects: QuerySet[StixObject]) -> HttpResponse:
+    page = selectors.object_page(objects, parse_object_query(request.GET), with_json=False)
+    records = [
+        {
+            "id": row.stix_id,
+            "date_added": format_timestamp(row.date_added),
+            "version": format_timestamp(row.modified),
+            "media_type": STIX_MEDIA_TYPE,
+        }
+        for row in page.rows
+    ]
+    body = "{" + _paging_fields(page) + (f',"objects":{json.dumps(records)}' if records else "")
+    return _page_response(body + "}", page)
 
 
 def _read_envelope(request: HttpRequest) -> bytes:
@@ -273,48 +353,19 @@ def object_detail(
         if not deleted:
             raise TaxiiError(404, "No such object", object_id)
         return HttpResponse(b"", content_type=TAXII_MEDIA_TYPE)
-    query = dataclasses.replace(parse_object_query(request.GET), ids=(object_id,))
-    page = selectors.object_page(collection.objects(), query)
-    if not page.rows and query.after is None:
-        raise TaxiiError(404, "No such object", object_id)
-    objects_text = ",".join(row.json for row in page.rows)
-    body = "{" + _paging_fields(page) + (f',"objects":[{objects_text}]' if page.rows else "") + "}"
-    return _page_response(body, page)
+    return object_response(request, collection.objects(), object_id)
 
 
 @taxii_endpoint("GET")
 def object_versions(
     request: HttpRequest, viewer: Membership, collection_id: str, object_id: str
 ) -> HttpResponse:
-    collection = _readable(viewer, collection_id)
-    query = dataclasses.replace(
-        parse_object_query(request.GET, default_versions="all"), ids=(object_id,)
-    )
-    page = selectors.object_page(collection.objects(), query, with_json=False)
-    if not page.rows and query.after is None:
-        raise TaxiiError(404, "No such object", object_id)
-    versions = [format_timestamp(row.modified) for row in page.rows]
-    body = "{" + _paging_fields(page) + f',"versions":{json.dumps(versions)}' + "}"
-    return _page_response(body, page)
+    return object_versions_response(request, _readable(viewer, collection_id).objects(), object_id)
 
 
 @taxii_endpoint("GET")
 def manifest(request: HttpRequest, viewer: Membership, collection_id: str) -> HttpResponse:
-    collection = _readable(viewer, collection_id)
-    page = selectors.object_page(
-        collection.objects(), parse_object_query(request.GET), with_json=False
-    )
-    records = [
-        {
-            "id": row.stix_id,
-            "date_added": format_timestamp(row.date_added),
-            "version": format_timestamp(row.modified),
-            "media_type": STIX_MEDIA_TYPE,
-        }
-        for row in page.rows
-    ]
-    body = "{" + _paging_fields(page) + (f',"objects":{json.dumps(records)}' if records else "")
-    return _page_response(body + "}", page)
+    return manifest_response(request, _readable(viewer, collection_id).objects())
 
 
 @taxii_endpoint("GET")

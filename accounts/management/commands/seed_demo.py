@@ -32,8 +32,10 @@ from accounts.services.groups import (
 from accounts.services.organisations import organisation_create
 from accounts.services.people import membership_create, user_create
 from accounts.standing import is_in_good_standing
-from sharing.demo import seed_reports
+from sharing.demo import seed_public_feed, seed_reports
 from sharing.fanout.demo import seed_subscriptions
+from sharing.government.demo import seed_partner
+from sharing.insights.refresh import insights_refresh
 
 
 class Command(BaseCommand):
@@ -64,8 +66,13 @@ class Command(BaseCommand):
             seed_subscriptions()
             # Reports last: their authors must already be members in good standing.
             reports = seed_reports()
+            seed_public_feed()
+            # A government partner, turned off, whose dry run shows what would leave.
+            seed_partner()
         if reports:
             self.stdout.write(f"Shared {reports} demo reports.")
+        # The dashboards' figures now, rather than at the schedule's first tick.
+        insights_refresh(by=None)
         self._print_logins()
 
     def _agreement(self, organisations: dict[str, Organisation]) -> None:
@@ -82,6 +89,7 @@ class Command(BaseCommand):
                 acceptable_use="Network defence of the member's own systems only.",
                 renewal_period_days=365,
                 retention_days=730,
+                may_forward_to_government=True,
             )
             version = agreement_version_publish(version=version, by=None)
         for org_name, (email, days_left) in demo.DEMO_ACCEPTANCES.items():
@@ -97,6 +105,7 @@ class Command(BaseCommand):
                 by=admin,
                 typed_full_name=admin.user.full_name,
                 ip_address="127.0.0.1",
+                forwarding_scope=demo.DEMO_FORWARDING_CONSENT.get(org_name),
             )
             if days_left is not None:
                 # Demo data only: show an acceptance about to lapse (and its reminders).

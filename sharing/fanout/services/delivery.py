@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -29,9 +29,16 @@ from sharing.fanout.enqueue import deliver_after_commit
 from sharing.fanout.outbox import deliveries_enqueue
 from sharing.fanout.selectors import allowed_networks
 from sharing.fanout.services.subscriptions import subscription_set_active
-from sharing.fanout.transports import TRANSPORTS, Outcome, SendContext, Sent, policy_channel
+from sharing.fanout.transports import (
+    TRANSPORTS,
+    Outcome,
+    PartnerTransport,
+    SendContext,
+    Sent,
+    policy_channel,
+)
 from sharing.fanout.transports import webhook as webhook_transport
-from sharing.models import Delivery, DeliveryAttempt, Report, Subscription
+from sharing.models import Delivery, DeliveryAttempt, Partner, Report, Subscription
 from sharing.tlp import TLP
 
 logger = logging.getLogger(__name__)
@@ -78,6 +85,7 @@ def _claim(ids: Sequence[int]) -> _Claim | None:
             "subscription__feed",
             "subscription__membership__user",
             "subscription__membership__organisation",
+            "partner",
         )
         .order_by("pk")
     )
@@ -128,7 +136,13 @@ class _ClaimKeeper(threading.Thread):
 
 def _why_not(delivery: Delivery, permitted: dict[int, bool]) -> str | None:
     """Why this delivery must not be sent now, or None. Access is re-checked here."""
+    if delivery.partner_id is not None:
+        transport = TRANSPORTS.get(delivery.channel)
+        if not isinstance(transport, PartnerTransport):
+            return "Nothing sends to this kind of partner any more."
+        return transport.refusal(delivery)
     subscription = delivery.subscription
+    assert subscription is not None  # a delivery has a subscription or a partner
     report = delivery.report
     if not subscription.is_active:
         return "The subscription is turned off."
@@ -142,14 +156,16 @@ def _why_not(delivery: Delivery, permitted: dict[int, bool]) -> str | None:
         # A withdrawal notice goes where the report went: judge the channel as published.
         probe = Report(tlp=report.tlp, status=Report.Status.PUBLISHED)
         allowed = channel is not None and policy.can_forward(probe, channel)
-        return None if allowed else "The channel may not carry this report."
+        if not allowed:
+            return "The channel may not carry this report."
+        return TRANSPORTS[delivery.channel].refusal(delivery)
     if report.status != Report.Status.PUBLISHED:
         return "The report is no longer published."
     if report.version != delivery.report_version:
         return f"Superseded by version {report.version}."
     if channel is None or not policy.can_forward(report, channel):
         return "The channel may not carry this report."
-    return None
+    return TRANSPORTS[delivery.channel].refusal(delivery)
 
 
 def _cancel(delivery: Delivery, reason: str) -> None:
@@ -216,10 +232,23 @@ def _record(ended: Sequence[Sent]) -> None:
             claimed_until=None,
             last_error="",
         )
-        recovered = {d.subscription_id for d in succeeded if d.subscription.consecutive_failures}
+        recovered = {
+            d.subscription.pk
+            for d in succeeded
+            if d.subscription is not None and d.subscription.consecutive_failures
+        }
         if recovered:
             Subscription.objects.filter(pk__in=recovered).update(consecutive_failures=0)
+        partners = {d.partner_id for d in succeeded if d.partner_id is not None}
+        if partners:
+            Partner.objects.filter(pk__in=partners).update(
+                consecutive_failures=0, last_success_at=now, last_error=""
+            )
     for sent in ended:
+        if sent.outcome.ok and sent.delivery.partner_id is not None:
+            transport = TRANSPORTS[sent.delivery.channel]
+            assert isinstance(transport, PartnerTransport)
+            transport.record_delivered(sent.delivery, sent.outcome)
         if not sent.outcome.ok:
             _record_failure(sent.delivery, sent.outcome)
 
@@ -228,6 +257,9 @@ def _record_failure(delivery: Delivery, outcome: Outcome) -> None:
     now = timezone.now()
     subscription = delivery.subscription
     pending = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.PENDING)
+    if subscription is None:
+        _record_partner_failure(delivery, outcome, pending=pending, now=now)
+        return
     Subscription.objects.filter(pk=subscription.pk).update(
         consecutive_failures=F("consecutive_failures") + 1
     )
@@ -249,6 +281,12 @@ def _record_failure(delivery: Delivery, outcome: Outcome) -> None:
             subscription_set_active(subscription=subscription, active=False, by=None, reason=reason)
             _tell_owner_disabled(subscription, reason)
         return
+    _retry_later(delivery, outcome, pending=pending, now=now)
+
+
+def _retry_later(
+    delivery: Delivery, outcome: Outcome, *, pending: QuerySet[Delivery], now: datetime
+) -> None:
     delay = retry_delay(delivery.attempts, delays=settings.FANOUT_RETRY_DELAYS)
     pending.update(
         next_attempt_at=now + timedelta(seconds=delay),
@@ -261,6 +299,30 @@ def _record_failure(delivery: Delivery, outcome: Outcome) -> None:
         deliver_after_commit(
             [delivery.pk], queue=TRANSPORTS[delivery.channel].queue, countdown=delay
         )
+
+
+def _record_partner_failure(
+    delivery: Delivery, outcome: Outcome, *, pending: QuerySet[Delivery], now: datetime
+) -> None:
+    """A partner is not turned off by failures (other reports must still reach it once it is
+    back): the delivery is retried with backoff and, after its last attempt, fails and the
+    partner's transport tells whoever looks after it."""
+    assert delivery.partner is not None
+    Partner.objects.filter(pk=delivery.partner.pk).update(
+        consecutive_failures=F("consecutive_failures") + 1, last_error=outcome.error[:500]
+    )
+    if outcome.gone or delivery.attempts >= settings.FANOUT_MAX_ATTEMPTS:
+        pending.update(
+            status=Delivery.Status.FAILED,
+            finished_at=now,
+            claimed_until=None,
+            last_error=outcome.error[:500],
+        )
+        transport = TRANSPORTS[delivery.channel]
+        assert isinstance(transport, PartnerTransport)
+        transport.gave_up(delivery, f"{delivery.attempts} attempt(s) failed: {outcome.error}")
+        return
+    _retry_later(delivery, outcome, pending=pending, now=now)
 
 
 def _give_up_unfinished(delivery: Delivery) -> None:

@@ -63,6 +63,8 @@ def subscription_create(
     if not feeds_for(by).filter(pk=feed.pk).exists():
         raise ValidationError("No such feed.")
     kind = Subscription.ChannelKind(channel)
+    if kind == Subscription.ChannelKind.PEER:
+        raise ValidationError("ISAC admins push feeds to peer ISACs from the peer's page.")
     if scope == Subscription.Scope.ORGANISATION and not by.is_org_admin:
         raise ValidationError("Only an organisation admin subscribes for the organisation.")
     if kind == Subscription.ChannelKind.WEBHOOK:

@@ -5,8 +5,16 @@ names a channel. A new channel (government partners, a peer ISAC, a MISP server)
 module with a `Transport` subclass and one line below.
 """
 
-from sharing.fanout.transports.base import Outcome, SendContext, Sent, Transport
+from sharing.fanout.transports.base import (
+    Outcome,
+    PartnerTransport,
+    SendContext,
+    Sent,
+    Transport,
+)
 from sharing.fanout.transports.email import EmailTransport
+from sharing.fanout.transports.government import GovernmentTransport
+from sharing.fanout.transports.peer import PeerTransport
 from sharing.fanout.transports.portal import PortalTransport
 from sharing.fanout.transports.webhook import WebhookTransport
 from sharing.policy import Channel
@@ -18,6 +26,8 @@ TRANSPORTS: dict[str, Transport] = {
         PortalTransport(),
         EmailTransport(),
         WebhookTransport(),
+        GovernmentTransport(),
+        PeerTransport(),
     )
 }
 
@@ -25,6 +35,11 @@ TRANSPORTS: dict[str, Transport] = {
 def transport_for(kind: str) -> Transport | None:
     """The transport of a subscription channel; None for channels that are polled (TAXII)."""
     return TRANSPORTS.get(kind)
+
+
+def partner_transports() -> list[PartnerTransport]:
+    """The transports whose destinations are partners rather than subscriptions."""
+    return [t for t in TRANSPORTS.values() if isinstance(t, PartnerTransport)]
 
 
 def policy_channel(kind: str, tlp: TLP) -> Channel | None:
@@ -36,9 +51,11 @@ def policy_channel(kind: str, tlp: TLP) -> Channel | None:
 __all__ = [
     "TRANSPORTS",
     "Outcome",
+    "PartnerTransport",
     "SendContext",
     "Sent",
     "Transport",
+    "partner_transports",
     "policy_channel",
     "transport_for",
 ]

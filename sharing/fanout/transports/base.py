@@ -16,7 +16,7 @@ import httpx
 from django.utils import timezone
 
 from sharing.fanout import netguard
-from sharing.models import Delivery
+from sharing.models import Delivery, Report, Subscription
 from sharing.policy import Channel
 from sharing.tlp import TLP
 
@@ -28,6 +28,9 @@ class Outcome:
     error: str = ""
     # The receiver said it is gone for good (HTTP 410): disable the endpoint at once.
     gone: bool = False
+    # What a partner transport keeps on record about a send that succeeded (what left, what
+    # the server said); handed back to its `record_delivered`.
+    receipt: Any = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,11 @@ class Transport:
         """When a delivery written now is due (at once, unless the channel batches)."""
         return now
 
+    def refusal(self, delivery: Delivery) -> str | None:
+        """Why the channel itself refuses this delivery at send time (beyond the policy's
+        check of recipient and TLP), or None: a peer's outbound gateway, for example."""
+        return None
+
     def send(self, delivery: Delivery, context: SendContext) -> Outcome:
         raise NotImplementedError
 
@@ -96,6 +104,42 @@ class Transport:
     ) -> Iterator[list[Sent]]:
         for delivery in deliveries:
             yield [timed(delivery, partial(self.send, delivery, context))]
+
+
+class PartnerTransport(Transport):
+    """A transport whose destinations are partners outside the membership (government
+    agencies, peer ISACs), not members' subscriptions.
+
+    `kind` is the partner kind it serves (a sharing.models.Partner.Kind value), which is
+    also the channel of its deliveries. The outbox asks `partners_for` which partners a
+    report event goes to and writes one delivery per partner in the publishing
+    transaction; at send time `refusal` re-checks each delivery (the partner is still on,
+    the policy still lets the report travel, consent still holds), as `can_view` does for
+    a subscription. `gave_up` is told when a delivery has failed for the last time.
+    """
+
+    def partners_for(self, *, report: Report, event: str) -> Sequence[int]:
+        """The ids of the partners this report event must be sent to (may be empty)."""
+        raise NotImplementedError
+
+    def refusal(self, delivery: Delivery) -> str | None:
+        """Why this delivery must not be sent now (it is cancelled), or None."""
+        raise NotImplementedError
+
+    def record_delivered(self, delivery: Delivery, outcome: Outcome) -> None:
+        """Keep the record of a delivery that succeeded; runs in the transaction that marks
+        it delivered, so the record exists exactly when the delivery is done."""
+
+    def gave_up(self, delivery: Delivery, reason: str) -> None:
+        """A delivery failed its last attempt; tell whoever looks after the partner."""
+
+
+def subscription_of(delivery: Delivery) -> Subscription:
+    """The subscription of a member's delivery (the transports of members' channels see
+    no other kind)."""
+    if delivery.subscription is None:
+        raise ValueError(f"Delivery {delivery.pk} is for a partner, not a subscription.")
+    return delivery.subscription
 
 
 def timed(delivery: Delivery, send: Callable[[], Outcome]) -> Sent:

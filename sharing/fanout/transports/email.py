@@ -27,6 +27,7 @@ from sharing.fanout.transports.base import (
     SendContext,
     Sent,
     Transport,
+    subscription_of,
     timed,
 )
 from sharing.fanout.transports.webhook import report_url
@@ -81,7 +82,7 @@ def _item(delivery: Delivery) -> Item:
         carries_content=content,
         title=report.title if content else "",
         summary=report.summary if content else "",
-        feed_name=delivery.subscription.feed.name,
+        feed_name=subscription_of(delivery).feed.name,
     )
 
 
@@ -113,7 +114,7 @@ def _sent(send: Callable[[], None]) -> Outcome:
 
 
 def send_one(delivery: Delivery) -> Outcome:
-    subscription = delivery.subscription
+    subscription = subscription_of(delivery)
     item = _item(delivery)
     subject = f"[{item.tlp_label}] " + (
         item.title if item.carries_content else f"{item.event} report in {item.feed_name}"
@@ -132,7 +133,7 @@ def send_one(delivery: Delivery) -> Outcome:
 
 def send_digest(deliveries: Sequence[Delivery]) -> Outcome:
     """One e-mail for one person's due digest deliveries, grouped by feed."""
-    first = deliveries[0].subscription
+    first = subscription_of(deliveries[0])
     groups: dict[str, list[Item]] = {}
     for delivery in deliveries:
         item = _item(delivery)
@@ -178,8 +179,9 @@ class EmailTransport(Transport):
         """Immediate e-mails one by one; due digest deliveries as one e-mail per person."""
         digests: dict[int, list[Delivery]] = {}
         for delivery in deliveries:
-            if _is_digest(delivery.subscription):
-                digests.setdefault(delivery.subscription.membership.user_id, []).append(delivery)
+            subscription = subscription_of(delivery)
+            if _is_digest(subscription):
+                digests.setdefault(subscription.membership.user_id, []).append(delivery)
             else:
                 yield [timed(delivery, partial(send_one, delivery))]
         for group in digests.values():

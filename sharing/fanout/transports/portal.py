@@ -1,6 +1,7 @@
 """In-portal notifications: a row that links to the report, read through the policy."""
 
-from sharing.fanout.transports.base import Outcome, SendContext, Transport
+from sharing.fanout.badge import unread_badge_forget
+from sharing.fanout.transports.base import Outcome, SendContext, Transport, subscription_of
 from sharing.models import Delivery, Notification, Subscription
 from sharing.policy import Channel
 from sharing.tlp import TLP
@@ -13,12 +14,14 @@ class PortalTransport(Transport):
         return Channel.PORTAL
 
     def send(self, delivery: Delivery, context: SendContext) -> Outcome:
-        Notification.objects.get_or_create(
+        _, created = Notification.objects.get_or_create(
             delivery=delivery,
             defaults={
-                "membership_id": delivery.subscription.membership_id,
+                "membership_id": subscription_of(delivery).membership_id,
                 "report_id": delivery.report_id,
                 "event": delivery.event,
             },
         )
+        if created:
+            unread_badge_forget(subscription_of(delivery).membership_id)
         return Outcome(ok=True)

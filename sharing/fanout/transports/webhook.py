@@ -19,7 +19,14 @@ from django.utils import timezone
 from sharing.fanout import netguard
 from sharing.fanout.secrets import decrypt_secret
 from sharing.fanout.signing import sign_headers
-from sharing.fanout.transports.base import Outcome, SendContext, Sent, Transport, timed
+from sharing.fanout.transports.base import (
+    Outcome,
+    SendContext,
+    Sent,
+    Transport,
+    subscription_of,
+    timed,
+)
 from sharing.formats.stix import report_bundle
 from sharing.models import Delivery, Report, Subscription
 from sharing.policy import Channel
@@ -143,7 +150,7 @@ def prepare_delivery(delivery: Delivery, context: SendContext) -> Prepared:
     report = delivery.report
     bundle = None if delivery.event == Delivery.Event.WITHDRAWN else _bundle(report, context)
     return prepare(
-        subscription=delivery.subscription,
+        subscription=subscription_of(delivery),
         msg_id=delivery.webhook_id,
         body=payload(delivery, report, bundle),
     )
