@@ -3,9 +3,10 @@
 With no REDIS_URL, tasks run in-process as soon as they are enqueued. That leaves what a
 broker and `celery beat` do in production: running the periodic schedule
 (CELERY_BEAT_SCHEDULE: digests and webhook retries through the fan-out sweep, the outbox
-sweep, agreement reminders, invitation expiry, community refresh) and holding a task sent
-with a countdown until it is due. `start()` does both in daemon threads, so they stop when
-the server does; `manage.py serve_embedded` (what scripts/demo runs) calls it.
+sweep, agreement reminders, invitation expiry, community refresh, the indicator revocation
+sweep) and holding a task sent with a countdown until it is due. `start()` does both in
+daemon threads, so they stop when the server does; `manage.py serve_embedded` (what
+scripts/demo runs) calls it.
 """
 
 import logging

@@ -440,7 +440,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"TlpEnum": "sharing.tlp.TLP"},
+    "ENUM_NAME_OVERRIDES": {
+        "TlpEnum": "sharing.tlp.TLP",
+        "SightingKindEnum": "sharing.models.sightings.Sighting.Kind",
+        "WatchedAssetKindEnum": "sharing.models.alerts.WatchedAsset.Kind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "sharing.api.schema.forbid_nul_in_request_text",
@@ -497,6 +501,15 @@ NORMALIZE_SWEEP_SECONDS = 60.0
 CELERY_BEAT_SCHEDULE["sharing-normalize-sweep"] = {
     "task": "sharing.tasks.normalize_sweep",
     "schedule": NORMALIZE_SWEEP_SECONDS,
+}
+
+# --- Indicator lifecycle -----------------------------------------------------------------
+# How often indicators whose score decayed below their rule's threshold are revoked (each
+# revocation is a new STIX version that TAXII clients polling with added_after receive).
+INDICATOR_SWEEP_SECONDS = env_int("INDICATOR_SWEEP_SECONDS", 600, minimum=10)
+CELERY_BEAT_SCHEDULE["sharing-indicators-sweep"] = {
+    "task": "sharing.tasks.indicators_sweep",
+    "schedule": float(INDICATOR_SWEEP_SECONDS),
 }
 
 # --- Peer ISACs (sharing/peers, docs/peers.md) -------------------------------------------

@@ -19,7 +19,7 @@ from accounts.models import (
 from accounts.standing import good_standing_q
 from sharing import policy
 from sharing.audience import addressable_groups
-from sharing.models import Indicator, Report
+from sharing.models import Indicator, Report, Sighting
 from sharing.services import ReportContent
 from sharing.tlp import TLP
 
@@ -318,6 +318,13 @@ class SightingForm(forms.Form):
         queryset=Indicator.objects.none(),
         required=False,
         empty_label="The report as a whole",
+    )
+    kind = forms.ChoiceField(
+        label="What was it?",
+        choices=Sighting.Kind.choices,
+        required=False,
+        help_text="A false positive (an indicator only) lowers its score for everyone; a "
+        "sighting keeps it valid longer.",
     )
     seen_on = forms.DateField(
         label="When did you see it?",

@@ -38,6 +38,7 @@ from sharing.audience import (
 )
 from sharing.fanout.outbox import outbox_write
 from sharing.government.consent import narrowing_problem
+from sharing.lifecycle.services import sighting_applied
 from sharing.models import (
     Attachment,
     Comment,
@@ -708,24 +709,36 @@ def sighting_create(
     note: str = "",
     anonymous: bool = False,
     indicator: Indicator | None = None,
+    kind: str = Sighting.Kind.SEEN,
 ) -> Sighting:
-    """Record that the viewer's organisation saw this too: the report, or one indicator of it."""
+    """Record that the viewer's organisation saw this too: the report, or one indicator of it.
+
+    A sighting of an indicator restarts its decay clock; a "false positive" sighting (only
+    of an indicator) lowers its score instead (sharing.lifecycle)."""
     if not policy.can_interact(by, report):
         raise PermissionDenied("You cannot report a sighting on this report.")
     if indicator is not None and not report.report_indicators.filter(indicator=indicator).exists():
         raise ValidationError("That indicator is not part of this report.")
     if seen_on is not None and seen_on > timezone.localdate():
         raise ValidationError("A sighting cannot be in the future.")
-    return Sighting.objects.create(
-        report=report,
-        organisation=by.organisation,
-        reported_by=by.user,
-        seen_on=seen_on,
-        note=note.strip()[:2000],
-        anonymous=anonymous,
-        indicator=indicator,
-        report_version=report.version,
-    )
+    if kind not in Sighting.Kind.values:
+        raise ValidationError(f"Unknown kind of sighting {kind!r}.")
+    if kind == Sighting.Kind.FALSE_POSITIVE and indicator is None:
+        raise ValidationError("Say which indicator was a false positive.")
+    with transaction.atomic():
+        sighting = Sighting.objects.create(
+            report=report,
+            organisation=by.organisation,
+            reported_by=by.user,
+            seen_on=seen_on,
+            note=note.strip()[:2000],
+            anonymous=anonymous,
+            indicator=indicator,
+            kind=kind,
+            report_version=report.version,
+        )
+        sighting_applied(sighting=sighting, now=timezone.now())
+    return sighting
 
 
 @transaction.atomic

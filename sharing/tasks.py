@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from sharing.insights.refresh import insights_refresh
+from sharing.lifecycle.services import indicators_sweep as indicators_sweep_service
 from sharing.normalize.services import submission_process, submission_sweep
 
 
@@ -16,6 +17,12 @@ def normalize_submission(submission_id: int) -> None:
 def normalize_sweep() -> int:
     """Re-queue submissions whose message was lost or whose worker died."""
     return submission_sweep()
+
+
+@shared_task(name="sharing.tasks.indicators_sweep")
+def indicators_sweep() -> int:
+    """Revoke indicators whose score fell below their decay rule's threshold."""
+    return indicators_sweep_service()
 
 
 @shared_task(name="sharing.tasks.insights_refresh")

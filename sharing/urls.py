@@ -1,12 +1,21 @@
 from django.urls import path
 
-from sharing import views, views_automation, views_discussion, views_lookup, views_posting
+from sharing import (
+    views,
+    views_automation,
+    views_discussion,
+    views_lifecycle,
+    views_lookup,
+    views_posting,
+)
 from sharing.formats import FORMATS
 
 urlpatterns = [
     path("", views.report_list_view, name="report-list"),
     path("new/", views_posting.report_new, name="report-new"),
     path("indicators/", views_lookup.indicator_lookup_view, name="indicator-lookup"),
+    path("indicators/expire/", views_lookup.indicator_expire_view, name="indicator-expire"),
+    path("indicators/rules/", views_lifecycle.decay_rules_view, name="indicator-rules"),
     path(
         "automation/",
         views_automation.publishing_defaults_view,

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.http import PortalRequest, SignedInRequest
@@ -25,6 +26,7 @@ from sharing.forms import (
     SightingForm,
 )
 from sharing.insights.refresh import report_read_record
+from sharing.lifecycle.selectors import state_of
 from sharing.models import PeerReport, Report, ReportIndicator, ReportRevision, Rfi, RfiAnswer
 from sharing.peers.selectors import also_reported_by
 from sharing.preview import preview_findings
@@ -149,7 +151,11 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         .order_by("indicator__type", "indicator__value")
     )
     counts = policy.indicator_counts(viewer, report) if links else {}
-    indicators = [(link, counts.get(link.indicator_id, {})) for link in links]
+    # Validity only, from the rows: the score (and the rule it needs) is on the indicator page.
+    now = timezone.now()
+    indicators = [
+        (link, counts.get(link.indicator_id, {}), state_of(link, now=now)) for link in links
+    ]
     threat_objects, threat_object_count = report_threat_objects(viewer, report)
     curation_visible = policy.curation_thread_visible(viewer, report)
     context: dict[str, Any] = {
@@ -302,7 +308,8 @@ def report_export(
     report = report_or_404(request, report_uuid)
     if report.status not in (Report.Status.PUBLISHED, Report.Status.WITHDRAWN):
         raise Http404("No export of an unpublished report.")
-    export = FORMATS[identifier].export(report)
+    include_expired = request.GET.get("include_expired", "").lower() in ("1", "true", "yes")
+    export = FORMATS[identifier].export(report, include_expired=include_expired)
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response["Cache-Control"] = "private, no-store"

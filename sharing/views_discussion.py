@@ -18,6 +18,7 @@ from sharing.forms import (
     CurationForm,
     SightingForm,
 )
+from sharing.models import Sighting
 from sharing.views import report_or_404
 
 
@@ -60,11 +61,12 @@ def sighting_create_view(request: AuthenticatedRequest, report_uuid: uuid.UUID) 
                 note=data["note"],
                 anonymous=data["anonymous"],
                 indicator=data["indicator"],
+                kind=data["kind"] or Sighting.Kind.SEEN,
             ),
             "Thank you: your sighting is counted.",
         )
     else:
-        messages.error(request, "Check the date of the sighting.")
+        messages.error(request, "Check the date and the kind of the sighting.")
     return redirect(reverse("report-detail", args=[report.uuid]) + "#sightings")
 
 

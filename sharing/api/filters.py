@@ -4,9 +4,11 @@ from datetime import UTC, datetime
 
 import django_filters
 from django.db.models import QuerySet
+from django.utils import timezone
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
+from sharing.lifecycle.selectors import still_valid
 from sharing.models import Delivery, Report, ReportIndicator, Sighting, Submission
 from sharing.selectors import search_reports
 
@@ -70,10 +72,23 @@ class IndicatorFilter(django_filters.FilterSet):  # type: ignore[misc]  # django
     value = TextFilter(field_name="indicator__value")
     report = django_filters.UUIDFilter(field_name="report__uuid")
     seen_after = UtcDateTimeFilter(field_name="last_seen", lookup_expr="gt")
+    valid = django_filters.BooleanFilter(
+        method="still_valid",
+        help_text="true: only indicators still valid now (not revoked, not past valid_until); "
+        "false: only those no longer valid.",
+    )
 
     class Meta:
         model = ReportIndicator
-        fields = ["type", "value", "report", "seen_after"]
+        fields = ["type", "value", "report", "seen_after", "valid"]
+
+    def still_valid(
+        self, queryset: QuerySet[ReportIndicator], name: str, value: bool | None
+    ) -> QuerySet[ReportIndicator]:
+        if value is None:
+            return queryset
+        valid = still_valid(timezone.now())
+        return queryset.filter(valid) if value else queryset.exclude(valid)
 
 
 class SightingFilter(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped

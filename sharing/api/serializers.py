@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from accounts.models.groups import TrustGroup
 from sharing import policy
+from sharing.lifecycle.selectors import Lifecycle, lifecycle_of
 from sharing.models import (
     Delivery,
     Feed,
@@ -139,12 +140,24 @@ class SubmissionUploadParamsSerializer(serializers.Serializer[Any]):
 
 
 class IndicatorSerializer(serializers.ModelSerializer[ReportIndicator]):
-    """An indicator as one report the caller may read carries it."""
+    """An indicator as one report the caller may read carries it, with its lifecycle: the
+    score now, until when it is valid and whether it was revoked (see docs/indicators.md)."""
 
     stix_id = serializers.CharField(source="indicator.stix_id")
     type = serializers.CharField(source="indicator.type")
     value = serializers.CharField(source="indicator.value")
     report: Any = serializers.SlugRelatedField(slug_field="uuid", read_only=True, allow_null=True)
+    score = serializers.SerializerMethodField(
+        help_text="0-100 now, decayed from its base score; null for types that do not decay."
+    )
+    valid_until = serializers.SerializerMethodField(
+        help_text="When its score falls below the revoke score (or when it was ended)."
+    )
+    state = serializers.SerializerMethodField(
+        help_text="active, expired (past valid_until, not yet swept), revoked, or lasting "
+        "(a type that does not decay)."
+    )
+    revoked = serializers.SerializerMethodField()
 
     class Meta:
         model = ReportIndicator
@@ -157,8 +170,49 @@ class IndicatorSerializer(serializers.ModelSerializer[ReportIndicator]):
             "last_seen",
             "confidence",
             "description",
+            "score",
+            "valid_until",
+            "state",
+            "revoked",
         ]
         read_only_fields = fields
+
+    def _lifecycle(self, link: ReportIndicator) -> Lifecycle:
+        return lifecycle_of(
+            link,
+            kind=link.indicator.type,
+            rules=self.context["rules"],
+            now=self.context["now"],
+        )
+
+    def get_score(self, link: ReportIndicator) -> int | None:
+        return self._lifecycle(link).score
+
+    @extend_schema_field({"type": "string", "format": "date-time", "nullable": True})
+    def get_valid_until(self, link: ReportIndicator) -> str | None:
+        until = self._lifecycle(link).valid_until
+        return serializers.DateTimeField().to_representation(until) if until else None
+
+    def get_state(self, link: ReportIndicator) -> str:
+        return self._lifecycle(link).state
+
+    def get_revoked(self, link: ReportIndicator) -> bool:
+        return link.revoked_at is not None
+
+
+class IndicatorExpireSerializer(serializers.Serializer[Any]):
+    report = serializers.UUIDField(help_text="The report that shares the indicator.")
+    indicator = serializers.CharField(max_length=100, help_text="The indicator's STIX id.")
+    reason = serializers.CharField(max_length=2000, help_text="Why it is no longer valid.")
+
+
+class IndicatorExpirySerializer(serializers.Serializer[Any]):
+    kind = serializers.CharField(
+        help_text="expired (for everyone: the report's organisation or ISAC staff) or "
+        "flagged (a vote other readers see counted)."
+    )
+    reason = serializers.CharField()
+    created_at = serializers.DateTimeField()
 
 
 class TrustGroupSerializer(serializers.ModelSerializer[TrustGroup]):
@@ -183,7 +237,16 @@ class SightingSerializer(serializers.ModelSerializer[Sighting]):
 
     class Meta:
         model = Sighting
-        fields = ["id", "report", "indicator", "organisation", "seen_on", "note", "created_at"]
+        fields = [
+            "id",
+            "report",
+            "indicator",
+            "organisation",
+            "kind",
+            "seen_on",
+            "note",
+            "created_at",
+        ]
         read_only_fields = fields
 
     def get_organisation(self, sighting: Sighting) -> str | None:
@@ -198,6 +261,12 @@ class SightingCreateSerializer(serializers.Serializer[Any]):
         required=False,
         max_length=100,
         help_text="STIX id of one of the report's indicators, when that was what was seen.",
+    )
+    kind = serializers.ChoiceField(
+        choices=Sighting.Kind.choices,
+        default=Sighting.Kind.SEEN,
+        help_text="seen restarts the indicator's decay clock; false_positive (of an indicator "
+        "only) lowers its score.",
     )
     seen_on = serializers.DateField(required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -39,6 +40,8 @@ from sharing.api.uploads import (
 from sharing.fanout.selectors import subscriptions_managed_by
 from sharing.feeds.selectors import feeds_for
 from sharing.formats.stix import report_bundle
+from sharing.lifecycle.selectors import rules_in_force
+from sharing.lifecycle.services import indicator_expire
 from sharing.models import (
     Delivery,
     Feed,
@@ -243,11 +246,57 @@ class IndicatorViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[ReportIndi
         rows: QuerySet[ReportIndicator] = links.select_related("indicator", "report")
         return rows
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        # One read of the decay rules and one "now" for the whole page.
+        return {
+            **super().get_serializer_context(),
+            "rules": rules_in_force(),
+            "now": timezone.now(),
+        }
+
     def get_permissions(self) -> list[Any]:
         # A lookup only reads, even when a long list of values is POSTed.
         if self.action == "lookup":
             return [IsAuthenticated()]
         return list(super().get_permissions())
+
+    @extend_schema(
+        summary="Mark an indicator no longer valid, with a reason",
+        description="The report's organisation and ISAC staff end it for everyone (it is "
+        "revoked: a new STIX version, and block-list feeds drop it); any other reader's call "
+        "is a flag, one per organisation, counted for the author and ISAC staff.",
+        request=serializers.IndicatorExpireSerializer,
+        responses={
+            201: serializers.IndicatorExpirySerializer,
+            400: INVALID,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None)
+    def expire(self, request: Request) -> Response:
+        viewer = viewer_of(request)
+        incoming = serializers.IndicatorExpireSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        link = (
+            policy.visible_report_indicators(viewer, channel=policy.Channel.API)
+            .filter(report__uuid=data["report"], indicator__stix_id=data["indicator"])
+            .select_related("indicator", "report")
+            .first()
+        )
+        if viewer is None or link is None:
+            raise NotFound("No such indicator.")
+        try:
+            expiry = indicator_expire(link=link, reason=data["reason"], by=viewer)
+        except DjangoPermissionDenied as refused:
+            raise PermissionDenied(str(refused)) from None
+        except DjangoValidationError as invalid:
+            raise ValidationError({"non_field_errors": invalid.messages}) from None
+        body = serializers.IndicatorExpirySerializer(expiry).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Look values up: which are known, in how many readable reports, since when",
@@ -353,6 +402,7 @@ class SightingViewSet(mixins.ListModelMixin, viewsets.GenericViewSet[Sighting]):
                 note=data["note"],
                 anonymous=data["anonymous"],
                 indicator=indicator,
+                kind=data["kind"],
             )
         except DjangoPermissionDenied as refused:
             raise PermissionDenied(str(refused)) from None

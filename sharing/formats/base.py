@@ -20,5 +20,7 @@ class ReportFormat:
     identifier: ClassVar[str]  # in URLs and names: /reports/<uuid>/<identifier>/
     label: ClassVar[str]  # on buttons: "Download <label>"
 
-    def export(self, report: Report) -> Export:
+    def export(self, report: Report, *, include_expired: bool = False) -> Export:
+        """`include_expired`: also indicators no longer valid (revoked or past valid_until),
+        which block-list style formats leave out by default."""
         raise NotImplementedError

@@ -1,13 +1,19 @@
 """A report's indicators as CSV, for a SIEM, a firewall list or a spreadsheet.
 
 One row per indicator with the report's context (first and last seen, confidence, why it
-was warning-listed). Cells that a spreadsheet would run as a formula are quoted.
+was warning-listed) and its lifecycle (score now, valid until, state). A block list must
+not keep blocking what is no longer valid, so indicators revoked or past their valid_until
+are left out unless asked for (`?include_expired=1`). Cells that a spreadsheet would run as
+a formula are quoted.
 """
 
 import csv
 import io
 
+from django.utils import timezone
+
 from sharing.formats.base import Export, ReportFormat
+from sharing.lifecycle.selectors import lifecycle_of, rules_in_force, still_valid
 from sharing.models import Report, ReportIndicator
 from sharing.stix.objects import timestamp
 
@@ -22,6 +28,9 @@ COLUMNS = (
     "stix_id",
     "report_id",
     "tlp",
+    "score",
+    "valid_until",
+    "state",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -35,17 +44,21 @@ class IndicatorCsv(ReportFormat):
     identifier = "csv"
     label = "indicators (CSV)"
 
-    def export(self, report: Report) -> Export:
+    def export(self, report: Report, *, include_expired: bool = False) -> Export:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(COLUMNS)
+        rules, now = rules_in_force(), timezone.now()
         links = (
             ReportIndicator.objects.filter(report=report)
             .select_related("indicator")
             .order_by("indicator__type", "indicator__value")
         )
+        if not include_expired:
+            links = links.filter(still_valid(now))
         for link in links:
             indicator = link.indicator
+            life = lifecycle_of(link, kind=indicator.type, rules=rules, now=now)
             writer.writerow(
                 [
                     indicator.type,
@@ -58,6 +71,9 @@ class IndicatorCsv(ReportFormat):
                     indicator.stix_id,
                     str(report.uuid),
                     report.tlp,
+                    "" if life.score is None else life.score,
+                    timestamp(life.valid_until) if life.valid_until else "",
+                    life.state,
                 ]
             )
         return Export(

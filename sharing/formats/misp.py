@@ -307,7 +307,9 @@ class MispEvent(ReportFormat):
     identifier = "misp"
     label = "MISP event"
 
-    def export(self, report: Report) -> Export:
+    def export(self, report: Report, *, include_expired: bool = False) -> Export:
+        # Every attribute, whatever its lifecycle: an event download is a record, not a
+        # block list.
         # The reads live with the feed's; imported here because they build on this module.
         from sharing.misp.selectors import report_event
 

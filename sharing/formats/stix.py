@@ -68,7 +68,8 @@ class StixBundle(ReportFormat):
     identifier = "stix"
     label = "STIX 2.1"
 
-    def export(self, report: Report) -> Export:
+    def export(self, report: Report, *, include_expired: bool = False) -> Export:
+        # A bundle carries every object's newest version; a revoked indicator says so itself.
         return Export(
             content=json.dumps(report_bundle(report), indent=2).encode(),
             content_type="application/stix+json;version=2.1",

@@ -17,6 +17,7 @@ from sharing.models.fanout import (
     Subscription,
 )
 from sharing.models.insights import InsightFigure, ReportRead
+from sharing.models.lifecycle import IndicatorDecayRule, IndicatorExpiry
 from sharing.models.normalize import (
     Indicator,
     ReportIndicator,
@@ -51,6 +52,8 @@ __all__ = [
     "Feed",
     "Forward",
     "Indicator",
+    "IndicatorDecayRule",
+    "IndicatorExpiry",
     "InsightFigure",
     "Notification",
     "Partner",

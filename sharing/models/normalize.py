@@ -11,6 +11,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 
 
@@ -155,10 +156,29 @@ class ReportIndicator(models.Model):
     kept_by_insistence = models.BooleanField(default=False)
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.TEXT)
 
+    # Lifecycle (sharing.lifecycle): the score starts at `base_score` (the source's
+    # confidence, else the type's rule) when `decay_from` is reached and decays by the
+    # type's rule; a sighting moves `decay_from` to its time, a false-positive sighting
+    # lowers `base_score`. `valid_until` is when the score falls below the rule's revoke
+    # score (None: the type does not decay); `revoked_at` is set once it was ended. The
+    # database defaults cover the bulk COPY/INSERT paths of normalisation.
+    base_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    decay_from = models.DateTimeField(db_default=Now())
+    valid_until = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
     class Meta:
         ordering = ["indicator__type", "indicator__value"]
         constraints = [
             models.UniqueConstraint(fields=["report", "indicator"], name="report_indicator_unique")
+        ]
+        indexes = [
+            # The sweep's question: which live indicators are past their valid_until?
+            models.Index(
+                fields=["valid_until"],
+                name="reportindicator_due_idx",
+                condition=models.Q(revoked_at__isnull=True),
+            )
         ]
 
     def __str__(self) -> str:

@@ -15,7 +15,13 @@ class Sighting(models.Model):
     under (`report_version`).
     """
 
+    class Kind(models.TextChoices):
+        SEEN = "seen", "Seen"
+        FALSE_POSITIVE = "false_positive", "False positive"
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # "Seen" restarts an indicator's decay clock; "false positive" lowers its score.
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SEEN)
     report = models.ForeignKey("sharing.Report", on_delete=models.CASCADE, related_name="sightings")
     # Blank: the report as a whole was seen; else one of its indicators.
     indicator = models.ForeignKey(

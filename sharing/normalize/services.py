@@ -41,6 +41,7 @@ from portal.enqueue import enqueue_on_commit, send_now
 from sharing.alerts.services.scanning import alert_scan_write
 from sharing.attribution import attribution_default
 from sharing.fanout.outbox import outbox_write
+from sharing.lifecycle.stamping import Stamper, lifecycle_start
 from sharing.models import Notification, Report, ReportIndicator, StixObject, Submission
 from sharing.normalize.parsers import NormalisationError, ParsedIndicator
 from sharing.normalize.parsers.stix import SCO_TYPES
@@ -321,18 +322,22 @@ def _process(submission: Submission) -> None:
         marking_id = TLP2_MARKING_IDS[TLP(report.tlp)]
         store = VersionStore(report=report, submission=submission, now=now)
         store.add([marking_definition(TLP(report.tlp)), identity])
+        # Indicator objects carry their lifecycle (valid_until, confidence) from version one.
+        stamper = Stamper(report=report, now=now)
 
         found: list[ParsedIndicator] = list(prepared.indicators)
         if prepared.scan is not None:
             store.add(
-                _collect(
-                    bundle_objects(
-                        prepared,
-                        identity_id=identity["id"],
-                        marking_id=marking_id,
-                        context=context,
-                    ),
-                    found,
+                stamper.stamp(
+                    _collect(
+                        bundle_objects(
+                            prepared,
+                            identity_id=identity["id"],
+                            marking_id=marking_id,
+                            context=context,
+                        ),
+                        found,
+                    )
                 )
             )
         classified = classify(found, context=context)
@@ -340,12 +345,14 @@ def _process(submission: Submission) -> None:
             # A value an upload brought keeps the upload's objects; the text adds no copy.
             uploaded = _uploaded_values(report) if from_text else set()
             store.add(
-                indicator_objects(
-                    [k for k in classified.kept if (k.type.value, k.value) not in uploaded],
-                    report_key=str(report.uuid),
-                    now=now,
-                    identity_id=identity["id"],
-                    marking_id=marking_id,
+                stamper.stamp(
+                    indicator_objects(
+                        [k for k in classified.kept if (k.type.value, k.value) not in uploaded],
+                        report_key=str(report.uuid),
+                        now=now,
+                        identity_id=identity["id"],
+                        marking_id=marking_id,
+                    )
                 )
             )
         if from_text:
@@ -357,6 +364,7 @@ def _process(submission: Submission) -> None:
         final.add([_report_object(report, prepared, identity["id"], marking_id, refs, now)])
         final.carry_forward()
         _link_indicators(report, classified, now, origin=origin)
+        lifecycle_start(report=report, now=now)
         # The extracted values, refanged, join the report's search document.
         report_search_refresh(report_ids=[report.pk])
         # The one place a run's results become final: only while it still holds the claim.

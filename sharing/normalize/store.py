@@ -34,14 +34,24 @@ class VersionStore:
     a changed one keeps its id and `created` and gets a `modified` later than the last one.
     """
 
-    def __init__(self, *, report: Report, submission: Submission | None, now: datetime) -> None:
+    def __init__(
+        self,
+        *,
+        report: Report,
+        submission: Submission | None,
+        now: datetime,
+        version: int | None = None,
+    ) -> None:
         self.report = report
         self.submission = submission
         self.now = now
-        # The report version these objects belong to: the one the submission was made for
-        # (a revision analysed late still belongs to its own version), else the current one.
-        # Objects pulled from a peer come with no submission.
-        self.version = (submission.report_version if submission else None) or report.version
+        # The report version these objects belong to: given (a new version of one object
+        # stays with the version its predecessor was shared under), else the one the
+        # submission was made for (a revision analysed late still belongs to its own
+        # version), else the current one.
+        self.version = (
+            version or (submission.report_version if submission else None) or report.version
+        )
         self.refs: list[str] = []
         self._has_rows = StixObject.objects.filter(report=report).exists()
         self._written: set[tuple[str, datetime]] = set()
@@ -145,7 +155,7 @@ class VersionStore:
                         json.dumps(data, separators=(",", ":")),
                         modified >= heads[stix_id],
                         self.report.pk,
-                        self.submission.pk if self.submission else None,
+                        self.submission.pk if self.submission is not None else None,
                         self.version,
                     )
                 )

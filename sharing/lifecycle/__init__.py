@@ -1,0 +1,1 @@
+"""Indicator lifecycle: scores that decay with time, sightings, expiry and revocation."""
