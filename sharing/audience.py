@@ -37,6 +37,27 @@ class Audience:
     groups: frozenset[str] = frozenset()
     people: frozenset[str] = frozenset()
 
+    @classmethod
+    def chosen(
+        cls,
+        *,
+        tlp: str,
+        everyone: bool,
+        sectors: Iterable[Sector],
+        organisations: Iterable[Organisation],
+        groups: Iterable[TrustGroup],
+        people: Iterable[User],
+    ) -> "Audience":
+        """The audience an analyst chose on a form, as the values `audience_of` reads."""
+        return cls(
+            tlp=tlp,
+            everyone=everyone,
+            sectors=frozenset(str(s.pk) for s in sectors),
+            organisations=frozenset(str(o.uuid) for o in organisations),
+            groups=frozenset(str(g.uuid) for g in groups),
+            people=frozenset(str(p.uuid) for p in people),
+        )
+
     def as_dict(self) -> dict[str, object]:
         return {
             "tlp": self.tlp,
@@ -205,13 +226,13 @@ def _change(
     # Lock the row so two edits cannot each pass the check against a stale audience.
     report = Report.objects.select_for_update().get(pk=report.pk)
     before = audience_of(report)
-    after = Audience(
+    after = Audience.chosen(
         tlp=tlp,
         everyone=everyone,
-        sectors=frozenset(str(s.pk) for s in sector_list),
-        organisations=frozenset(str(o.uuid) for o in org_list),
-        groups=frozenset(str(g.uuid) for g in group_list),
-        people=frozenset(str(p.uuid) for p in people_list),
+        sectors=sector_list,
+        organisations=org_list,
+        groups=group_list,
+        people=people_list,
     )
     if before == after:
         return report

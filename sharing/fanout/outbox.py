@@ -19,8 +19,8 @@ from accounts.models import Membership
 from sharing import policy
 from sharing.fanout.enqueue import deliver_after_commit
 from sharing.fanout.transports import TRANSPORTS, partner_transports, policy_channel
-from sharing.feeds.selectors import criteria_match, feed_criteria, report_facts
-from sharing.models import Delivery, Feed, Report, Subscription
+from sharing.feeds.selectors import feeds_matching, report_facts
+from sharing.models import Delivery, Report, Subscription
 from sharing.tlp import TLP
 
 
@@ -43,20 +43,7 @@ def _matching_subscriptions(report: Report, event: Delivery.Event) -> list[_Cand
             deliveries__report=report, deliveries__status=Delivery.Status.DELIVERED
         ).distinct()
     else:
-        facts = report_facts(report)
-        feeds = (
-            Feed.objects.filter(is_active=True, subscriptions__is_active=True)
-            .distinct()
-            .prefetch_related("sectors")
-        )
-        feed_ids = [
-            feed.pk
-            for feed in feeds
-            if criteria_match(
-                feed_criteria(feed, sector_ids=[s.pk for s in feed.sectors.all()]), facts
-            )
-        ]
-        pushed = pushed.filter(feed_id__in=feed_ids)
+        pushed = pushed.filter(feed_id__in=feeds_matching(report_facts(report)))
     # Plain values: a publish may fan out to thousands of subscriptions.
     return [
         _Candidate(*row)

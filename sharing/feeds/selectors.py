@@ -58,6 +58,21 @@ def criteria_match(criteria: FeedCriteria, facts: ReportFacts) -> bool:
     return True
 
 
+def feeds_matching(facts: ReportFacts) -> list[int]:
+    """The active feeds with an active subscription whose filter the report (or request for
+    information) fits; who may receive it is still the policy's business."""
+    feeds = (
+        Feed.objects.filter(is_active=True, subscriptions__is_active=True)
+        .distinct()
+        .prefetch_related("sectors")
+    )
+    return [
+        feed.pk
+        for feed in feeds
+        if criteria_match(feed_criteria(feed, sector_ids=[s.pk for s in feed.sectors.all()]), facts)
+    ]
+
+
 def feed_criteria(feed: Feed, *, sector_ids: Iterable[int] | None = None) -> FeedCriteria:
     if sector_ids is None:
         sector_ids = feed.sectors.values_list("pk", flat=True)

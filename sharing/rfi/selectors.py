@@ -7,8 +7,8 @@ from django.db.models import Count, Q, QuerySet
 from accounts.models import Membership
 from sharing import policy
 from sharing.fanout.services.notifications import RfiRecipient
-from sharing.feeds.selectors import ReportFacts, criteria_match, feed_criteria
-from sharing.models import Feed, Report, Rfi, RfiAnswer, Subscription
+from sharing.feeds.selectors import ReportFacts, feeds_matching
+from sharing.models import Report, Rfi, RfiAnswer, Subscription
 from sharing.tlp import TLP
 
 
@@ -88,17 +88,7 @@ def rfi_audience_subscribers(rfi: Rfi) -> list[RfiRecipient]:
     Whether each may read it is decided when they are told (`rfi_notify` asks the policy);
     a webhook or TAXII subscription carries reports, not questions.
     """
-    facts = rfi_facts(rfi)
-    feeds = (
-        Feed.objects.filter(is_active=True, subscriptions__is_active=True)
-        .distinct()
-        .prefetch_related("sectors")
-    )
-    feed_ids = [
-        feed.pk
-        for feed in feeds
-        if criteria_match(feed_criteria(feed, sector_ids=[s.pk for s in feed.sectors.all()]), facts)
-    ]
+    feed_ids = feeds_matching(rfi_facts(rfi))
     subscriptions = Subscription.objects.filter(
         is_active=True,
         feed_id__in=feed_ids,

@@ -222,13 +222,13 @@ def rfi_route(
         noun="request",
     )
     before = audience_of(rfi)
-    after = Audience(
+    after = Audience.chosen(
         tlp=rfi.tlp,
         everyone=everyone,
-        sectors=frozenset(str(s.pk) for s in sector_list),
-        organisations=frozenset(str(o.uuid) for o in org_list),
-        groups=frozenset(str(g.uuid) for g in group_list),
-        people=frozenset(str(p.uuid) for p in people_list),
+        sectors=sector_list,
+        organisations=org_list,
+        groups=group_list,
+        people=people_list,
     )
     if before == after:
         return rfi
