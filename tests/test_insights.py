@@ -17,7 +17,8 @@ from accounts.services.groups import group_create, group_invitation_accept, grou
 from sharing.insights.charts import Chart, Series, nice_ceiling, tlp_series
 from sharing.insights.refresh import insights_refresh
 from sharing.insights.selectors import member_dashboard, member_table
-from sharing.models import Notification, Report, ReportRead
+from sharing.models import Alert, Notification, Report, ReportRead
+from sharing.rfi.services import RfiQuestion, rfi_answer, rfi_ask
 from sharing.services import comment_create, sighting_create
 from sharing.tlp import TLP
 from tests.fixtures.members import acting, signed_in
@@ -60,6 +61,34 @@ def totals(user: User) -> dict[str, float]:
 def table_row(organisation: Organisation) -> Any:
     _, members = member_table()
     return next(row for row in members if row.organisation == organisation)
+
+
+def test_answers_to_others_questions_count_as_given_and_alerts_as_received(
+    share_processed: Callable[..., Report],
+    analyst_a: User,
+    peer_b: User,
+) -> None:
+    # given: B asks the membership a GREEN question, A answers it and B answers its own
+    rfi = rfi_ask(
+        by=acting(peer_b),
+        question=RfiQuestion(title="Seen this sender?", tlp=TLP.GREEN, audience_everyone=True),
+    )
+    rfi_answer(rfi=rfi, by=acting(analyst_a), body="Yes, on Monday.")
+    rfi_answer(rfi=rfi, by=acting(peer_b), body="Adding context to my own question.")
+    # and: B's report raised an alert for A (its watch list matched)
+    report = share_processed(peer_b, TLP.GREEN, title="Look-alike of A's domain")
+    Alert.objects.create(
+        organisation=acting(analyst_a).organisation, report=report, report_version=1
+    )
+
+    # when: the figures are counted
+    insights_refresh(by=None)
+
+    # then: A gave one answer and received one alert; B's answer to itself gives nothing
+    assert totals(analyst_a)["rfi_answers_given"] == 1
+    assert totals(analyst_a)["alerts_received"] == 1
+    assert totals(peer_b)["rfi_answers_given"] == 0
+    assert totals(peer_b)["alerts_received"] == 0
 
 
 def test_a_member_sees_what_it_gave_what_it_got_and_who_read_it_counted_never_named(

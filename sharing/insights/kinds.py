@@ -6,9 +6,8 @@ A kind is one thing an organisation gives (a report shared, a sighting reported,
 through sharing.policy as seen by a person of the organisation, annotated with `at` (when it
 happened) and `counted` (what is counted once: a report, an indicator, an organisation).
 The refresh counts every kind per month and over the whole window; the pages, the reciprocity
-index and the ISAC's CSV export list whatever is registered. A new kind (answers to requests
-for information, alerts that touched the organisation) is one `register(Kind(...))` beside
-the feature that produces it.
+index and the ISAC's CSV export list whatever is registered. A new kind is one
+`register(Kind(...))`.
 """
 
 from collections.abc import Callable
@@ -141,6 +140,25 @@ def _sightings_by_others(reader: Membership, org: Organisation) -> QuerySet[Any]
     return _others_sightings(reader, org).annotate(at=F("created_at"), counted=F("pk"))
 
 
+def _rfi_answers_given(reader: Membership, org: Organisation) -> QuerySet[Any]:
+    return (
+        policy.visible_rfi_answers(reader)
+        .filter(organisation=org)
+        .exclude(rfi__organisation=org)
+        .exclude(rfi__tlp=TLP.RED)
+        .annotate(at=F("created_at"), counted=F("pk"))
+    )
+
+
+def _alerts_received(reader: Membership, org: Organisation) -> QuerySet[Any]:
+    # Alerts are raised by the portal for what touches the organisation: value it got back.
+    return (
+        policy.visible_alerts(reader)
+        .filter(_below_red(), organisation=org)
+        .annotate(at=F("created_at"), counted=F("pk"))
+    )
+
+
 def _readers(reader: Membership, org: Organisation) -> QuerySet[Any]:
     # The ISAC's own reading (curation) is not a member's reach.
     return (
@@ -198,6 +216,16 @@ register(
 )
 register(
     Kind(
+        key="rfi_answers_given",
+        label="RFI answers given",
+        side=Side.GIVEN,
+        weight=1,
+        rows=_rfi_answers_given,
+        description="answers its people gave to other members' requests for information",
+    )
+)
+register(
+    Kind(
         key="reports_received",
         label="Reports received",
         side=Side.RECEIVED,
@@ -224,6 +252,16 @@ register(
         weight=1,
         rows=_sightings_by_others,
         description="sightings other members reported of its reports and their indicators",
+    )
+)
+register(
+    Kind(
+        key="alerts_received",
+        label="Alerts that touched it",
+        side=Side.RECEIVED,
+        weight=1,
+        rows=_alerts_received,
+        description="alerts raised for it: published material matching its watch list",
     )
 )
 register(
