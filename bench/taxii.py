@@ -117,7 +117,8 @@ REPORTS_SQL = """
 INSERT INTO sharing_report
     (uuid, title, summary, body_markdown, tlp, report_type, confidence, status, attributed,
      audience_everyone, created_at, updated_at, published_at, version, author_id,
-     organisation_id, indicators_text, withdrawn_reason)
+     organisation_id, indicators_text, withdrawn_reason, public_release, government_consent,
+     government_cisa_proprietary)
 SELECT gen_random_uuid(), 'Bench report ' || i,
        'Loader activity seen by member ' || mod(i, 7) || ' against its VPN appliances.',
        'The loader arrives by phishing e-mail with an invoice lure, then beacons to its '
@@ -128,7 +129,7 @@ SELECT gen_random_uuid(), 'Bench report ' || i,
        'alert', 50, 'published', true, mod(i, 4) <> 0, now(), now(),
        now() - i * interval '1 minute', 1,
        CASE WHEN mod(i, 4) = 0 THEN %(other_user)s ELSE %(user)s END,
-       CASE WHEN mod(i, 4) = 0 THEN %(other_org)s ELSE %(org)s END, '', ''
+       CASE WHEN mod(i, 4) = 0 THEN %(other_org)s ELSE %(org)s END, '', '', false, '', false
 FROM generate_series(1, %(count)s) AS i
 RETURNING id
 """

@@ -93,14 +93,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
     worker_ok, worker_state = _worker(redis_ok)
     healthy = db_ok and redis_ok and worker_ok
     body: dict[str, object] = {"status": "ok" if healthy else "unhealthy"}
-    peers = _peers(db_ok)
-    if peers is not None:
-        # A peer ISAC failing for long is the operator's to fix but does not make this
-        # node unfit to serve: it is reported, not turned into a 503.
-        body["peers"] = peers["state"]
     if _may_see_detail(request):
-        # Names the database engine and the worker hosts: for monitors only.
+        # Names the database engine, the worker hosts and the peers: for monitors only.
         body.update(database=db_state, redis=redis_state, worker=worker_state)
+        peers = _peers(db_ok)
         if peers is not None:
+            # A peer ISAC failing for long is the operator's to fix but does not make this
+            # node unfit to serve: it is reported, not turned into a 503.
+            body["peers"] = peers["state"]
             body["peers_failing"] = peers["failing"]
     return JsonResponse(body, status=200 if healthy else 503)

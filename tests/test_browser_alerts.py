@@ -26,6 +26,7 @@ def test_admin_registers_a_domain_reads_the_alert_and_answers_affected(
 ) -> None:
     # given: A's admin puts the bank's domain on the watch list, a bad entry first
     sign_in(page, "admin@a.test")
+    page.locator("summary", has_text="My organisation").click()
     page.get_by_role("link", name="Watch list").click()
     page.get_by_label("Kind").select_option("domain")
     page.get_by_label("Value").fill("https://example-bank.com/login")
@@ -45,7 +46,8 @@ def test_admin_registers_a_domain_reads_the_alert_and_answers_affected(
     )
     assert Alert.objects.count() == 1
 
-    # then: the admin reads the alert and why it matched
+    # then: the admin reads the alert and why it matched (in the organisation's menu)
+    page.locator("summary", has_text="My organisation").click()
     page.get_by_role("link", name="Alerts", exact=True).click()
     expect(page.get_by_role("link", name="Bank credential phishing")).to_be_visible()
     page.locator("table.alerts tbody tr").first.get_by_role("link").first.click()
