@@ -27,8 +27,8 @@ from sharing.forms import (
 )
 from sharing.insights.refresh import report_read_record
 from sharing.lifecycle.selectors import state_of
-from sharing.models import PeerReport, Report, ReportIndicator, ReportRevision, Rfi, RfiAnswer
-from sharing.peers.selectors import also_reported_by
+from sharing.models import Report, ReportIndicator, ReportRevision, Rfi, RfiAnswer
+from sharing.peers.selectors import also_reported_by, peer_origin
 from sharing.preview import preview_findings
 from sharing.selectors import (
     ReportFilters,
@@ -169,11 +169,7 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "source": revealed_source(viewer, report),
         # Reports received from a peer ISAC name the peer; members' reports list the peers
         # that reported the same ("also reported by").
-        "peer_origin": (
-            PeerReport.objects.filter(report=report).select_related("peer").first()
-            if report.organisation.is_isac  # only the ISAC files what peers send
-            else None
-        ),
+        "peer_origin": peer_origin(viewer, report),
         "also_reported_by": also_reported_by(viewer, report),
         "source_visible": policy.can_see_source(viewer, report),
         "show_submitter": staff

@@ -16,6 +16,7 @@ from sharing.models import (
     Peer,
     PeerCorroboration,
     PeerExchange,
+    PeerReport,
     Report,
     Subscription,
 )
@@ -70,6 +71,15 @@ def peer_list() -> QuerySet[Peer]:
 
 def peer_pushes(peer: Peer) -> QuerySet[Subscription]:
     return peer.pushes.select_related("feed", "membership__user").order_by("-is_active", "name")
+
+
+def peer_origin(viewer: Membership | None, report: Report) -> PeerReport | None:
+    """The peer ISAC a report was received from, for a reader of the report (only the ISAC
+    files what peers send)."""
+    if not report.organisation.is_isac:
+        return None
+    rows = policy.restrict(viewer, PeerReport.objects.filter(report=report))
+    return rows.select_related("peer").first()
 
 
 def also_reported_by(viewer: Membership | None, report: Report) -> list[PeerCorroboration]:
