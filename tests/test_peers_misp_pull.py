@@ -1,7 +1,8 @@
 """Pulling a MISP community's feed (written with PyMISP, served on loopback): events become
 reports from the peer that members read with the event's values and TLP over the page, the
 REST API and TAXII; the peer's rules refuse what they must; a second pull fetches nothing;
-a newer event timestamp makes the report's next version; a worker pulls on its schedule."""
+a newer event timestamp makes the report's next version; a worker pulls on its schedule;
+and the portal's own MISP feed, pulled as a MISP peer, comes back value for value."""
 
 import hashlib
 import time
@@ -15,7 +16,7 @@ from pymisp import MISPAttribute
 from accounts.models import Organisation, Sector, User
 from sharing import policy
 from sharing.formats.stix import report_bundle
-from sharing.models import Peer, PeerExchange, Report
+from sharing.models import Feed, Peer, PeerCorroboration, PeerExchange, Report
 from sharing.peers.credentials import PeerSecrets
 from sharing.peers.pull import peer_pull
 from sharing.peers.services import PeerSettings, peer_create, peer_rule_set
@@ -23,7 +24,7 @@ from sharing.peers.tasks import peers_poll
 from sharing.stix.markings import TLP2_MARKING_IDS
 from sharing.taxii.selectors import SHARED_WITH_ME_ID
 from sharing.tlp import TLP
-from tests.fixtures.instances import wait_for
+from tests.fixtures.instances import _publish, wait_for
 from tests.fixtures.members import acting, signed_in
 from tests.fixtures.misp_feed import FEED_HEADER, MispFeedServer, misp_event
 from tests.fixtures.taxii import IssueToken
@@ -261,3 +262,47 @@ def test_a_feed_refusing_the_configured_header_marks_the_peer_failing(
     assert "403" in result.error
     peer.refresh_from_db()
     assert peer.failing_since is not None
+
+
+def test_the_portals_own_misp_feed_pulled_as_a_misp_peer_is_recognised_value_for_value(
+    live_server: Any,
+    isac_admin: User,
+    analyst_a: User,
+    org_a: Organisation,
+    peer_b: User,
+    energy: Sector,
+    everything_feed: Feed,
+    issue_token: IssueToken,
+) -> None:
+    # given member A's GREEN report with values of several types, normalised, and this
+    # portal's own MISP feed (served over HTTP) configured as a MISP peer with B's token
+    values = ["portal-loop-c2.xyz", "https://portal-loop-c2.xyz/panel", "45.155.205.233", SHA256]
+    local = _publish(analyst_a, org_a, title="A: loader panel", tlp=TLP.GREEN, values=values,
+                     audience_everyone=True)  # fmt: skip
+    assert local.report_indicators.count() == len(values)
+    peer = peer_create(
+        settings=PeerSettings(
+            name="Our own feed",
+            kind=Peer.Kind.MISP,
+            feed_url=f"{live_server.url}/misp/feeds/{everything_feed.uuid}/",
+            auth="bearer",
+        ),
+        secrets=PeerSecrets(token=issue_token(peer_b, read_only=True)),
+        by=acting(isac_admin),
+    )
+    peer_rule_set(peer=peer, tlp=TLP.GREEN, sectors=[energy], by=acting(isac_admin))
+
+    # when it is pulled, twice
+    first = peer_pull(peer_id=peer.pk)
+    again = peer_pull(peer_id=peer.pk)
+
+    # then every value came back under its own type: the event is recognised as member A's
+    # report ("also reported by"), not imported as a second report; the second pull is
+    # answered 304 by the portal's manifest and fetches nothing
+    assert first.error == ""
+    assert first.counts == {"duplicate": len(values) + 1}  # the values and the event
+    assert not Report.objects.filter(peer_origin__peer=peer).exists()
+    corroboration = PeerCorroboration.objects.get(report=local, peer=peer)
+    assert corroboration.matched == len(values)
+    assert again.counts == {}
+    assert again.error == ""
