@@ -6,6 +6,7 @@ and the portal's own MISP feed, pulled as a MISP peer, comes back value for valu
 
 import hashlib
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,8 +16,12 @@ from pymisp import MISPAttribute
 
 from accounts.models import Organisation, Sector, User
 from sharing import policy
+from sharing.formats.misp import EventHead, SharedValue, event_document
 from sharing.formats.stix import report_bundle
+from sharing.indicator_types import IndicatorType
+from sharing.misp.convert import event_objects
 from sharing.models import Feed, Peer, PeerCorroboration, PeerExchange, Report
+from sharing.normalize.parsers.stix import indicators_in
 from sharing.peers.credentials import PeerSecrets
 from sharing.peers.pull import peer_pull
 from sharing.peers.services import PeerSettings, peer_create, peer_rule_set
@@ -28,8 +33,11 @@ from tests.fixtures.instances import _publish, wait_for
 from tests.fixtures.members import acting, signed_in
 from tests.fixtures.misp_feed import FEED_HEADER, MispFeedServer, misp_event
 from tests.fixtures.taxii import IssueToken
+from tests.test_misp_feed import EVERY_TYPE
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("allow_loopback")]
+pytestmark = pytest.mark.usefixtures("allow_loopback")
+# A real worker and a live server use their own connections: their tests commit.
+pulls = pytest.mark.django_db(transaction=True)
 
 TAXII = "application/taxii+json;version=2.1"
 SHA256 = hashlib.sha256(b"grid loader invoice.exe").hexdigest()
@@ -94,6 +102,7 @@ def served_over_taxii(client: Client, token: str) -> list[dict[str, Any]]:
     return list(response.json().get("objects", []))
 
 
+@pytest.mark.django_db
 def test_misp_events_reach_members_with_their_values_and_tlp_and_rules_refuse_the_rest(
     misp_feed: MispFeedServer,
     isac_admin: User,
@@ -169,6 +178,7 @@ def test_misp_events_reach_members_with_their_values_and_tlp_and_rules_refuse_th
     assert len(misp_feed.event_requests()) == 4
 
 
+@pytest.mark.django_db
 def test_a_second_pull_fetches_nothing_and_a_newer_timestamp_makes_the_next_version(
     misp_feed: MispFeedServer, isac_admin: User, analyst_a: User, energy: Sector
 ) -> None:
@@ -220,6 +230,7 @@ def test_a_second_pull_fetches_nothing_and_a_newer_timestamp_makes_the_next_vers
     assert "[domain-name:value = 'grid-loader.xyz']" not in patterns
 
 
+@pulls
 def test_the_worker_pulls_a_misp_peer_on_its_schedule(
     celery_worker: object, misp_feed: MispFeedServer, isac_admin: User, energy: Sector
 ) -> None:
@@ -245,6 +256,7 @@ def test_the_worker_pulls_a_misp_peer_on_its_schedule(
     }
 
 
+@pytest.mark.django_db
 def test_a_feed_refusing_the_configured_header_marks_the_peer_failing(
     misp_feed: MispFeedServer, isac_admin: User
 ) -> None:
@@ -264,6 +276,7 @@ def test_a_feed_refusing_the_configured_header_marks_the_peer_failing(
     assert peer.failing_since is not None
 
 
+@pulls
 def test_the_portals_own_misp_feed_pulled_as_a_misp_peer_is_recognised_value_for_value(
     live_server: Any,
     isac_admin: User,
@@ -306,3 +319,48 @@ def test_the_portals_own_misp_feed_pulled_as_a_misp_peer_is_recognised_value_for
     assert corroboration.matched == len(values)
     assert again.counts == {}
     assert again.error == ""
+
+
+def test_every_value_the_portals_own_feed_writes_is_read_back_with_its_type() -> None:
+    # given one MISP event written by the portal's own feed with a value of every type
+    head = EventHead(
+        uuid="7d0c3d2a-3f44-4b8e-9a51-0f7f3c2b1a10", info="Every type", tlp=TLP.GREEN,
+        published=datetime(2026, 11, 2, tzinfo=UTC), timestamp=1_793_000_000,
+        orgc_name="ISAC", orgc_uuid="0b7f2f5c-8a51-4c1e-b4d2-6f0e9d3a5c17",
+    )  # fmt: skip
+    shared = [SharedValue(type=kind, value=value) for kind, value in EVERY_TYPE.items()]
+    document = event_document(head, shared)
+
+    # when a MISP peer's pull converts it
+    converted = event_objects(document, event_timestamp=head.timestamp)
+
+    # then each value meant for detection is an indicator (or a vulnerability) of its own
+    # type; what MISP holds as text or in an object (ATT&CK ids, JA4, non-BTC/XMR wallets)
+    # is context; every object carries the event's label and version
+    read_back: set[tuple[str, str]] = set()
+    for obj in converted.objects[:-1]:
+        read_back |= {(found.type.value, found.value) for found in indicators_in(obj)}
+        assert obj["object_marking_refs"] == [TLP2_MARKING_IDS[TLP.GREEN]]
+        assert obj["modified"] == converted.modified
+    # The pattern of these types has no value the import reads back (as from a TAXII peer).
+    no_value_in_pattern = {
+        IndicatorType.REGISTRY_KEY,
+        IndicatorType.MUTEX,
+        IndicatorType.FILE_NAME,
+        IndicatorType.USER_AGENT,
+        IndicatorType.JA3,
+    }
+    context = {IndicatorType.ATTACK_TECHNIQUE, IndicatorType.JA4}
+    expected = {
+        (kind.value, value)
+        for kind, value in EVERY_TYPE.items()
+        if kind not in context | no_value_in_pattern
+    }
+    assert read_back == expected
+    patterns = " ".join(str(obj.get("pattern", "")) for obj in converted.objects)
+    for kind in no_value_in_pattern:
+        assert EVERY_TYPE[kind].replace("\\", "\\\\") in patterns, kind
+    assert converted.context == 3  # the ATT&CK id, the JA4 object's fingerprint and its type
+    report = converted.objects[-1]
+    assert report["type"] == "report"
+    assert set(report["object_refs"]) == {obj["id"] for obj in converted.objects[:-1]}

@@ -23,6 +23,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='peer',
             name='kind',
-            field=models.CharField(choices=[('taxii21', 'TAXII 2.1 server'), ('misp', 'MISP instance (its MISP feed is pulled)')], default='taxii21', max_length=20),
+            field=models.CharField(choices=[('taxii21', 'TAXII 2.1 server'), ('misp', 'MISP instance (pulled through its MISP feed)')], default='taxii21', max_length=20),
         ),
     ]

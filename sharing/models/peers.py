@@ -24,7 +24,7 @@ class Peer(models.Model):
 
     class Kind(models.TextChoices):
         TAXII21 = "taxii21", "TAXII 2.1 server"
-        MISP = "misp", "MISP instance (its MISP feed is pulled)"
+        MISP = "misp", "MISP instance (pulled through its MISP feed)"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=150, unique=True)
