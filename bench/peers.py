@@ -243,7 +243,15 @@ def pull_misp(admin: "Membership", feed_url: str) -> tuple[int, int, float]:
     )  # fmt: skip
     peer_rule_set(peer=peer, tlp="green", everyone=True, by=admin)
     started = time.perf_counter()
-    result = peer_pull(peer_id=peer.pk)
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        result = profile.runcall(peer_pull, peer_id=peer.pk)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats("sharing|normalize", 30)
+    else:
+        result = peer_pull(peer_id=peer.pk)
     seconds = time.perf_counter() - started
     assert result.error == "", result.error
     assert result.counts == {"imported": result.objects}, result.counts
