@@ -179,8 +179,13 @@ def test_misp_events_reach_members_with_their_values_and_tlp_and_rules_refuse_th
 
 
 @pytest.mark.django_db
-def test_a_second_pull_fetches_nothing_and_a_newer_timestamp_makes_the_next_version(
-    misp_feed: MispFeedServer, isac_admin: User, analyst_a: User, energy: Sector
+def test_repeat_pulls_fetch_nothing_new_timestamps_make_versions_new_labels_new_reports(
+    misp_feed: MispFeedServer,
+    isac_admin: User,
+    analyst_a: User,
+    peer_b: User,
+    org_a: Organisation,
+    energy: Sector,
 ) -> None:
     # given the GREEN event pulled once
     when = int(time.time()) - 3600
@@ -228,6 +233,24 @@ def test_a_second_pull_fetches_nothing_and_a_newer_timestamp_makes_the_next_vers
     patterns = {obj["pattern"] for obj in report_bundle(report)["objects"] if "pattern" in obj}
     assert "[domain-name:value = 'second-stage.xyz']" in patterns
     assert "[domain-name:value = 'grid-loader.xyz']" not in patterns
+
+    # when the peer narrows the event's label to AMBER (which the ISAC sends to organisation
+    # A only)
+    event.tags = []
+    event.add_tag("tlp:amber")
+    event.timestamp = when + 1200
+    misp_feed.publish(event)
+    peer_rule_set(peer=peer, tlp=TLP.AMBER, organisations=[org_a], by=acting(isac_admin))
+    relabelled = peer_pull(peer_id=peer.pk)
+
+    # then the GREEN copy is withdrawn and an AMBER report goes by the AMBER rule
+    assert relabelled.error == ""
+    report.refresh_from_db()
+    assert report.status == Report.Status.WITHDRAWN
+    amber = Report.objects.get(peer_origin__peer=peer, status=Report.Status.PUBLISHED)
+    assert amber.tlp == TLP.AMBER
+    assert policy.can_view(acting(analyst_a), amber)
+    assert not policy.can_view(acting(peer_b), amber)
 
 
 @pulls

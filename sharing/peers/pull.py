@@ -493,12 +493,14 @@ def _store_group(
 
     A group continuing a report received before under the same label adds to it, or with
     `revise` makes its next version. A label that changed makes a new report: the earlier
-    one was shared under its own label and rule."""
+    one was shared under its own label and rule (with `revise` it is withdrawn, since the
+    peer's report now reads otherwise)."""
     existing = None
     if group.stix_report_id:
         existing = (
             PeerReport.objects.filter(peer=peer, stix_report_id=group.stix_report_id)
             .select_related("report")
+            .order_by("-report_id")
             .first()
         )
     revised = False
@@ -508,6 +510,8 @@ def _store_group(
             _next_version(peer, report, group, now)
             revised = True
     else:
+        if revise and existing is not None:
+            _withdraw_relabelled(peer, existing.report, group.tlp, now)
         report = Report.objects.create(
             title=_title(peer, group, now)[:300],
             summary=group.description[:5000],
@@ -587,6 +591,25 @@ def _store_group(
         )
         outbox_write(report=report, event="revised")
     return report
+
+
+def _withdraw_relabelled(peer: Peer, report: Report, tlp: TLP, now: datetime) -> None:
+    """The peer changed the label of a report the portal holds: the copy under the old label
+    and rule is withdrawn (its recipients are told); the new one goes by its own rule."""
+    if report.status != Report.Status.PUBLISHED:
+        return
+    report.status = Report.Status.WITHDRAWN
+    report.withdrawn_at = now
+    report.withdrawn_reason = f"Peer {peer.name} changed its label to {tlp.label}."
+    report.save(update_fields=["status", "withdrawn_at", "withdrawn_reason", "updated_at"])
+    audit_record(
+        action="report.withdraw",
+        obj=report,
+        actor=peer.created_by,
+        organisation=report.organisation,
+        after={"reason": report.withdrawn_reason, "peer": peer.name},
+    )
+    outbox_write(report=report, event="withdrawn")
 
 
 def _next_version(peer: Peer, report: Report, group: _Group, now: datetime) -> None:
