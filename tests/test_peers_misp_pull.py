@@ -252,6 +252,19 @@ def test_repeat_pulls_fetch_nothing_new_timestamps_make_versions_new_labels_new_
     assert policy.can_view(acting(analyst_a), amber)
     assert not policy.can_view(acting(peer_b), amber)
 
+    # when the peer narrows it to RED, which no rule accepts
+    event.tags = []
+    event.add_tag("tlp:red")
+    event.timestamp = when + 1800
+    misp_feed.publish(event)
+    narrowed = peer_pull(peer_id=peer.pk)
+
+    # then the AMBER copy is withdrawn too, and nothing is published in its place
+    assert narrowed.counts.get("refused")
+    amber.refresh_from_db()
+    assert amber.status == Report.Status.WITHDRAWN
+    assert not Report.objects.filter(peer_origin__peer=peer, status="published").exists()
+
 
 @pulls
 def test_the_worker_pulls_a_misp_peer_on_its_schedule(

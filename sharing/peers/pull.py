@@ -6,6 +6,9 @@ crash resumes at the first page not stored, and an object version already record
 (`PeerExchange`, keyed by STIX id and `modified`) is never imported twice. Only one page is
 held in memory at a time.
 
+A MISP peer's feed is read by `sharing.peers.misp_pull`; each event comes through
+`import_objects` as a complete STIX report.
+
 What a page holds is grouped: each STIX `report` with the objects it refers to becomes one
 portal report; the other objects become one report per label. A group is accepted only if
 the peer has a rule for its label (the rule is its audience), and only if it brings
@@ -348,6 +351,8 @@ def import_objects(
         )
     }
     for group in groups:
+        if complete_reports:
+            _withdraw_if_relabelled(peer, group, now)
         rule = rules.get(group.tlp)
         if rule is None:
             for obj in group.objects:
@@ -493,8 +498,7 @@ def _store_group(
 
     A group continuing a report received before under the same label adds to it, or with
     `revise` makes its next version. A label that changed makes a new report: the earlier
-    one was shared under its own label and rule (with `revise` it is withdrawn, since the
-    peer's report now reads otherwise)."""
+    one was shared under its own label and rule."""
     existing = None
     if group.stix_report_id:
         existing = (
@@ -510,8 +514,6 @@ def _store_group(
             _next_version(peer, report, group, now)
             revised = True
     else:
-        if revise and existing is not None:
-            _withdraw_relabelled(peer, existing.report, group.tlp, now)
         report = Report.objects.create(
             title=_title(peer, group, now)[:300],
             summary=group.description[:5000],
@@ -593,9 +595,21 @@ def _store_group(
     return report
 
 
-def _withdraw_relabelled(peer: Peer, report: Report, tlp: TLP, now: datetime) -> None:
-    """The peer changed the label of a report the portal holds: the copy under the old label
-    and rule is withdrawn (its recipients are told); the new one goes by its own rule."""
+def _withdraw_if_relabelled(peer: Peer, group: _Group, now: datetime) -> None:
+    """The peer changed the label of a complete report the portal holds: the copy under the
+    old label and rule is withdrawn (its recipients are told), whether or not a rule accepts
+    the new label; a narrower label must not leave the wider copy readable."""
+    if not group.stix_report_id:
+        return
+    latest = (
+        PeerReport.objects.filter(peer=peer, stix_report_id=group.stix_report_id)
+        .select_related("report")
+        .order_by("-report_id")
+        .first()
+    )
+    if latest is None or latest.report.tlp == group.tlp:
+        return
+    report, tlp = latest.report, group.tlp
     if report.status != Report.Status.PUBLISHED:
         return
     report.status = Report.Status.WITHDRAWN
