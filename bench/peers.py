@@ -1,7 +1,8 @@
-"""Peer exchange benchmark: pull 100,000 objects from a peer ISAC and push 10,000 to one.
+"""Peer exchange benchmark: pull 100,000 objects from a peer ISAC and push 10,000 to one,
+and pull a MISP community's feed of 1,000 events.
 
     pip install -e .[dev,bench]
-    python bench/peers.py --pull 100000 --push 10000
+    python bench/peers.py --pull 100000 --push 10000 --misp-events 1000
 
 The peer that is pulled is another portal (gunicorn, two workers, on loopback) whose TAXII
 collection holds `--pull` TLP:GREEN indicators (seeded as bench/taxii.py does, in the
@@ -13,6 +14,11 @@ the outbox to medallion's collection (the peer transport, as its worker does), a
 the same. Memory is the process's peak resident size (ru_maxrss), before and after, so the
 difference is what pulling or pushing added: it stays flat because a page at a time is
 held, never the collection.
+
+The MISP part writes `--misp-events` TLP:GREEN events of `--misp-attributes` to_ids
+attributes each with PyMISP (`MISPEvent.to_feed`, `feed_meta_generator`), serves the folder
+with Python's http.server on loopback, and pulls it as a MISP peer (`peer_pull`: the
+manifest, then one event at a time, each stored in its own transaction).
 """
 
 import argparse
@@ -203,10 +209,61 @@ def push(admin: "Membership", analyst: "User", api_root: str, collection_id: str
     return seconds
 
 
+def write_misp_feed(folder: Path, events: int, attributes: int) -> None:
+    """A MISP feed of `events` GREEN events, written by the MISP project's own library."""
+    from datetime import UTC, datetime
+
+    from pymisp import MISPEvent, MISPOrganisation
+    from pymisp.tools import feed_meta_generator
+
+    organisation = MISPOrganisation()
+    organisation.name, organisation.uuid = "Bench community", "0b7f2f5c-8a51-4c1e-b4d2-6f0e9d3a5c17"
+    when = datetime.now(UTC).replace(microsecond=0)
+    for number in range(events):
+        event = MISPEvent()
+        event.info = f"Bench event {number}"
+        event.Orgc = organisation
+        event.timestamp = when
+        event.add_tag("tlp:green")
+        for index in range(attributes):
+            event.add_attribute("domain", f"e{number}-a{index}.misp-bench.net", to_ids=True)
+        (folder / f"{event.uuid}.json").write_text(json.dumps(event.to_feed()))
+    feed_meta_generator(folder)
+
+
+def pull_misp(admin: "Membership", feed_url: str) -> tuple[int, int, float]:
+    from sharing.models import Peer
+    from sharing.peers.pull import peer_pull
+    from sharing.peers.services import PeerSettings, peer_create, peer_rule_set
+
+    peer = peer_create(
+        settings=PeerSettings(name="MISP community", kind=Peer.Kind.MISP, feed_url=feed_url,
+                              auth="none", unmarked_tlp="green"),
+        by=admin,
+    )  # fmt: skip
+    peer_rule_set(peer=peer, tlp="green", everyone=True, by=admin)
+    started = time.perf_counter()
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        result = profile.runcall(peer_pull, peer_id=peer.pk)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats("sharing|normalize", 30)
+    else:
+        result = peer_pull(peer_id=peer.pk)
+    seconds = time.perf_counter() - started
+    assert result.error == "", result.error
+    assert result.counts == {"imported": result.objects}, result.counts
+    return result.pages, result.objects, seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pull", type=int, default=100_000)
     parser.add_argument("--push", type=int, default=10_000)
+    parser.add_argument("--misp-events", type=int, default=1_000)
+    parser.add_argument("--misp-attributes", type=int, default=10)
     parser.add_argument(
         "--database-url",
         default=os.environ.get(
@@ -295,6 +352,26 @@ def main() -> None:
             f"push: {args.push} objects (+ a report, identity and marking per 1,000) in "
             f"{seconds:.1f} s = {args.push / seconds:,.0f} objects/s; peak RSS {before:.0f} MB "
             f"before, {rss_mb():.0f} MB after"
+        )
+
+    if args.misp_events:
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            write_misp_feed(Path(tmp), args.misp_events, args.misp_attributes)
+            written = time.perf_counter() - started
+            port = free_port()
+            server = [
+                sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                "--directory", tmp,
+            ]  # fmt: skip
+            before = rss_mb()
+            with running(server, port, dict(os.environ)):
+                events, objects, seconds = pull_misp(admin, f"http://127.0.0.1:{port}/")
+        print(
+            f"MISP feed: {events} events ({objects} objects: {args.misp_attributes} indicators "
+            f"and the report each) in {seconds:.1f} s = {objects / seconds:,.0f} objects/s, "
+            f"{events / seconds:,.1f} events/s (feed written by PyMISP in {written:.1f} s); "
+            f"peak RSS {before:.0f} MB before, {rss_mb():.0f} MB after"
         )
 
 

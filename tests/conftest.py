@@ -27,6 +27,7 @@ pytest_plugins = [
     "tests.fixtures.medallion",
     "tests.fixtures.government",
     "tests.fixtures.instances",
+    "tests.fixtures.misp_feed",
 ]
 
 

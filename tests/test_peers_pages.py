@@ -147,3 +147,58 @@ def test_healthz_reports_a_peer_failing_for_long(
     assert monitor["peers"] == "failing"
     assert monitor["peers_failing"][0]["name"] == peer.name
     assert monitor["peers_failing"][0]["error"] == "HTTP 401"
+
+
+def test_isac_admin_adds_a_misp_peer_by_its_feed_and_its_page_shows_the_events_pulled(
+    isac_admin_client: Client,
+) -> None:
+    # given the form offers a MISP peer's feed fields
+    form = isac_admin_client.get("/isac/peers/new/").content.decode()
+    assert 'data-peer-kind="misp"' in form
+    assert 'name="feed_url"' in form
+
+    # when the admin adds a MISP peer by its feed's URL and a protecting header
+    response = isac_admin_client.post(
+        "/isac/peers/new/",
+        {
+            "name": "CERT Community MISP", "kind": "misp",
+            "feed_url": "http://127.0.0.1:9/feeds/community/manifest.json",
+            "headers": "X-Feed-Key: header-value-that-must-stay-secret", "auth": "none",
+            "is_active": "on", "pull_enabled": "on", "poll_minutes": "15",
+            "unmarked_tlp": "amber", "push_tlp_max": "green",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    # then the feed's folder is kept, the header encrypted and never shown again
+    peer = Peer.objects.get()
+    assert peer.feed_url == "http://127.0.0.1:9/feeds/community/"
+    assert "header-value-that-must-stay-secret" not in peer.secret_encrypted
+    assert peer_secrets(peer).headers == "X-Feed-Key: header-value-that-must-stay-secret"
+    edit = isac_admin_client.get(f"/isac/peers/{peer.uuid}/edit/").content.decode()
+    assert "header-value-that-must-stay-secret" not in edit
+    # and its status page lists the events pulled, as the record of each event version
+    event_uuid = "0a5a3c1e-8d3f-4a57-9d0b-3f3b1c9b2e11"
+    PeerExchange.objects.create(
+        peer=peer, direction="pull", collection_id=event_uuid, stix_id=f"report--{event_uuid}",
+        modified="2026-12-01T10:00:00.000Z", type="report", tlp="green", outcome="refused",
+        detail="No rule accepts TLP:GREEN from this peer.",
+    )  # fmt: skip
+    page = isac_admin_client.get(f"/isac/peers/{peer.uuid}/").content.decode()
+    assert "MISP feed pulled" in page
+    assert event_uuid in page
+    assert "Collections pulled" not in page
+
+
+def test_a_misp_peers_header_must_be_a_name_and_a_value(isac_admin_client: Client) -> None:
+    response = isac_admin_client.post(
+        "/isac/peers/new/",
+        {
+            "name": "Bad headers", "kind": "misp", "feed_url": "http://127.0.0.1:9/feed/",
+            "headers": "Host: elsewhere.example", "auth": "none", "poll_minutes": "15",
+            "unmarked_tlp": "amber", "push_tlp_max": "green",
+        },
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "the portal sets Host itself" in response.content.decode()
+    assert not Peer.objects.exists()

@@ -1,4 +1,5 @@
-"""Peer ISACs: TAXII 2.1 servers the portal pulls from and pushes to, and what it exchanged.
+"""Peer ISACs: TAXII 2.1 servers the portal pulls from and pushes to, MISP instances whose
+MISP feed it pulls, and what it exchanged.
 
 A peer is configured by ISAC admins. What arrives from it becomes reports addressed inside
 the portal by the peer's rules (one per TLP); what leaves goes through the fan-out outbox
@@ -23,7 +24,7 @@ class Peer(models.Model):
 
     class Kind(models.TextChoices):
         TAXII21 = "taxii21", "TAXII 2.1 server"
-        MISP = "misp", "MISP instance (subscribes to our MISP feed)"
+        MISP = "misp", "MISP instance (pulled through its MISP feed)"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=150, unique=True)
@@ -36,8 +37,13 @@ class Peer(models.Model):
         default=AuthKind.BEARER,
     )
     username = models.CharField(max_length=200, blank=True)
-    # Password, token, client certificate and key as JSON, encrypted at rest like webhook
-    # secrets (sharing.fanout.secrets); see sharing.peers.credentials.
+    # A MISP peer: the folder of its MISP feed (manifest.json and <event-uuid>.json are
+    # under it), and the ETag of the last manifest read completely (MISP answers 304 to it).
+    feed_url = models.URLField(max_length=2000, blank=True)
+    feed_etag = models.CharField(max_length=200, blank=True)
+    # Password, token, client certificate and key (and a MISP feed's request headers) as
+    # JSON, encrypted at rest like webhook secrets (sharing.fanout.secrets); see
+    # sharing.peers.credentials.
     secret_encrypted = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
 

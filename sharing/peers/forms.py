@@ -24,6 +24,21 @@ class PeerForm(forms.Form):
         assume_scheme="https",
         help_text="e.g. https://taxii.peer-isac.example/api1/ (collections are under it).",
     )
+    feed_url = forms.URLField(
+        label="MISP feed URL",
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        help_text="The feed's folder, e.g. https://misp.peer.example/feeds/community/ "
+        "(manifest.json is under it). Blank: the MISP instance only subscribes to ours.",
+    )
+    headers = forms.CharField(
+        label="Request headers (MISP feed)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text='One "Name: value" a line, as in MISP\'s feed settings. Stored encrypted and '
+        "never shown again; blank keeps the stored headers.",
+    )
     auth = forms.ChoiceField(
         label="Sign in with",
         choices=[(kind.value, label) for kind, label in AUTH_KIND_LABELS.items()],
@@ -45,7 +60,9 @@ class PeerForm(forms.Form):
         help_text="Stored encrypted and never shown again; blank keeps the stored key.",
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Exchange with this peer")
-    pull_enabled = forms.BooleanField(required=False, initial=True, label="Pull its collections")
+    pull_enabled = forms.BooleanField(
+        required=False, initial=True, label="Pull its collections or its MISP feed"
+    )
     poll_minutes = forms.IntegerField(min_value=1, initial=15, label="Poll every (minutes)")
     unmarked_tlp = forms.ChoiceField(
         choices=TLP.choices,
@@ -76,11 +93,30 @@ class PeerForm(forms.Form):
         help_text="Otherwise the ISAC is the source of everything this peer receives.",
     )
 
+    # The form's parts, each shown for one kind of peer ("" for every kind).
+    FIELDSETS = (
+        ("The peer", "", ("name", "kind", "is_active")),
+        ("TAXII 2.1 server", Peer.Kind.TAXII21, ("api_root_url",)),
+        ("MISP feed", Peer.Kind.MISP, ("feed_url", "headers")),
+        ("Sign in", "", ("auth", "username", "password", "token", "certificate_pem", "key_pem")),
+        ("Pull", "", ("pull_enabled", "poll_minutes", "unmarked_tlp")),
+        (
+            "Push: the outbound gateway",
+            Peer.Kind.TAXII21,
+            ("push_collection_id", "push_tlp_max", "push_sectors", "push_report_types",
+             "push_attribution"),
+        ),
+    )  # fmt: skip
+
+    def fieldsets(self) -> list[tuple[str, str, list[forms.BoundField]]]:
+        return [(legend, kind, [self[name] for name in names]) for legend, kind, names in
+                self.FIELDSETS]  # fmt: skip
+
     @staticmethod
     def initial_from(peer: Peer) -> dict[str, Any]:
         fields = (
-            "name", "kind", "api_root_url", "auth", "username", "is_active", "pull_enabled",
-            "poll_minutes", "unmarked_tlp", "push_collection_id", "push_tlp_max",
+            "name", "kind", "api_root_url", "feed_url", "auth", "username", "is_active",
+            "pull_enabled", "poll_minutes", "unmarked_tlp", "push_collection_id", "push_tlp_max",
             "push_report_types", "push_attribution",
         )  # fmt: skip
         initial = {name: getattr(peer, name) for name in fields}
@@ -93,6 +129,7 @@ class PeerForm(forms.Form):
             name=data["name"],
             kind=data["kind"],
             api_root_url=data["api_root_url"],
+            feed_url=data["feed_url"],
             auth=data["auth"],
             username=data["username"],
             is_active=data["is_active"],
@@ -113,6 +150,7 @@ class PeerForm(forms.Form):
             token=data["token"],
             certificate_pem=data["certificate_pem"],
             key_pem=data["key_pem"],
+            headers=data["headers"],
         )
 
 

@@ -6,6 +6,9 @@ crash resumes at the first page not stored, and an object version already record
 (`PeerExchange`, keyed by STIX id and `modified`) is never imported twice. Only one page is
 held in memory at a time.
 
+A MISP peer's feed is read by `sharing.peers.misp_pull`; each event comes through
+`import_objects` as a complete STIX report.
+
 What a page holds is grouped: each STIX `report` with the objects it refers to becomes one
 portal report; the other objects become one report per label. A group is accepted only if
 the peer has a rule for its label (the rule is its audience), and only if it brings
@@ -21,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.audit import audit_record
@@ -29,6 +32,7 @@ from accounts.models import Organisation, OrganisationDomain
 from sharing.audience import revision_audience_sync
 from sharing.fanout.outbox import outbox_write
 from sharing.fanout.selectors import allowed_networks
+from sharing.misp.client import MispFeedClient, MispFeedError
 from sharing.models import (
     Peer,
     PeerCollection,
@@ -99,12 +103,20 @@ class PullResult:
 # --- Claiming a peer ------------------------------------------------------------------------
 
 
+def _pulled_peers() -> QuerySet[Peer]:
+    """Active peers the portal pulls: TAXII servers, and MISP instances with a feed URL."""
+    return Peer.objects.filter(is_active=True, pull_enabled=True).filter(
+        Q(kind=Peer.Kind.TAXII21) | (Q(kind=Peer.Kind.MISP) & ~Q(feed_url=""))
+    )
+
+
 def _claim(peer_id: int) -> Peer | None:
     """Take the peer for this worker (a conditional update: never two pulls at once)."""
     now = timezone.now()
     until = now + timedelta(seconds=settings.PEERS_CLAIM_SECONDS)
     taken = (
-        Peer.objects.filter(pk=peer_id, is_active=True, pull_enabled=True, kind=Peer.Kind.TAXII21)
+        _pulled_peers()
+        .filter(pk=peer_id)
         .filter(Q(pull_claimed_until__isnull=True) | Q(pull_claimed_until__lt=now))
         .update(pull_claimed_until=until, last_pull_at=now)
     )
@@ -130,34 +142,50 @@ def _release(peer: Peer, *, error: str) -> None:
         )
 
 
-def peer_pull(*, peer_id: int, client: TaxiiClient | None = None) -> PullResult:
-    """Pull every collection of the peer from where the last pull stopped."""
+def peer_pull(
+    *,
+    peer_id: int,
+    client: TaxiiClient | None = None,
+    feed_client: MispFeedClient | None = None,
+) -> PullResult:
+    """Pull every collection of the peer (or its MISP feed) from where the last pull
+    stopped."""
     result = PullResult()
     peer = _claim(peer_id)
     if peer is None:
         return result
+    try:
+        if peer.kind == Peer.Kind.MISP:
+            # Imported here: the MISP pull builds on this module's import.
+            from sharing.peers.misp_pull import misp_feed_pull
+
+            misp_feed_pull(peer=peer, client=feed_client, result=result)
+        else:
+            _pull_collections(peer, client, result)
+    except (TaxiiError, MispFeedError) as error:
+        result.error = str(error)
+        logger.warning("Pulling peer %s failed: %s", peer.name, error)
+    finally:
+        _release(peer, error=result.error)
+    return result
+
+
+def _pull_collections(peer: Peer, client: TaxiiClient | None, result: PullResult) -> None:
     own = client is None
     try:
         client = client or peer_client(peer)
         for collection in peer.collections.filter(pull_enabled=True):
             _pull_collection(peer, collection, client, result)
-    except TaxiiError as error:
-        result.error = str(error)
-        logger.warning("Pulling peer %s failed: %s", peer.name, error)
     finally:
-        _release(peer, error=result.error)
         if own and client is not None:
             client.close()
-    return result
 
 
 def peers_due() -> list[int]:
-    """Active TAXII peers whose poll interval has passed since their last pull."""
+    """Active pulled peers whose poll interval has passed since their last pull."""
     now = timezone.now()
     due = []
-    for pk, last, minutes in Peer.objects.filter(
-        is_active=True, pull_enabled=True, kind=Peer.Kind.TAXII21
-    ).values_list("pk", "last_pull_at", "poll_minutes"):
+    for pk, last, minutes in _pulled_peers().values_list("pk", "last_pull_at", "poll_minutes"):
         if last is None or last + timedelta(minutes=minutes) <= now:
             due.append(pk)
     return due
@@ -247,9 +275,19 @@ def _key(obj: dict[str, Any]) -> tuple[str, str]:
 
 
 def import_objects(
-    *, peer: Peer, collection_id: str, objects: list[dict[str, Any]], result: PullResult
+    *,
+    peer: Peer,
+    collection_id: str,
+    objects: list[dict[str, Any]],
+    result: PullResult,
+    complete_reports: bool = False,
 ) -> None:
-    """Store one page of a peer's objects (inside the caller's transaction)."""
+    """Store one page of a peer's objects (inside the caller's transaction).
+
+    `complete_reports`: each report object comes with everything it holds (a MISP event
+    does), so a newer version of a report already received is the next version of the
+    portal's report, made of exactly what it now holds; otherwise (TAXII pages) what a
+    report brings is added to the portal's report."""
     now = timezone.now()
     records: list[PeerExchange] = []
 
@@ -313,6 +351,8 @@ def import_objects(
         )
     }
     for group in groups:
+        if complete_reports:
+            _withdraw_if_relabelled(peer, group, now)
         rule = rules.get(group.tlp)
         if rule is None:
             for obj in group.objects:
@@ -324,7 +364,7 @@ def import_objects(
             for obj in group.objects:
                 record(obj, Outcome.DUPLICATE, tlp=group.tlp, detail=known)
             continue
-        report = _store_group(peer, collection_id, group, rule, now)
+        report = _store_group(peer, collection_id, group, rule, now, revise=complete_reports)
         result.reports.append(report.pk)
         for obj in group.objects:
             record(obj, Outcome.IMPORTED, tlp=group.tlp, report=report)
@@ -446,18 +486,33 @@ def _title(peer: Peer, group: _Group, now: datetime) -> str:
 
 
 def _store_group(
-    peer: Peer, collection_id: str, group: _Group, rule: PeerRule, now: datetime
+    peer: Peer,
+    collection_id: str,
+    group: _Group,
+    rule: PeerRule,
+    now: datetime,
+    *,
+    revise: bool = False,
 ) -> Report:
-    """A published report from the peer, addressed by the rule, with the group's objects."""
+    """A published report from the peer, addressed by the rule, with the group's objects.
+
+    A group continuing a report received before under the same label adds to it, or with
+    `revise` makes its next version. A label that changed makes a new report: the earlier
+    one was shared under its own label and rule."""
     existing = None
     if group.stix_report_id:
         existing = (
             PeerReport.objects.filter(peer=peer, stix_report_id=group.stix_report_id)
             .select_related("report")
+            .order_by("-report_id")
             .first()
         )
+    revised = False
     if existing is not None and existing.report.tlp == group.tlp:
         report = existing.report
+        if revise:
+            _next_version(peer, report, group, now)
+            revised = True
     else:
         report = Report.objects.create(
             title=_title(peer, group, now)[:300],
@@ -499,7 +554,7 @@ def _store_group(
     found: list[ParsedIndicator] = []
     store.add(_shared(group, identity["id"], marking_id, found))
     refs = list(
-        StixObject.objects.filter(report=report)
+        StixObject.objects.filter(report=report, report_version=report.version)
         .exclude(type__in=("report", "marking-definition"))
         .values_list("stix_id", flat=True)
         .distinct()
@@ -528,7 +583,66 @@ def _store_group(
             after={"tlp": report.tlp, "version": report.version, "peer": peer.name},
         )
         outbox_write(report=report, event="published")
+    elif revised:
+        audit_record(
+            action="report.revise",
+            obj=report,
+            actor=peer.created_by,
+            organisation=report.organisation,
+            after={"tlp": report.tlp, "version": report.version, "peer": peer.name},
+        )
+        outbox_write(report=report, event="revised")
     return report
+
+
+def _withdraw_if_relabelled(peer: Peer, group: _Group, now: datetime) -> None:
+    """The peer changed the label of a complete report the portal holds: the copy under the
+    old label and rule is withdrawn (its recipients are told), whether or not a rule accepts
+    the new label; a narrower label must not leave the wider copy readable."""
+    if not group.stix_report_id:
+        return
+    latest = (
+        PeerReport.objects.filter(peer=peer, stix_report_id=group.stix_report_id)
+        .select_related("report")
+        .order_by("-report_id")
+        .first()
+    )
+    if latest is None or latest.report.tlp == group.tlp:
+        return
+    report, tlp = latest.report, group.tlp
+    if report.status != Report.Status.PUBLISHED:
+        return
+    report.status = Report.Status.WITHDRAWN
+    report.withdrawn_at = now
+    report.withdrawn_reason = f"Peer {peer.name} changed its label to {tlp.label}."
+    report.save(update_fields=["status", "withdrawn_at", "withdrawn_reason", "updated_at"])
+    audit_record(
+        action="report.withdraw",
+        obj=report,
+        actor=peer.created_by,
+        organisation=report.organisation,
+        after={"reason": report.withdrawn_reason, "peer": peer.name},
+    )
+    outbox_write(report=report, event="withdrawn")
+
+
+def _next_version(peer: Peer, report: Report, group: _Group, now: datetime) -> None:
+    """The peer changed a report the portal holds: its next version, kept in its history
+    (objects the peer no longer sends stay with the versions they were shared under)."""
+    report.version += 1
+    report.title = _title(peer, group, now)[:300]
+    report.summary = group.description[:5000]
+    report.save(update_fields=["version", "title", "summary", "updated_at"])
+    ReportRevision.objects.create(
+        report=report,
+        number=report.version,
+        title=report.title,
+        summary=report.summary,
+        tlp=report.tlp,
+        note=f"Changed by peer {peer.name}",
+        created_by=peer.created_by,
+    )
+    revision_audience_sync(report=report)
 
 
 def _shared(

@@ -62,6 +62,16 @@ def peer_record(
     return rows.select_related("report").order_by("-at", "-id")[:limit]
 
 
+def peer_misp_events(peer: Peer, *, limit: int = 50) -> QuerySet[PeerExchange]:
+    """The MISP events pulled from the peer, newest first: one row per event version (the
+    record of the report object that stands for it; its collection is the event uuid)."""
+    return (
+        PeerExchange.objects.filter(peer=peer, direction=PeerExchange.Direction.PULL, type="report")
+        .select_related("report")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
 def peer_list() -> QuerySet[Peer]:
     return Peer.objects.annotate(
         reports_received=Count("reports", distinct=True),

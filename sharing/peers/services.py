@@ -1,4 +1,5 @@
-"""Configuring peers: the peer, its credentials, collections, rules and pushed feeds.
+"""Configuring peers: the peer, its credentials (and a MISP feed's request headers),
+collections, rules and pushed feeds.
 
 Only ISAC admins configure peers (`by=None` is the system: commands, fixtures). Every
 change is audited; a credential is stored encrypted and never shown again.
@@ -15,8 +16,9 @@ from accounts.audit import audit_record
 from accounts.models import Membership, Organisation, Sector, TrustGroup, User
 from accounts.policy import require_isac_admin
 from sharing.fanout.services.subscriptions import webhook_url_problem
+from sharing.misp.client import MispFeedError, normalise_feed_url
 from sharing.models import Feed, Peer, PeerCollection, PeerRule, Report, Subscription
-from sharing.peers.credentials import PeerSecrets, encrypt_secrets, peer_secrets
+from sharing.peers.credentials import PeerSecrets, encrypt_secrets, header_lines, peer_secrets
 from sharing.peers.rules import RuleAudience, rule_problem
 from sharing.taxii.client import AuthKind, Credentials
 from sharing.tlp import TLP
@@ -29,6 +31,7 @@ class PeerSettings:
     name: str
     kind: str = Peer.Kind.TAXII21
     api_root_url: str = ""
+    feed_url: str = ""
     auth: str = AuthKind.BEARER
     username: str = ""
     is_active: bool = True
@@ -46,6 +49,7 @@ _FIELDS = (
     "name",
     "kind",
     "api_root_url",
+    "feed_url",
     "auth",
     "username",
     "is_active",
@@ -62,10 +66,19 @@ _FIELDS = (
 def _validate(settings: PeerSettings, secrets: PeerSecrets) -> None:
     if not settings.name.strip():
         raise ValidationError("Give the peer a name.")
-    if settings.kind == Peer.Kind.TAXII21:
-        if not settings.api_root_url:
-            raise ValidationError("A TAXII peer needs the URL of its API root.")
-        problem = webhook_url_problem(settings.api_root_url)
+    if settings.kind == Peer.Kind.TAXII21 and not settings.api_root_url:
+        raise ValidationError("A TAXII peer needs the URL of its API root.")
+    if settings.kind == Peer.Kind.MISP and settings.feed_url:
+        try:
+            settings.feed_url = normalise_feed_url(settings.feed_url)
+            header_lines(secrets.headers)
+        except (MispFeedError, ValueError) as error:
+            raise ValidationError(str(error)) from None
+    # The URL the portal pulls from: a TAXII API root, or a MISP peer's feed (without one
+    # a MISP peer only subscribes to the portal's MISP feed).
+    url = settings.api_root_url if settings.kind == Peer.Kind.TAXII21 else settings.feed_url
+    if url:
+        problem = webhook_url_problem(url)
         if problem:
             raise ValidationError(f"The portal may not connect to this URL: {problem}")
         credentials = Credentials(
@@ -133,6 +146,9 @@ def peer_update(
     if Peer.objects.filter(name__iexact=settings.name.strip()).exclude(pk=peer.pk).exists():
         raise ValidationError("A peer of this name exists already.")
     before = _snapshot(peer)
+    if settings.feed_url != peer.feed_url:
+        # Another feed: its manifest's ETag says nothing about the new one.
+        peer.feed_etag = ""
     for name in _FIELDS:
         setattr(peer, name, getattr(settings, name))
     peer.name = settings.name.strip()

@@ -83,6 +83,9 @@ def peer_detail(request: AuthenticatedRequest, peer_uuid: uuid.UUID) -> HttpResp
             "counts": selectors.peer_counts(peer),
             "lag": selectors.peer_lag(peer),
             "collections": peer.collections.all(),
+            "misp_events": (
+                selectors.peer_misp_events(peer) if peer.kind == Peer.Kind.MISP else []
+            ),
             "rules": peer.rules.prefetch_related(
                 "audience_sectors", "audience_groups", "audience_organisations", "audience_people"
             ),

@@ -96,3 +96,17 @@ document.addEventListener("change", (event) => {
     true,
   );
 })();
+
+// A peer's form shows the parts for its kind only (TAXII server or MISP feed).
+(() => {
+  const form = document.querySelector("form[data-peer-form]");
+  if (!form) return;
+  const kind = form.querySelector("select[name=kind]");
+  const show = () => {
+    for (const part of form.querySelectorAll("fieldset[data-peer-kind]")) {
+      part.hidden = part.dataset.peerKind !== kind.value;
+    }
+  };
+  kind.addEventListener("change", show);
+  show();
+})();

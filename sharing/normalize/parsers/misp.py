@@ -10,6 +10,7 @@ and builds every STIX object with one builder, so this small mapping is used ins
 """
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -47,6 +48,32 @@ def _seen(value: Any) -> datetime | None:
     return None
 
 
+def attribute_indicator(misp_type: str, raw_value: str) -> tuple[IndicatorType, str] | None:
+    """The portal indicator a MISP attribute stands for (the inverse of the MISP types the
+    portal's own feed writes, plus MISP's other names for them): None for a type that is
+    context, ValueError when the value is not valid for its type."""
+    kind = _kind(misp_type)
+    if kind is None:
+        return None
+    if misp_type in _COMPOSITE:
+        parts = raw_value.split("|")
+        raw_value = parts[_COMPOSITE[misp_type]] if len(parts) == 2 else raw_value
+    if kind == IndicatorType.IPV4 and "/" in raw_value:
+        # MISP's ip-src and ip-dst take a network in CIDR notation too.
+        kind = IndicatorType.CIDR
+    value = value_as(kind, raw_value)
+    if value is None:
+        raise ValueError(f"{quoted(raw_value)} is not a valid {misp_type}")
+    if ":" in value and kind == IndicatorType.IPV4:
+        kind = IndicatorType.IPV6
+    return kind, value
+
+
+def techniques_in_tags(names: Iterable[str]) -> list[str]:
+    """ATT&CK technique ids named by MISP galaxy tags (misp-galaxy:mitre-attack-pattern=...)."""
+    return [match[1] for name in names if (match := _TECHNIQUE_TAG.search(name))]
+
+
 def parse_misp(document: Any) -> Parsed:
     if not isinstance(document, dict):
         raise NormalisationError("A MISP event file must be a JSON object with an Event.")
@@ -58,8 +85,10 @@ def parse_misp(document: Any) -> Parsed:
     for name in tags:
         if name.lower().startswith("tlp:"):
             parsed.tlp_names.append(name)
-        if match := _TECHNIQUE_TAG.search(name):
-            parsed.indicators.append(ParsedIndicator(IndicatorType.ATTACK_TECHNIQUE, match[1]))
+    parsed.indicators.extend(
+        ParsedIndicator(IndicatorType.ATTACK_TECHNIQUE, technique)
+        for technique in techniques_in_tags(tags)
+    )
 
     attributes: list[tuple[str, dict[str, Any]]] = [
         (f"Attribute[{index}]", attribute)
@@ -78,8 +107,12 @@ def parse_misp(document: Any) -> Parsed:
             continue
         misp_type = str(attribute.get("type") or "")
         raw_value = str(attribute.get("value") or "")
-        kind = _kind(misp_type)
-        if kind is None:
+        try:
+            found = attribute_indicator(misp_type, raw_value)
+        except ValueError as invalid:
+            errors.append({"field": f"{where}.value", "message": str(invalid)})
+            continue
+        if found is None:
             parsed.skipped.append(
                 {
                     "field": where,
@@ -87,20 +120,7 @@ def parse_misp(document: Any) -> Parsed:
                 }
             )
             continue
-        if misp_type in _COMPOSITE:
-            parts = raw_value.split("|")
-            raw_value = parts[_COMPOSITE[misp_type]] if len(parts) == 2 else raw_value
-        value = value_as(kind, raw_value)
-        if value is None:
-            errors.append(
-                {
-                    "field": f"{where}.value",
-                    "message": f"{quoted(raw_value)} is not a valid {misp_type}",
-                }
-            )
-            continue
-        if ":" in value and kind == IndicatorType.IPV4:
-            kind = IndicatorType.IPV6
+        kind, value = found
         parsed.indicators.append(
             ParsedIndicator(
                 type=kind,
