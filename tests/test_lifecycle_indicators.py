@@ -424,3 +424,51 @@ def test_an_uploaded_bundles_indicator_keeps_its_id_and_gets_lifecycle_versions(
     latest = versions_of(submission.report, "cdn-update-check.net")[-1]
     assert latest["id"] == first["id"]
     assert latest["revoked"] is True
+
+
+def test_a_sweep_in_batches_revokes_each_bundle_indicator_once_and_never_a_shared_pattern(
+    submit: Any, analyst_a: User, org_a: Organisation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a bundle with three single-value indicators and one whose pattern names two values
+    def indicator(n: int, pattern: str) -> dict[str, Any]:
+        return {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": f"indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd4{n}",
+            "created": "2026-11-20T09:00:00.000Z",
+            "modified": "2026-11-20T09:00:00.000Z",
+            "name": f"Loader host {n}",
+            "pattern": pattern,
+            "pattern_type": "stix",
+            "valid_from": "2026-11-20T09:00:00.000Z",
+            "confidence": 80,
+        }
+
+    singles = ["loader-one.net", "loader-two.net", "loader-three.net"]
+    objects = [indicator(n, f"[domain-name:value = '{v}']") for n, v in enumerate(singles)]
+    pair = "[domain-name:value = 'pair-one.net'] OR [domain-name:value = 'pair-two.net']"
+    objects.append(indicator(9, pair))
+    bundle = {"type": "bundle", "id": "bundle--1d5a4f0e-3c1a-4b8e-9a2f-5e6d7c8b9a03"}
+    submission = submit(
+        organisation=org_a,
+        submitted_by=analyst_a,
+        kind="stix",
+        raw=json.dumps({**bundle, "objects": objects}).encode(),
+    )
+    report = submission.report
+    links = list(ReportIndicator.objects.filter(report=report))
+    assert {link.indicator.value for link in links} >= {*singles, "pair-one.net"}
+    for link in links:
+        age(link, 400)
+
+    # when the sweep takes them one at a time (what it read of the bundle is reused)
+    monkeypatch.setattr("sharing.lifecycle.services.SWEEP_BATCH", 1)
+    assert indicators_sweep() == len(links)
+
+    # then each single-value object has one revoked version with its own id, and the object
+    # over two values keeps its one version (it has no single lifecycle)
+    for n, value in enumerate(singles):
+        versions = versions_of(report, value)
+        assert [v.get("revoked", False) for v in versions] == [False, True]
+        assert versions[-1]["id"] == objects[n]["id"]
+    assert len(versions_of(report, "pair-one.net")) == 1

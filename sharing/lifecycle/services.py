@@ -8,6 +8,7 @@ value again in a new report).
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -242,6 +243,15 @@ def indicator_expire(*, link: ReportIndicator, reason: str, by: Membership) -> I
     return expiry
 
 
+# What a sweep never reads of a link's report: a report with thousands of indicators has a
+# pasted text of hundreds of kilobytes, sent again with every link of a batch otherwise.
+REPORT_TEXTS = (
+    "report__summary",
+    "report__body_markdown",
+    "report__indicators_text",
+    "report__search_document",
+)
+
 _DECAYED = "Its score fell below the revoke score of its type's decay rule."
 
 
@@ -251,6 +261,7 @@ def indicators_sweep(*, now: datetime | None = None) -> int:
     Rows are claimed with SKIP LOCKED, so two sweeps at once never revoke one twice."""
     now = now or timezone.now()
     rules = rules_in_force()
+    uploaded = UploadedIndicators()  # each report's bundles parsed once for the whole sweep
     done = 0
     while True:
         with transaction.atomic():
@@ -258,6 +269,8 @@ def indicators_sweep(*, now: datetime | None = None) -> int:
                 ReportIndicator.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(revoked_at__isnull=True, valid_until__lte=now)
                 .select_related("indicator", "report")
+                # A report's texts would come along with each of its links in the batch.
+                .defer(*REPORT_TEXTS)
                 .order_by("valid_until", "pk")[:SWEEP_BATCH]
             )
             # Set-based: one UPDATE and one INSERT for the batch, not two queries a link.
@@ -274,7 +287,7 @@ def indicators_sweep(*, now: datetime | None = None) -> int:
                 link.revoked_at = now
             ReportIndicator.objects.filter(pk__in=[link.pk for link in due]).update(revoked_at=now)
             IndicatorExpiry.objects.bulk_create(expiries)
-            _write_versions(due, rules=rules, now=now)
+            _write_versions(due, rules=rules, now=now, uploaded=uploaded)
         done += len(due)
         if len(due) < SWEEP_BATCH:
             return done
@@ -319,12 +332,53 @@ def _revoke(
 # --- STIX versions ---------------------------------------------------------------------
 
 
-def _write_versions(links: list[ReportIndicator], *, rules: Rules, now: datetime) -> None:
+class UploadedIndicators:
+    """Which uploaded `indicator` objects of a report stand for which single value, read
+    once per report: a sweep revoking thousands of a bundle's indicators in batches would
+    otherwise read and parse every indicator of the bundle again for each batch.
+
+    New versions keep their object's id, so what is read stays true for the whole sweep."""
+
+    def __init__(self) -> None:
+        self._by_report: dict[int, dict[str, list[str]]] = {}
+
+    def ids_naming(self, report: Report, values: Iterable[str]) -> set[str]:
+        by_value = self._by_report.get(report.pk)
+        if by_value is None:
+            by_value = self._by_report[report.pk] = self._read(report)
+        return {stix_id for value in values for stix_id in by_value.get(value, ())}
+
+    @staticmethod
+    def _read(report: Report) -> dict[str, list[str]]:
+        # Matched in Python with the parser that linked them: one read of the uploads'
+        # indicator objects, instead of a LIKE per value over every one of them.
+        by_value: dict[str, list[str]] = {}
+        rows = StixObject.objects.filter(
+            report=report,
+            type="indicator",
+            submission__kind__in=[Submission.Kind.STIX, Submission.Kind.TAXII],
+        ).values_list("stix_id", "data")
+        for stix_id, data in rows.iterator(chunk_size=2000):
+            named = {item.value for item in indicators_in(data)}
+            if len(named) == 1:  # a pattern over several values has no single lifecycle
+                by_value.setdefault(named.pop(), []).append(stix_id)
+        return by_value
+
+
+def _write_versions(
+    links: list[ReportIndicator],
+    *,
+    rules: Rules,
+    now: datetime,
+    uploaded: UploadedIndicators | None = None,
+) -> None:
     """A new version of each link's `indicator` object(s) in its report whose lifecycle
     properties differ from what is stored: `valid_until`, `confidence` (the score when the
-    version is written) and `revoked`."""
+    version is written) and `revoked`. `uploaded` carries what earlier calls of the same
+    sweep read of the reports' uploaded bundles."""
     if not links:
         return
+    uploaded = uploaded or UploadedIndicators()
     by_report: dict[int, list[ReportIndicator]] = {}
     for link in links:
         by_report.setdefault(link.report_id, []).append(link)
@@ -340,19 +394,12 @@ def _write_versions(links: list[ReportIndicator], *, rules: Rules, now: datetime
         }
         ids = set(own_ids)
         if values:
-            # Matched in Python with the parser that linked them: one read of the uploads'
-            # indicator objects, instead of a LIKE per value over every one of them.
-            uploaded = indicators.filter(
-                submission__kind__in=[Submission.Kind.STIX, Submission.Kind.TAXII]
-            ).values_list("stix_id", "data")
-            ids.update(
-                stix_id
-                for stix_id, data in uploaded.iterator(chunk_size=2000)
-                if _link_named_by(data, values) is not None
-            )
+            ids |= uploaded.ids_naming(report, values)
         rows = (
             indicators.filter(stix_id__in=list(ids))
             .select_related("submission")
+            # The upload itself (a whole bundle, megabytes) would come along with each row.
+            .defer("submission__raw", "submission__findings")
             .order_by("stix_id", "-modified", "-id")
         )
         batches: dict[tuple[int | None, int], tuple[Submission | None, list[dict[str, Any]]]] = {}
