@@ -10,6 +10,7 @@ plans). This does not block anything: each hit names its category and says why, 
 analyst removes the passage or confirms it. Pure.
 """
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -318,19 +319,85 @@ def _gated(rules: list[Rule], lower: str) -> list[Rule]:
     return gated
 
 
+def _any_gate_pattern() -> str:
+    """Every gate word of every category, grouped by first letter, after a character that
+    ends a word: the engine skips to the next such character (a space, a punctuation mark)
+    and tries only the words starting with the letter that follows it."""
+    by_letter: dict[str, list[str]] = {}
+    for words in _GATES.values():
+        for word in words:
+            by_letter.setdefault(word[0], []).append(word[1:])
+    groups = "|".join(
+        f"{letter}(?:{'|'.join(sorted(set(rests)))})" for letter, rests in sorted(by_letter.items())
+    )
+    return rf"\W(?:{groups})"
+
+
+# One scan of the text finds each place a word begins that some rule needs, instead of a
+# scan per category and per paragraph.
+_ANY_GATE = re.compile(_any_gate_pattern())
+
+
+def _gate_hits(lower: str) -> tuple[list[int], list[frozenset[str]]]:
+    """Where gate words begin a word of `lower`, and the categories each opens."""
+    starts: list[int] = []
+    categories: list[frozenset[str]] = []
+    candidates = [0]  # the text's first word has no character before it
+    position = 0
+    # search() from the word's start, not finditer(): a word may begin inside the match of
+    # another ("share output" holds "output").
+    while hit := _ANY_GATE.search(lower, position):
+        position = hit.start() + 1
+        candidates.append(position)
+    for start in candidates:
+        opened = frozenset(
+            category for category, gate in _GATE_RES.items() if gate.match(lower, start)
+        )
+        if opened:
+            starts.append(start)
+            categories.append(opened)
+    return starts, categories
+
+
 def find_sensitive(text: str) -> list[SensitiveHit]:
     """Every competitively sensitive phrase in `text`, in order of position."""
+    lower = text.lower()
+    if len(lower) != len(text):  # a few letters change length in lower case: offsets move
+        return _find_sensitive_by_paragraph(text)
+    starts, categories = _gate_hits(lower)
+    present = frozenset().union(*categories)
+    rules = [rule for rule in _AGREEMENTS + _DISCLOSURES if rule[0] in present]
+    hits: dict[tuple[str, int], SensitiveHit] = {}
+    for offset, chunk in _chunks(text):
+        if len(chunk) == len(text):
+            chunk_rules = rules
+        else:
+            first = bisect.bisect_left(starts, offset)
+            last = bisect.bisect_left(starts, offset + len(chunk))
+            opened = frozenset().union(*categories[first:last])
+            chunk_rules = [rule for rule in rules if rule[0] in opened]
+        _match_rules(chunk_rules, offset, chunk, hits)
+    return sorted(hits.values(), key=lambda hit: hit.position)
+
+
+def _match_rules(
+    rules: list[Rule], offset: int, chunk: str, hits: dict[tuple[str, int], SensitiveHit]
+) -> None:
+    for category, explanation, pattern in rules:
+        for match in pattern.finditer(chunk):
+            position = offset + match.start()
+            hits.setdefault(
+                (category, position),
+                SensitiveHit(match.group(0), category, position, explanation),
+            )
+
+
+def _find_sensitive_by_paragraph(text: str) -> list[SensitiveHit]:
     hits: dict[tuple[str, int], SensitiveHit] = {}
     rules = _gated(_AGREEMENTS + _DISCLOSURES, text.lower())
     if not rules:
         return []
     for offset, chunk in _chunks(text):
         chunk_rules = rules if len(chunk) == len(text) else _gated(rules, chunk.lower())
-        for category, explanation, pattern in chunk_rules:
-            for match in pattern.finditer(chunk):
-                position = offset + match.start()
-                hits.setdefault(
-                    (category, position),
-                    SensitiveHit(match.group(0), category, position, explanation),
-                )
+        _match_rules(chunk_rules, offset, chunk, hits)
     return sorted(hits.values(), key=lambda hit: hit.position)

@@ -92,7 +92,11 @@ class Classified:
     scrubbed: list[str] = field(default_factory=list)
 
 
-_TLP_IN_TEXT = re.compile(r"\bTLP:\s?(CLEAR|WHITE|GREEN|AMBER\+STRICT|AMBER|RED)\b", re.IGNORECASE)
+# Case-insensitive, but spelt out for the first letters: with re.IGNORECASE on the whole
+# pattern the engine could not skip ahead to the next "T" (the lookbehind is the \b).
+_TLP_IN_TEXT = re.compile(
+    r"[Tt](?<!\w[Tt])[Ll][Pp]:\s?((?i:CLEAR|WHITE|GREEN|AMBER\+STRICT|AMBER|RED))\b"
+)
 
 
 def _depth(value: Any) -> int:
@@ -180,6 +184,7 @@ def prepare(kind: str, raw: bytes, *, context: Context) -> Prepared:
                 item.value,
                 description=analysis.notes.get(item.value, ""),
                 labels=item.labels,
+                description_is_generated=True,
             )
             for item in analysis.indicators
         ]
@@ -277,7 +282,11 @@ def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Clas
                 first_seen=item.first_seen,
                 last_seen=item.last_seen,
                 confidence=item.confidence,
-                description=scrub_text(item.description, member_domains=member_domains),
+                description=(
+                    item.description
+                    if item.description_is_generated
+                    else scrub_text(item.description, member_domains=member_domains)
+                ),
                 warning_list=list_name or "",
                 kept_by_insistence=insisted,
                 labels=labels,

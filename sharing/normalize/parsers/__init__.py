@@ -31,6 +31,9 @@ class ParsedIndicator:
     confidence: int | None = None
     description: str = ""
     labels: tuple[str, ...] = ()
+    # The portal wrote the description itself from values it has already checked (a text's
+    # notes: "Derived: the host of the URL ..."): there is nothing personal to scrub in it.
+    description_is_generated: bool = False
 
 
 @dataclass(slots=True)
