@@ -14,6 +14,7 @@ import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +251,11 @@ _GATES = {
     "price": ("pric", "rate card", "tariff", "discount", "raise", "increase", "cut", "lower"),
     "cost": ("cost", "budget", "spend", "margin"),
     "bid": ("bid", "tender", "proposal", "quote", "rfp"),
-    "salary": ("salar", "wage", "compensation", "pay", "bonus"),
+    # "pay" only before the words the salary rule needs: "payload" and "payment" are common.
+    "salary": (
+        *("salar", "wage", "compensation", "bonus"),
+        *("pay scale", "pay band", "pay rise", "pay range"),
+    ),
     "strategy": (
         "strategic",
         "business plan",
@@ -261,6 +266,56 @@ _GATES = {
         "customer list",
     ),
 }
+# The agreement rules are the slowest; each also needs a word that makes an arrangement
+# (_AGREE, or the verbs of its other branches): without one of these too, a paragraph that
+# merely mentions fees or pay is not searched with them.
+_AGREE_GATE = (
+    "agree",
+    "coordinat",
+    "align",
+    "collu",
+    "arrange",
+    "pact",
+    "understanding",
+    "jointly",
+    "together",
+    *(f"all {who}" for who in ("of us", "members", "banks", "utilities", "companies")),
+    *(
+        f"{among} {the}{who}"
+        for among in ("with", "among", "between")
+        for the in ("", "the ")
+        for who in ("other", "each other", "competitor", "rival")
+    ),
+    "lined up",
+    "in step",
+    "as discussed",
+    "nobody will",
+    "no one will",
+    "everyone",
+)
+# Further words, named "category+group", and which of them a category also needs (any of
+# the tuples, all of the groups in it): each branch of the rule needs all of one tuple.
+_MORE_GATES = {
+    "price-fixing+agree": _AGREE_GATE,
+    # Followed by a space in the rule: "settings", "fixed" or "matches" open nothing.
+    "price-fixing+set": tuple(
+        rf"{verb}\s" for verb in ("set", "fix", "hold", "keep", "raise", "lower", "match")
+    ),
+    "wage-fixing+agree": _AGREE_GATE,
+    "wage-fixing+not": ("not", "never", "nobody", "no one"),
+    "wage-fixing+hire": ("hir", "recruit", "poach", "solicit", "make counter"),
+    "wage-fixing+no-poach": ("no-poach", "no poach"),
+    "wage-fixing+keep": ("keep", "hold", "cap", "freeze"),
+    "wage-fixing+across": ("across", "all our", "at the current", "for all"),
+    "output-restriction+agree": _AGREE_GATE,
+    "output-restriction+cut": ("cut", "limit", "restrict", "reduce", "cap", "curtail"),
+}
+_NEEDS = {
+    "price-fixing": (("agree",), ("set",)),
+    "wage-fixing": (("agree",), ("not", "hire"), ("no-poach",), ("keep", "across")),
+    "output-restriction": (("agree",), ("cut",)),
+}
+_GATES.update(_MORE_GATES)
 _PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
 
 
@@ -338,6 +393,17 @@ def _any_gate_pattern() -> str:
 _ANY_GATE = re.compile(_any_gate_pattern())
 
 
+# How far a gate word can read from where it starts: the longest pattern (never shorter
+# than what it matches) and the character after it.
+_GATE_REACH = max(len(word) for words in _GATES.values() for word in words) + 1
+
+
+@lru_cache(maxsize=65536)
+def _categories_at(head: str) -> frozenset[str]:
+    """The categories whose gate words start `head` (the text where a word begins)."""
+    return frozenset(category for category, gate in _GATE_RES.items() if gate.match(head))
+
+
 def _gate_hits(lower: str) -> tuple[list[int], list[frozenset[str]]]:
     """Where gate words begin a word of `lower`, and the categories each opens."""
     starts: list[int] = []
@@ -350,9 +416,7 @@ def _gate_hits(lower: str) -> tuple[list[int], list[frozenset[str]]]:
         position = hit.start() + 1
         candidates.append(position)
     for start in candidates:
-        opened = frozenset(
-            category for category, gate in _GATE_RES.items() if gate.match(lower, start)
-        )
+        opened = _categories_at(lower[start : start + _GATE_REACH])
         if opened:
             starts.append(start)
             categories.append(opened)
@@ -366,7 +430,7 @@ def find_sensitive(text: str) -> list[SensitiveHit]:
         return _find_sensitive_by_paragraph(text)
     starts, categories = _gate_hits(lower)
     present = frozenset().union(*categories)
-    rules = [rule for rule in _AGREEMENTS + _DISCLOSURES if rule[0] in present]
+    rules = _opened(_AGREEMENTS + _DISCLOSURES, present)
     hits: dict[tuple[str, int], SensitiveHit] = {}
     for offset, chunk in _chunks(text):
         if len(chunk) == len(text):
@@ -375,9 +439,26 @@ def find_sensitive(text: str) -> list[SensitiveHit]:
             first = bisect.bisect_left(starts, offset)
             last = bisect.bisect_left(starts, offset + len(chunk))
             opened = frozenset().union(*categories[first:last])
-            chunk_rules = [rule for rule in rules if rule[0] in opened]
+            chunk_rules = _opened(rules, opened)
         _match_rules(chunk_rules, offset, chunk, hits)
     return sorted(hits.values(), key=lambda hit: hit.position)
+
+
+def _opened(rules: list[Rule], opened: frozenset[str]) -> list[Rule]:
+    """The rules whose gates `opened` holds (and, for an agreement rule, the further words
+    of one of its branches)."""
+    return [
+        rule
+        for rule in rules
+        if rule[0] in opened
+        and (
+            rule[0] not in _NEEDS
+            or any(
+                all(f"{rule[0]}+{group}" in opened for group in branch)
+                for branch in _NEEDS[rule[0]]
+            )
+        )
+    ]
 
 
 def _match_rules(

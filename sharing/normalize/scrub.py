@@ -127,17 +127,31 @@ def _by_first_letter(words: Iterable[str]) -> str:
     return "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items())
 
 
-# Without a leading \b (it keeps the engine from skipping ahead): _at_word_starts checks it.
-_VICTIM_CUE = re.compile(
+_VICTIM_CUE_PATTERN = (
     rf"(?:{_by_first_letter(_VICTIM_CUE_WORDS)})"
     rf"(?:\s+(?:at|of|in|for|from)\s+[\w& ]{{1,30}}?)?(?:\s*[,:(]\s*|\s+)"
     rf"(?:{_TITLE}\s+)?({_FULL_NAME})(?![\w'\u2019-])"
 )
+_VICTIM_CUE = re.compile(_VICTIM_CUE_PATTERN)
+# After the character that ends the word before (instead of \b): the engine skips from one
+# such character (a space, a punctuation mark) to the next at full speed.
+_VICTIM_CUE_AFTER_WORD = re.compile(rf"\W{_VICTIM_CUE_PATTERN}")
 # More names listed with a victim's: "Dr. Ahmed Siddiqui and Lena Park".
 _LISTED_WITH = re.compile(
     rf"(?:,\s*|\s+and\s+|\s+&\s+)(?:{_TITLE}\s+)?({_FULL_NAME})(?![\w'\u2019-])"
 )
 _TITLED_NAME = re.compile(rf"{_TITLE}\s+((?:{_NAME_WORD}\s)?{_NAME_WORD})(?![\w'\u2019-])")
+
+
+def _victim_cues(text: str) -> Iterator[re.Match[str]]:
+    """_VICTIM_CUE's matches where a word starts (as a leading \b would give)."""
+    position = 0
+    first = _VICTIM_CUE.match(text)
+    if first:
+        yield first
+        position = first.end()
+    # The previous match ends with a name, so the next cue is never right at its end.
+    yield from _VICTIM_CUE_AFTER_WORD.finditer(text, position)
 
 
 def _at_word_starts(
@@ -332,7 +346,7 @@ def _victim_names(
         for match in re.finditer(rf"\b([A-Z][a-zà-ÿ'\u2019]+)\s({surnames})\b", text):
             if (match.group(1)[0], match.group(2)) in initials:
                 names.add(f"{match.group(1)} {match.group(2)}")
-    for match in [*_at_word_starts(_VICTIM_CUE, text), *_at_word_starts(_TITLED_NAME, text)]:
+    for match in [*_victim_cues(text), *_at_word_starts(_TITLED_NAME, text)]:
         names.add(match.group(1))
         position = match.end()
         while listed := _LISTED_WITH.match(text, position):

@@ -137,6 +137,8 @@ def normalise_registry_key(value: str) -> str | None:
 
 
 def find_registry_keys(text: str, working: str) -> Iterator[Extracted]:
+    if "\\" not in working:  # every key has a backslash after its hive: most texts have none
+        return
     for match in _REGISTRY_RE.finditer(working):
         path = match.group(2)
         segments = re.split(r"\\{1,2}", path)
