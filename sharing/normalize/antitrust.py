@@ -33,21 +33,69 @@ _MONEY = (
 )
 _NEAR = r"[^.\n]{0,60}?"
 _SAME_SENTENCE = r"[^.!?]{0,120}?"
+
+
+def _any_of(*words: str) -> str:
+    """An alternation of `words` (in order) grouped by first letter: the engine then tries
+    only the words starting with the letter at hand. Words starting with different letters
+    never match at the same place, so the grouping changes no match."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(word[1:])
+    return (
+        "(?:" + "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items()) + ")"
+    )
+
+
 # Words that turn a statement into an arrangement among competitors.
-_AGREE = (
-    r"(?:agree[sd]?|agreement|agreeing|coordinat\w*|align(?:ed)?|collu\w+|"
-    r"arrange(?:d|ment)|pact|understanding|jointly|together|all (?:of us|members|banks|"
-    r"utilities|companies)|(?:with|among|between) (?:the )?(?:other|each other|competitors?|"
-    r"rivals?)|lined up|in step|as discussed|nobody will|no one will|everyone (?:will )?charges?)"
+_AGREE = _any_of(
+    r"agree[sd]?",
+    "agreement",
+    "agreeing",
+    r"coordinat\w*",
+    "align(?:ed)?",
+    r"collu\w+",
+    "arrange(?:d|ment)",
+    "pact",
+    "understanding",
+    "jointly",
+    "together",
+    "all (?:of us|members|banks|utilities|companies)",
+    "with (?:the )?(?:other|each other|competitors?|rivals?)",
+    "among (?:the )?(?:other|each other|competitors?|rivals?)",
+    "between (?:the )?(?:other|each other|competitors?|rivals?)",
+    "lined up",
+    "in step",
+    "as discussed",
+    "nobody will",
+    "no one will",
+    "everyone (?:will )?charges?",
 )
-_PRICE_WORDS = (
-    r"(?:pric\w*|fees?|rates?|interest|surcharges?|commissions?|premiums?|tariffs?|"
-    r"discounts?|margins?|interchange|charges?)"
+_PRICE_WORDS = _any_of(
+    r"pric\w*",
+    "fees?",
+    "rates?",
+    "interest",
+    "surcharges?",
+    "commissions?",
+    "premiums?",
+    "tariffs?",
+    "discounts?",
+    "margins?",
+    "interchange",
+    "charges?",
 )
-_WAGE_WORDS = (
-    r"(?:salar\w+|wages?|pay(?: bands?| scales?| rates?)?|compensation|bonus\w*|"
-    r"hir\w+|recruit\w*|poach\w*|counter[- ]?offers?|solicit\w* (?:each other's|the other's|our) "
-    r"(?:staff|employees|analysts|people))"
+_WAGE_WORDS = _any_of(
+    r"salar\w+",
+    "wages?",
+    "pay(?: bands?| scales?| rates?)?",
+    "compensation",
+    r"bonus\w*",
+    r"hir\w+",
+    r"recruit\w*",
+    r"poach\w*",
+    "counter[- ]?offers?",
+    r"solicit\w* (?:each other's|the other's|our) (?:staff|employees|analysts|people)",
 )
 
 # Agreements among competitors (per se or near per se unlawful): category, explanation, rule.

@@ -184,7 +184,7 @@ def prepare(kind: str, raw: bytes, *, context: Context) -> Prepared:
                 item.value,
                 description=analysis.notes.get(item.value, ""),
                 labels=item.labels,
-                description_is_generated=True,
+                from_text_analysis=True,
             )
             for item in analysis.indicators
         ]
@@ -258,19 +258,22 @@ def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Clas
         if item.type == IndicatorType.EMAIL and is_victim_address(item.value, member_domains):
             result.scrubbed.append(item.value)
             continue
-        value = scrub_url(item.value) if item.type == IndicatorType.URL else item.value
-        labels = item.labels
-        if item.type == IndicatorType.URL:
-            labels = tuple(dict.fromkeys((*labels, *url_flags(value))))
-        elif item.type == IndicatorType.DOMAIN:
-            labels = tuple(dict.fromkeys((*labels, *domain_flags(value))))
-        list_name = warning_list_for(
-            item.type,
-            value,
-            own_domains=own_domains,
-            member_domains=member_domains,
-            allow_documentation_ranges=context.allow_documentation_ranges,
-        )
+        if item.from_text_analysis:
+            value, labels, list_name = item.value, item.labels, None
+        else:
+            value = scrub_url(item.value) if item.type == IndicatorType.URL else item.value
+            labels = item.labels
+            if item.type == IndicatorType.URL:
+                labels = tuple(dict.fromkeys((*labels, *url_flags(value))))
+            elif item.type == IndicatorType.DOMAIN:
+                labels = tuple(dict.fromkeys((*labels, *domain_flags(value))))
+            list_name = warning_list_for(
+                item.type,
+                value,
+                own_domains=own_domains,
+                member_domains=member_domains,
+                allow_documentation_ranges=context.allow_documentation_ranges,
+            )
         insisted = bool(list_name) and item.value in context.insist_values
         if list_name and not insisted:
             result.warning_hits.append(WarningHit(item.value, item.type, list_name))
@@ -284,7 +287,7 @@ def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Clas
                 confidence=item.confidence,
                 description=(
                     item.description
-                    if item.description_is_generated
+                    if item.from_text_analysis
                     else scrub_text(item.description, member_domains=member_domains)
                 ),
                 warning_list=list_name or "",

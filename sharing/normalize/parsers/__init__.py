@@ -31,9 +31,10 @@ class ParsedIndicator:
     confidence: int | None = None
     description: str = ""
     labels: tuple[str, ...] = ()
-    # The portal wrote the description itself from values it has already checked (a text's
-    # notes: "Derived: the host of the URL ..."): there is nothing personal to scrub in it.
-    description_is_generated: bool = False
+    # Found by the portal's analysis of a text (pipeline.prepare), which already applied the
+    # warning lists, labels and scrubbing with the same context and wrote the description
+    # itself ("Derived: the host of the URL ..."): classify does not repeat that work.
+    from_text_analysis: bool = False
 
 
 @dataclass(slots=True)
