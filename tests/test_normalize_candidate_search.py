@@ -18,18 +18,19 @@ PIECES = [
     *("evil", "Ana.B", "x_y", "member", "example", "com", "info", "xn--80ak6aa92e", "1", "10"),
     *(".", "..", "[.]", " [.] ", "(.)", "{.}", "[dot]", "(dot)", " (dot) ", "[DOT]"),
     *("@", "%40", "%", "[at]", " [at] ", "(at)", "{at}", "[@]", "(@)", "[AT]"),
-    *(" ", "\n", "-", "+", "_", "/", "(", "[", "a" * 62, "b" * 64, "é", "İ", "K", "ру"),
+    *(" ", "\n", "-", "+", "_", "/", "(", "[", "a" * 62, "b" * 64, "é", "İ", "K", "\u0440\u0443"),
 ]
 TEXTS = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
 
-WORDS = (
+_PROSE_WORDS = (
     "we agreed with other banks to set the fee at 2% . \n \n\n share output salary $5m bid "
     "tender cover bids boycott stop buying together cut production not to hire each other's "
     "staff customers market İstanbul pay payload execute rate card with the competitors all "
     "banks everyone will charge keep hold cap freeze wages across all our no-poach never "
     "nobody recruit solicit limit output prices stay up lined up as discussed pay scale "
     "match the rates at fixed price settings"
-).split(" ")
+)
+WORDS = _PROSE_WORDS.split(" ")
 PROSE = st.lists(st.sampled_from(WORDS), max_size=40).map(" ".join)
 
 
