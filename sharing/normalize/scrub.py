@@ -28,6 +28,7 @@ import binascii
 import re
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sharing.normalize.extract import Extracted, IndicatorType
 from sharing.normalize.extract.spans import Spans
@@ -50,11 +51,13 @@ class Redaction:
 
 
 _PHONE_RE = re.compile(
-    # The leading character class lets the regex engine skip ahead quickly.
-    r"(?=[+(\d])(?<![\w+.:/#=$€£-])"
-    r"(?:\+\d{1,3}[\s.-]?)?"
-    r"(?:\(0?\d{1,5}\)[\s.-]?)?"
-    r"\d{1,8}(?:[\s.-]\d{1,8}){1,6}"
+    # The first character is matched on its own (a class the regex engine skips ahead to),
+    # then the lookbehinds check the one before it and say which prefix it starts.
+    r"[+(\d](?<![\w+.:/#=$€£-].)"
+    r"(?:(?<=\+)\d{1,3}[\s.-]?(?:\(0?\d{1,5}\)[\s.-]?)?\d{1,8}"
+    r"|(?<=\()0?\d{1,5}\)[\s.-]?\d{1,8}"
+    r"|(?<=\d)\d{0,7})"
+    r"(?:[\s.-]\d{1,8}){1,6}"
     r"(?![\w:/%-]|[.,]\d)"
 )
 _PHONE_CUE = re.compile(
@@ -254,7 +257,8 @@ def _alternation(words: Iterable[str], *, grouped: bool = False) -> str:
     return _by_first_letter(escaped) if grouped else "|".join(escaped)
 
 
-def _personal_tokens_in_url(url: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _personal_tokens_in_url(url: str) -> tuple[str, ...]:
     """Base64 tokens in a link's query or fragment that decode to an e-mail address."""
     tokens: list[str] = []
     tail = url.split("?", 1)[1] if "?" in url else url.split("#", 1)[-1] if "#" in url else ""
@@ -265,7 +269,7 @@ def _personal_tokens_in_url(url: str) -> list[str]:
             continue
         if re.fullmatch(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", clear):
             tokens.append(token.rstrip("="))
-    return tokens
+    return tuple(tokens)
 
 
 _ADDRESS_ANCHOR = re.compile(r"@|%40|[\[(](?:at|@)[\])]", re.IGNORECASE)

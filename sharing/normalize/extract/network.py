@@ -81,12 +81,29 @@ _DOMAIN_RE = re.compile(rf"{_NOT_BEFORE}{_DOMAIN}{_NOT_AFTER_DOMAIN}", re.IGNORE
 _TRAILING = ".,;:!?'\")]}>"
 
 # Dotted numbers after these words are versions, sections or OIDs, not addresses.
+_VERSION_WORDS = (
+    *("versions?", "ver", "v", "builds?", "releases?", "rel", "sections?", "sect"),
+    *("chapters?", "clauses?", "paragraphs?", "firmware", "fw", "kb", "oid", "rfc"),
+    *("revision", "rev", "runbook", "before", "prior to"),
+)
+
+
+def _by_first_letter(words: tuple[str, ...]) -> str:
+    """The words as an alternation grouped by first letter (the engine then tries only the
+    words starting with the letter at hand; the order within a group is kept)."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(word[1:])
+    return "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items())
+
+
 _VERSION_CONTEXT = re.compile(
-    r"(?:\b(?:versions?|ver|v|builds?|releases?|rel|sections?|sect|chapters?|clauses?|"
-    r"paragraphs?|firmware|fw|kb|oid|rfc|revision|rev|runbook|before|prior to)\b"
-    r"(?:(?!\.\s)[^\n]){0,40}|§\s?|[A-Za-z]/)$",
+    rf"(?:\b(?:{_by_first_letter(_VERSION_WORDS)})\b(?:(?!\.\s)[^\n]){{0,40}}|§\s?|[A-Za-z]/)$",
     re.IGNORECASE,
 )
+# A match ends the context: it starts at most this far from the end (the longest word and
+# the 40 characters after it).
+_VERSION_REACH = max(len(word) for word in _VERSION_WORDS) + 40
 _LATER = re.compile(r"\s*(?:and|or)\s+(?:later|earlier|newer|older|above|below)\b", re.I)
 # Headers whose values look like addresses but identify messages, not mailboxes.
 _MESSAGE_ID_HEADERS = frozenset(
@@ -363,7 +380,8 @@ def find_ipv4(text: str, working: str) -> Iterator[Extracted]:
         context = before(text, start, 60)
         if not context.strip() and start > 0:  # at a line start: the cue may end the line above
             context = before(text, text.rfind("\n", 0, start), 60) + " "
-        if _VERSION_CONTEXT.search(context) or _LATER.match(text, end):
+        version = _VERSION_CONTEXT.search(context, max(0, len(context) - _VERSION_REACH))
+        if version or _LATER.match(text, end):
             continue
         yield Extracted(IndicatorType.IPV4, value, start, end, text[start:end])
 
