@@ -10,9 +10,11 @@ plans). This does not block anything: each hit names its category and says why, 
 analyst removes the passage or confirms it. Pure.
 """
 
+import bisect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,21 +33,69 @@ _MONEY = (
 )
 _NEAR = r"[^.\n]{0,60}?"
 _SAME_SENTENCE = r"[^.!?]{0,120}?"
+
+
+def _any_of(*words: str) -> str:
+    """An alternation of `words` (in order) grouped by first letter: the engine then tries
+    only the words starting with the letter at hand. Words starting with different letters
+    never match at the same place, so the grouping changes no match."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(word[1:])
+    return (
+        "(?:" + "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items()) + ")"
+    )
+
+
 # Words that turn a statement into an arrangement among competitors.
-_AGREE = (
-    r"(?:agree[sd]?|agreement|agreeing|coordinat\w*|align(?:ed)?|collu\w+|"
-    r"arrange(?:d|ment)|pact|understanding|jointly|together|all (?:of us|members|banks|"
-    r"utilities|companies)|(?:with|among|between) (?:the )?(?:other|each other|competitors?|"
-    r"rivals?)|lined up|in step|as discussed|nobody will|no one will|everyone (?:will )?charges?)"
+_AGREE = _any_of(
+    r"agree[sd]?",
+    "agreement",
+    "agreeing",
+    r"coordinat\w*",
+    "align(?:ed)?",
+    r"collu\w+",
+    "arrange(?:d|ment)",
+    "pact",
+    "understanding",
+    "jointly",
+    "together",
+    "all (?:of us|members|banks|utilities|companies)",
+    "with (?:the )?(?:other|each other|competitors?|rivals?)",
+    "among (?:the )?(?:other|each other|competitors?|rivals?)",
+    "between (?:the )?(?:other|each other|competitors?|rivals?)",
+    "lined up",
+    "in step",
+    "as discussed",
+    "nobody will",
+    "no one will",
+    "everyone (?:will )?charges?",
 )
-_PRICE_WORDS = (
-    r"(?:pric\w*|fees?|rates?|interest|surcharges?|commissions?|premiums?|tariffs?|"
-    r"discounts?|margins?|interchange|charges?)"
+_PRICE_WORDS = _any_of(
+    r"pric\w*",
+    "fees?",
+    "rates?",
+    "interest",
+    "surcharges?",
+    "commissions?",
+    "premiums?",
+    "tariffs?",
+    "discounts?",
+    "margins?",
+    "interchange",
+    "charges?",
 )
-_WAGE_WORDS = (
-    r"(?:salar\w+|wages?|pay(?: bands?| scales?| rates?)?|compensation|bonus\w*|"
-    r"hir\w+|recruit\w*|poach\w*|counter[- ]?offers?|solicit\w* (?:each other's|the other's|our) "
-    r"(?:staff|employees|analysts|people))"
+_WAGE_WORDS = _any_of(
+    r"salar\w+",
+    "wages?",
+    "pay(?: bands?| scales?| rates?)?",
+    "compensation",
+    r"bonus\w*",
+    r"hir\w+",
+    r"recruit\w*",
+    r"poach\w*",
+    "counter[- ]?offers?",
+    r"solicit\w* (?:each other's|the other's|our) (?:staff|employees|analysts|people)",
 )
 
 # Agreements among competitors (per se or near per se unlawful): category, explanation, rule.
@@ -249,7 +299,11 @@ _GATES = {
     "price": ("pric", "rate card", "tariff", "discount", "raise", "increase", "cut", "lower"),
     "cost": ("cost", "budget", "spend", "margin"),
     "bid": ("bid", "tender", "proposal", "quote", "rfp"),
-    "salary": ("salar", "wage", "compensation", "pay", "bonus"),
+    # "pay" only before the words the salary rule needs: "payload" and "payment" are common.
+    "salary": (
+        *("salar", "wage", "compensation", "bonus"),
+        *("pay scale", "pay band", "pay rise", "pay range"),
+    ),
     "strategy": (
         "strategic",
         "business plan",
@@ -260,6 +314,56 @@ _GATES = {
         "customer list",
     ),
 }
+# The agreement rules are the slowest; each also needs a word that makes an arrangement
+# (_AGREE, or the verbs of its other branches): without one of these too, a paragraph that
+# merely mentions fees or pay is not searched with them.
+_AGREE_GATE = (
+    "agree",
+    "coordinat",
+    "align",
+    "collu",
+    "arrange",
+    "pact",
+    "understanding",
+    "jointly",
+    "together",
+    *(f"all {who}" for who in ("of us", "members", "banks", "utilities", "companies")),
+    *(
+        f"{among} {the}{who}"
+        for among in ("with", "among", "between")
+        for the in ("", "the ")
+        for who in ("other", "each other", "competitor", "rival")
+    ),
+    "lined up",
+    "in step",
+    "as discussed",
+    "nobody will",
+    "no one will",
+    "everyone",
+)
+# Further words, named "category+group", and which of them a category also needs (any of
+# the tuples, all of the groups in it): each branch of the rule needs all of one tuple.
+_MORE_GATES = {
+    "price-fixing+agree": _AGREE_GATE,
+    # Followed by a space in the rule: "settings", "fixed" or "matches" open nothing.
+    "price-fixing+set": tuple(
+        rf"{verb}\s" for verb in ("set", "fix", "hold", "keep", "raise", "lower", "match")
+    ),
+    "wage-fixing+agree": _AGREE_GATE,
+    "wage-fixing+not": ("not", "never", "nobody", "no one"),
+    "wage-fixing+hire": ("hir", "recruit", "poach", "solicit", "make counter"),
+    "wage-fixing+no-poach": ("no-poach", "no poach"),
+    "wage-fixing+keep": ("keep", "hold", "cap", "freeze"),
+    "wage-fixing+across": ("across", "all our", "at the current", "for all"),
+    "output-restriction+agree": _AGREE_GATE,
+    "output-restriction+cut": ("cut", "limit", "restrict", "reduce", "cap", "curtail"),
+}
+_NEEDS = {
+    "price-fixing": (("agree",), ("set",)),
+    "wage-fixing": (("agree",), ("not", "hire"), ("no-poach",), ("keep", "across")),
+    "output-restriction": (("agree",), ("cut",)),
+}
+_GATES.update(_MORE_GATES)
 _PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
 
 
@@ -318,19 +422,111 @@ def _gated(rules: list[Rule], lower: str) -> list[Rule]:
     return gated
 
 
+def _any_gate_pattern() -> str:
+    """Every gate word of every category, grouped by first letter, after a character that
+    ends a word: the engine skips to the next such character (a space, a punctuation mark)
+    and tries only the words starting with the letter that follows it."""
+    by_letter: dict[str, list[str]] = {}
+    for words in _GATES.values():
+        for word in words:
+            by_letter.setdefault(word[0], []).append(word[1:])
+    groups = "|".join(
+        f"{letter}(?:{'|'.join(sorted(set(rests)))})" for letter, rests in sorted(by_letter.items())
+    )
+    return rf"\W(?:{groups})"
+
+
+# One scan of the text finds each place a word begins that some rule needs, instead of a
+# scan per category and per paragraph.
+_ANY_GATE = re.compile(_any_gate_pattern())
+
+
+# How far a gate word can read from where it starts: the longest pattern (never shorter
+# than what it matches) and the character after it.
+_GATE_REACH = max(len(word) for words in _GATES.values() for word in words) + 1
+
+
+@lru_cache(maxsize=65536)
+def _categories_at(head: str) -> frozenset[str]:
+    """The categories whose gate words start `head` (the text where a word begins)."""
+    return frozenset(category for category, gate in _GATE_RES.items() if gate.match(head))
+
+
+def _gate_hits(lower: str) -> tuple[list[int], list[frozenset[str]]]:
+    """Where gate words begin a word of `lower`, and the categories each opens."""
+    starts: list[int] = []
+    categories: list[frozenset[str]] = []
+    candidates = [0]  # the text's first word has no character before it
+    position = 0
+    # search() from the word's start, not finditer(): a word may begin inside the match of
+    # another ("share output" holds "output").
+    while hit := _ANY_GATE.search(lower, position):
+        position = hit.start() + 1
+        candidates.append(position)
+    for start in candidates:
+        opened = _categories_at(lower[start : start + _GATE_REACH])
+        if opened:
+            starts.append(start)
+            categories.append(opened)
+    return starts, categories
+
+
 def find_sensitive(text: str) -> list[SensitiveHit]:
     """Every competitively sensitive phrase in `text`, in order of position."""
+    lower = text.lower()
+    if len(lower) != len(text):  # a few letters change length in lower case: offsets move
+        return _find_sensitive_by_paragraph(text)
+    starts, categories = _gate_hits(lower)
+    present = frozenset().union(*categories)
+    rules = _opened(_AGREEMENTS + _DISCLOSURES, present)
+    hits: dict[tuple[str, int], SensitiveHit] = {}
+    for offset, chunk in _chunks(text):
+        if len(chunk) == len(text):
+            chunk_rules = rules
+        else:
+            first = bisect.bisect_left(starts, offset)
+            last = bisect.bisect_left(starts, offset + len(chunk))
+            opened = frozenset().union(*categories[first:last])
+            chunk_rules = _opened(rules, opened)
+        _match_rules(chunk_rules, offset, chunk, hits)
+    return sorted(hits.values(), key=lambda hit: hit.position)
+
+
+def _opened(rules: list[Rule], opened: frozenset[str]) -> list[Rule]:
+    """The rules whose gates `opened` holds (and, for an agreement rule, the further words
+    of one of its branches)."""
+    return [
+        rule
+        for rule in rules
+        if rule[0] in opened
+        and (
+            rule[0] not in _NEEDS
+            or any(
+                all(f"{rule[0]}+{group}" in opened for group in branch)
+                for branch in _NEEDS[rule[0]]
+            )
+        )
+    ]
+
+
+def _match_rules(
+    rules: list[Rule], offset: int, chunk: str, hits: dict[tuple[str, int], SensitiveHit]
+) -> None:
+    for category, explanation, pattern in rules:
+        for match in pattern.finditer(chunk):
+            position = offset + match.start()
+            hits.setdefault(
+                (category, position),
+                SensitiveHit(match.group(0), category, position, explanation),
+            )
+
+
+def _find_sensitive_by_paragraph(text: str) -> list[SensitiveHit]:
     hits: dict[tuple[str, int], SensitiveHit] = {}
     rules = _gated(_AGREEMENTS + _DISCLOSURES, text.lower())
     if not rules:
         return []
     for offset, chunk in _chunks(text):
         chunk_rules = rules if len(chunk) == len(text) else _gated(rules, chunk.lower())
-        for category, explanation, pattern in chunk_rules:
-            for match in pattern.finditer(chunk):
-                position = offset + match.start()
-                hits.setdefault(
-                    (category, position),
-                    SensitiveHit(match.group(0), category, position, explanation),
-                )
+        _match_rules(chunk_rules, offset, chunk, hits)
     return sorted(hits.values(), key=lambda hit: hit.position)

@@ -3,6 +3,7 @@ member's domain (Cyrillic "о" in nоrthwind-bank.com). Pure."""
 
 import unicodedata
 from collections.abc import Collection
+from functools import lru_cache
 
 from sharing.normalize.extract.network import unicode_form
 
@@ -55,6 +56,7 @@ _CONFUSABLES = str.maketrans(
 )
 
 
+@lru_cache(maxsize=65536)
 def skeleton(domain: str) -> str:
     """`domain` with look-alike letters replaced by the Latin letters they imitate."""
     text = unicode_form(domain).lower().translate(_CONFUSABLES)

@@ -92,7 +92,11 @@ class Classified:
     scrubbed: list[str] = field(default_factory=list)
 
 
-_TLP_IN_TEXT = re.compile(r"\bTLP:\s?(CLEAR|WHITE|GREEN|AMBER\+STRICT|AMBER|RED)\b", re.IGNORECASE)
+# Case-insensitive, but spelt out for the first letters: with re.IGNORECASE on the whole
+# pattern the engine could not skip ahead to the next "T" (the lookbehind is the \b).
+_TLP_IN_TEXT = re.compile(
+    r"[Tt](?<!\w[Tt])[Ll][Pp]:\s?((?i:CLEAR|WHITE|GREEN|AMBER\+STRICT|AMBER|RED))\b"
+)
 
 
 def _depth(value: Any) -> int:
@@ -180,6 +184,7 @@ def prepare(kind: str, raw: bytes, *, context: Context) -> Prepared:
                 item.value,
                 description=analysis.notes.get(item.value, ""),
                 labels=item.labels,
+                from_text_analysis=True,
             )
             for item in analysis.indicators
         ]
@@ -253,19 +258,22 @@ def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Clas
         if item.type == IndicatorType.EMAIL and is_victim_address(item.value, member_domains):
             result.scrubbed.append(item.value)
             continue
-        value = scrub_url(item.value) if item.type == IndicatorType.URL else item.value
-        labels = item.labels
-        if item.type == IndicatorType.URL:
-            labels = tuple(dict.fromkeys((*labels, *url_flags(value))))
-        elif item.type == IndicatorType.DOMAIN:
-            labels = tuple(dict.fromkeys((*labels, *domain_flags(value))))
-        list_name = warning_list_for(
-            item.type,
-            value,
-            own_domains=own_domains,
-            member_domains=member_domains,
-            allow_documentation_ranges=context.allow_documentation_ranges,
-        )
+        if item.from_text_analysis:
+            value, labels, list_name = item.value, item.labels, None
+        else:
+            value = scrub_url(item.value) if item.type == IndicatorType.URL else item.value
+            labels = item.labels
+            if item.type == IndicatorType.URL:
+                labels = tuple(dict.fromkeys((*labels, *url_flags(value))))
+            elif item.type == IndicatorType.DOMAIN:
+                labels = tuple(dict.fromkeys((*labels, *domain_flags(value))))
+            list_name = warning_list_for(
+                item.type,
+                value,
+                own_domains=own_domains,
+                member_domains=member_domains,
+                allow_documentation_ranges=context.allow_documentation_ranges,
+            )
         insisted = bool(list_name) and item.value in context.insist_values
         if list_name and not insisted:
             result.warning_hits.append(WarningHit(item.value, item.type, list_name))
@@ -277,7 +285,11 @@ def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Clas
                 first_seen=item.first_seen,
                 last_seen=item.last_seen,
                 confidence=item.confidence,
-                description=scrub_text(item.description, member_domains=member_domains),
+                description=(
+                    item.description
+                    if item.from_text_analysis
+                    else scrub_text(item.description, member_domains=member_domains)
+                ),
                 warning_list=list_name or "",
                 kept_by_insistence=insisted,
                 labels=labels,

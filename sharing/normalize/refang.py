@@ -5,13 +5,13 @@ value was) and calls `refang` on each match.
 """
 
 import re
+from functools import lru_cache
 
 # Separators as analysts write them, with or without spaces around the brackets
 # ("evil [.] com", "ops [at] evil [.] info"). The patterns are shared with the extractor.
-DOT = (
-    r"(?:\.|\s?\[\.\]\s?|\s?\(\.\)\s?|\s?\{\.\}\s?"
-    r"|\s?\[dot\]\s?|\s?\(dot\)\s?|\s?\{dot\}\s?)"
-)
+# (Factored: "[.]", "[dot]", "(.)" ... share the optional spaces around them, so the regex
+# engine tries each bracket once instead of once per spelling.)
+DOT = r"(?:\.|\s?(?:\[(?:\.|dot)\]|\((?:\.|dot)\)|\{(?:\.|dot)\})\s?)"
 AT = r"(?:@|\s?\[@\]\s?|\s?\(@\)\s?|\s?\[at\]\s?|\s?\(at\)\s?|\s?\{at\}\s?|\s\[at\]\s|\s\(at\)\s)"
 COLON = r"(?::|\[:\]|\(:\))"
 # Schemes analysts write for web links, defanged or not, and the protocols exploit strings
@@ -34,12 +34,20 @@ _REPLACEMENTS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# What every replacement above needs: a bracket or a backslash somewhere, or a defanged
+# scheme at the start. Most values have none, and one search is far cheaper than eight.
+_MAY_BE_DEFANGED = re.compile(r"[\[({\\]|^(?:h[x*]{2}p|meow|fxp)", re.IGNORECASE)
+
+
 def refang(value: str) -> str:
     """The live form of one defanged value: `hxxps://evil[.]com` -> `https://evil.com`."""
+    if not _MAY_BE_DEFANGED.search(value):
+        return value
     for pattern, replacement in _REPLACEMENTS:
         value = pattern.sub(replacement, value)
     return value
 
 
+@lru_cache(maxsize=65536)
 def is_defanged(value: str) -> bool:
     return refang(value) != value

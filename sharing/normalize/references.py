@@ -71,6 +71,7 @@ def _sources() -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
     return domains, paths
 
 
+@lru_cache(maxsize=65536)
 def is_reference_domain(domain: str) -> bool:
     domains, _ = _sources()
     labels = domain.lower().split(".")

@@ -28,6 +28,7 @@ import binascii
 import re
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sharing.normalize.extract import Extracted, IndicatorType
 from sharing.normalize.extract.spans import Spans
@@ -50,11 +51,13 @@ class Redaction:
 
 
 _PHONE_RE = re.compile(
-    # The leading character class lets the regex engine skip ahead quickly.
-    r"(?=[+(\d])(?<![\w+.:/#=$€£-])"
-    r"(?:\+\d{1,3}[\s.-]?)?"
-    r"(?:\(0?\d{1,5}\)[\s.-]?)?"
-    r"\d{1,8}(?:[\s.-]\d{1,8}){1,6}"
+    # The first character is matched on its own (a class the regex engine skips ahead to),
+    # then the lookbehinds check the one before it and say which prefix it starts.
+    r"[+(\d](?<![\w+.:/#=$€£-].)"
+    r"(?:(?<=\+)\d{1,3}[\s.-]?(?:\(0?\d{1,5}\)[\s.-]?)?\d{1,8}"
+    r"|(?<=\()0?\d{1,5}\)[\s.-]?\d{1,8}"
+    r"|(?<=\d)\d{0,7})"
+    r"(?:[\s.-]\d{1,8}){1,6}"
     r"(?![\w:/%-]|[.,]\d)"
 )
 _PHONE_CUE = re.compile(
@@ -74,23 +77,102 @@ _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|M)\.?"
 _NAME_BEFORE_ADDRESS = re.compile(
     rf"(?:\"?({_FULL_NAME})\"?|\"?({_NAME_WORD},\s{_NAME_WORD})\"?)\s*[(<\[,]?\s*(?:mailto:)?$"
 )
-# Words saying the person next to them is a victim or works at a member.
-_VICTIM_CUE = re.compile(
-    r"\b(?:employees?|staff(?: members?)?|colleagues?|users?|customers?|clients?|members?|"
-    r"clerks?|accountants?|nurses?|(?:nurse|account|office|branch|team|line|help desk) managers?|"
-    r"managers?|supervisors?|directors?|leads?|heads?|officers?|tellers?|analysts?|engineers?|"
-    r"administrators?|admins?|assistants?|CFO|CEO|CTO|CIO|CISO|COO|controller|treasurer|"
-    r"contact(?: for this case)?|victims?|recipients?|patients?|account holders?|owners?|"
-    r"Kollegen?|Kollegin|Mitarbeiter(?:in)?|called|emailed|phoned|contacted|asked|told|"
-    r"Dear|Hi|Hello|Hallo|Hey|Thanks|Thank you|Regards|Cheers|Sincerely|Best)"
+# Words saying the person next to them is a victim or works at a member, in the order they
+# are tried.
+_VICTIM_CUE_WORDS = (
+    "employees?",
+    "staff(?: members?)?",
+    "colleagues?",
+    "users?",
+    "customers?",
+    "clients?",
+    "members?",
+    "clerks?",
+    "accountants?",
+    "nurses?",
+    *(
+        f"{role} managers?"
+        for role in ("nurse", "account", "office", "branch", "team", "line", "help desk")
+    ),
+    "managers?",
+    "supervisors?",
+    "directors?",
+    "leads?",
+    "heads?",
+    "officers?",
+    "tellers?",
+    "analysts?",
+    "engineers?",
+    "administrators?",
+    "admins?",
+    "assistants?",
+    *("CFO", "CEO", "CTO", "CIO", "CISO", "COO", "controller", "treasurer"),
+    "contact(?: for this case)?",
+    *("victims?", "recipients?", "patients?", "account holders?", "owners?"),
+    *("Kollegen?", "Kollegin", "Mitarbeiter(?:in)?"),
+    *("called", "emailed", "phoned", "contacted", "asked", "told"),
+    *("Dear", "Hi", "Hello", "Hallo", "Hey", "Thanks", "Thank you", "Regards", "Cheers"),
+    *("Sincerely", "Best"),
+)
+
+
+def _by_first_letter(words: Iterable[str]) -> str:
+    """An alternation of `words` grouped by their first (literal) character, in their order
+    within each group: the regex engine then skips ahead to characters that can start one
+    and tries only the words starting there. Words with different first characters never
+    match at the same place, so the grouping changes no match."""
+    words = list(words)
+    if not all(word[:1].isalnum() for word in words):  # "\\." would be split in two
+        return "|".join(words)
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(word[1:])
+    return "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items())
+
+
+_VICTIM_CUE_PATTERN = (
+    rf"(?:{_by_first_letter(_VICTIM_CUE_WORDS)})"
     rf"(?:\s+(?:at|of|in|for|from)\s+[\w& ]{{1,30}}?)?(?:\s*[,:(]\s*|\s+)"
     rf"(?:{_TITLE}\s+)?({_FULL_NAME})(?![\w'\u2019-])"
 )
+_VICTIM_CUE = re.compile(_VICTIM_CUE_PATTERN)
+# After the character that ends the word before (instead of \b): the engine skips from one
+# such character (a space, a punctuation mark) to the next at full speed.
+_VICTIM_CUE_AFTER_WORD = re.compile(rf"\W{_VICTIM_CUE_PATTERN}")
 # More names listed with a victim's: "Dr. Ahmed Siddiqui and Lena Park".
 _LISTED_WITH = re.compile(
     rf"(?:,\s*|\s+and\s+|\s+&\s+)(?:{_TITLE}\s+)?({_FULL_NAME})(?![\w'\u2019-])"
 )
-_TITLED_NAME = re.compile(rf"\b{_TITLE}\s+((?:{_NAME_WORD}\s)?{_NAME_WORD})(?![\w'\u2019-])")
+_TITLED_NAME = re.compile(rf"{_TITLE}\s+((?:{_NAME_WORD}\s)?{_NAME_WORD})(?![\w'\u2019-])")
+
+
+def _victim_cues(text: str) -> Iterator[re.Match[str]]:
+    """_VICTIM_CUE's matches where a word starts (as a leading \b would give)."""
+    position = 0
+    first = _VICTIM_CUE.match(text)
+    if first:
+        yield first
+        position = first.end()
+    # The previous match ends with a name, so the next cue is never right at its end.
+    yield from _VICTIM_CUE_AFTER_WORD.finditer(text, position)
+
+
+def _at_word_starts(
+    pattern: re.Pattern[str], text: str, joining: str = ""
+) -> Iterator[re.Match[str]]:
+    """The matches `\b` before `pattern` would give (pattern starts with a word character),
+    or `(?<![\\w{joining}])`: a match right after a word character (or one of `joining`) is
+    refused and the search goes on from its next character."""
+    position = 0
+    while match := pattern.search(text, position):
+        start = match.start()
+        if start and (text[start - 1].isalnum() or text[start - 1] in "_" + joining):
+            position = start + 1
+            continue
+        yield match
+        position = match.end()
+
+
 _SIGN_OFF = re.compile(
     r"^\s*(?:regards|best regards|kind regards|many thanks|thanks|thank you|cheers|best|"
     r"sincerely|mit freundlichen gr(?:ü|ue)(?:ß|ss)en|viele gr(?:ü|ue)(?:ß|ss)e|"
@@ -168,11 +250,15 @@ def _names_from_address(email: str) -> tuple[set[str], set[tuple[str, str]]]:
     return names, initials
 
 
-def _alternation(words: Iterable[str]) -> str:
-    return "|".join(re.escape(word) for word in sorted(set(words), key=len, reverse=True))
+def _alternation(words: Iterable[str], *, grouped: bool = False) -> str:
+    """The words, longest first, as a regular expression alternation (grouped by first
+    letter: see _by_first_letter)."""
+    escaped = [re.escape(word) for word in sorted(set(words), key=len, reverse=True)]
+    return _by_first_letter(escaped) if grouped else "|".join(escaped)
 
 
-def _personal_tokens_in_url(url: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _personal_tokens_in_url(url: str) -> tuple[str, ...]:
     """Base64 tokens in a link's query or fragment that decode to an e-mail address."""
     tokens: list[str] = []
     tail = url.split("?", 1)[1] if "?" in url else url.split("#", 1)[-1] if "#" in url else ""
@@ -183,24 +269,36 @@ def _personal_tokens_in_url(url: str) -> list[str]:
             continue
         if re.fullmatch(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", clear):
             tokens.append(token.rstrip("="))
-    return tokens
+    return tuple(tokens)
 
 
 _ADDRESS_ANCHOR = re.compile(r"@|%40|[\[(](?:at|@)[\])]", re.IGNORECASE)
 
 
+# The characters of a local part, read backwards (in the reversed text) from an '@'.
+_LOCAL_PART_RUN = re.compile(r"[a-z0-9._+-]{0,65}", re.IGNORECASE)
+
+
 def _addresses(text: str) -> Iterator[re.Match[str]]:
-    """_ANY_ADDRESS's matches, searched only around an '@' or its encoded forms."""
+    """_ANY_ADDRESS's matches, tried only where the local part before an '@' (or its
+    encoded forms) starts: the pattern's lookbehind allows no other start, and the local
+    part cannot hold an '@', so the run of its characters before the '@' is all of it."""
+    reversed_text = text[::-1]
     position = 0
     for anchor in _ADDRESS_ANCHOR.finditer(text):
-        if anchor.start() < position:
+        at = anchor.start()
+        if at < position:
             continue
-        start = max(position, anchor.start() - 70)
-        for match in _ANY_ADDRESS.finditer(text, start, min(len(text), anchor.end() + 260)):
-            if match.start() <= anchor.start() < match.end():
-                position = match.end()
-                yield match
-                break
+        if text[at] in "[(" and at > 0 and text[at - 1].isspace():
+            at -= 1  # "ana [at] member.example"
+        run = _LOCAL_PART_RUN.match(reversed_text, len(text) - at)
+        start = at - (run.end() - run.start()) if run else at
+        if start == at or at - start > 64 or start < position:
+            continue
+        match = _ANY_ADDRESS.match(text, start, min(len(text), anchor.end() + 260))
+        if match and match.end() > anchor.start():
+            position = match.end()
+            yield match
 
 
 def _address_redactions(
@@ -252,7 +350,7 @@ def _victim_names(
         for match in re.finditer(rf"\b([A-Z][a-zà-ÿ'\u2019]+)\s({surnames})\b", text):
             if (match.group(1)[0], match.group(2)) in initials:
                 names.add(f"{match.group(1)} {match.group(2)}")
-    for match in [*_VICTIM_CUE.finditer(text), *_TITLED_NAME.finditer(text)]:
+    for match in [*_victim_cues(text), *_at_word_starts(_TITLED_NAME, text)]:
         names.add(match.group(1))
         position = match.end()
         while listed := _LISTED_WITH.match(text, position):
@@ -308,12 +406,12 @@ def find_redactions(
     variants = _name_variants(names)
     surnames = {name.split(",")[0].strip() if "," in name else name.split()[-1] for name in names}
     if variants:
-        pattern = rf"(?<![\w'\u2019-])(?:{_alternation(variants)})(?![\w'\u2019-])"
-        for match in re.finditer(pattern, text):
+        pattern = re.compile(rf"(?:{_alternation(variants, grouped=True)})(?![\w'\u2019-])")
+        for match in _at_word_starts(pattern, text, joining="'\u2019-"):
             found.append(Redaction("person", match.group(0), REDACTED_PERSON, *match.span()))
     if surnames:
-        pattern = rf"\b{_TITLE}\s+(?:{_alternation(surnames)})(?![\w'\u2019-])"
-        for match in re.finditer(pattern, text):
+        pattern = re.compile(rf"{_TITLE}\s+(?:{_alternation(surnames)})(?![\w'\u2019-])")
+        for match in _at_word_starts(pattern, text):
             found.append(Redaction("person", match.group(0), REDACTED_PERSON, *match.span()))
     # An address right after a victim's name is that person's too ("Ana Souza, ana@...").
     for redaction in [item for item in found if item.kind == "person"]:

@@ -215,6 +215,7 @@ def _on_shared_service_with_path(url: str) -> bool:
     return path.strip("/?#") != ""
 
 
+@lru_cache(maxsize=65536)
 def url_flags(url: str) -> tuple[str, ...]:
     """Labels for a URL that stays an indicator: one on a shared service is flagged."""
     host = url_host(url).lower()
@@ -224,6 +225,7 @@ def url_flags(url: str) -> tuple[str, ...]:
     return ()
 
 
+@lru_cache(maxsize=65536)
 def domain_flags(domain: str) -> tuple[str, ...]:
     """A customer's own host on a subdomain service (abc123.cloudfront.net) is flagged."""
     _, subdomain_services = shared_services()

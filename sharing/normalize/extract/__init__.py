@@ -70,9 +70,8 @@ __all__ = [
 
 Finder = Callable[[str, str], Iterator[Extracted]]
 
-_CVE_RE = re.compile(
-    r"C(?<![\w-]C)VE[-\u2010\u2011]\d{4}[-\u2010\u2011]\d{4,7}(?!\d)", re.IGNORECASE
-)
+# Both cases spelt out instead of re.IGNORECASE, so the engine skips ahead to the next C.
+_CVE_RE = re.compile(r"[Cc](?<![\w-][Cc])[Vv][Ee][-\u2010\u2011]\d{4}[-\u2010\u2011]\d{4,7}(?!\d)")
 _TECHNIQUE_RE = re.compile(r"T(?<![\w.-]T)1\d{3}(?:\.\d{3})?(?![\w])")
 
 

@@ -26,7 +26,8 @@ def header_name(text: str, position: int) -> str:
     """
     start, _ = line_at(text, position)
     for _ in range(20):
-        line = text[start : text.find("\n", start) if "\n" in text[start:] else len(text)]
+        line_end = text.find("\n", start)
+        line = text[start : len(text) if line_end == -1 else line_end]
         if not line[:1].isspace() or start == 0:
             match = _HEADER.match(line)
             return match.group(1).lower() if match else ""

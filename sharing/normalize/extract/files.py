@@ -3,6 +3,7 @@ registry keys and mutexes."""
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from sharing.normalize.extract.context import line_at
 from sharing.normalize.extract.spans import Spans
@@ -13,12 +14,12 @@ from sharing.normalize.extract.types import HASH_TYPES, Extracted, IndicatorType
 # Both cases spelt out instead of re.IGNORECASE, which would keep the engine from skipping
 # to the next hex digit. [0-9a-z] under IGNORECASE also matches four non-ASCII letters
 # (dotted capital I, dotless i, long s, Kelvin sign): listed so the boundaries stay the same.
-_HEX = "0-9a-fA-F"
-_ALNUM = "0-9a-zA-Z\u0130\u0131\u017f\u212a"
+HEX = "0-9a-fA-F"
+ALNUM = "0-9a-zA-Z\u0130\u0131\u017f\u212a"
 _HASH_RE = re.compile(
-    rf"[{_HEX}](?<![{_ALNUM}][{_HEX}])"
-    rf"(?:[{_HEX}]{{127}}|[{_HEX}]{{63}}|[{_HEX}]{{39}}|[{_HEX}]{{31}})"
-    rf"(?![{_ALNUM}])"
+    rf"[{HEX}](?<![{ALNUM}][{HEX}])"
+    rf"(?:[{HEX}]{{127}}|[{HEX}]{{63}}|[{HEX}]{{39}}|[{HEX}]{{31}})"
+    rf"(?![{ALNUM}])"
 )
 _HASH_LENGTHS = {
     32: IndicatorType.MD5,
@@ -30,6 +31,7 @@ _HASH_LENGTHS = {
 _FINGERPRINT_CONTEXT = re.compile(r"ja3s?\b|ja3s?[\"']", re.IGNORECASE)
 
 
+@lru_cache(maxsize=65536)
 def normalise_hash(value: str) -> tuple[IndicatorType, str] | None:
     cleaned = value.strip().lower()
     kind = _HASH_LENGTHS.get(len(cleaned))
@@ -61,7 +63,8 @@ _NOT_FILE_EXTENSIONS = re.compile(r"\.(?:\d+|com|net|org|gov|edu|info|io|ru|cn|d
 def _file_name_candidates(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
     """File names on the line of a hash and on the lines around it."""
     first, _ = line_at(text, max(0, text.rfind("\n", 0, start)))
-    _, last = line_at(text, text.find("\n", end) + 1 if "\n" in text[end:] else end)
+    next_line = text.find("\n", end)
+    _, last = line_at(text, end if next_line == -1 else next_line + 1)
     return [
         (match.start(), match.end(), match.group(0))
         for match in _FILE_NAME_RE.finditer(text, first, last)
@@ -118,6 +121,7 @@ _REGISTRY_RE = re.compile(
 )
 
 
+@lru_cache(maxsize=65536)
 def normalise_registry_key(value: str) -> str | None:
     """The full key with its hive spelt out, as STIX asks: HKLM\\Run is HKEY_LOCAL_MACHINE\\Run."""
     match = re.fullmatch(
@@ -133,6 +137,8 @@ def normalise_registry_key(value: str) -> str | None:
 
 
 def find_registry_keys(text: str, working: str) -> Iterator[Extracted]:
+    if "\\" not in working:  # every key has a backslash after its hive: most texts have none
+        return
     for match in _REGISTRY_RE.finditer(working):
         path = match.group(2)
         segments = re.split(r"\\{1,2}", path)

@@ -4,6 +4,7 @@ import re
 from collections.abc import Iterator
 
 from sharing.normalize.extract.context import before, line_at
+from sharing.normalize.extract.files import ALNUM, HEX
 from sharing.normalize.extract.types import Extracted, IndicatorType
 
 # JA4: protocol, TLS version, SNI, counts, ALPN, then two truncated SHA-256 (FoxIO spec).
@@ -11,7 +12,9 @@ _JA4_RE = re.compile(
     r"[tqd](?<![\w][tqd])(?:1[0-3]|s[0-3]|d[0-3]|00)[di]\d{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}"
     r"(?![\w])"
 )
-_MD5_RE = re.compile(r"[0-9a-f](?<![0-9a-z][0-9a-f])[0-9a-f]{31}(?![0-9a-z])", re.IGNORECASE)
+# Both cases spelt out instead of re.IGNORECASE, which keeps the engine from skipping to the
+# next hex digit (files.py explains the four non-ASCII letters).
+_MD5_RE = re.compile(rf"[{HEX}](?<![{ALNUM}][{HEX}])[{HEX}]{{31}}(?![{ALNUM}])")
 # "JA3", "(JA3)", "ja3=", "\"ja3\":" before the hash, not JA3S (the server's fingerprint).
 _JA3_BEFORE = re.compile(r"\bja3(?![s\w])[^\n]{0,40}$", re.IGNORECASE)
 _JA3S_BEFORE = re.compile(r"\bja3s\b[^\n]{0,12}$", re.IGNORECASE)

@@ -81,12 +81,29 @@ _DOMAIN_RE = re.compile(rf"{_NOT_BEFORE}{_DOMAIN}{_NOT_AFTER_DOMAIN}", re.IGNORE
 _TRAILING = ".,;:!?'\")]}>"
 
 # Dotted numbers after these words are versions, sections or OIDs, not addresses.
+_VERSION_WORDS = (
+    *("versions?", "ver", "v", "builds?", "releases?", "rel", "sections?", "sect"),
+    *("chapters?", "clauses?", "paragraphs?", "firmware", "fw", "kb", "oid", "rfc"),
+    *("revision", "rev", "runbook", "before", "prior to"),
+)
+
+
+def _by_first_letter(words: tuple[str, ...]) -> str:
+    """The words as an alternation grouped by first letter (the engine then tries only the
+    words starting with the letter at hand; the order within a group is kept)."""
+    groups: dict[str, list[str]] = {}
+    for word in words:
+        groups.setdefault(word[0], []).append(word[1:])
+    return "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items())
+
+
 _VERSION_CONTEXT = re.compile(
-    r"(?:\b(?:versions?|ver|v|builds?|releases?|rel|sections?|sect|chapters?|clauses?|"
-    r"paragraphs?|firmware|fw|kb|oid|rfc|revision|rev|runbook|before|prior to)\b"
-    r"(?:(?!\.\s)[^\n]){0,40}|§\s?|[A-Za-z]/)$",
+    rf"(?:\b(?:{_by_first_letter(_VERSION_WORDS)})\b(?:(?!\.\s)[^\n]){{0,40}}|§\s?|[A-Za-z]/)$",
     re.IGNORECASE,
 )
+# A match ends the context: it starts at most this far from the end (the longest word and
+# the 40 characters after it).
+_VERSION_REACH = max(len(word) for word in _VERSION_WORDS) + 40
 _LATER = re.compile(r"\s*(?:and|or)\s+(?:later|earlier|newer|older|above|below)\b", re.I)
 # Headers whose values look like addresses but identify messages, not mailboxes.
 _MESSAGE_ID_HEADERS = frozenset(
@@ -127,6 +144,7 @@ def unicode_form(domain: str) -> str:
         return domain
 
 
+@lru_cache(maxsize=65536)
 def normalise_url(value: str) -> str | None:
     url = refang(value.strip()).rstrip(_TRAILING)
     if len(url) > MAX_URL_LENGTH:
@@ -157,6 +175,7 @@ def normalise_url(value: str) -> str | None:
     return f"{scheme.lower()}://{userinfo}{host.lower()}{port}{rest}"
 
 
+@lru_cache(maxsize=65536)
 def normalise_email(value: str) -> str | None:
     email = refang(value).strip()
     if email.count("@") != 1:
@@ -176,6 +195,7 @@ def normalise_ip(value: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=65536)
 def normalise_cidr(value: str) -> str | None:
     try:
         network = ipaddress.ip_network(refang(value).strip(), strict=False)
@@ -207,6 +227,7 @@ _SAFELINKS_HOST = re.compile(r"(?:^|\.)safelinks\.protection\.outlook\.com$")
 _URLDEFENSE_V3 = re.compile(r"^https?://urldefense(?:\.proofpoint)?\.com/v3/__(.+?)__;", re.I)
 
 
+@lru_cache(maxsize=65536)
 def unwrap_gateway_url(url: str) -> str:
     """The original link inside a Microsoft Safe Links or Proofpoint URL Defense rewrite."""
     host = url_host(url).lower()
@@ -300,20 +321,30 @@ def find_urls(text: str, working: str) -> Iterator[Extracted]:
         yield Extracted(IndicatorType.URL, value, start, end, text[start:end])
 
 
+# The characters of a local part, read backwards (in the reversed text) from an '@'.
+_LOCAL_PART_RUN = re.compile(r"[a-z0-9._%+-]{0,65}", re.IGNORECASE)
+
+
 def _email_matches(working: str) -> Iterator[re.Match[str]]:
-    """_EMAIL_RE's matches, searched only around an '@' (or its defanged forms)."""
+    """_EMAIL_RE's matches, tried only where the local part before an '@' (or its defanged
+    forms) starts: the lookbehind allows no other start, and the local part cannot hold an
+    '@', so the run of its characters before the '@' is all of it."""
+    reversed_text = working[::-1]
     position = 0
     for anchor in _EMAIL_ANCHOR.finditer(working):
-        if anchor.start() < position:
+        at = anchor.start()
+        if at < position:
             continue
-        window_start = max(position, anchor.start() - 70)
-        for match in _EMAIL_RE.finditer(
-            working, window_start, min(len(working), anchor.end() + 260)
-        ):
-            if match.start() <= anchor.start() < match.end():
-                position = match.end()
-                yield match
-                break
+        if working[at] != "@" and at > 0 and working[at - 1].isspace():
+            at -= 1  # "ops [at] evil [.] info"
+        run = _LOCAL_PART_RUN.match(reversed_text, len(working) - at)
+        start = at - (run.end() - run.start()) if run else at
+        if start == at or at - start > 64 or start < position:
+            continue
+        match = _EMAIL_RE.match(working, start, min(len(working), anchor.end() + 260))
+        if match and match.end() > anchor.start():
+            position = match.end()
+            yield match
 
 
 def find_emails(text: str, working: str) -> Iterator[Extracted]:
@@ -349,7 +380,8 @@ def find_ipv4(text: str, working: str) -> Iterator[Extracted]:
         context = before(text, start, 60)
         if not context.strip() and start > 0:  # at a line start: the cue may end the line above
             context = before(text, text.rfind("\n", 0, start), 60) + " "
-        if _VERSION_CONTEXT.search(context) or _LATER.match(text, end):
+        version = _VERSION_CONTEXT.search(context, max(0, len(context) - _VERSION_REACH))
+        if version or _LATER.match(text, end):
             continue
         yield Extracted(IndicatorType.IPV4, value, start, end, text[start:end])
 
@@ -398,6 +430,7 @@ def find_asns(text: str, working: str) -> Iterator[Extracted]:
             yield Extracted(IndicatorType.ASN, value, *match.span(), match.group(0))
 
 
+@lru_cache(maxsize=65536)
 def _looks_like_product_or_file(original: str, domain: str) -> bool:
     labels = domain.split(".")
     tld_written = re.split(DOT, original)[-1]
@@ -410,8 +443,49 @@ def _looks_like_product_or_file(original: str, domain: str) -> bool:
     return len(labels) >= 3 and labels[0] in PACKAGE_PREFIXES
 
 
+# Where the first dot of a domain can be: a dot, or a bracketed one ("[.]", "(dot)" ...),
+# between a letter or digit and the letter or digit that starts the next label.
+_DOT_ANCHOR = re.compile(
+    rf"[.\[({{](?:(?<=[{_LETTER}]\.)|(?<=[{_LETTER}][\[({{])(?:\.|dot)[\])}}]\s?"
+    rf"|(?<=[{_LETTER}]\s[\[({{])(?:\.|dot)[\])}}]\s?)(?=[{_LETTER}])",
+    re.IGNORECASE,
+)
+_LONGEST_LABEL = 63
+# A run of label characters, read backwards (in the reversed text) from a dot.
+_LABEL_RUN = re.compile(rf"[{_LETTER}_-]{{0,{_LONGEST_LABEL + 1}}}", re.IGNORECASE)
+
+
+def _domain_matches(working: str) -> Iterator[re.Match[str]]:
+    """_DOMAIN_RE's matches, tried only where a label ends at a dot.
+
+    A domain starts where a run of label characters starts (the lookbehind refuses any
+    other place) and its first label, that whole run, is followed by a dot: so going back
+    from each dot to the start of its run finds every place the pattern can match, in
+    order, without trying it at every word of the text.
+    """
+    reversed_text = working[::-1]
+    length = len(working)
+    position = 0  # where the last match ended: like finditer, nothing starts before it
+    tried = -1
+    for anchor in _DOT_ANCHOR.finditer(working):
+        end = anchor.start()
+        if end < position:
+            continue
+        if working[end] != "." and working[end - 1].isspace():
+            end -= 1  # "evil [.] com"
+        run = _LABEL_RUN.match(reversed_text, length - end)
+        start = end - (run.end() - run.start()) if run else end
+        if end - start > _LONGEST_LABEL or start < position or start == tried:
+            continue
+        tried = start
+        match = _DOMAIN_RE.match(working, start)
+        if match:
+            position = match.end()
+            yield match
+
+
 def find_domains(text: str, working: str) -> Iterator[Extracted]:
-    for match in _DOMAIN_RE.finditer(working):
+    for match in _domain_matches(working):
         original = match.group(0)
         value = normalise_domain(original)
         if value is None:
@@ -442,6 +516,7 @@ def _personal_in_url(url: str) -> list[str]:
 REDACTED_IN_URL = "[redacted]"
 
 
+@lru_cache(maxsize=65536)
 def scrub_url(url: str) -> str:
     """`url` with e-mail addresses in its query and fragment replaced.
 

@@ -8,6 +8,7 @@ Ethereum addresses are 0x and 40 hex digits; Monero addresses have the documente
 import hashlib
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from sharing.normalize.extract.types import Extracted, IndicatorType
 
@@ -58,6 +59,7 @@ def _bech32(address: str) -> bool:
     return checksum in (1, 0x2BC830A3)  # Bech32 (BIP 173) or Bech32m (BIP 350)
 
 
+@lru_cache(maxsize=65536)
 def is_wallet(value: str) -> bool:
     match = _WALLET_RE.fullmatch(value)
     if not match:

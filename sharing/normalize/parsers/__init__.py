@@ -31,6 +31,10 @@ class ParsedIndicator:
     confidence: int | None = None
     description: str = ""
     labels: tuple[str, ...] = ()
+    # Found by the portal's analysis of a text (pipeline.prepare), which already applied the
+    # warning lists, labels and scrubbing with the same context and wrote the description
+    # itself ("Derived: the host of the URL ..."): classify does not repeat that work.
+    from_text_analysis: bool = False
 
 
 @dataclass(slots=True)
