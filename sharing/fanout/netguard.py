@@ -24,6 +24,7 @@ import typing
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import TracebackType
 from urllib.parse import urlsplit, urlunsplit
 
 import httpcore
@@ -312,6 +313,29 @@ def http_client(
         limits=limits,
         transport=_DeadlineTransport(limits=limits, ssl_context=ssl_context),
     )
+
+
+class HoldsHttpClient:
+    """For a client class that opens one `http_client()` when it first needs it (kept in
+    `_http`): closes it, and closes it when used as a context manager."""
+
+    _http: httpx.Client | None
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def __enter__(self) -> typing.Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def post(

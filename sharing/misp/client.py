@@ -21,8 +21,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -82,7 +81,7 @@ def normalise_feed_url(url: str) -> str:
 
 
 @dataclass
-class MispFeedClient:
+class MispFeedClient(netguard.HoldsHttpClient):
     """A connection to one MISP feed. `headers` are the feed's configured request headers
     (MISP feeds are protected by one, e.g. Authorization), sent with the credentials'."""
 
@@ -107,22 +106,6 @@ class MispFeedClient:
                 raise MispFeedError(error.message, permanent=True) from None
             self._http = netguard.http_client(ssl_context=context, max_connections=2)
         return self._http
-
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _get(self, name: str, *, extra: Mapping[str, str] | None = None) -> netguard.Response:
         headers = {

@@ -537,16 +537,7 @@ def _store_group(
             stix_report_id=group.stix_report_id,
             collection_id=collection_id[:200],
         )
-        ReportRevision.objects.create(
-            report=report,
-            number=report.version,
-            title=report.title,
-            summary=report.summary,
-            tlp=report.tlp,
-            note=f"Received from peer {peer.name}",
-            created_by=peer.created_by,
-        )
-        revision_audience_sync(report=report)
+        _record_version(peer, report, note=f"Received from peer {peer.name}")
     identity = peer_identity(peer)
     marking_id = TLP2_MARKING_IDS[group.tlp]
     store = VersionStore(report=report, submission=None, now=now)
@@ -575,24 +566,44 @@ def _store_group(
     link_indicators(report, classify(found, context=_context()), now, origin="upload")
     report_search_refresh(report_ids=[report.pk])
     if existing is None or existing.report_id != report.pk:
-        audit_record(
-            action="report.publish",
-            obj=report,
-            actor=peer.created_by,
-            organisation=report.organisation,
-            after={"tlp": report.tlp, "version": report.version, "peer": peer.name},
-        )
-        outbox_write(report=report, event="published")
+        _announce(peer, report, event="published", after={"tlp": report.tlp})
     elif revised:
-        audit_record(
-            action="report.revise",
-            obj=report,
-            actor=peer.created_by,
-            organisation=report.organisation,
-            after={"tlp": report.tlp, "version": report.version, "peer": peer.name},
-        )
-        outbox_write(report=report, event="revised")
+        _announce(peer, report, event="revised", after={"tlp": report.tlp})
     return report
+
+
+_ACTIONS = {
+    "published": "report.publish",
+    "revised": "report.revise",
+    "withdrawn": "report.withdraw",
+}
+
+
+def _announce(peer: Peer, report: Report, *, event: str, after: dict[str, Any]) -> None:
+    """Audit what the peer's report went through (the peer's creator acts for the ISAC) and
+    tell recipients through the outbox, as a member's publication would."""
+    audit_record(
+        action=_ACTIONS[event],
+        obj=report,
+        actor=peer.created_by,
+        organisation=report.organisation,
+        after={**after, "version": report.version, "peer": peer.name},
+    )
+    outbox_write(report=report, event=event)
+
+
+def _record_version(peer: Peer, report: Report, *, note: str) -> None:
+    """The report's current version in its history, with the audience it went to."""
+    ReportRevision.objects.create(
+        report=report,
+        number=report.version,
+        title=report.title,
+        summary=report.summary,
+        tlp=report.tlp,
+        note=note,
+        created_by=peer.created_by,
+    )
+    revision_audience_sync(report=report)
 
 
 def _withdraw_if_relabelled(peer: Peer, group: _Group, now: datetime) -> None:
@@ -616,14 +627,7 @@ def _withdraw_if_relabelled(peer: Peer, group: _Group, now: datetime) -> None:
     report.withdrawn_at = now
     report.withdrawn_reason = f"Peer {peer.name} changed its label to {tlp.label}."
     report.save(update_fields=["status", "withdrawn_at", "withdrawn_reason", "updated_at"])
-    audit_record(
-        action="report.withdraw",
-        obj=report,
-        actor=peer.created_by,
-        organisation=report.organisation,
-        after={"reason": report.withdrawn_reason, "peer": peer.name},
-    )
-    outbox_write(report=report, event="withdrawn")
+    _announce(peer, report, event="withdrawn", after={"reason": report.withdrawn_reason})
 
 
 def _next_version(peer: Peer, report: Report, group: _Group, now: datetime) -> None:
@@ -633,16 +637,7 @@ def _next_version(peer: Peer, report: Report, group: _Group, now: datetime) -> N
     report.title = _title(peer, group, now)[:300]
     report.summary = group.description[:5000]
     report.save(update_fields=["version", "title", "summary", "updated_at"])
-    ReportRevision.objects.create(
-        report=report,
-        number=report.version,
-        title=report.title,
-        summary=report.summary,
-        tlp=report.tlp,
-        note=f"Changed by peer {peer.name}",
-        created_by=peer.created_by,
-    )
-    revision_audience_sync(report=report)
+    _record_version(peer, report, note=f"Changed by peer {peer.name}")
 
 
 def _shared(

@@ -32,8 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
@@ -222,7 +221,7 @@ class Page:
 
 
 @dataclass
-class TaxiiClient:
+class TaxiiClient(netguard.HoldsHttpClient):
     """A connection to one API root of one TAXII 2.1 server.
 
     `allowed` are the private ranges the SSRF guard lets through (the portal's
@@ -251,22 +250,6 @@ class TaxiiClient:
                 ssl_context=ssl_context_for(self.credentials), max_connections=4
             )
         return self._http
-
-    def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
-            self._http = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # --- Requests ---------------------------------------------------------------------------
 
