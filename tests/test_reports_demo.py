@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from sharing import policy
-from sharing.models import Comment, Report, ReportIndicator, Sighting
+from sharing.models import Comment, IndicatorExpiry, Report, ReportIndicator, Sighting
 from sharing.tlp import TLP
 from tests.fixtures.members import acting
 
@@ -26,6 +26,12 @@ def test_seed_demo_shares_reports_at_every_tlp_once_members_are_in_good_standing
     call_command("seed_demo", force=True, stdout=StringIO())
 
     assert Report.objects.count() == counts
+    # indicators are linked after commit: the second run ends one for everyone (its source)
+    # and flags one (another member), once
+    assert sorted(IndicatorExpiry.objects.values_list("kind", "link__indicator__value")) == [
+        ("expired", "https://support-portal-sso.net/auth/login"),
+        ("flagged", "103.108.229.22"),
+    ]
     assert set(Report.objects.values_list("tlp", flat=True)) == set(TLP.values)
     assert Report.objects.filter(status=Report.Status.WITHDRAWN).exists()
     assert ReportIndicator.objects.exists()
