@@ -41,6 +41,7 @@ from sharing.models import (
     Forward,
     Indicator,
     Notification,
+    PeerCorroboration,
     PublicFeed,
     Report,
     ReportAcknowledgement,
@@ -204,15 +205,28 @@ def _good_standing() -> Q:
 def visible_report(viewer: Membership | None, **lookup: Any) -> Report | None:
     """The one report matching the lookup (e.g. uuid=...) if the viewer may read it, with
     its organisation, author and the RFI answer it was made of (if any); the rest of the
-    request then knows `can_view` is true."""
+    request then knows `can_view` is true, and whether the viewer may post (`can_post`).
+
+    Two facts a report page always needs ride along in the same query: the viewer's good
+    standing and whether any peer ISAC also reported the report (`peer_corroborated`, so a
+    page asks which peers only when some did)."""
+    if not _is_usable(viewer):
+        return None
+    assert viewer is not None  # for the type checker: _is_usable checked it
+    standing = Organisation.objects.filter(_good_standing(), pk=viewer.organisation_id)
     report = (
         visible_to(viewer)
         .select_related("organisation", "author", "rfi_answer__rfi")
+        .annotate(
+            viewer_in_good_standing=Exists(standing),
+            peer_corroborated=Exists(PeerCorroboration.objects.filter(report=OuterRef("pk"))),
+        )
         .filter(**lookup)
         .first()
     )
     if report is not None:
         _reused(("can_view", _key(viewer), report.pk), lambda: True)
+        _reused(("can_post", _key(viewer)), lambda: report.viewer_in_good_standing)
     return report
 
 

@@ -35,6 +35,8 @@ PASSWORD = "isac-demo-password"
 CHICAGO = ZoneInfo("America/Chicago")
 # Variables that would take the demo out of embedded mode or point it at CI's services.
 SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "REQUIRE_SERVICES")
+# One demo serves the whole module, so its tests stay in one test process (scripts/test).
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 @dataclass

@@ -342,14 +342,21 @@ def test_public_release_of_a_narrower_report_is_refused_with_a_clear_reason(
 
 
 @pytest.mark.django_db
-def test_the_form_offers_the_choice_and_the_report_page_shows_it(
-    isac_admin: User, analyst_a: User, peer_b: User
+def test_the_form_offers_the_choice_and_the_report_page_and_api_show_it(
+    isac_admin: User, analyst_a: User, peer_b: User, issue_token: Any
 ) -> None:
     author = signed_in(analyst_a)
     assert "Release on the ISAC&#x27;s public feed" in author.get("/reports/new/").text
     report = release(analyst_a, title="Shown as released")
+    kept = release(analyst_a, public=False, title="Kept for members")
     page = signed_in(peer_b).get(f"/reports/{report.uuid}/")
     assert "Released by its author" in page.text
+    # A member's tooling reads the same choice over the REST API.
+    token = issue_token(peer_b, read_only=True)
+    for shown, released in ((report, True), (kept, False)):
+        api = Client().get(f"/api/v1/reports/{shown.uuid}/", HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert api.status_code == 200
+        assert (api.json()["title"], api.json()["public_release"]) == (shown.title, released)
     assert reverse("public:report", args=[report.uuid]) not in page.text  # the feed is off
     feed_on(isac_admin)
     page = signed_in(peer_b).get(f"/reports/{report.uuid}/")

@@ -55,11 +55,18 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
             "status",
             "source",
             "sectors",
+            "public_release",
             "published_at",
             "updated_at",
             "version",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "public_release": {
+                "help_text": "The source asked for this TLP:CLEAR report to be on the ISAC's "
+                "public feed (it is there once published)."
+            }
+        }
 
     def get_source(self, report: Report) -> str | None:
         viewer = self.context["viewer"]

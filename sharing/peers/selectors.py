@@ -86,6 +86,9 @@ def also_reported_by(viewer: Membership | None, report: Report) -> list[PeerCorr
     """Peers that reported what this report carries, for a reader of the report."""
     if not policy.can_view(viewer, report):
         return []
+    # A report read through `policy.visible_report` already knows whether any peer did.
+    if getattr(report, "peer_corroborated", True) is False:
+        return []
     return list(report.peer_corroborations.select_related("peer").order_by("peer__name"))
 
 
