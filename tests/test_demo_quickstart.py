@@ -299,7 +299,6 @@ def test_the_demo_shows_delivery_working_with_retries_and_the_digest_at_its_hour
     member.get_by_role("link", name=re.compile("MFA codes relayed")).click()
     expect(member.locator("#answers")).to_contain_text("Harbor Bank")
     expect(member.locator("#answers")).to_contain_text("Both sessions were used within 20 min")
-    screenshot(member, "demo-rfi-answered")
     member.goto("/rfis/?status=closed")
     member.get_by_role("link", name=re.compile("scanned from 141.212.122.80")).click()
     expect(member.locator(".rfi-summary")).to_contain_text("internet measurement project")
@@ -334,7 +333,6 @@ def test_the_demo_shows_delivery_working_with_retries_and_the_digest_at_its_hour
     expect(status.locator('dt:text-is("Pulled") + dd')).to_contain_text(
         re.compile(r"\d+ duplicate")
     )
-    screenshot(admin, "demo-peer-polled")
     admin.goto("/reports/")
     admin.get_by_role(
         "link", name="Phishing wave impersonating an OT vendor's support portal"
