@@ -23,6 +23,8 @@ class DemoPerson:
     full_name: str
     organisation: str
     role: str
+    # An account used by a program through an API token: no password, not in the logins.
+    token_only: bool = False
 
 
 ISAC = DemoOrganisation("Example ISAC", "ISAC", (), "US", ("isac.example",), is_isac=True)
@@ -46,6 +48,9 @@ ORGANISATIONS = (
         "US",
         ("granitewater.example",),
     ),
+    # The account the demo's peer ISAC reads this portal's TAXII server with (sharing/peers/
+    # demo.py): a peer is a member organisation of the ISAC it pulls from.
+    DemoOrganisation("Mirror ISAC", "Mirror", (), "US", ("mirror-isac.example",)),
 )
 PEOPLE = (
     DemoPerson("admin@isac.example", "Alex Admin", ISAC.name, Membership.Role.ISAC_ADMIN),
@@ -68,6 +73,13 @@ PEOPLE = (
         "Gil Analyst",
         "Granite Water Utility",
         Membership.Role.ANALYST,
+    ),
+    DemoPerson(
+        "liaison@mirror-isac.example",
+        "Mirror ISAC liaison",
+        "Mirror ISAC",
+        Membership.Role.ORG_ADMIN,
+        token_only=True,
     ),
 )
 
@@ -99,9 +111,10 @@ AGREEMENT_LABEL = "2026.1"
 DEMO_ACCEPTANCES = {
     "Northwind Energy": ("admin@northwind.example", None),
     "Harbor Bank": ("admin@harborbank.example", 12),
+    "Mirror ISAC": ("liaison@mirror-isac.example", None),
 }
 # The government forwarding consent each chooses when accepting (AIS vocabulary).
-DEMO_FORWARDING_CONSENT = {"Northwind Energy": "usg", "Harbor Bank": "none"}
+DEMO_FORWARDING_CONSENT = {"Northwind Energy": "usg", "Harbor Bank": "none", "Mirror ISAC": "none"}
 
 
 @dataclass(frozen=True)

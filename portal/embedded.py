@@ -43,6 +43,10 @@ def start() -> None:
         )
     if _running.is_set():
         return
+    # A worker imports every task module (CELERY_IMPORTS, autodiscovery) before it takes
+    # work; this process must too, or beat finds a task not imported yet (the peers poll)
+    # unregistered, hands it to send_task, and eager mode drops it without running it.
+    app.loader.import_default_modules()
     # The in-memory scheduler: a restart starts the intervals again, which the sweeps
     # tolerate, and nothing is written beside the database.
     _beat = EmbeddedService(app, thread=True, scheduler_cls=Scheduler)

@@ -48,6 +48,11 @@ class DemoReport:
     withdrawn: str = ""  # the reason, when the report was later withdrawn
 
 
+# The advisory Harbor Bank's demo watch list matches (sharing/alerts/demo.py).
+WATCHED_ADVISORY = (
+    "SecureEdge VPN gateways: CVE-2026-24061 exploited, one member's gateway beaconing"
+)
+
 REPORTS = (
     DemoReport(
         author="curator@isac.example",
@@ -195,6 +200,33 @@ until we say so: the attacker would notice.
         indicators="146.70.124.51\nsync-telemetry-node[.]org",
         sectors=("energy",),
         audience_people=("analyst@harborbank.example", "curator@isac.example"),
+        confidence=Report.Confidence.HIGH,
+    ),
+    DemoReport(
+        author="curator@isac.example",
+        title=WATCHED_ADVISORY,
+        tlp=TLP.AMBER,
+        report_type=Report.Type.ADVISORY,
+        summary=(
+            "A sinkholed command server logged beacons from a member's VPN gateway. The "
+            "gateway runs Aurora SecureEdge VPN, whose CVE-2026-24061 is exploited this week."
+        ),
+        body="""## What we saw
+
+Attackers exploit **CVE-2026-24061**, an authentication bypass in Aurora SecureEdge VPN
+gateways, and install a backdoor that beacons every ten minutes. The sinkhole we run with a
+partner logged beacons from the gateway at the address below, which answers for
+vpn.harborbank.example.
+
+## What to do
+
+1. Take the gateway off the internet and image it before rebuilding.
+2. Apply the vendor's fixed release to every SecureEdge gateway.
+3. Reset the credentials of accounts that signed in through it since the 1st.
+""",
+        indicators="91.198.44.23\n194.165.16.78",
+        sectors=("financial-services",),
+        audience_organisations=("Harbor Bank",),
         confidence=Report.Confidence.HIGH,
     ),
     DemoReport(

@@ -292,6 +292,56 @@ def test_the_demo_shows_delivery_working_with_retries_and_the_digest_at_its_hour
     assert f"http://127.0.0.1:{demo.port}/reports/" in digest
     assert "127.0.0.1:8000" not in demo.output()
 
+    # and: the newer lanes have demo data, read by the people already signed in.
+    # Northwind's admin reads Harbor Bank's answer to Northwind's request, and the summary
+    # of the request Harbor Bank closed
+    member.goto("/rfis/")
+    member.get_by_role("link", name=re.compile("MFA codes relayed")).click()
+    expect(member.locator("#answers")).to_contain_text("Harbor Bank")
+    expect(member.locator("#answers")).to_contain_text("Both sessions were used within 20 min")
+    member.goto("/rfis/?status=closed")
+    member.get_by_role("link", name=re.compile("scanned from 141.212.122.80")).click()
+    expect(member.locator(".rfi-summary")).to_contain_text("internet measurement project")
+    # Harbor Bank's analyst sees the alert its watch list raised, acknowledged, and the
+    # answer "investigating" on the report
+    analyst.goto("/alerts/")
+    alert = analyst.locator("tr.alert-row", has_text="SecureEdge VPN gateways")
+    expect(alert).to_contain_text("CVE-2026-24061")
+    expect(alert).to_contain_text("91.198.44.23")
+    expect(alert).to_contain_text("Acknowledged")
+    alert.get_by_role("link", name=re.compile("SecureEdge")).click()
+    expect(analyst.locator(".ack-impact")).to_have_text("Investigating")
+    # and its figures, counted by the refresh beat runs: one answer given, one alert received
+    analyst.goto("/figures/")
+    expect(analyst.locator('[data-figure="rfi_answers_given"]').first).to_have_text("1")
+    expect(analyst.locator('[data-figure="alerts_received"]').first).to_have_text("1")
+    expect(analyst.locator('[data-figure="reports_shared"]').first).not_to_have_text("0")
+    # The ISAC admin sees the peer ISAC polled by the schedule (this portal's own TAXII
+    # server on the demo's port) and what it brought marked on members' reports
+    admin.goto("/isac/peers/")
+    admin.get_by_role("link", name="Mirror ISAC").click()
+    status = admin.locator("section.card").first
+    expect(status).to_contain_text(f"http://127.0.0.1:{demo.port}/taxii2/portal/")
+    last_success = status.locator('dt:text-is("Last success") + dd')
+    # The first poll runs 10 seconds after the start (scripts/demo), long before this.
+    deadline = time.monotonic() + 20
+    while last_success.inner_text() == "never" and time.monotonic() < deadline:
+        time.sleep(1)
+        admin.reload()
+    expect(last_success).not_to_have_text("never")
+    expect(status.locator('dt:text-is("State") + dd')).to_have_text("ok")
+    expect(status.locator('dt:text-is("Pulled") + dd')).to_contain_text(
+        re.compile(r"\d+ duplicate")
+    )
+    admin.goto("/reports/")
+    admin.get_by_role(
+        "link", name="Phishing wave impersonating an OT vendor's support portal"
+    ).click()
+    expect(admin.locator(".also-reported")).to_have_text("Also reported by peer Mirror ISAC.")
+    # and the phishing page's URL, ended by its source, is no longer valid
+    ended = admin.locator(".indicators-table tr", has_text="support-portal-sso.net/auth/login")
+    expect(ended).to_contain_text("revoked")
+
 
 def test_the_subscription_form_shows_only_the_chosen_channels_fields(
     demo: Demo, new_page: Callable[[], Page]

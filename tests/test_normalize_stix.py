@@ -13,7 +13,7 @@ from accounts.models import Organisation, User
 from sharing.formats.stix import report_bundle
 from sharing.models import Report, StixObject, Submission
 from sharing.normalize.extract import IndicatorType
-from sharing.normalize.parsers.stix import scan_bundle
+from sharing.normalize.parsers.stix import check, scan_bundle
 from sharing.normalize.services import submission_mark_published
 from sharing.stix.markings import TLP2_MARKING_IDS, marking_definition, tlp_of_marking_object
 from sharing.stix.objects import pattern_for, sco_for
@@ -388,3 +388,16 @@ def test_building_a_bundle_takes_the_same_queries_for_few_or_many_objects(
         bundle = report_bundle(draft_report_a)
 
     assert len(bundle["objects"]) == 3 + 300 * 3
+
+
+def test_tlp_marking_definitions_need_no_modified_time_other_objects_do() -> None:
+    # STIX 2.1 never revises a marking definition, so it has no `modified`: a peer serving
+    # the standard TLP markings (as the portal's own TAXII server does) serves valid STIX.
+    for tlp in TLP:
+        definition = marking_definition(tlp)
+        assert "modified" not in definition
+        assert check(definition, 0) == []
+    identity = {"type": "identity", "spec_version": "2.1", "name": "Peer",
+                "id": "identity--8c8e6a5f-3f7e-4b7e-9d7c-2b8c9f6f0a11",
+                "created": "2026-01-01T00:00:00.000Z"}  # fmt: skip
+    assert [e["field"] for e in check(identity, 0)] == ["modified"]

@@ -1,7 +1,7 @@
 """Idempotent demo data for the README quick start; never for a production database."""
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -32,10 +32,14 @@ from accounts.services.groups import (
 from accounts.services.organisations import organisation_create
 from accounts.services.people import membership_create, user_create
 from accounts.standing import is_in_good_standing
+from sharing.alerts.demo import seed_alert_answer, seed_watchlist
 from sharing.demo import seed_public_feed, seed_reports
 from sharing.fanout.demo import seed_subscriptions
 from sharing.government.demo import seed_partner
 from sharing.insights.refresh import insights_refresh
+from sharing.lifecycle.demo import seed_indicator_lifecycle
+from sharing.peers.demo import LIAISON, PEER_NAME, DemoPeer, seed_peer
+from sharing.rfi.demo import seed_rfis
 
 
 class Command(BaseCommand):
@@ -62,18 +66,28 @@ class Command(BaseCommand):
             for group in demo.GROUPS:
                 self._group(group, organisations)
             sector_communities_sync()
-            # Subscriptions before reports, so the demo reports reach someone.
+            # Subscriptions and watch lists before reports, so the demo reports reach
+            # someone and the advisory about Harbor Bank's gateway raises an alert.
             seed_subscriptions()
+            seed_watchlist()
             # Reports last: their authors must already be members in good standing.
             reports = seed_reports()
             seed_public_feed()
             # A government partner, turned off, whose dry run shows what would leave.
             seed_partner()
+            rfis = seed_rfis()
+            peer = seed_peer(port=settings.PORT)
         if reports:
             self.stdout.write(f"Shared {reports} demo reports.")
-        # The dashboards' figures now, rather than at the schedule's first tick.
+        if rfis:
+            self.stdout.write(f"Asked {rfis} demo requests for information.")
+        # After commit, once the work publishing queued (normalisation, alert scans) ran.
+        seed_alert_answer()
+        seed_indicator_lifecycle()
+        # The dashboards' figures now (beat's insights-refresh), rather than at its first tick.
         insights_refresh(by=None)
         self._print_logins()
+        self._print_tour(peer)
 
     def _agreement(self, organisations: dict[str, Organisation]) -> None:
         """The current agreement, accepted by Northwind (in force) and Harbor Bank (expiring
@@ -133,7 +147,9 @@ class Command(BaseCommand):
         user = User.objects.filter(email__iexact=spec.email).first()
         if user is None:
             user = user_create(
-                email=spec.email, full_name=spec.full_name, password=demo.DEMO_PASSWORD
+                email=spec.email,
+                full_name=spec.full_name,
+                password=None if spec.token_only else demo.DEMO_PASSWORD,
             )
         if not Membership.objects.filter(user=user, organisation=organisation).exists():
             membership_create(user=user, organisation=organisation, role=spec.role, by=None)
@@ -169,8 +185,9 @@ class Command(BaseCommand):
 
     def _print_logins(self) -> None:
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Sign in as any of:"))
-        width = max(len(p.email) for p in demo.PEOPLE)
-        for person in demo.PEOPLE:
+        people = [p for p in demo.PEOPLE if not p.token_only]
+        width = max(len(p.email) for p in people)
+        for person in people:
             role = Membership.Role(person.role).label
             self.stdout.write(f"  {person.email:<{width}}  {role:<24}  {person.organisation}")
         self.stdout.write(f"Demo password for everyone: {demo.DEMO_PASSWORD}")
@@ -180,6 +197,34 @@ class Command(BaseCommand):
             "authenticator app (FreeOTP, Aegis, Google Authenticator), or type the key into one",
             "(without a phone: oathtool --totp -b KEY), then enter the 6-digit code and keep the",
             "recovery codes it shows. Lost it? python manage.py reset_mfa EMAIL starts again.",
+        ):
+            self.stdout.write(line)
+
+    def _print_tour(self, peer: DemoPeer) -> None:
+        """Where each part of the demo is, as links on the port the portal serves."""
+        base = settings.PORTAL_BASE_URL.rstrip("/")
+        peer_page = "/isac/peers/" + (f"{peer.peer.uuid}/" if peer.peer else "")
+        self.stdout.write("What the demo shows:")
+        for path, what in (
+            ("/reports/", "reports at every TLP, with sightings, comments, indicators ended"),
+            ("/rfis/", "requests for information: one answered, one closed with a summary"),
+            ("/alerts/", "Harbor Bank's alert from its watch list (analyst@harborbank)"),
+            ("/figures/", "each organisation's figures, counted as the schedule counts them"),
+            (peer_page, "a peer ISAC, its polls and what they brought (admin@isac)"),
+        ):
+            self.stdout.write(f"  {base}{path}")
+            self.stdout.write(f"      {what}")
+        if peer.peer is None:
+            self.stdout.write(f"No demo peer ISAC: {peer.problem}")
+            return
+        poll_seconds = cast(float, settings.CELERY_BEAT_SCHEDULE["peers-poll"]["schedule"])
+        for line in (
+            f"The peer ISAC {PEER_NAME} needs no internet: it is this portal's own TAXII server",
+            f"({peer.peer.api_root_url}), read with an API token of {LIAISON}.",
+            f"The schedule polls it {poll_seconds:.0f} seconds after the start, then every "
+            f"{peer.peer.poll_minutes} minutes.",
+            "What it brings, members shared already: their reports show "
+            f"'Also reported by peer {PEER_NAME}'.",
         ):
             self.stdout.write(line)
 

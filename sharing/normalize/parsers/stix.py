@@ -236,7 +236,9 @@ def check(obj: Any, position: int) -> list[dict[str, Any]]:
     if not _valid_id(obj.get("id"), object_type):
         errors.append({**where, "field": "id", "message": "not a valid STIX identifier"})
     if object_type not in SCO_TYPES:
-        for name in ("created", "modified"):
+        # A marking definition is never revised: STIX 2.1 gives it no `modified`.
+        stamps = ("created",) if object_type == "marking-definition" else ("created", "modified")
+        for name in stamps:
             try:
                 parse_timestamp(str(obj.get(name, "")))
             except ValueError:
