@@ -95,7 +95,11 @@ def test_the_demo_subscribers_are_notified_of_the_demo_reports_they_may_see(
         call_command("seed_demo", force=True, stdout=StringIO())  # idempotent
 
     nora = Membership.objects.get(user__email="analyst@northwind.example")
-    notified = Notification.objects.filter(membership=nora)
-    assert notified.exists()
-    assert all(n.report is not None and policy.can_view(nora, n.report) for n in notified)
+    notified = list(Notification.objects.filter(membership=nora))
+    about_reports = [n.report for n in notified if n.report is not None]
+    assert about_reports
+    assert all(policy.can_view(nora, report) for report in about_reports)
+    # The rest tell her about the demo's requests for information, each one she may read.
+    about_rfis = [n.rfi for n in notified if n.report is None]
+    assert all(rfi is not None and policy.can_view_rfi(nora, rfi) for rfi in about_rfis)
     assert Subscription.objects.count() == 4
