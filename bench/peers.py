@@ -39,6 +39,8 @@ from bench.taxii import django_env, ensure_database, free_port, running  # noqa:
 
 if TYPE_CHECKING:
     from accounts.models import Membership, User
+    from sharing.models import Peer
+    from sharing.peers.pull import PullResult
 
 
 def rss_mb() -> float:
@@ -102,19 +104,10 @@ def setup_puller() -> "tuple[Membership, User]":
     return admin_membership, analyst
 
 
-def pull(admin: "Membership", api_root: str, token: str) -> tuple[int, float, int]:
-    from sharing.peers.credentials import PeerSecrets
+def timed_pull(peer: "Peer") -> tuple["PullResult", float]:
+    """One pull of the peer and its wall-clock seconds (profiled with BENCH_PROFILE=1)."""
     from sharing.peers.pull import peer_pull
-    from sharing.peers.services import PeerSettings, peer_collection_add, peer_create, peer_rule_set
-    from sharing.taxii.selectors import SHARED_WITH_ME_ID
 
-    peer = peer_create(
-        settings=PeerSettings(name="Pulled peer", api_root_url=api_root, auth="bearer"),
-        secrets=PeerSecrets(token=token),
-        by=admin,
-    )
-    peer_collection_add(peer=peer, collection_id=str(SHARED_WITH_ME_ID), by=admin)
-    peer_rule_set(peer=peer, tlp="green", everyone=True, by=admin)
     started = time.perf_counter()
     if os.environ.get("BENCH_PROFILE"):
         import cProfile
@@ -125,7 +118,22 @@ def pull(admin: "Membership", api_root: str, token: str) -> tuple[int, float, in
         pstats.Stats(profile).sort_stats("cumulative").print_stats("sharing|normalize", 30)
     else:
         result = peer_pull(peer_id=peer.pk)
-    seconds = time.perf_counter() - started
+    return result, time.perf_counter() - started
+
+
+def pull(admin: "Membership", api_root: str, token: str) -> tuple[int, float, int]:
+    from sharing.peers.credentials import PeerSecrets
+    from sharing.peers.services import PeerSettings, peer_collection_add, peer_create, peer_rule_set
+    from sharing.taxii.selectors import SHARED_WITH_ME_ID
+
+    peer = peer_create(
+        settings=PeerSettings(name="Pulled peer", api_root_url=api_root, auth="bearer"),
+        secrets=PeerSecrets(token=token),
+        by=admin,
+    )
+    peer_collection_add(peer=peer, collection_id=str(SHARED_WITH_ME_ID), by=admin)
+    peer_rule_set(peer=peer, tlp="green", everyone=True, by=admin)
+    result, seconds = timed_pull(peer)
     assert result.error == "", result.error
     return result.objects, seconds, result.pages
 
@@ -233,7 +241,6 @@ def write_misp_feed(folder: Path, events: int, attributes: int) -> None:
 
 def pull_misp(admin: "Membership", feed_url: str) -> tuple[int, int, float]:
     from sharing.models import Peer
-    from sharing.peers.pull import peer_pull
     from sharing.peers.services import PeerSettings, peer_create, peer_rule_set
 
     peer = peer_create(
@@ -242,17 +249,7 @@ def pull_misp(admin: "Membership", feed_url: str) -> tuple[int, int, float]:
         by=admin,
     )  # fmt: skip
     peer_rule_set(peer=peer, tlp="green", everyone=True, by=admin)
-    started = time.perf_counter()
-    if os.environ.get("BENCH_PROFILE"):
-        import cProfile
-        import pstats
-
-        profile = cProfile.Profile()
-        result = profile.runcall(peer_pull, peer_id=peer.pk)
-        pstats.Stats(profile).sort_stats("cumulative").print_stats("sharing|normalize", 30)
-    else:
-        result = peer_pull(peer_id=peer.pk)
-    seconds = time.perf_counter() - started
+    result, seconds = timed_pull(peer)
     assert result.error == "", result.error
     assert result.counts == {"imported": result.objects}, result.counts
     return result.pages, result.objects, seconds
