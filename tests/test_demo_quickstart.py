@@ -331,7 +331,7 @@ def test_the_demo_shows_delivery_working_with_retries_and_the_digest_at_its_hour
     expect(last_success).not_to_have_text("never")
     expect(status.locator('dt:text-is("State") + dd')).to_have_text("ok")
     expect(status.locator('dt:text-is("Pulled") + dd')).to_contain_text(
-        re.compile(r"\d+ duplicate")
+        re.compile(r"\d+ already known")
     )
     admin.goto("/reports/")
     admin.get_by_role(

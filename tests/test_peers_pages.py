@@ -104,7 +104,7 @@ def test_status_page_shows_rules_counts_and_the_record(
 
     page = isac_admin_client.get(f"/isac/peers/{peer.uuid}/").content.decode()
 
-    assert "1 refused" in page
+    assert "1 refused by a rule" in page
     assert "No rule accepts TLP:RED from this peer." in page
     assert "HTTP 503" in page
     assert "3 failed pulls" in page

@@ -31,16 +31,20 @@ def peers_failing_for_long(now: datetime | None = None) -> list[Peer]:
 
 
 def peer_counts(peer: Peer) -> dict[str, dict[str, int]]:
-    """Objects exchanged with the peer, per direction and outcome (one query)."""
+    """Objects exchanged with the peer, per direction and outcome as the status page says it
+    ("already known", "refused by a rule"), in the order of the outcomes (one query)."""
     counts: dict[str, dict[str, int]] = {"pull": {}, "push": {}}
-    rows = (
-        PeerExchange.objects.filter(peer=peer)
+    rows = dict(
+        ((direction, outcome), n)
+        for direction, outcome, n in PeerExchange.objects.filter(peer=peer)
         .values_list("direction", "outcome")
         .annotate(n=Count("id"))
         .order_by()
     )
-    for direction, outcome, n in rows:
-        counts[direction][outcome] = n
+    for direction in counts:
+        for outcome in PeerExchange.Outcome:
+            if (direction, outcome.value) in rows:
+                counts[direction][outcome.label.lower()] = rows[direction, outcome.value]
     return counts
 
 
