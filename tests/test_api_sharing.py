@@ -13,6 +13,7 @@ from accounts.services.groups import group_create
 from sharing.fanout.services import subscription_create
 from sharing.feeds.services import feed_create
 from sharing.models import Indicator, Report, ReportIndicator, Submission
+from sharing.stix.objects import deterministic_id
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE
 from sharing.tlp import TLP
 from tests.fixtures.taxii import AddIndicator, IssueToken, MakeReport
@@ -43,7 +44,11 @@ def link_indicator(report: Report, value: str) -> ReportIndicator:
     indicator, _ = Indicator.objects.get_or_create(
         type="domain-name",
         value=value,
-        defaults={"stix_id": f"domain-name--{value}", "first_seen": now, "last_seen": now},
+        defaults={
+            "stix_id": deterministic_id("domain-name", value),
+            "first_seen": now,
+            "last_seen": now,
+        },
     )
     return ReportIndicator.objects.create(
         report=report, indicator=indicator, first_seen=now, last_seen=now, confidence=85

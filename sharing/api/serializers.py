@@ -4,6 +4,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -262,11 +263,21 @@ class SightingSerializer(serializers.ModelSerializer[Sighting]):
         return None
 
 
+STIX_ID = RegexValidator(
+    r"^[a-z0-9][a-z0-9-]*--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+    r"[0-9a-fA-F]{12}$",
+    "A STIX id, such as indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f.",
+)
+
+
 class SightingCreateSerializer(serializers.Serializer[Any]):
     report = serializers.UUIDField(help_text="The report whose threat was seen.")
     indicator = serializers.CharField(
         required=False,
         max_length=100,
+        # The schema says what an id looks like, so a client learns it from the schema
+        # rather than from a 400 (e.g. for text that is blank once trimmed).
+        validators=[STIX_ID],
         help_text="STIX id of one of the report's indicators, when that was what was seen.",
     )
     kind = serializers.ChoiceField(
