@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sharing.indicator_types import IndicatorType
-from sharing.normalize.parsers.misp import attribute_indicator, techniques_in_tags
+from sharing.normalize.parsers.misp import attribute_indicator, misp_time, techniques_in_tags
 from sharing.stix.markings import TLP2_MARKING_IDS, narrowest, tlp_from_name
 from sharing.stix.objects import deterministic_id, objects_for_indicator, timestamp
 from sharing.tlp import TLP
@@ -73,15 +73,7 @@ def tags_tlp(names: list[str]) -> TLP | None:
 
 
 def _moment(value: Any, default: datetime) -> datetime:
-    if isinstance(value, str) and value:
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return default
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    if isinstance(value, int | float | str) and str(value).isdigit():
-        return datetime.fromtimestamp(int(value), UTC)
-    return default
+    return misp_time(value) or default
 
 
 def _deleted(item: dict[str, Any]) -> bool:

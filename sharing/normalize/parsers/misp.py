@@ -38,13 +38,17 @@ def _kind(misp_type: str) -> IndicatorType | None:
     return TYPE_ALIASES.get(base.lower())
 
 
-def _seen(value: Any) -> datetime | None:
-    if isinstance(value, str) and value:
+def misp_time(value: Any) -> datetime | None:
+    """A MISP time: ISO 8601 (`first_seen`, an event's `date`; UTC when it has no offset)
+    or seconds since the epoch (`timestamp`, as a number or digits); None otherwise."""
+    if isinstance(value, str) and value and not value.isdigit():
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return None
         return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if isinstance(value, int | float | str) and str(value).isdigit():
+        return datetime.fromtimestamp(int(value), UTC)
     return None
 
 
@@ -125,8 +129,8 @@ def parse_misp(document: Any) -> Parsed:
             ParsedIndicator(
                 type=kind,
                 value=value,
-                first_seen=_seen(attribute.get("first_seen")),
-                last_seen=_seen(attribute.get("last_seen")),
+                first_seen=misp_time(attribute.get("first_seen")),
+                last_seen=misp_time(attribute.get("last_seen")),
                 description=str(attribute.get("comment") or "")[:2000],
             )
         )
