@@ -479,6 +479,8 @@ def find_sensitive(text: str) -> list[SensitiveHit]:
     starts, categories = _gate_hits(lower)
     present = frozenset().union(*categories)
     rules = _opened(_AGREEMENTS + _DISCLOSURES, present)
+    if not rules:  # a threat report opens none: no need to cut it into paragraphs
+        return []
     hits: dict[tuple[str, int], SensitiveHit] = {}
     for offset, chunk in _chunks(text):
         if len(chunk) == len(text):

@@ -19,18 +19,23 @@ from typing import Any
 from sharing.normalize.extract import Extracted, IndicatorType
 from sharing.normalize.extract.context import before
 from sharing.normalize.extract.network import url_host
+from sharing.normalize.extract.patterns import words_at_word_start
 
 _HEADING = re.compile(
     r"^\s*(?:#+\s*|\*\*)?(?:references?|sources?|further reading|see also|links|read more|"
     r"more information|related reporting|additional resources)\s*:?\s*(?:\*\*)?\s*$",
     re.IGNORECASE,
 )
-_CUE = re.compile(
-    r"\b(?:advisory|advisories|bulletin|write-?up|blog|article|statement|reporting|"
-    r"reported by|references?|sources?|read more|documentation|according to|see also|"
-    r"more at|details at|analysis at)\b[^\n]{0,60}$",
-    re.IGNORECASE,
+_CUE_WORDS = (
+    *("advisory", "advisories", "bulletin", "write-?up", "blog", "article", "statement"),
+    *("reporting", "reported by", "references?", "sources?", "read more", "documentation"),
+    *("according to", "see also", "more at", "details at", "analysis at"),
 )
+# `\b(?:words)\b[^\n]{0,60}$` case-insensitive, spelt so the engine skips ahead to the
+# words' first letters (see extract.patterns).
+_CUE = re.compile(rf"{words_at_word_start(_CUE_WORDS)}\b[^\n]{{0,60}}$")
+# A match ends the context: it starts at most this far from the end.
+_CUE_REACH = max(len(word) for word in _CUE_WORDS) + 60
 _ADVISORY_PATH = re.compile(
     r"/(?:[\w-]*advisor(?:y|ies)[\w-]*|bulletins?|psirt|security-?center|cve/|vuln/detail)",
     re.IGNORECASE,
@@ -106,7 +111,8 @@ def is_reference_url(url: str, text: str, position: int) -> bool:
     if not context.strip():  # the link starts a line: the cue may end the line before
         previous_end = text.rfind("\n", 0, position)
         context = before(text, previous_end, 100) if previous_end > 0 else ""
-    return bool(_CUE.search(context)) or _under_heading(text, position)
+    cue = _CUE.search(context, max(0, len(context) - _CUE_REACH))
+    return cue is not None or _under_heading(text, position)
 
 
 def _registrable(domain: str) -> str:

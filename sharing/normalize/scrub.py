@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from sharing.normalize.extract import Extracted, IndicatorType
+from sharing.normalize.extract.patterns import character_table, runs
 from sharing.normalize.extract.spans import Spans
 
 REDACTED_EMAIL = "[redacted e-mail]"
@@ -60,6 +61,27 @@ _PHONE_RE = re.compile(
     r"(?:[\s.-]\d{1,8}){1,6}"
     r"(?![\w:/%-]|[.,]\d)"
 )
+# What a phone number is written with (any non-ASCII character may be a digit or a space:
+# runs() turns each into "?"); the shortest number redacted has seven digits.
+_PHONE_CHARACTERS = character_table(
+    "".join(chr(code) for code in range(128) if chr(code).isspace() or chr(code).isdecimal())
+    + "+().-?"
+)
+_SHORTEST_PHONE = 7
+
+
+def _phone_matches(text: str) -> Iterator[re.Match[str]]:
+    """_PHONE_RE's matches in the runs of phone characters long enough to hold a number
+    (a match never leaves its run, and the pattern reads at most two characters after it);
+    shorter runs, which can only hold what _looks_like_phone refuses, are skipped."""
+    phone_runs = runs(text, _PHONE_CHARACTERS, _SHORTEST_PHONE)
+    if phone_runs is None:
+        yield from _PHONE_RE.finditer(text)
+        return
+    for start, end in phone_runs:
+        yield from _PHONE_RE.finditer(text, start, end + 2)
+
+
 _PHONE_CUE = re.compile(
     r"\b(?:tel|phone|mobil\w*|cell|fax|call\w*|line|ext|number|on)\.?:?\s*$", re.I
 )
@@ -146,8 +168,15 @@ _LISTED_WITH = re.compile(
 _TITLED_NAME = re.compile(rf"{_TITLE}\s+((?:{_NAME_WORD}\s)?{_NAME_WORD})(?![\w'\u2019-])")
 
 
+# Every cue is followed by a full name: a text without two capitalised words in a row (a
+# list of values, a log) needs no search for the cue words.
+_ANY_FULL_NAME = re.compile(_FULL_NAME)
+
+
 def _victim_cues(text: str) -> Iterator[re.Match[str]]:
     """_VICTIM_CUE's matches where a word starts (as a leading \b would give)."""
+    if not _ANY_FULL_NAME.search(text):
+        return
     position = 0
     first = _VICTIM_CUE.match(text)
     if first:
@@ -173,12 +202,15 @@ def _at_word_starts(
         position = match.end()
 
 
-_SIGN_OFF = re.compile(
-    r"^\s*(?:regards|best regards|kind regards|many thanks|thanks|thank you|cheers|best|"
+_SIGN_OFF_WORDS = (
+    r"(?:regards|best regards|kind regards|many thanks|thanks|thank you|cheers|best|"
     r"sincerely|mit freundlichen gr(?:ü|ue)(?:ß|ss)en|viele gr(?:ü|ue)(?:ß|ss)e|"
-    r"cordialement)[,.!]?\s*$",
-    re.IGNORECASE | re.MULTILINE,
+    r"cordialement)[,.!]?\s*$"
 )
+_SIGN_OFF = re.compile(rf"^\s*{_SIGN_OFF_WORDS}", re.IGNORECASE | re.MULTILINE)
+# The same from the newline before the line: a pattern starting with a literal character
+# is searched for at full speed, one starting with ^ is tried at every position.
+_SIGN_OFF_AFTER_NEWLINE = re.compile(rf"\n\s*{_SIGN_OFF_WORDS}", re.IGNORECASE | re.MULTILINE)
 _SIGNATURE_NAME = re.compile(rf"[ \t]*({_FULL_NAME})[ \t]*(?:[|,]|$)", re.MULTILINE)
 _NAME_BEFORE_PHONE = re.compile(rf"({_FULL_NAME})(?:[\s,(:]|\b(?:in|at|on|from)\b|[\w ]){{0,28}}$")
 # Capitalised words that start sentences or name things, not people.
@@ -208,20 +240,27 @@ def _plausible_name(name: str) -> bool:
     return all(word.rstrip(".") not in _NOT_NAMES for word in words if word)
 
 
+_NON_DIGIT = re.compile(r"\D")
+_DIGIT_GROUP = re.compile(r"\d+")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SHORT_DATE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}")
+_DOTTED_NORTH_AMERICAN = re.compile(r"\(?\d{3}\)?\.\d{3}\.\d{4}")
+
+
 def _looks_like_phone(candidate: str, before: str) -> bool:
     stripped = candidate.strip()
-    digits = re.sub(r"\D", "", stripped)
-    if re.match(r"\d{4}-\d{2}-\d{2}", stripped) or re.fullmatch(
-        r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", stripped
-    ):
+    # The count of digits first: most candidates (times, amounts, counts) fail it, and
+    # every test below only refuses.
+    digits = _NON_DIGIT.sub("", stripped)
+    if not 7 <= len(digits) <= 15:
+        return False
+    if _ISO_DATE.match(stripped) or _SHORT_DATE.fullmatch(stripped):
         return False  # a date
     if _NOT_PHONE_BEFORE.search(before):
         return False
-    if not 7 <= len(digits) <= 15:
-        return False
-    groups = re.findall(r"\d+", stripped)
+    groups = _DIGIT_GROUP.findall(stripped)
     if "." in stripped and not (
-        stripped.startswith("+") or re.fullmatch(r"\(?\d{3}\)?\.\d{3}\.\d{4}", stripped)
+        stripped.startswith("+") or _DOTTED_NORTH_AMERICAN.fullmatch(stripped)
     ):
         return False  # dotted groups are versions or addresses far more often
     has_prefix = stripped.startswith("+") or "(" in stripped
@@ -272,7 +311,9 @@ def _personal_tokens_in_url(url: str) -> tuple[str, ...]:
     return tuple(tokens)
 
 
-_ADDRESS_ANCHOR = re.compile(r"@|%40|[\[(](?:at|@)[\])]", re.IGNORECASE)
+# One character class first, as in extract.network._EMAIL_ANCHOR (the plain spelling,
+# `@|%40|[[(](?:at|@)[])]` with IGNORECASE, makes the engine try every position).
+_ADDRESS_ANCHOR = re.compile(r"[@%\[(](?:(?<=@)|(?<=%)40|(?<=[\[(])(?:[Aa][Tt]|@)[\])])")
 
 
 # The characters of a local part, read backwards (in the reversed text) from an '@'.
@@ -332,6 +373,19 @@ def _address_redactions(
     return found, victims
 
 
+def _sign_off_ends(text: str) -> list[int]:
+    """Where _SIGN_OFF's matches end (all that is read of them): each ends after one sign-off
+    line, found from the text's start or from a newline before it."""
+    ends: list[int] = []
+    first = _SIGN_OFF.match(text)
+    if first:
+        ends.append(first.end())
+    for match in _SIGN_OFF_AFTER_NEWLINE.finditer(text):
+        if not ends or match.end() > ends[-1]:
+            ends.append(match.end())
+    return ends
+
+
 def _victim_names(
     text: str, victims: list[tuple[int, str]], extracted: list[Extracted]
 ) -> set[str]:
@@ -356,8 +410,8 @@ def _victim_names(
         while listed := _LISTED_WITH.match(text, position):
             names.add(listed.group(1))
             position = listed.end()
-    for sign_off in _SIGN_OFF.finditer(text):
-        signature = _SIGNATURE_NAME.match(text, sign_off.end() + 1)
+    for sign_off_end in _sign_off_ends(text):
+        signature = _SIGNATURE_NAME.match(text, sign_off_end + 1)
         if signature:
             names.add(signature.group(1))
     return {name for name in names if _plausible_name(name)}
@@ -390,7 +444,7 @@ def find_redactions(
     found, victims = _address_redactions(text, extracted, domains)
 
     phones: list[Redaction] = []
-    for match in _PHONE_RE.finditer(text):
+    for match in _phone_matches(text):
         start, end = match.span()
         if indicator_spans.overlaps(start, end):
             continue

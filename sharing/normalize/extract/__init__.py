@@ -75,8 +75,12 @@ _CVE_RE = re.compile(r"[Cc](?<![\w-][Cc])[Vv][Ee][-\u2010\u2011]\d{4}[-\u2010\u2
 _TECHNIQUE_RE = re.compile(r"T(?<![\w.-]T)1\d{3}(?:\.\d{3})?(?![\w])")
 
 
-def _simple(pattern: re.Pattern[str], kind: IndicatorType) -> Finder:
+def _simple(pattern: re.Pattern[str], kind: IndicatorType, *, needs: str = "") -> Finder:
+    """A finder for `pattern`; with `needs`, only for texts holding it (in lower case)."""
+
     def find(text: str, working: str) -> Iterator[Extracted]:
+        if needs and needs not in working.lower():
+            return
         for match in pattern.finditer(working):
             value = normalise(kind, match.group(0))
             if value:
@@ -99,7 +103,7 @@ _FINDERS: list[Finder] = [
     find_ja4,
     find_ja3,
     find_hashes,
-    _simple(_CVE_RE, IndicatorType.CVE),
+    _simple(_CVE_RE, IndicatorType.CVE, needs="cve"),
     find_asns,
     _simple(_TECHNIQUE_RE, IndicatorType.ATTACK_TECHNIQUE),
     find_mutexes,
@@ -155,13 +159,16 @@ def extract(text: str) -> list[Extracted]:
     """Every indicator in `text`, in order of appearance, duplicates included."""
     found: list[Extracted] = []
     working = text
+    last = _FINDERS[-1]
     for finder in _FINDERS:
         hits = list(finder(text, working))
         if hits:
-            working = _blank(working, sorted((hit.start, hit.end) for hit in hits))
+            if finder is not last:  # no finder reads the working text after the last one
+                working = _blank(working, sorted((hit.start, hit.end) for hit in hits))
             found.extend(hit for hit in hits if hit.value)
-    taken = sorted((item.start, item.end) for item in found)
-    found.extend(find_file_names(text, found, taken))
+    if any(item.type in HASH_TYPES for item in found):  # file names are read next to hashes
+        taken = sorted((item.start, item.end) for item in found)
+        found.extend(find_file_names(text, found, taken))
     found.sort(key=lambda item: item.start)
     return found
 

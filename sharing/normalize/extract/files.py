@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from sharing.normalize.extract.context import line_at
+from sharing.normalize.extract.patterns import character_table, runs
 from sharing.normalize.extract.spans import Spans
 from sharing.normalize.extract.types import HASH_TYPES, Extracted, IndicatorType
 
@@ -42,8 +42,23 @@ def normalise_hash(value: str) -> tuple[IndicatorType, str] | None:
     return kind, cleaned
 
 
+_HEX_DIGITS = character_table("0123456789abcdefABCDEF")
+_SHORTEST_HASH = 32
+
+
+def _hash_matches(working: str) -> Iterator[re.Match[str]]:
+    """_HASH_RE's matches, searched only in runs of 32 hex digits or more (every match is
+    one; the character after the run, which the pattern reads, is in the searched span)."""
+    hex_runs = runs(working, _HEX_DIGITS, _SHORTEST_HASH)
+    if hex_runs is None:
+        yield from _HASH_RE.finditer(working)
+        return
+    for start, end in hex_runs:
+        yield from _HASH_RE.finditer(working, start, end + 1)
+
+
 def find_hashes(text: str, working: str) -> Iterator[Extracted]:
-    for match in _HASH_RE.finditer(working):
+    for match in _hash_matches(working):
         found = normalise_hash(match.group(0))
         if found:
             yield Extracted(found[0], found[1], *match.span(), match.group(0))
@@ -60,16 +75,38 @@ _NAME_HASH_GAP = re.compile(
 _NOT_FILE_EXTENSIONS = re.compile(r"\.(?:\d+|com|net|org|gov|edu|info|io|ru|cn|de|uk)$", re.I)
 
 
-def _file_name_candidates(text: str, start: int, end: int) -> list[tuple[int, int, str]]:
-    """File names on the line of a hash and on the lines around it."""
-    first, _ = line_at(text, max(0, text.rfind("\n", 0, start)))
+def _file_names_on_line(
+    text: str, line_start: int, cache: dict[int, list[tuple[int, int, str]]]
+) -> list[tuple[int, int, str]]:
+    """File names on the line starting at `line_start` (a name never spans lines)."""
+    names = cache.get(line_start)
+    if names is None:
+        line_end = text.find("\n", line_start)
+        names = [
+            (match.start(), match.end(), match.group(0))
+            for match in _FILE_NAME_RE.finditer(
+                text, line_start, len(text) if line_end == -1 else line_end
+            )
+            if not _NOT_FILE_EXTENSIONS.search(match.group(0)) and not match.group(0)[0].isdigit()
+        ]
+        cache[line_start] = names
+    return names
+
+
+def _file_name_candidates(
+    text: str, start: int, end: int, cache: dict[int, list[tuple[int, int, str]]]
+) -> list[tuple[int, int, str]]:
+    """File names on the line of a hash and on the lines around it (each line is read once
+    for all the hashes near it: a list of hashes has one per line)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    candidates: list[tuple[int, int, str]] = []
+    if line_start > 0:
+        candidates += _file_names_on_line(text, text.rfind("\n", 0, line_start - 1) + 1, cache)
+    candidates += _file_names_on_line(text, line_start, cache)
     next_line = text.find("\n", end)
-    _, last = line_at(text, end if next_line == -1 else next_line + 1)
-    return [
-        (match.start(), match.end(), match.group(0))
-        for match in _FILE_NAME_RE.finditer(text, first, last)
-        if not _NOT_FILE_EXTENSIONS.search(match.group(0)) and not match.group(0)[0].isdigit()
-    ]
+    if next_line != -1:
+        candidates += _file_names_on_line(text, next_line + 1, cache)
+    return candidates
 
 
 def find_file_names(
@@ -81,12 +118,15 @@ def find_file_names(
     a file mentioned elsewhere on the line is not known to have that hash.
     """
     seen: set[int] = set()
-    taken_spans = Spans(taken)
+    taken_spans: Spans | None = None
+    lines: dict[int, list[tuple[int, int, str]]] = {}
     for item in hashes:
         if item.type not in HASH_TYPES:
             continue
+        if taken_spans is None:
+            taken_spans = Spans(taken)
         best: tuple[int, int, int, str] | None = None
-        for start, end, name in _file_name_candidates(text, item.start, item.end):
+        for start, end, name in _file_name_candidates(text, item.start, item.end, lines):
             if taken_spans.overlaps(start, end):
                 continue
             if end <= item.start:

@@ -78,9 +78,9 @@ def find_ja3(text: str, working: str) -> Iterator[Extracted]:
             yield Extracted(IndicatorType.JA3, "", *match.span(), match.group(0))
 
 
-_UA_CUE = re.compile(
-    r"u(?<![\w]u)(?:ser[ _-]?agents?|a|seragent)\b[\"']?(?:\s*[:=]\s*)?", re.IGNORECASE
-)
+# Both cases of the first letter spelt out, the rest case-insensitive: with IGNORECASE on the
+# whole pattern the engine could not skip ahead to the next "u".
+_UA_CUE = re.compile(r"[Uu](?<!\w[Uu])(?i:ser[ _-]?agents?|a|seragent)\b[\"']?(?:\s*[:=]\s*)?")
 _QUOTED = re.compile(r"\s*(?:is\s+|of\s+)?([\"'])((?:(?!\1)[^\n]){2,512})\1")
 _NEXT_QUOTED = re.compile(
     r"\s*(?:,|and(?: also)?|or|as well as)\s+([\"'])((?:(?!\1)[^\n]){2,512})\1"

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import tldextract
 
 from sharing.normalize.extract.context import before, header_name
+from sharing.normalize.extract.patterns import words_at_word_start
 from sharing.normalize.extract.types import Extracted, IndicatorType
 from sharing.normalize.refang import AT, COLON, DOT, SCHEME_SEPARATOR, SCHEMES, is_defanged, refang
 
@@ -88,19 +89,11 @@ _VERSION_WORDS = (
 )
 
 
-def _by_first_letter(words: tuple[str, ...]) -> str:
-    """The words as an alternation grouped by first letter (the engine then tries only the
-    words starting with the letter at hand; the order within a group is kept)."""
-    groups: dict[str, list[str]] = {}
-    for word in words:
-        groups.setdefault(word[0], []).append(word[1:])
-    return "|".join(f"{first}(?:{'|'.join(rests)})" for first, rests in groups.items())
-
-
-_VERSION_CONTEXT = re.compile(
-    rf"(?:\b(?:{_by_first_letter(_VERSION_WORDS)})\b(?:(?!\.\s)[^\n]){{0,40}}|§\s?|[A-Za-z]/)$",
-    re.IGNORECASE,
-)
+# Dotted numbers right after a section sign or a letter and a slash ("§ 4.2.1", "Chrome/119.0")
+# are not addresses either.
+_VERSION_MARK = re.compile(r"(?:§\s?|[A-Za-z]/)$", re.IGNORECASE)
+# The words case-insensitive, spelt so the engine skips ahead (see extract.patterns).
+_VERSION_WORD = re.compile(rf"{words_at_word_start(_VERSION_WORDS)}\b(?:(?!\.\s)[^\n]){{0,40}}$")
 # A match ends the context: it starts at most this far from the end (the longest word and
 # the 40 characters after it).
 _VERSION_REACH = max(len(word) for word in _VERSION_WORDS) + 40
@@ -277,7 +270,9 @@ def _continue_wrapped(text: str, end: int, line_start: int) -> int:
 
 _URL_ANCHOR = re.compile(rf"{SCHEME_SEPARATOR}")
 _SCHEME_AT_END = re.compile(rf"(?<![\w]){SCHEMES}$", re.IGNORECASE)
-_EMAIL_ANCHOR = re.compile(r"@|[\[({](?:@|at)[\])}]", re.IGNORECASE)
+# One character class first (the engine skips ahead to it), then what follows each: written
+# as `@|[[({](?:@|at)[])}]` with IGNORECASE the engine would try every position.
+_EMAIL_ANCHOR = re.compile(r"[@\[({](?:(?<=@)|(?<=[\[({])(?:@|[Aa][Tt])[\])}])")
 
 
 def _url_matches(working: str) -> Iterator[re.Match[str]]:
@@ -362,13 +357,43 @@ def find_emails(text: str, working: str) -> Iterator[Extracted]:
             yield Extracted(IndicatorType.EMAIL, value, start, end, text[start:end])
 
 
+# The slash of a network's prefix length, between two digits.
+_PREFIX_SLASH = re.compile(r"/(?<=\d/)(?=\d)")
+# How far before its slash a network starts: four octets and three separators (" [dot] ").
+_CIDR4_REACH = 4 * 3 + 3 * 7
+
+
+def _cidr4_matches(working: str) -> Iterator[re.Match[str]]:
+    """_CIDR4_RE's matches, searched only just before a slash between digits (every match
+    has one, and the pattern reads at most three characters after it)."""
+    position = 0
+    for slash in _PREFIX_SLASH.finditer(working):
+        at = slash.start()
+        if at < position:
+            continue
+        match = _CIDR4_RE.search(working, max(position, at - _CIDR4_REACH), at + 4)
+        if match:
+            position = match.end()
+            yield match
+
+
 def find_cidrs(text: str, working: str) -> Iterator[Extracted]:
     if "/" not in working:  # every network is written with its prefix length
         return
-    for match in _CIDR4_RE.finditer(working):
+    for match in _cidr4_matches(working):
         value = normalise_cidr(match.group(0))
         if value:
             yield Extracted(IndicatorType.CIDR, value, *match.span(), match.group(0))
+
+
+def _is_version_context(context: str) -> bool:
+    """`context` (the text before a dotted number, on its line) ends with a word that makes
+    the number a version, section or OID, or with a section sign or a "letters/" prefix."""
+    length = len(context)
+    return (
+        _VERSION_WORD.search(context, max(0, length - _VERSION_REACH)) is not None
+        or _VERSION_MARK.search(context, max(0, length - 2)) is not None
+    )
 
 
 def find_ipv4(text: str, working: str) -> Iterator[Extracted]:
@@ -380,8 +405,7 @@ def find_ipv4(text: str, working: str) -> Iterator[Extracted]:
         context = before(text, start, 60)
         if not context.strip() and start > 0:  # at a line start: the cue may end the line above
             context = before(text, text.rfind("\n", 0, start), 60) + " "
-        version = _VERSION_CONTEXT.search(context, max(0, len(context) - _VERSION_REACH))
-        if version or _LATER.match(text, end):
+        if _is_version_context(context) or _LATER.match(text, end):
             continue
         yield Extracted(IndicatorType.IPV4, value, start, end, text[start:end])
 
@@ -423,7 +447,15 @@ def find_ipv6(text: str, working: str) -> Iterator[Extracted]:
         yield Extracted(IndicatorType.IPV6, value, start, end, text[start:end])
 
 
+# What every ASN holds, in lower case: "as" and a digit, or "asn" and its separators. A
+# pattern starting with two letters is searched at full speed; _ASN_RE, case-insensitive
+# on its first letter, is tried at every "a" of the text.
+_ASN_IN_LOWER_CASE = re.compile(r"asn?[ ]?[:#]?[ ]?\d")
+
+
 def find_asns(text: str, working: str) -> Iterator[Extracted]:
+    if not _ASN_IN_LOWER_CASE.search(working.lower()):
+        return
     for match in _ASN_RE.finditer(working):
         value = normalise_asn(match.group(0))
         if value:

@@ -2,6 +2,7 @@
 
 import bisect
 from collections.abc import Iterable
+from itertools import accumulate
 
 
 class Spans:
@@ -12,11 +13,7 @@ class Spans:
         self._starts = [start for start, _ in self._spans]
         # The largest end among spans up to each index: a span ending after `start` exists
         # before index i exactly when this running maximum is greater than `start`.
-        self._max_end: list[int] = []
-        running = -1
-        for _, end in self._spans:
-            running = max(running, end)
-            self._max_end.append(running)
+        self._max_end: list[int] = list(accumulate((end for _, end in self._spans), max))
 
     def overlaps(self, start: int, end: int) -> bool:
         index = bisect.bisect_left(self._starts, end) - 1

@@ -7,9 +7,11 @@ Ethereum addresses are 0x and 40 hex digits; Monero addresses have the documente
 
 import hashlib
 import re
+import string
 from collections.abc import Iterator
 from functools import lru_cache
 
+from sharing.normalize.extract.patterns import character_table, runs
 from sharing.normalize.extract.types import Extracted, IndicatorType
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -87,8 +89,24 @@ def currency_of(value: str) -> str:
     return _VERSIONS.get(raw[0], "BTC")
 
 
+_ALPHANUMERIC = character_table(string.ascii_letters + string.digits)
+# The shortest address: "bc1" and eleven characters.
+_SHORTEST_WALLET = 14
+
+
+def _wallet_matches(working: str) -> Iterator[re.Match[str]]:
+    """_WALLET_RE's matches, searched only in runs of 14 ASCII letters and digits or more
+    (every address is one; the character after the run is in the searched span)."""
+    alphanumeric_runs = runs(working, _ALPHANUMERIC, _SHORTEST_WALLET)
+    if alphanumeric_runs is None:
+        yield from _WALLET_RE.finditer(working)
+        return
+    for start, end in alphanumeric_runs:
+        yield from _WALLET_RE.finditer(working, start, end + 1)
+
+
 def find_wallets(text: str, working: str) -> Iterator[Extracted]:
-    for match in _WALLET_RE.finditer(working):
+    for match in _wallet_matches(working):
         value = match.group(0)
         if is_wallet(value):
             yield Extracted(IndicatorType.CRYPTO_WALLET, value, *match.span(), value)
