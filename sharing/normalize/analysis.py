@@ -66,12 +66,11 @@ def _label(item: Extracted, protected: Collection[str]) -> tuple[Extracted, str]
     """The item with its labels, and a note for its description."""
     labels = list(item.labels)
     note = ""
-    if item.type == IndicatorType.URL:
-        labels += url_flags(item.value)
-    if item.type == IndicatorType.DOMAIN:
-        labels += domain_flags(item.value)
-    if item.type in (IndicatorType.DOMAIN, IndicatorType.URL):
-        host = item.value if item.type == IndicatorType.DOMAIN else url_host(item.value)
+    kind = item.type
+    if kind == IndicatorType.URL or kind == IndicatorType.DOMAIN:
+        is_url = kind == IndicatorType.URL
+        labels += url_flags(item.value) if is_url else domain_flags(item.value)
+        host = url_host(item.value) if is_url else item.value
         imitated = imitated_domain(host.split(":")[0], protected)
         if imitated:
             labels.append(LOOK_ALIKE_LABEL)
@@ -79,14 +78,15 @@ def _label(item: Extracted, protected: Collection[str]) -> tuple[Extracted, str]
                 f"Look-alike of the member domain {imitated}: written {unicode_form(host)} "
                 f"with letters of another script ({host} in DNS)."
             )
-    if SHARED_SERVICE_LABEL in labels:
-        host = item.value if item.type == IndicatorType.DOMAIN else url_host(item.value)
-        note = (note + " " if note else "") + (
-            f"Hosted on a shared service ({host}): block this exact value, not the service."
-        )
+        if SHARED_SERVICE_LABEL in labels:
+            note = (note + " " if note else "") + (
+                f"Hosted on a shared service ({host}): block this exact value, not the service."
+            )
     if item.derived_from:
         what = "host of the URL" if "://" in item.derived_from else "domain of the address"
         note = (note + " " if note else "") + f"Derived: the {what} {item.derived_from}."
+    if not labels:  # nothing to add, nothing to drop
+        return item, note
     kept = tuple(label for label in dict.fromkeys(labels) if label != "idn")
     if kept == item.labels:
         return item, note
@@ -106,13 +106,13 @@ def analyse_text(
     indicators and addresses there belong to victims and are redacted. Documentation ranges
     (192.0.2.0/24, example.com ...) are warning-listed unless `allow_documentation_ranges`.
     """
-    own_domains = frozenset(domain.lower() for domain in own_domains)
-    member_domains = frozenset(domain.lower() for domain in member_domains)
+    own_domains = frozenset(map(str.lower, own_domains))
+    member_domains = frozenset(map(str.lower, member_domains))
     extracted = extract(text)
     redactions = find_redactions(text, extracted, member_domains=member_domains)
     redacted_spans = Spans((r.start, r.end) for r in redactions if r.kind == "email")
     candidates, references = split_references(text, extracted)
-    protected = {domain.lower() for domain in (*member_domains, *own_domains)}
+    protected = member_domains | own_domains  # both in lower case already
 
     def listed(kind: IndicatorType, value: str) -> str | None:
         return warning_list_for(

@@ -248,8 +248,8 @@ def classify(indicators: Iterable[ParsedIndicator], *, context: Context) -> Clas
     """Apply warning lists, insistence and victim scrubbing; one entry per (type, value)."""
     result = Classified()
     seen: set[tuple[IndicatorType, str]] = set()
-    member_domains = frozenset(domain.lower() for domain in context.member_domains)
-    own_domains = frozenset(domain.lower() for domain in context.own_domains)
+    member_domains = frozenset(map(str.lower, context.member_domains))
+    own_domains = frozenset(map(str.lower, context.own_domains))
     for item in indicators:
         key = (item.type, item.value)
         if key in seen:

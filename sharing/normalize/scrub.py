@@ -342,19 +342,25 @@ def _addresses(text: str) -> Iterator[re.Match[str]]:
             yield match
 
 
+_ENCODED_AT = re.compile(r"%40|\s?[\[(](?:at|@)[\])]\s?", re.IGNORECASE)
+_DEFANGED_DOT = re.compile(r"\s?\[\.\]\s?")
+
+
 def _address_redactions(
     text: str, extracted: list[Extracted], domains: set[str]
 ) -> tuple[list[Redaction], list[tuple[int, str]]]:
     """Victims' addresses anywhere (also inside links) and any address in a link's query."""
     found: list[Redaction] = []
     victims: list[tuple[int, str]] = []
-    url_spans = Spans(
-        (item.start, item.end) for item in extracted if item.type == IndicatorType.URL
-    )
+    url_spans: Spans | None = None  # made on the first address: most texts have none
     for match in _addresses(text):
         start, end = match.span()
-        address = re.sub(r"%40|\s?[\[(](?:at|@)[\])]\s?", "@", match.group(0), flags=re.I)
-        address = re.sub(r"\s?\[\.\]\s?", ".", address)
+        address = _ENCODED_AT.sub("@", match.group(0))
+        address = _DEFANGED_DOT.sub(".", address)
+        if url_spans is None:
+            url_spans = Spans(
+                (item.start, item.end) for item in extracted if item.type == IndicatorType.URL
+            )
         link = url_spans.containing(start, end)
         in_link_query = link is not None and re.search(r"[?#&=]", text[link[0] : start]) is not None
         if is_victim_address(address, domains) or in_link_query:
@@ -438,7 +444,7 @@ def find_redactions(
     text: str, extracted: Iterable[Extracted], *, member_domains: Collection[str]
 ) -> list[Redaction]:
     """Spans of `text` to redact, not overlapping, in order."""
-    domains = {domain.lower() for domain in member_domains}
+    domains = set(map(str.lower, member_domains))
     extracted = list(extracted)
     indicator_spans = Spans((item.start, item.end) for item in extracted)
     found, victims = _address_redactions(text, extracted, domains)

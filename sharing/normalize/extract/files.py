@@ -82,13 +82,15 @@ def _file_names_on_line(
     names = cache.get(line_start)
     if names is None:
         line_end = text.find("\n", line_start)
-        names = [
-            (match.start(), match.end(), match.group(0))
-            for match in _FILE_NAME_RE.finditer(
-                text, line_start, len(text) if line_end == -1 else line_end
-            )
-            if not _NOT_FILE_EXTENSIONS.search(match.group(0)) and not match.group(0)[0].isdigit()
-        ]
+        line_end = len(text) if line_end == -1 else line_end
+        names = []
+        if text.find(".", line_start, line_end) != -1:  # a name has a dot; hashes alone have none
+            names = [
+                (match.start(), match.end(), match.group(0))
+                for match in _FILE_NAME_RE.finditer(text, line_start, line_end)
+                if not _NOT_FILE_EXTENSIONS.search(match.group(0))
+                and not match.group(0)[0].isdigit()
+            ]
         cache[line_start] = names
     return names
 

@@ -33,6 +33,8 @@ def decode_text(raw: bytes, *, max_line_chars: int) -> str:
     control = len(_CONTROL.findall(text, 0, 65536))
     if control > 16:
         raise NormalisationError("This file is binary data, not text.")
+    if len(text) <= max_line_chars:  # no line can be longer than the whole text
+        return text
     for line_number, line in enumerate(text.splitlines(), start=1):
         if len(line) > max_line_chars:
             raise NormalisationError(
