@@ -194,6 +194,7 @@ def test_reference_cue_is_found_as_the_plain_pattern_finds_it(text: str, padding
 @settings(max_examples=300, deadline=None)
 @given(CUE_TEXTS, st.integers(min_value=0, max_value=50))
 def test_version_context_is_found_as_the_plain_pattern_finds_it(text: str, padding: int) -> None:
+    text = text.replace("\n", " ")  # the context is what precedes a value on its line
     for context in (text, text + "y" * padding, "y" * padding + text):
         expected = PLAIN_VERSION_CONTEXT.search(context) is not None
         assert network._is_version_context(context) == expected
@@ -271,3 +272,35 @@ def test_file_names_are_read_on_the_lines_around_a_hash(text: str, data: st.Data
         if not files._NOT_FILE_EXTENSIONS.search(match.group(0)) and not match.group(0)[0].isdigit()
     ]
     assert files._file_name_candidates(text, position, position, {}) == expected
+
+
+PLAIN_NAME_BEFORE_PHONE = re.compile(
+    rf"({scrub._FULL_NAME})(?:[\s,(:]|\b(?:in|at|on|from)\b|[\w ]){{0,28}}$"
+)
+BEFORE_PHONE_PIECES = [
+    *("Priya Raman", "Dana B. Whitfield", "Ana", " ", "  ", ",", "(", ":", "in", "at", "from"),
+    *("on", "the", "desk", "x", "\n", "+", "-", "9", "é", "Tel"),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(BEFORE_PHONE_PIECES), max_size=16).map("".join))
+def test_name_before_a_phone_is_found_as_the_plain_pattern_finds_it(text: str) -> None:
+    def found(pattern: re.Pattern[str]) -> tuple[tuple[int, int], str] | None:
+        match = pattern.search(text)
+        return (match.span(), match.group(1)) if match else None
+
+    assert found(scrub._NAME_BEFORE_PHONE) == found(PLAIN_NAME_BEFORE_PHONE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["Sophie", " ", "Marchand", "xMarchand", "_S", "é", "S"]), max_size=10)
+)
+def test_first_name_before_a_surname_is_found_as_the_plain_pattern_finds_it(
+    pieces: list[str],
+) -> None:
+    text = "".join(pieces)
+    plain = re.compile(r"\b([A-Z][a-zà-ÿ'\u2019]+)\s(Marchand|Sophie)\b")
+    spans = [m.span() for m in scrub._first_name_before("Marchand|Sophie").finditer(text)]
+    assert spans == [m.span() for m in plain.finditer(text)]

@@ -212,7 +212,11 @@ _SIGN_OFF = re.compile(rf"^\s*{_SIGN_OFF_WORDS}", re.IGNORECASE | re.MULTILINE)
 # is searched for at full speed, one starting with ^ is tried at every position.
 _SIGN_OFF_AFTER_NEWLINE = re.compile(rf"\n\s*{_SIGN_OFF_WORDS}", re.IGNORECASE | re.MULTILINE)
 _SIGNATURE_NAME = re.compile(rf"[ \t]*({_FULL_NAME})[ \t]*(?:[|,]|$)", re.MULTILINE)
-_NAME_BEFORE_PHONE = re.compile(rf"({_FULL_NAME})(?:[\s,(:]|\b(?:in|at|on|from)\b|[\w ]){{0,28}}$")
+# A name, then up to 28 words of "in", "at", "on", "from" or other characters that may come
+# between a name and a number. (Spelt first as `(?:[\s,(:]|\b(?:in|at|on|from)\b|[\w ])`:
+# a space matched both classes, so a search that failed tried every way of splitting the
+# spaces between them; the one class below matches the same characters, once.)
+_NAME_BEFORE_PHONE = re.compile(rf"({_FULL_NAME})(?:\b(?:in|at|on|from)\b|[\s,(:\w]){{0,28}}$")
 # Capitalised words that start sentences or name things, not people.
 _NAME_LIKE_WORDS = (
     "The This That These Those Our Your Their His Her Its We You They He She It An A And Or",
@@ -227,6 +231,9 @@ _NAME_LIKE_WORDS = (
     "Assets Express Parcel Fraud Group Risk",
 )
 _NOT_NAMES = frozenset(word for line in _NAME_LIKE_WORDS for word in line.split())
+_NAME_SEPARATORS = re.compile(r"[\s,]+")
+_QUERY_MARK = re.compile(r"[?#&=]")
+_BETWEEN_NAME_AND_ADDRESS = re.compile(r"[\s,(<:]{1,4}")
 
 
 def is_victim_address(email: str, member_domains: Collection[str]) -> bool:
@@ -236,7 +243,7 @@ def is_victim_address(email: str, member_domains: Collection[str]) -> bool:
 
 
 def _plausible_name(name: str) -> bool:
-    words = re.split(r"[\s,]+", name)
+    words = _NAME_SEPARATORS.split(name)
     return all(word.rstrip(".") not in _NOT_NAMES for word in words if word)
 
 
@@ -362,7 +369,7 @@ def _address_redactions(
                 (item.start, item.end) for item in extracted if item.type == IndicatorType.URL
             )
         link = url_spans.containing(start, end)
-        in_link_query = link is not None and re.search(r"[?#&=]", text[link[0] : start]) is not None
+        in_link_query = link is not None and _QUERY_MARK.search(text, link[0], start) is not None
         if is_victim_address(address, domains) or in_link_query:
             # Inside a link the replacement keeps the link one token ("?user=[redacted]").
             replacement = REDACTED_VALUE if link is not None else REDACTED_EMAIL
@@ -392,6 +399,13 @@ def _sign_off_ends(text: str) -> list[int]:
     return ends
 
 
+def _first_name_before(surnames: str) -> re.Pattern[str]:
+    """A word in capitals before one of `surnames` (an alternation): `\b([A-Z]...)\\s(...)\b`
+    with the first letter matched before the boundary, so the engine skips ahead to capitals
+    instead of trying every position."""
+    return re.compile(rf"([A-Z](?<!\w[A-Z])[a-zà-ÿ'\u2019]+)\s({surnames})\b")
+
+
 def _victim_names(
     text: str, victims: list[tuple[int, str]], extracted: list[Extracted]
 ) -> set[str]:
@@ -407,7 +421,7 @@ def _victim_names(
             names.add(before.group(1) or before.group(2))
     if initials:
         surnames = _alternation(surname for _, surname in initials)
-        for match in re.finditer(rf"\b([A-Z][a-zà-ÿ'\u2019]+)\s({surnames})\b", text):
+        for match in _first_name_before(surnames).finditer(text):
             if (match.group(1)[0], match.group(2)) in initials:
                 names.add(f"{match.group(1)} {match.group(2)}")
     for match in [*_victim_cues(text), *_at_word_starts(_TITLED_NAME, text)]:
@@ -475,7 +489,7 @@ def find_redactions(
             found.append(Redaction("person", match.group(0), REDACTED_PERSON, *match.span()))
     # An address right after a victim's name is that person's too ("Ana Souza, ana@...").
     for redaction in [item for item in found if item.kind == "person"]:
-        after = re.match(r"[\s,(<:]{1,4}", text[redaction.end : redaction.end + 4])
+        after = _BETWEEN_NAME_AND_ADDRESS.match(text[redaction.end : redaction.end + 4])
         if after:
             address = _ANY_ADDRESS.match(text, redaction.end + after.end())
             if address:

@@ -75,6 +75,12 @@ _CVE_RE = re.compile(r"[Cc](?<![\w-][Cc])[Vv][Ee][-\u2010\u2011]\d{4}[-\u2010\u2
 _TECHNIQUE_RE = re.compile(r"T(?<![\w.-]T)1\d{3}(?:\.\d{3})?(?![\w])")
 
 
+# The canonical forms (normalise).
+_HYPHENS = re.compile(r"[\u2010\u2011]")
+_CVE = re.compile(r"CVE-\d{4}-\d{4,7}")
+_TECHNIQUE = re.compile(r"T1\d{3}(?:\.\d{3})?")
+
+
 def _simple(pattern: re.Pattern[str], kind: IndicatorType, *, needs: str = "") -> Finder:
     """A finder for `pattern`; with `needs`, only for texts holding it (in lower case)."""
 
@@ -132,13 +138,13 @@ def normalise(kind: IndicatorType, value: str) -> str | None:
             found = normalise_hash(value)
             return found[1] if found and found[0] == kind else None
         case IndicatorType.CVE:
-            cve = re.sub(r"[\u2010\u2011]", "-", value.strip().upper())
-            return cve if re.fullmatch(r"CVE-\d{4}-\d{4,7}", cve) else None
+            cve = _HYPHENS.sub("-", value.strip().upper())
+            return cve if _CVE.fullmatch(cve) else None
         case IndicatorType.ASN:
             return normalise_asn(value)
         case IndicatorType.ATTACK_TECHNIQUE:
             technique = value.strip().upper()
-            return technique if re.fullmatch(r"T1\d{3}(?:\.\d{3})?", technique) else None
+            return technique if _TECHNIQUE.fullmatch(technique) else None
         case IndicatorType.CRYPTO_WALLET:
             return value.strip() if is_wallet(value.strip()) else None
         case IndicatorType.REGISTRY_KEY:

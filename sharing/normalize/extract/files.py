@@ -5,7 +5,7 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
-from sharing.normalize.extract.patterns import character_table, runs
+from sharing.normalize.extract.patterns import character_table, span_of_runs
 from sharing.normalize.extract.spans import Spans
 from sharing.normalize.extract.types import HASH_TYPES, Extracted, IndicatorType
 
@@ -47,14 +47,12 @@ _SHORTEST_HASH = 32
 
 
 def _hash_matches(working: str) -> Iterator[re.Match[str]]:
-    """_HASH_RE's matches, searched only in runs of 32 hex digits or more (every match is
-    one; the character after the run, which the pattern reads, is in the searched span)."""
-    hex_runs = runs(working, _HEX_DIGITS, _SHORTEST_HASH)
-    if hex_runs is None:
-        yield from _HASH_RE.finditer(working)
-        return
-    for start, end in hex_runs:
-        yield from _HASH_RE.finditer(working, start, end + 1)
+    """_HASH_RE's matches, searched only from the first run of 32 hex digits or more to the
+    end of the last (every match is such a run; the character after the last one, which the
+    pattern reads, is in the searched span): most texts have none and are not searched."""
+    span = span_of_runs(working, _HEX_DIGITS, _SHORTEST_HASH)
+    if span is not None:
+        yield from _HASH_RE.finditer(working, span[0], span[1] + 1)
 
 
 def find_hashes(text: str, working: str) -> Iterator[Extracted]:

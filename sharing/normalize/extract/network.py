@@ -199,8 +199,11 @@ def normalise_cidr(value: str) -> str | None:
     return str(network)
 
 
+_ASN_PREFIX = re.compile(r"^(?:ASN?)\s*[:#]?\s*")
+
+
 def normalise_asn(value: str) -> str | None:
-    digits = re.sub(r"^(?:ASN?)\s*[:#]?\s*", "", value.strip().upper())
+    digits = _ASN_PREFIX.sub("", value.strip().upper())
     if not digits.isdigit() or not 0 < int(digits) < 2**32:
         return None
     return f"AS{int(digits)}"
@@ -427,10 +430,14 @@ def _ipv6_matches(working: str) -> Iterator[re.Match[str]]:
                 break
 
 
+_HEX_DIGIT = re.compile(r"[0-9a-f]", re.IGNORECASE)
+_DIGITS_AND_COLONS = re.compile(r"[\d:]+")
+
+
 def find_ipv6(text: str, working: str) -> Iterator[Extracted]:
     for match in _ipv6_matches(working):
         raw = refang(match.group(0))
-        if raw.count(":") < 2 or not re.search(r"[0-9a-f]", raw, re.IGNORECASE):
+        if raw.count(":") < 2 or not _HEX_DIGIT.search(raw):
             continue
         start, end = match.span()
         if "/" in raw:
@@ -442,7 +449,7 @@ def find_ipv6(text: str, working: str) -> Iterator[Extracted]:
         # "::" alone, or a time such as 10:20:30 is not an address worth reporting.
         if not value or ":" not in value or value == "::":
             continue
-        if re.fullmatch(r"[\d:]+", raw) and "::" not in raw:
+        if _DIGITS_AND_COLONS.fullmatch(raw) and "::" not in raw:
             continue
         yield Extracted(IndicatorType.IPV6, value, start, end, text[start:end])
 

@@ -11,7 +11,7 @@ import string
 from collections.abc import Iterator
 from functools import lru_cache
 
-from sharing.normalize.extract.patterns import character_table, runs
+from sharing.normalize.extract.patterns import character_table, span_of_runs
 from sharing.normalize.extract.types import Extracted, IndicatorType
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -95,14 +95,12 @@ _SHORTEST_WALLET = 14
 
 
 def _wallet_matches(working: str) -> Iterator[re.Match[str]]:
-    """_WALLET_RE's matches, searched only in runs of 14 ASCII letters and digits or more
-    (every address is one; the character after the run is in the searched span)."""
-    alphanumeric_runs = runs(working, _ALPHANUMERIC, _SHORTEST_WALLET)
-    if alphanumeric_runs is None:
-        yield from _WALLET_RE.finditer(working)
-        return
-    for start, end in alphanumeric_runs:
-        yield from _WALLET_RE.finditer(working, start, end + 1)
+    """_WALLET_RE's matches, searched only from the first run of 14 ASCII letters and digits
+    or more to the end of the last (every address is such a run; the character after the
+    last one is in the searched span)."""
+    span = span_of_runs(working, _ALPHANUMERIC, _SHORTEST_WALLET)
+    if span is not None:
+        yield from _WALLET_RE.finditer(working, span[0], span[1] + 1)
 
 
 def find_wallets(text: str, working: str) -> Iterator[Extracted]:
