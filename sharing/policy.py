@@ -700,6 +700,70 @@ def visible_revisions(
     return restrict(viewer, _versions_admitting(viewer, channel), channel=channel)
 
 
+# --- One report's rows, as its page reads them -----------------------------------------
+# The page has already read the report through `visible_report` (so `can_view` is known
+# for this request): its rows are asked only for their report's id, and the versions this
+# viewer may not read are listed once, instead of each read carrying the whole policy
+# condition for PostgreSQL to plan again. Same answers as the `visible_*` reads filtered by
+# report (tests/test_policy_stateful.py compares them).
+
+
+def _of_report(viewer: Membership | None, report: Report, queryset: QuerySet[M]) -> QuerySet[M]:
+    if not can_view(viewer, report):
+        return queryset.none()
+    return queryset.filter(report_id=report.pk)
+
+
+def _at_readable_version_of(viewer: Membership, report: Report) -> Q:
+    """`at_readable_version` for the rows of one report."""
+    if report.version <= 1:
+        # Every row belongs to the current (only) version, which the report's own check
+        # covers: nothing to look up.
+        return Q()
+    refused = _reused(
+        ("refused_versions", viewer.pk, report.pk, report.version),
+        lambda: list(
+            ReportRevision.objects.filter(report_id=report.pk)
+            .exclude(Q(_revision_reach(viewer)))
+            .values_list("number", flat=True)
+        ),
+    )
+    return Q(report_version=report.version) | ~Q(report_version__in=refused)
+
+
+def _versioned_of_report(
+    viewer: Membership | None, report: Report, queryset: QuerySet[M]
+) -> QuerySet[M]:
+    rows = _of_report(viewer, report, queryset)
+    if viewer is None or not can_view(viewer, report):
+        return rows
+    return rows.filter(_at_readable_version_of(viewer, report))
+
+
+def sightings_of(viewer: Membership | None, report: Report) -> QuerySet[Sighting]:
+    return _versioned_of_report(viewer, report, Sighting.objects.all())
+
+
+def comments_of(viewer: Membership | None, report: Report) -> QuerySet[Comment]:
+    return _versioned_of_report(viewer, report, Comment.objects.all())
+
+
+def stix_objects_of(viewer: Membership | None, report: Report) -> QuerySet[StixObject]:
+    return _versioned_of_report(viewer, report, StixObject.objects.all())
+
+
+def report_indicators_of(viewer: Membership | None, report: Report) -> QuerySet[ReportIndicator]:
+    return _of_report(viewer, report, ReportIndicator.objects.all())
+
+
+def attachments_of(viewer: Membership | None, report: Report) -> QuerySet[Attachment]:
+    return _of_report(viewer, report, Attachment.objects.all())
+
+
+def revisions_of(viewer: Membership | None, report: Report) -> QuerySet[ReportRevision]:
+    return _of_report(viewer, report, _versions_admitting(viewer, None))
+
+
 def _versions_admitting(
     viewer: Membership | None, channel: Channel | None
 ) -> QuerySet[ReportRevision]:
