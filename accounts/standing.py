@@ -5,6 +5,8 @@ TLP:CLEAR material, and nothing else. The ISAC organisation is in good standing 
 active: it does not sign its own agreement.
 """
 
+from datetime import datetime
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -35,12 +37,26 @@ def acceptances_in_force(version: AgreementVersion) -> QuerySet[AgreementAccepta
 def good_standing_q(*, prefix: str = "") -> Q:
     """A Q over Organisation (or over a relation to it, via prefix such as 'organisation__')."""
     version = current_agreement_version()
+    return good_standing_condition(
+        version_id=version.pk if version is not None else None, now=timezone.now(), prefix=prefix
+    )
+
+
+def good_standing_condition(*, version_id: int | None, now: datetime | None, prefix: str = "") -> Q:
+    """`good_standing_q` with the current agreement version and the time given, for
+    conditions compiled once and bound per use (sharing.policy): with no version in effect
+    only the ISAC itself is in good standing, and `now` is not used."""
     active = Q(**{f"{prefix}status": Organisation.Status.ACTIVE})
     isac = Q(**{f"{prefix}is_isac": True})
-    if version is None:
+    if version_id is None:
         return active & isac
-    accepted = Exists(acceptances_in_force(version).filter(organisation=OuterRef(f"{prefix}pk")))
-    return active & (isac | Q(accepted))
+    accepted = AgreementAcceptance.objects.filter(
+        version_id=version_id,
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+        organisation=OuterRef(f"{prefix}pk"),
+    )
+    return active & (isac | Q(Exists(accepted)))
 
 
 def organisations_in_good_standing() -> QuerySet[Organisation]:

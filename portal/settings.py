@@ -132,6 +132,8 @@ if IS_POSTGRES:
 if not IS_POSTGRES:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# portal.bound_sql: compare every bound policy condition with a fresh build (the tests do).
+BOUND_SQL_CHECK = False
 
 # --- The demo's clock -----------------------------------------------------------------
 # A file holding the time the embedded demo should show (portal/clock.py), so a digest hour

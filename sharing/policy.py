@@ -8,7 +8,8 @@ the API, TAXII and fan-out can never disagree. The rules are written out in docs
 The viewer is a Membership: a person acting for one organisation.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -26,10 +27,16 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from accounts.models import Membership, Organisation, TrustGroup, User
 from accounts.policy import administers
-from accounts.standing import good_standing_q
+from accounts.standing import (
+    current_agreement_version,
+    good_standing_condition,
+    good_standing_q,
+)
+from portal.bound_sql import BoundCondition, ConditionTemplate
 from portal.reuse import reused
 from sharing.government.consent import reaches as consent_reaches
 from sharing.government.consent import report_consent
@@ -95,31 +102,28 @@ def _is_usable(viewer: Membership | None) -> bool:
     )
 
 
-def _in_audience(organisation: Organisation) -> Q:
-    """Reports whose audience (other than named people) includes the organisation."""
-    return _addressed_to(Report, organisation)
-
-
-def _addressed_to(model: type[Model], organisation: Organisation) -> Q:
-    """Rows of `model` (reports, requests for information: anything with the audience
-    fields) whose audience, other than named people, includes the organisation."""
-    sector_ids = organisation.sectors.values("pk")
+def _addressed_to(model: type[Model], organisation_id: Any) -> Q:
+    """Rows of `model` (reports, their versions, requests for information: anything with the
+    audience fields) whose audience, other than named people, includes the organisation."""
+    sector_ids = Organisation.sectors.through.objects.filter(
+        organisation_id=organisation_id
+    ).values("sector_id")
     this = {f"{model._meta.model_name}_id": OuterRef("pk")}
     organisations, sectors = (
         _through(model, "audience_organisations"),
         _through(model, "audience_sectors"),
     )
-    named_org = Exists(organisations.objects.filter(**this, organisation_id=organisation.pk))
+    named_org = Exists(organisations.objects.filter(**this, organisation_id=organisation_id))
     in_sector = Exists(sectors.objects.filter(**this, sector_id__in=sector_ids))
     return (
         Q(audience_everyone=True)
         | Q(named_org)
         | Q(in_sector)
-        | _in_groups(organisation, model=model)
+        | _in_groups(organisation_id, sector_ids, model=model)
     )
 
 
-def _in_groups(organisation: Organisation, *, model: type[Model] = Report) -> Q:
+def _in_groups(organisation_id: Any, sector_ids: QuerySet[Any], *, model: type[Model]) -> Q:
     """Rows addressed to a trust group the organisation belongs to.
 
     Sector communities are read live from the organisation's sectors (its standing is
@@ -131,12 +135,12 @@ def _in_groups(organisation: Organisation, *, model: type[Model] = Report) -> Q:
     custom = through.objects.filter(
         **this,
         trustgroup__kind=TrustGroup.Kind.CUSTOM,
-        trustgroup__memberships__organisation_id=organisation.pk,
+        trustgroup__memberships__organisation_id=organisation_id,
     )
     community = through.objects.filter(
         **this,
         trustgroup__kind=TrustGroup.Kind.SECTOR,
-        trustgroup__sector_id__in=organisation.sectors.values("pk"),
+        trustgroup__sector_id__in=sector_ids,
     )
     return Q(Exists(custom)) | Q(Exists(community))
 
@@ -146,9 +150,87 @@ def _through(model: type[Model], field: str) -> Any:
     return getattr(model, field).through
 
 
-def _named_person(viewer: Membership) -> Q:
-    through = Report.audience_people.through
-    return Q(Exists(through.objects.filter(report_id=OuterRef("pk"), user_id=viewer.user_id)))
+# --- Who the viewer is, as the conditions need it ---------------------------------------
+# The conditions below (readable reports, readable versions) are compiled once per process
+# for each shape of viewer and bound to the viewer's ids at each use (portal.bound_sql):
+# building and compiling them per query was half of a report page's time.
+
+
+@dataclass(frozen=True)
+class _ReaderShape:
+    """What changes the tree of a viewer's conditions (the rest are values)."""
+
+    is_org_admin: bool
+    is_isac_staff: bool
+    agreement_in_effect: bool
+
+
+def _reader(viewer: Membership) -> tuple[_ReaderShape, dict[str, Any]]:
+    version = current_agreement_version()
+    shape = _ReaderShape(
+        is_org_admin=viewer.is_org_admin,
+        is_isac_staff=viewer.is_isac_staff,
+        agreement_in_effect=version is not None,
+    )
+    values = {
+        "organisation_id": viewer.organisation_id,
+        "user_id": viewer.user_id,
+        "agreement_version_id": version.pk if version is not None else None,
+        "now": timezone.now() if version is not None else None,
+    }
+    return shape, values
+
+
+def _in_good_standing(values: Mapping[str, Any]) -> Exists:
+    """The viewer's organisation is in good standing (checked inside the one query, so a
+    list costs a single round trip)."""
+    condition = good_standing_condition(
+        version_id=values["agreement_version_id"], now=values["now"]
+    )
+    return Exists(Organisation.objects.filter(condition, pk=values["organisation_id"]))
+
+
+def _readable_reports(shape: _ReaderShape, values: Mapping[str, Any]) -> Q:
+    """The rules of docs/tlp.md for one viewer, as a condition on reports."""
+    organisation_id, user_id = values["organisation_id"], values["user_id"]
+    readable = Q(status__in=READABLE_STATUSES)
+    clear = readable & Q(tlp=TLP.CLEAR)
+    # Not in good standing: TLP:CLEAR only, not even the organisation's own reports.
+    standing = _in_good_standing(values)
+    named = Exists(
+        Report.audience_people.through.objects.filter(report_id=OuterRef("pk"), user_id=user_id)
+    )
+
+    # Reports written for this organisation; a person who moved on does not take their
+    # drafts (or anything else of the old organisation's) along to the new one.
+    own = Q(organisation_id=organisation_id)
+    mine = own & Q(author_id=user_id)
+    # The source organisation sees what it shared, at every status but a colleague's draft;
+    # a colleague's TLP:RED report only if they are named in it or administer the organisation.
+    submitted = own & ~Q(status=Report.Status.DRAFT)
+    if not shape.is_org_admin:
+        submitted &= ~Q(tlp=TLP.RED) | Q(named)
+    green_amber = Q(tlp__in=[TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT]) & _addressed_to(
+        Report, organisation_id
+    )
+    red = Q(tlp=TLP.RED) & Q(named)
+    allowed = mine | submitted | clear | (readable & (green_amber | red))
+
+    if shape.is_isac_staff:
+        # Curators see everything they must curate or publish on: every submitted report
+        # except RED, which they see only while it waits for their review or names them.
+        not_draft = ~Q(status=Report.Status.DRAFT)
+        curation = Q(status=Report.Status.PENDING_REVIEW)
+        allowed |= not_draft & (~Q(tlp=TLP.RED) | curation)
+    return clear | (Q(standing) & allowed)
+
+
+_READABLE_REPORTS = ConditionTemplate(
+    Report,
+    _readable_reports,
+    ints=("organisation_id", "user_id", "agreement_version_id"),
+    times=("now",),
+)
 
 
 def visible_to(viewer: Membership | None) -> QuerySet[Report]:
@@ -160,33 +242,7 @@ def visible_to(viewer: Membership | None) -> QuerySet[Report]:
 
 
 def _visible_to(viewer: Membership) -> QuerySet[Report]:
-    organisation = viewer.organisation
-    readable = Q(status__in=READABLE_STATUSES)
-    clear = readable & Q(tlp=TLP.CLEAR)
-    # Not in good standing: TLP:CLEAR only, not even the organisation's own reports. Checked
-    # inside the one query (not before it) so a list costs a single round trip.
-    standing = Exists(Organisation.objects.filter(_good_standing(), pk=organisation.pk))
-
-    # Reports written for this organisation; a person who moved on does not take their
-    # drafts (or anything else of the old organisation's) along to the new one.
-    own = Q(organisation_id=organisation.pk)
-    mine = own & Q(author_id=viewer.user_id)
-    # The source organisation sees what it shared, at every status but a colleague's draft;
-    # a colleague's TLP:RED report only if they are named in it or administer the organisation.
-    submitted = own & ~Q(status=Report.Status.DRAFT)
-    if not viewer.is_org_admin:
-        submitted &= ~Q(tlp=TLP.RED) | _named_person(viewer)
-    green_amber = Q(tlp__in=[TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT]) & _in_audience(organisation)
-    red = Q(tlp=TLP.RED) & _named_person(viewer)
-    allowed = mine | submitted | clear | (readable & (green_amber | red))
-
-    if viewer.is_isac_staff:
-        # Curators see everything they must curate or publish on: every submitted report
-        # except RED, which they see only while it waits for their review or names them.
-        not_draft = ~Q(status=Report.Status.DRAFT)
-        curation = Q(status=Report.Status.PENDING_REVIEW)
-        allowed |= not_draft & (~Q(tlp=TLP.RED) | curation)
-    return Report.objects.filter(clear | (Q(standing) & allowed))
+    return Report.objects.filter(_READABLE_REPORTS.bind(*_reader(viewer)))
 
 
 def can_view(viewer: Membership | None, report: Report) -> bool:
@@ -644,6 +700,70 @@ def visible_revisions(
     return restrict(viewer, _versions_admitting(viewer, channel), channel=channel)
 
 
+# --- One report's rows, as its page reads them -----------------------------------------
+# The page has already read the report through `visible_report` (so `can_view` is known
+# for this request): its rows are asked only for their report's id, and the versions this
+# viewer may not read are listed once, instead of each read carrying the whole policy
+# condition for PostgreSQL to plan again. Same answers as the `visible_*` reads filtered by
+# report (tests/test_policy_stateful.py compares them).
+
+
+def _of_report(viewer: Membership | None, report: Report, queryset: QuerySet[M]) -> QuerySet[M]:
+    if not can_view(viewer, report):
+        return queryset.none()
+    return queryset.filter(report_id=report.pk)
+
+
+def _at_readable_version_of(viewer: Membership, report: Report) -> Q:
+    """`at_readable_version` for the rows of one report."""
+    if report.version <= 1:
+        # Every row belongs to the current (only) version, which the report's own check
+        # covers: nothing to look up.
+        return Q()
+    refused = _reused(
+        ("refused_versions", viewer.pk, report.pk, report.version),
+        lambda: list(
+            ReportRevision.objects.filter(report_id=report.pk)
+            .exclude(Q(_revision_reach(viewer)))
+            .values_list("number", flat=True)
+        ),
+    )
+    return Q(report_version=report.version) | ~Q(report_version__in=refused)
+
+
+def _versioned_of_report(
+    viewer: Membership | None, report: Report, queryset: QuerySet[M]
+) -> QuerySet[M]:
+    rows = _of_report(viewer, report, queryset)
+    if viewer is None or not can_view(viewer, report):
+        return rows
+    return rows.filter(_at_readable_version_of(viewer, report))
+
+
+def sightings_of(viewer: Membership | None, report: Report) -> QuerySet[Sighting]:
+    return _versioned_of_report(viewer, report, Sighting.objects.all())
+
+
+def comments_of(viewer: Membership | None, report: Report) -> QuerySet[Comment]:
+    return _versioned_of_report(viewer, report, Comment.objects.all())
+
+
+def stix_objects_of(viewer: Membership | None, report: Report) -> QuerySet[StixObject]:
+    return _versioned_of_report(viewer, report, StixObject.objects.all())
+
+
+def report_indicators_of(viewer: Membership | None, report: Report) -> QuerySet[ReportIndicator]:
+    return _of_report(viewer, report, ReportIndicator.objects.all())
+
+
+def attachments_of(viewer: Membership | None, report: Report) -> QuerySet[Attachment]:
+    return _of_report(viewer, report, Attachment.objects.all())
+
+
+def revisions_of(viewer: Membership | None, report: Report) -> QuerySet[ReportRevision]:
+    return _of_report(viewer, report, _versions_admitting(viewer, None))
+
+
 def _versions_admitting(
     viewer: Membership | None, channel: Channel | None
 ) -> QuerySet[ReportRevision]:
@@ -658,32 +778,49 @@ def _versions_admitting(
     return revisions
 
 
-def _revision_reach(viewer: Membership) -> Q:
+def _revision_reach(viewer: Membership) -> BoundCondition:
     """`visible_to`'s rules, applied to a version's own label and audience.
 
     Whether the report itself is readable is checked separately (`restrict`); this only
     asks whether the version's label and audience admit the viewer.
     """
-    organisation = viewer.organisation
-    standing = Exists(Organisation.objects.filter(good_standing_q(), pk=organisation.pk))
+    return _reused(("revision_reach", viewer.pk), lambda: _READABLE_VERSIONS.bind(*_reader(viewer)))
+
+
+def _readable_versions(shape: _ReaderShape, values: Mapping[str, Any]) -> Q:
+    organisation_id, user_id = values["organisation_id"], values["user_id"]
+    standing = _in_good_standing(values)
     people = ReportRevision.audience_people.through.objects
-    named = Q(Exists(people.filter(reportrevision_id=OuterRef("pk"), user_id=viewer.user_id)))
-    own = Q(report__organisation_id=organisation.pk)
-    mine = own & Q(report__author_id=viewer.user_id)
-    submitted = own if viewer.is_org_admin else own & (~Q(tlp=TLP.RED) | named)
-    green_amber = Q(tlp__in=[TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT]) & _revision_in_audience(
-        organisation
+    named = Q(Exists(people.filter(reportrevision_id=OuterRef("pk"), user_id=user_id)))
+    # The report's organisation and author, asked of the report row (not joined: a compiled
+    # condition stays on its own table; see portal.bound_sql).
+    own = Q(
+        Exists(Report.objects.filter(pk=OuterRef("report_id"), organisation_id=organisation_id))
+    )
+    mine = Q(
+        Exists(
+            Report.objects.filter(
+                pk=OuterRef("report_id"), organisation_id=organisation_id, author_id=user_id
+            )
+        )
+    )
+    submitted = own if shape.is_org_admin else own & (~Q(tlp=TLP.RED) | named)
+    green_amber = Q(tlp__in=[TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT]) & _addressed_to(
+        ReportRevision, organisation_id
     )
     allowed = mine | submitted | green_amber | (Q(tlp=TLP.RED) & named)
-    if viewer.is_isac_staff:
+    if shape.is_isac_staff:
         # Versions exist only once published: curators read every one but RED.
         allowed |= ~Q(tlp=TLP.RED)
     return Q(tlp=TLP.CLEAR) | (Q(standing) & allowed)
 
 
-def _revision_in_audience(organisation: Organisation) -> Q:
-    """Versions whose own audience (other than named people) includes the organisation."""
-    return _addressed_to(ReportRevision, organisation)
+_READABLE_VERSIONS = ConditionTemplate(
+    ReportRevision,
+    _readable_versions,
+    ints=("organisation_id", "user_id", "agreement_version_id"),
+    times=("now",),
+)
 
 
 def at_readable_version(viewer: Membership | None, *, channel: Channel | None = None) -> Q:
@@ -694,7 +831,7 @@ def at_readable_version(viewer: Membership | None, *, channel: Channel | None = 
     if not _is_usable(viewer):
         return Q(pk__in=[])
     assert viewer is not None
-    admitted = _revision_reach(viewer)
+    admitted = Q(_revision_reach(viewer))
     if channel is not None:
         admitted &= Q(tlp__in=[t for t in TLP if _channel_allows_tlp(channel, t)])
     # No recorded version of that number refuses the viewer. Rows of the current version
@@ -914,14 +1051,16 @@ def visible_sources(viewer: Membership | None) -> QuerySet[Organisation]:
     if not _is_usable(viewer):
         return Organisation.objects.none()
     assert viewer is not None
-    reports = visible_to(viewer).filter(status__in=READABLE_STATUSES)
+    # One probe per organisation that stops at its first such report, rather than the
+    # distinct sources of every readable report: the list page asks this on every visit.
+    reports = visible_to(viewer).filter(
+        status__in=READABLE_STATUSES, organisation_id=OuterRef("pk")
+    )
     if not viewer.is_isac_staff:
         reports = reports.filter(Q(attributed=True) | Q(organisation_id=viewer.organisation_id))
     # Standing is checked inside the one query, as in `visible_to`.
-    standing = Exists(Organisation.objects.filter(good_standing_q(), pk=viewer.organisation_id))
-    return Organisation.objects.filter(
-        Q(standing), is_isac=False, pk__in=reports.values("organisation_id")
-    )
+    standing = Exists(Organisation.objects.filter(_good_standing(), pk=viewer.organisation_id))
+    return Organisation.objects.filter(Q(standing), Exists(reports), is_isac=False)
 
 
 def people_directory(viewer: Membership | None) -> QuerySet[User]:
@@ -1000,7 +1139,7 @@ def _visible_rfis(viewer: Membership) -> QuerySet[Rfi]:
     # named in it or as the organisation's admin.
     submitted = own if viewer.is_org_admin else own & (~Q(tlp=TLP.RED) | named)
     green_amber = Q(tlp__in=[TLP.GREEN, TLP.AMBER, TLP.AMBER_STRICT]) & _addressed_to(
-        Rfi, organisation
+        Rfi, organisation.pk
     )
     allowed = mine | submitted | green_amber | (Q(tlp=TLP.RED) & named)
     if viewer.is_isac_staff:

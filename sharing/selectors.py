@@ -365,8 +365,7 @@ def report_threat_objects(
     """The report's current objects other than indicators and observables, read through the
     policy (latest version of each, revoked ones left out), and how many there are in all."""
     rows = (
-        policy.visible_stix_objects(viewer)
-        .filter(report=report)
+        policy.stix_objects_of(viewer, report)
         .exclude(type__in=_NOT_LISTED_STIX_TYPES)
         .order_by("stix_id", "-modified", "-id")
         .values_list("stix_id", "data")
@@ -386,8 +385,8 @@ def report_threat_objects(
     }
     names: dict[str, str] = {}
     for stix_id, data in (
-        policy.visible_stix_objects(viewer)
-        .filter(report=report, stix_id__in=refs)
+        policy.stix_objects_of(viewer, report)
+        .filter(stix_id__in=refs)
         .order_by("stix_id", "-modified")
         .values_list("stix_id", "data")
     ):

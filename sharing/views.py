@@ -127,15 +127,11 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
     # Reach for the source's dashboard: this organisation's first read, counted, never named.
     report_read_record(report=report, by=viewer)
     sightings = list(
-        policy.visible_sightings(viewer)
-        .filter(report=report)
-        .select_related("organisation", "reported_by", "indicator")
+        policy.sightings_of(viewer, report).select_related(
+            "organisation", "reported_by", "indicator"
+        )
     )
-    comments = list(
-        policy.visible_comments(viewer)
-        .filter(report=report)
-        .select_related("author", "organisation")
-    )
+    comments = list(policy.comments_of(viewer, report).select_related("author", "organisation"))
     # Who wrote what is the policy's answer (anonymity, hidden sources), never the template's.
     for sighting in sightings:
         sighting.report = report
@@ -145,8 +141,7 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
     named_comments = [(c, policy.can_see_commenter(viewer, c)) for c in comments]
     staff = viewer is not None and viewer.is_isac_staff
     links: list[ReportIndicator] = list(
-        policy.visible_report_indicators(viewer)
-        .filter(report=report)
+        policy.report_indicators_of(viewer, report)
         .select_related("indicator")
         .order_by("indicator__type", "indicator__value")
     )
@@ -174,10 +169,8 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "source_visible": policy.can_see_source(viewer, report),
         "show_submitter": staff
         or (viewer is not None and viewer.organisation_id == report.organisation_id),
-        "attachments": list(policy.visible_attachments(viewer).filter(report=report)),
-        "revisions": list(
-            policy.visible_revisions(viewer).filter(report=report).select_related("created_by")
-        ),
+        "attachments": list(policy.attachments_of(viewer, report)),
+        "revisions": list(policy.revisions_of(viewer, report).select_related("created_by")),
         # Only the source organisation and ISAC staff may learn where a report went; anyone
         # else is not asked about it at all (the policy would answer nothing).
         "forwards": list(

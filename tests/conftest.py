@@ -73,6 +73,9 @@ def _plain_http_in_tests(django_test_environment: None) -> None:
         **django_settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # Every access-policy condition bound from its compiled template is also built afresh
+    # and compared (portal.bound_sql), so each test checks the binding too.
+    django_settings.BOUND_SQL_CHECK = True
 
 
 @pytest.fixture(autouse=True)

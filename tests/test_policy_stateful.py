@@ -329,6 +329,11 @@ def _sightings(channel: Channel | None) -> ReadPath:
     return read
 
 
+def _sightings_of_each_report(viewer: Membership, reports: list[Report]) -> set[int]:
+    # The report page's read: one report at a time.
+    return {report.pk for report in reports if policy.sightings_of(viewer, report).exists()}
+
+
 # Requests for information: each path answers the set of RFI pks the viewer gets.
 RfiPath = Callable[[Membership], set[int]]
 RFI_PATHS: dict[str, tuple[RfiPath, Callable[[Person, Question, dict[int, Group]], bool]]] = {
@@ -352,6 +357,7 @@ READ_PATHS: dict[str, ReadPath] = {
     "policy.restrict": _restrict_children,
     "policy.visible_sightings": _sightings(None),
     "policy.visible_sightings(api)": _sightings(Channel.API),
+    "policy.sightings_of": _sightings_of_each_report,
     **{f"policy.forwardable({c.value})": _forwardable(c) for c in CHANNEL_KINDS},
 }
 EXPECTED_FOR: dict[str, Callable[[Person, Rep, dict[int, Group]], bool]] = {
@@ -360,6 +366,7 @@ EXPECTED_FOR: dict[str, Callable[[Person, Rep, dict[int, Group]], bool]] = {
     "policy.restrict": expected_visible,
     "policy.visible_sightings": expected_sighting_visible,
     "policy.visible_sightings(api)": expected_sighting_forwardable,
+    "policy.sightings_of": expected_sighting_visible,
     **{
         f"policy.forwardable({c.value})": (
             lambda p, r, g, c=c: expected_forwardable(p, r, g, c)  # type: ignore[misc]
@@ -923,6 +930,9 @@ class PolicyMachine(RuleBasedStateMachine):
         assert got == want, ("policy.visible_revisions", person, got ^ want)
         if not all_paths:
             return
+        rows = Report.objects.filter(pk__in=[r.pk for r in self.reports])
+        got = {v.pk for report in rows for v in policy.revisions_of(viewer, report)} & ours
+        assert got == want, ("policy.revisions_of", person, got ^ want)
         for channel in (Channel.TAXII, Channel.API):
             rows = policy.visible_revisions(viewer, channel=channel)
             got = set(rows.values_list("pk", flat=True)) & ours
