@@ -16,7 +16,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sharing.normalize import antitrust, references, scrub
+from sharing.normalize import antitrust, pipeline, references, scrub
 from sharing.normalize.extract import files, fingerprints, network, wallets
 from sharing.normalize.extract.patterns import words_at_word_start
 
@@ -149,6 +149,21 @@ CIDR_PIECES = [
 def test_network_candidates_find_what_the_pattern_finds(text: str) -> None:
     expected = [match.span() for match in network._CIDR4_RE.finditer(text)]
     assert [match.span() for match in network._cidr4_matches(text)] == expected
+
+
+IPV4_PIECES = [
+    *("10", "0", "192", "1234", "255", "5", ".", "..", "[.]", " [.] ", "(.)", "{.}", "[dot]"),
+    *(" (dot) ", "(dot)", "{dot}", "[DOT]", " ", "  ", "\n", "\t", "\u00a0", "\u2003", "\u0663"),
+    *("a", "d", "o", "t", "x", "_", "-", "/", ":", "?", "é", "v", "0af6ab13c38e", "d15057"),
+    *("1.2.3.4", "185.39.19[.]176", "10 [.] 0 (dot) 0{.}1", "10.0.0", "1.2.3", "7.8.9.10.11"),
+]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(IPV4_PIECES), max_size=16).map("".join))
+def test_address_runs_find_what_the_pattern_finds(text: str) -> None:
+    expected = [match.span() for match in network._IPV4_RE.finditer(text)]
+    assert [match.span() for match in network._ipv4_matches(text)] == expected
 
 
 CUE_WORDS = ("advisory", "Sources", "write-up", "versions", "v", "SECT", "prior to", "s\u017f")
@@ -304,3 +319,13 @@ def test_first_name_before_a_surname_is_found_as_the_plain_pattern_finds_it(
     plain = re.compile(r"\b([A-Z][a-zà-ÿ'\u2019]+)\s(Marchand|Sophie)\b")
     spans = [m.span() for m in scrub._first_name_before("Marchand|Sophie").finditer(text)]
     assert spans == [m.span() for m in plain.finditer(text)]
+
+
+_TLP_PIECES = ["TLP", "tlp", "Tlp", "tLP", "LP", "lp", "T", "x", ":", ": ", " ", "\n", "-", "İ"]
+_TLP_PIECES += ["CLEAR", "white", "Green", "AMBER+STRICT", "amber", "AMBER", "RED", "redx", "K"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_TLP_PIECES), max_size=14).map("".join))
+def test_tlp_markings_are_found_as_the_plain_pattern_finds_them(text: str) -> None:
+    assert pipeline._tlp_names(text) == pipeline._TLP_IN_TEXT.findall(text)

@@ -8,9 +8,11 @@ sensitive phrases. `analyse_for_organisation` loads the domains it needs and cal
 import dataclasses
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from sharing.normalize.antitrust import SensitiveHit, find_sensitive
+from sharing.normalize.carriers import quick_init
 from sharing.normalize.extract import Extracted, IndicatorType, derived_indicators, extract
 from sharing.normalize.extract.network import scrub_url, unicode_form, url_host
 from sharing.normalize.extract.spans import Spans
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from accounts.models import Organisation
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class WarningHit:
     """A value that looks like an indicator but is on a warning list (`list_name` says which)."""
@@ -62,8 +65,9 @@ class TextAnalysis:
     notes: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
-def _label(item: Extracted, protected: Collection[str]) -> tuple[Extracted, str]:
-    """The item with its labels, and a note for its description."""
+def _label(item: Extracted, protected: Collection[str]) -> tuple[tuple[str, ...] | None, str]:
+    """The item's labels when they change (None when they stay as they are), and a note for
+    its description. Depends only on the item's type, value, labels and derived_from."""
     labels = list(item.labels)
     note = ""
     kind = item.type
@@ -86,11 +90,22 @@ def _label(item: Extracted, protected: Collection[str]) -> tuple[Extracted, str]
         what = "host of the URL" if "://" in item.derived_from else "domain of the address"
         note = (note + " " if note else "") + f"Derived: the {what} {item.derived_from}."
     if not labels:  # nothing to add, nothing to drop
-        return item, note
+        return None, note
     kept = tuple(label for label in dict.fromkeys(labels) if label != "idn")
-    if kept == item.labels:
-        return item, note
-    return dataclasses.replace(item, labels=kept), note
+    return (None if kept == item.labels else kept), note
+
+
+# The warning list, labels and note of a value depend only on the value and the analysis
+# context (members' domains, the submitter's, documentation ranges allowed), and the same
+# values recur from text to text (a campaign's hosts in every member's report): they are
+# remembered per context. Bounded: a context's memo is emptied when it is full.
+_MEMO_VALUES = 65536
+_UNKNOWN = object()
+
+
+@lru_cache(maxsize=16)
+def _memo(own: frozenset[str], members: frozenset[str], allow: bool) -> dict[Any, Any]:
+    return {}
 
 
 def analyse_text(
@@ -114,14 +129,35 @@ def analyse_text(
     candidates, references = split_references(text, extracted)
     protected = member_domains | own_domains  # both in lower case already
 
+    memo = _memo(own_domains, member_domains, allow_documentation_ranges)
+    if len(memo) > _MEMO_VALUES:
+        memo.clear()
+
     def listed(kind: IndicatorType, value: str) -> str | None:
-        return warning_list_for(
-            kind,
-            value,
-            own_domains=own_domains,
-            member_domains=member_domains,
-            allow_documentation_ranges=allow_documentation_ranges,
-        )
+        key = (kind, value)
+        found = memo.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = memo[key] = warning_list_for(
+                kind,
+                value,
+                own_domains=own_domains,
+                member_domains=member_domains,
+                allow_documentation_ranges=allow_documentation_ranges,
+            )
+        return found  # type: ignore[no-any-return]
+
+    def labelled(item: Extracted) -> tuple[Extracted, str]:
+        key = (item.type, item.value, item.labels, item.derived_from)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _label(item, protected)
+        labels, note = found
+        if labels is None:
+            return item, note
+        # Built directly: dataclasses.replace reads the fields again for every value.
+        return Extracted(
+            item.type, item.value, item.start, item.end, item.original, item.derived_from, labels
+        ), note
 
     indicators: list[Extracted] = []
     hits: list[WarningHit] = []
@@ -133,7 +169,15 @@ def analyse_text(
         if item.type == IndicatorType.URL:
             scrubbed = scrub_url(item.value)
             if scrubbed != item.value:
-                item = dataclasses.replace(item, value=scrubbed)
+                item = Extracted(
+                    item.type,
+                    scrubbed,
+                    item.start,
+                    item.end,
+                    item.original,
+                    item.derived_from,
+                    item.labels,
+                )
         key = (item.type, item.value)
         if key in seen:
             continue
@@ -142,16 +186,16 @@ def analyse_text(
         if list_name:
             hits.append(WarningHit(item.value, item.type, list_name))
             continue
-        labelled, note = _label(item, protected)
-        indicators.append(labelled)
+        labelled_item, note = labelled(item)
+        indicators.append(labelled_item)
         if note:
             notes[item.value] = note
     for item in derived_indicators(indicators):
         if (item.type, item.value) in seen or listed(item.type, item.value):
             continue
         seen.add((item.type, item.value))
-        labelled, note = _label(item, protected)
-        indicators.append(labelled)
+        labelled_item, note = labelled(item)
+        indicators.append(labelled_item)
         notes[item.value] = note
     return TextAnalysis(
         indicators=tuple(indicators),

@@ -16,7 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sharing.normalize.carriers import quick_init
 
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SensitiveHit:
     """A phrase that looks competitively sensitive, its category, why, and where it is."""

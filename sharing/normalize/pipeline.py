@@ -15,6 +15,7 @@ from typing import Any
 
 from sharing.normalize.analysis import TextAnalysis, WarningHit, analyse_text
 from sharing.normalize.antitrust import find_sensitive
+from sharing.normalize.carriers import quick_init
 from sharing.normalize.extract import IndicatorType, extract
 from sharing.normalize.extract.network import scrub_url
 from sharing.normalize.parsers import NormalisationError, Parsed, ParsedIndicator
@@ -69,6 +70,7 @@ class Prepared:
     references: list[dict[str, str]] = field(default_factory=list)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class KeptIndicator:
     """An indicator that will be stored and shared."""
@@ -97,6 +99,12 @@ class Classified:
 _TLP_IN_TEXT = re.compile(
     r"[Tt](?<!\w[Tt])[Ll][Pp]:\s?((?i:CLEAR|WHITE|GREEN|AMBER\+STRICT|AMBER|RED))\b"
 )
+
+
+def _tlp_names(text: str) -> list[str]:
+    """The TLP names of the markings written in `text` (_TLP_IN_TEXT's groups). Every
+    marking holds "lp:" in lower case: most texts have none and are not searched."""
+    return _TLP_IN_TEXT.findall(text) if "lp:" in text.lower() else []
 
 
 def _depth(value: Any) -> int:
@@ -172,7 +180,7 @@ def prepare(kind: str, raw: bytes, *, context: Context) -> Prepared:
         first_line = next(
             (line.strip() for line in analysis.redacted_text.splitlines() if line.strip()), ""
         )
-        tlps = [tlp for name in _TLP_IN_TEXT.findall(text) if (tlp := tlp_from_name(name))]
+        tlps = [tlp for name in _tlp_names(text) if (tlp := tlp_from_name(name))]
         insisted = [
             ParsedIndicator(hit.type, hit.value)
             for hit in analysis.warning_hits

@@ -99,13 +99,19 @@ def _under_heading(text: str, position: int) -> bool:
     return False
 
 
-def is_reference_url(url: str, text: str, position: int) -> bool:
+@lru_cache(maxsize=65536)
+def _is_reference_address(url: str) -> bool:
+    """The link itself says it is a reference (its host, a known path, an advisory path)."""
     host = url_host(url).lower()
     _, paths = _sources()
     if is_reference_domain(host) or any(path.match(url) for path in paths):
         return True
     path = "/" + url.split("://", 1)[-1].partition("/")[2]
-    if _ADVISORY_PATH.search(path):
+    return _ADVISORY_PATH.search(path) is not None
+
+
+def is_reference_url(url: str, text: str, position: int) -> bool:
+    if _is_reference_address(url):
         return True
     context = before(text, position, 100)
     if not context.strip():  # the link starts a line: the cue may end the line before

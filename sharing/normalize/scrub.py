@@ -30,6 +30,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sharing.normalize.carriers import quick_init
 from sharing.normalize.extract import Extracted, IndicatorType
 from sharing.normalize.extract.patterns import character_table, runs
 from sharing.normalize.extract.spans import Spans
@@ -40,6 +41,7 @@ REDACTED_PERSON = "[redacted person]"
 REDACTED_VALUE = "[redacted]"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Redaction:
     """What was removed (kind: email, phone or person), what replaces it, and where."""

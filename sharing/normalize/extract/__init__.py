@@ -30,6 +30,7 @@ URL hosts of references) and neither knows members' domains, JA3/JA4 or mutexes.
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
 
 from sharing.normalize.extract.files import (
     find_file_names,
@@ -117,6 +118,7 @@ _FINDERS: list[Finder] = [
 ]
 
 
+@lru_cache(maxsize=65536)  # pure, and the same values recur (a CVE in every advisory)
 def normalise(kind: IndicatorType, value: str) -> str | None:
     """The canonical form of `value` as an indicator of `kind`, or None when it is not one."""
     match kind:

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import tldextract
 
 from sharing.normalize.extract.context import before, header_name
-from sharing.normalize.extract.patterns import words_at_word_start
+from sharing.normalize.extract.patterns import character_table, runs, words_at_word_start
 from sharing.normalize.extract.types import Extracted, IndicatorType
 from sharing.normalize.refang import AT, COLON, DOT, SCHEME_SEPARATOR, SCHEMES, is_defanged, refang
 
@@ -399,8 +399,31 @@ def _is_version_context(context: str) -> bool:
     )
 
 
+# What an address is written with: digits, white space and the characters of the defanged
+# dots ("[.]", " (dot) "); any non-ASCII character may be a digit or a space (runs() turns
+# each into "?"). The shortest address, "1.2.3.4", has seven.
+_IPV4_CHARACTERS = character_table(
+    "0123456789.[](){}dot?" + "".join(chr(code) for code in range(128) if chr(code).isspace())
+)
+_SHORTEST_IPV4 = 7
+
+
+def _ipv4_matches(working: str) -> Iterator[re.Match[str]]:
+    """_IPV4_RE's matches, searched only in the runs of an address's characters long enough
+    to hold one: a list of hashes has digits everywhere, and the pattern was tried at each.
+    A match never leaves its run; the pattern's lookbehind reads before the run (a search
+    from a position still sees the text before it) and its lookahead only fails on the
+    character ending the run, which is in the searched span."""
+    ipv4_runs = runs(working, _IPV4_CHARACTERS, _SHORTEST_IPV4)
+    if ipv4_runs is None:
+        yield from _IPV4_RE.finditer(working)
+        return
+    for start, end in ipv4_runs:
+        yield from _IPV4_RE.finditer(working, start, end + 1)
+
+
 def find_ipv4(text: str, working: str) -> Iterator[Extracted]:
-    for match in _IPV4_RE.finditer(working):
+    for match in _ipv4_matches(working):
         start, end = match.span()
         value = normalise_ip(match.group(0))
         if not value or ":" in value:

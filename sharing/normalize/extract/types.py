@@ -3,12 +3,14 @@
 from dataclasses import dataclass
 
 from sharing.indicator_types import IndicatorType as IndicatorType  # extraction names it here too
+from sharing.normalize.carriers import quick_init
 
 HASH_TYPES = frozenset(
     {IndicatorType.MD5, IndicatorType.SHA1, IndicatorType.SHA256, IndicatorType.SHA512}
 )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Extracted:
     """One indicator found in text: its type, normalised value and where it was.

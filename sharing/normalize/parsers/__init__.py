@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sharing.normalize.carriers import quick_init
 from sharing.normalize.extract import IndicatorType
 
 
@@ -20,6 +21,7 @@ class NormalisationError(Exception):
         self.details = details or []
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ParsedIndicator:
     """An indicator value from structured input, with the context the input gave it."""
