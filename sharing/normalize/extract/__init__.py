@@ -172,8 +172,10 @@ def extract(text: str) -> list[Extracted]:
         hits = list(finder(text, working))
         if hits:
             if finder is not last:  # no finder reads the working text after the last one
-                working = _blank(working, sorted((hit.start, hit.end) for hit in hits))
-            found.extend(hit for hit in hits if hit.value)
+                spans = [(hit.start, hit.end) for hit in hits]
+                spans.sort()
+                working = _blank(working, spans)
+            found += [hit for hit in hits if hit.value]
     if any(item.type in HASH_TYPES for item in found):  # file names are read next to hashes
         taken = sorted((item.start, item.end) for item in found)
         found.extend(find_file_names(text, found, taken))

@@ -406,6 +406,7 @@ _IPV4_CHARACTERS = character_table(
     "0123456789.[](){}dot?" + "".join(chr(code) for code in range(128) if chr(code).isspace())
 )
 _SHORTEST_IPV4 = 7
+_IPV4_GAP = 40
 
 
 def _ipv4_matches(working: str) -> Iterator[re.Match[str]]:
@@ -418,7 +419,15 @@ def _ipv4_matches(working: str) -> Iterator[re.Match[str]]:
     if ipv4_runs is None:
         yield from _IPV4_RE.finditer(working)
         return
+    # Runs close together are searched as one span (no match starts between them): one
+    # search costs more than scanning a few dozen characters.
+    spans: list[tuple[int, int]] = []
     for start, end in ipv4_runs:
+        if spans and start - spans[-1][1] < _IPV4_GAP:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    for start, end in spans:
         yield from _IPV4_RE.finditer(working, start, end + 1)
 
 
