@@ -103,6 +103,15 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-created_at"]
+        indexes = [
+            # The dashboard's "your drafts": a handful of rows per author among all reports,
+            # found without walking every report by its update time.
+            models.Index(
+                fields=["author", "-updated_at"],
+                condition=models.Q(status__in=["draft", "rejected"]),
+                name="report_drafts_by_author",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
