@@ -329,3 +329,14 @@ _TLP_PIECES += ["CLEAR", "white", "Green", "AMBER+STRICT", "amber", "AMBER", "RE
 @given(st.lists(st.sampled_from(_TLP_PIECES), max_size=14).map("".join))
 def test_tlp_markings_are_found_as_the_plain_pattern_finds_them(text: str) -> None:
     assert pipeline._tlp_names(text) == pipeline._TLP_IN_TEXT.findall(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PROSE, st.integers(0, 40))
+def test_gates_tried_by_first_letter_open_what_every_gate_opens(text: str, start: int) -> None:
+    head = text.lower()[start : start + antitrust._GATE_REACH]
+    expected = frozenset(
+        category for category, gate in antitrust._GATE_RES.items() if gate.match(head)
+    )
+    antitrust._categories_at.cache_clear()
+    assert antitrust._categories_at(head) == expected

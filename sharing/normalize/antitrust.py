@@ -449,10 +449,24 @@ _ANY_GATE = re.compile(_any_gate_pattern())
 _GATE_REACH = max(len(word) for words in _GATES.values() for word in words) + 1
 
 
+# The gates each first letter can open: every gate word starts with a plain lower-case letter,
+# so a place where a word begins is tried against the few categories with a word starting
+# with its letter instead of all of them.
+_GATES_BY_LETTER: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    letter: tuple(
+        (category, _GATE_RES[category])
+        for category, words in _GATES.items()
+        if any(word[0] == letter for word in words)
+    )
+    for letter in sorted({word[0] for words in _GATES.values() for word in words})
+}
+
+
 @lru_cache(maxsize=65536)
 def _categories_at(head: str) -> frozenset[str]:
     """The categories whose gate words start `head` (the text where a word begins)."""
-    return frozenset(category for category, gate in _GATE_RES.items() if gate.match(head))
+    gates = _GATES_BY_LETTER.get(head[:1], ())
+    return frozenset(category for category, gate in gates if gate.match(head))
 
 
 def _gate_hits(lower: str) -> tuple[list[int], list[frozenset[str]]]:

@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 from sharing.normalize.extract import HASH_TYPES, IndicatorType
-from sharing.normalize.extract.network import url_host
+from sharing.normalize.extract.network import ipv4_number, url_host
 from sharing.normalize.references import is_reference_domain
 
 DOCUMENTATION_NETWORKS = tuple(
@@ -120,8 +120,28 @@ _IPV4_RANGES: list[tuple[int, int, str]] = [
 ]
 
 
+def _ipv4_range(number: int, *, allow_documentation_ranges: bool) -> str | None:
+    for first, last, name in _IPV4_RANGES:
+        if first <= number <= last:
+            if name == _DOCUMENTATION and allow_documentation_ranges:
+                return None
+            return name
+    return None
+
+
 @lru_cache(maxsize=65536)
 def _ip_list(value: str, *, allow_documentation_ranges: bool) -> str | None:
+    if "/" not in value and ":" not in value:
+        # An IPv4 address or a host name (URL hosts come here too): parsed without building
+        # an address object, and a name costs no exceptions. An IPv4 address written by
+        # `ipaddress` is the value itself.
+        number = ipv4_number(value)
+        if number is None:
+            return None
+        benign = benign_infrastructure().get(value)
+        if benign:
+            return benign
+        return _ipv4_range(number, allow_documentation_ranges=allow_documentation_ranges)
     try:
         if "/" in value:
             address = ipaddress.ip_network(value, strict=False).network_address
@@ -133,13 +153,7 @@ def _ip_list(value: str, *, allow_documentation_ranges: bool) -> str | None:
     except ValueError:
         return None
     if address.version == 4:
-        number = int(address)
-        for first, last, name in _IPV4_RANGES:
-            if first <= number <= last:
-                if name == _DOCUMENTATION and allow_documentation_ranges:
-                    return None
-                return name
-        return None
+        return _ipv4_range(int(address), allow_documentation_ranges=allow_documentation_ranges)
     if any(address in doc for doc in DOCUMENTATION_NETWORKS if doc.version == 6):
         return None if allow_documentation_ranges else _DOCUMENTATION
     checks = (

@@ -113,6 +113,9 @@ def _to_ascii(domain: str) -> str | None:
         return None
 
 
+_ASCII_DOMAIN = re.compile(r"(?:[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+" + _TLD)
+
+
 @lru_cache(maxsize=65536)
 def normalise_domain(value: str) -> str | None:
     domain = refang(value).strip().rstrip(".").lower()
@@ -121,7 +124,7 @@ def normalise_domain(value: str) -> str | None:
     ascii_domain = _to_ascii(domain)
     if ascii_domain is None:
         return None
-    if not re.fullmatch(r"(?:[a-z0-9](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+" + _TLD, ascii_domain):
+    if not _ASCII_DOMAIN.fullmatch(ascii_domain):
         return None
     return ascii_domain if has_known_tld(ascii_domain) else None
 
@@ -137,12 +140,16 @@ def unicode_form(domain: str) -> str:
         return domain
 
 
+_URL_PARTS = re.compile(r"^([a-z][a-z0-9+.-]*)://([^/?#]+)(.*)$", re.IGNORECASE | re.DOTALL)
+_PORT = re.compile(r":\d{1,5}")
+
+
 @lru_cache(maxsize=65536)
 def normalise_url(value: str) -> str | None:
     url = refang(value.strip()).rstrip(_TRAILING)
     if len(url) > MAX_URL_LENGTH:
         return None
-    match = re.match(r"^([a-z][a-z0-9+.-]*)://([^/?#]+)(.*)$", url, re.IGNORECASE | re.DOTALL)
+    match = _URL_PARTS.match(url)
     if not match:
         return None
     scheme, authority, rest = match.groups()
@@ -162,7 +169,7 @@ def normalise_url(value: str) -> str | None:
             if ascii_host is None:
                 return None
             host = ascii_host
-    if port and not re.fullmatch(r":\d{1,5}", port):
+    if port and not _PORT.fullmatch(port):
         return None
     userinfo = authority[: -len(authority.rsplit("@", 1)[-1])]
     return f"{scheme.lower()}://{userinfo}{host.lower()}{port}{rest}"
@@ -180,10 +187,35 @@ def normalise_email(value: str) -> str | None:
     return f"{local.lower()}@{normalised}"
 
 
+def ipv4_number(value: str) -> int | None:
+    """The number of `value` when it is an IPv4 address as `ipaddress` accepts one (four
+    decimal octets, no leading zeros), else None: the same answer without building an
+    address object, or raising and catching two errors for every host that is a name."""
+    parts = value.split(".")
+    if len(parts) != 4:
+        return None
+    number = 0
+    for part in parts:
+        if not (0 < len(part) <= 3 and part.isascii() and part.isdigit()):
+            return None
+        if part[0] == "0" and part != "0":
+            return None
+        octet = int(part)
+        if octet > 255:
+            return None
+        number = number << 8 | octet
+    return number
+
+
 @lru_cache(maxsize=65536)
 def normalise_ip(value: str) -> str | None:
+    address = refang(value).strip()
+    if ":" not in address:
+        # Not IPv6 (every IPv6 address has a colon): an IPv4 address, written as `ipaddress`
+        # would write it back, or nothing.
+        return address if ipv4_number(address) is not None else None
     try:
-        return str(ipaddress.ip_address(refang(value).strip()))
+        return str(ipaddress.ip_address(address))
     except ValueError:
         return None
 
