@@ -5,6 +5,7 @@ value was) and calls `refang` on each match.
 """
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 # Separators as analysts write them, with or without spaces around the brackets
@@ -22,15 +23,35 @@ SCHEMES = (
 )
 SCHEME_SEPARATOR = r"(?:://|\[://\]|\[:\]//|\(:\)//|\[:/\]/|:\\\\)"
 
-_REPLACEMENTS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"\s?[\[\(\{](?:\.|dot)[\]\)\}]\s?", re.IGNORECASE), "."),
-    (re.compile(r"\s?[\[\(\{](?:@|at)[\]\)\}]\s?", re.IGNORECASE), "@"),
-    (re.compile(r"\[(://)\]"), "://"),
-    (re.compile(r"\[:/\]/"), "://"),
-    (re.compile(r"[\[\(](:)[\]\)]"), ":"),
-    (re.compile(r"^(?:h[xX*]{2}p|meow)(s?)(?=:)", re.IGNORECASE), r"http\1"),
-    (re.compile(r"^f[xX]p(s?)(?=:)", re.IGNORECASE), r"ftp\1"),
-    (re.compile(r"^([a-z]+):\\\\", re.IGNORECASE), r"\1://"),
+# Each replacement with what the value must hold for it to change anything (tested on the
+# value as the replacements before it left it): most defanged values need one or two of the
+# eight, and a substring test is far cheaper than a substitution that finds nothing.
+_BRACKETS = "[({"
+_REPLACEMENTS: list[tuple[re.Pattern[str], str, Callable[[str], bool]]] = [
+    (
+        re.compile(r"\s?[\[\(\{](?:\.|dot)[\]\)\}]\s?", re.IGNORECASE),
+        ".",
+        lambda value: any(bracket in value for bracket in _BRACKETS),
+    ),
+    (
+        re.compile(r"\s?[\[\(\{](?:@|at)[\]\)\}]\s?", re.IGNORECASE),
+        "@",
+        lambda value: any(bracket in value for bracket in _BRACKETS),
+    ),
+    (re.compile(r"\[(://)\]"), "://", lambda value: "[://]" in value),
+    (re.compile(r"\[:/\]/"), "://", lambda value: "[:/]/" in value),
+    (re.compile(r"[\[\(](:)[\]\)]"), ":", lambda value: ":" in value),
+    (
+        re.compile(r"^(?:h[xX*]{2}p|meow)(s?)(?=:)", re.IGNORECASE),
+        r"http\1",
+        lambda value: value[:1] in ("h", "H", "m", "M"),
+    ),
+    (
+        re.compile(r"^f[xX]p(s?)(?=:)", re.IGNORECASE),
+        r"ftp\1",
+        lambda value: value[:1] in ("f", "F"),
+    ),
+    (re.compile(r"^([a-z]+):\\\\", re.IGNORECASE), r"\1://", lambda value: "\\\\" in value),
 ]
 
 
@@ -43,8 +64,9 @@ def refang(value: str) -> str:
     """The live form of one defanged value: `hxxps://evil[.]com` -> `https://evil.com`."""
     if not _MAY_BE_DEFANGED.search(value):
         return value
-    for pattern, replacement in _REPLACEMENTS:
-        value = pattern.sub(replacement, value)
+    for pattern, replacement, may_change in _REPLACEMENTS:
+        if may_change(value):
+            value = pattern.sub(replacement, value)
     return value
 
 

@@ -1,7 +1,10 @@
-"""The IPv4 parser used instead of `ipaddress` for addresses and hosts gives the answers
-`ipaddress` gives: the same addresses accepted (leading zeros, octets over 255, non-ASCII
-digits, wrong numbers of octets and host names refused) and the same normalised form, and
-the warning lists name the same list for every such value."""
+"""The shortcuts of value parsing give the answers of the plain code.
+
+The IPv4 parser used instead of `ipaddress` for addresses and hosts accepts the same
+addresses (leading zeros, octets over 255, non-ASCII digits, wrong numbers of octets and
+host names refused) and writes the same normalised form, and the warning lists name the
+same list for every such value. `refang`, which skips the replacements a value cannot
+need, gives what applying every replacement in turn gives."""
 
 import ipaddress
 
@@ -71,3 +74,25 @@ def test_ip_warning_list_is_what_ipaddress_decides(value: str, allow: bool) -> N
                 expected = None if name == "documentation address ranges" and allow else name
                 break
         assert fast == expected
+
+
+REFANG_PIECES = [
+    *("hxxp", "hXXps", "h**p", "meow", "fxp", "FXP", "http", "ldap", "evil", "com", "a"),
+    *(":", "://", "[://]", "[:]//", "[:/]/", "(:)//", ":\\\\", "\\", "/", "@"),
+    *("[.]", "(.)", "{.}", "[dot]", "(DOT)", " [.] ", "[at]", " (at) ", "{@}", "[@]"),
+    *("[", "]", "(", ")", "{", "}", ".", " ", "\n", "[[", "]]", "[:", ":]", "x"),
+]
+REFANG_VALUES = st.lists(st.sampled_from(REFANG_PIECES), max_size=10).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(REFANG_VALUES)
+def test_refang_is_every_replacement_in_turn(value: str) -> None:
+    from sharing.normalize import refang as module
+
+    expected = value
+    for pattern, replacement, _ in module._REPLACEMENTS:
+        expected = pattern.sub(replacement, expected)
+    if not module._MAY_BE_DEFANGED.search(value):
+        expected = value
+    assert refang(value) == expected
