@@ -244,9 +244,7 @@ def visible_to(viewer: Membership | None) -> QuerySet[Report]:
 def _visible_to(viewer: Membership) -> QuerySet[Report]:
     # The stored search document is for PostgreSQL's full-text search only (sharing.search):
     # reading it into every listed report would carry a second copy of the text for nothing.
-    return Report.objects.filter(_READABLE_REPORTS.bind(*_reader(viewer))).defer(
-        "search_document"
-    )
+    return Report.objects.filter(_READABLE_REPORTS.bind(*_reader(viewer))).defer("search_document")
 
 
 def can_view(viewer: Membership | None, report: Report) -> bool:
