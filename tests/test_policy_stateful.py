@@ -930,8 +930,8 @@ class PolicyMachine(RuleBasedStateMachine):
         assert got == want, ("policy.visible_revisions", person, got ^ want)
         if not all_paths:
             return
-        rows = Report.objects.filter(pk__in=[r.pk for r in self.reports])
-        got = {v.pk for report in rows for v in policy.revisions_of(viewer, report)} & ours
+        reports = Report.objects.filter(pk__in=[r.pk for r in self.reports])
+        got = {v.pk for report in reports for v in policy.revisions_of(viewer, report)} & ours
         assert got == want, ("policy.revisions_of", person, got ^ want)
         for channel in (Channel.TAXII, Channel.API):
             rows = policy.visible_revisions(viewer, channel=channel)
