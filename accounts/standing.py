@@ -27,10 +27,13 @@ def current_agreement_version() -> AgreementVersion | None:
     )
 
 
-def acceptances_in_force(version: AgreementVersion) -> QuerySet[AgreementAcceptance]:
-    """Acceptances of the version that are neither revoked nor expired, of any organisation."""
+def acceptances_in_force(
+    version: AgreementVersion | int, *, now: datetime | None = None
+) -> QuerySet[AgreementAcceptance]:
+    """Acceptances of the version (or version id) that are neither revoked nor expired at
+    `now` (the current time unless given), of any organisation."""
     return AgreementAcceptance.objects.filter(
-        version=version, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        version=version, revoked_at__isnull=True, expires_at__gt=now or timezone.now()
     )
 
 
@@ -50,11 +53,8 @@ def good_standing_condition(*, version_id: int | None, now: datetime | None, pre
     isac = Q(**{f"{prefix}is_isac": True})
     if version_id is None:
         return active & isac
-    accepted = AgreementAcceptance.objects.filter(
-        version_id=version_id,
-        revoked_at__isnull=True,
-        expires_at__gt=now,
-        organisation=OuterRef(f"{prefix}pk"),
+    accepted = acceptances_in_force(version_id, now=now).filter(
+        organisation=OuterRef(f"{prefix}pk")
     )
     return active & (isac | Q(Exists(accepted)))
 

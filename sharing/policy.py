@@ -736,10 +736,9 @@ def _at_readable_version_of(viewer: Membership, report: Report) -> Q:
 def _versioned_of_report(
     viewer: Membership | None, report: Report, queryset: QuerySet[M]
 ) -> QuerySet[M]:
-    rows = _of_report(viewer, report, queryset)
     if viewer is None or not can_view(viewer, report):
-        return rows
-    return rows.filter(_at_readable_version_of(viewer, report))
+        return queryset.none()
+    return queryset.filter(report_id=report.pk).filter(_at_readable_version_of(viewer, report))
 
 
 def sightings_of(viewer: Membership | None, report: Report) -> QuerySet[Sighting]:
