@@ -5,7 +5,6 @@ value was) and calls `refang` on each match.
 """
 
 import re
-from collections.abc import Callable
 from functools import lru_cache
 
 # Separators as analysts write them, with or without spaces around the brackets
@@ -23,37 +22,17 @@ SCHEMES = (
 )
 SCHEME_SEPARATOR = r"(?:://|\[://\]|\[:\]//|\(:\)//|\[:/\]/|:\\\\)"
 
-# Each replacement with what the value must hold for it to change anything (tested on the
-# value as the replacements before it left it): most defanged values need one or two of the
-# eight, and a substring test is far cheaper than a substitution that finds nothing.
-_BRACKETS = "[({"
-_REPLACEMENTS: list[tuple[re.Pattern[str], str, Callable[[str], bool]]] = [
-    (
-        re.compile(r"\s?[\[\(\{](?:\.|dot)[\]\)\}]\s?", re.IGNORECASE),
-        ".",
-        lambda value: any(bracket in value for bracket in _BRACKETS),
-    ),
-    (
-        re.compile(r"\s?[\[\(\{](?:@|at)[\]\)\}]\s?", re.IGNORECASE),
-        "@",
-        lambda value: any(bracket in value for bracket in _BRACKETS),
-    ),
-    (re.compile(r"\[(://)\]"), "://", lambda value: "[://]" in value),
-    (re.compile(r"\[:/\]/"), "://", lambda value: "[:/]/" in value),
-    (re.compile(r"[\[\(](:)[\]\)]"), ":", lambda value: ":" in value),
-    (
-        re.compile(r"^(?:h[xX*]{2}p|meow)(s?)(?=:)", re.IGNORECASE),
-        r"http\1",
-        lambda value: value[:1] in ("h", "H", "m", "M"),
-    ),
-    (
-        re.compile(r"^f[xX]p(s?)(?=:)", re.IGNORECASE),
-        r"ftp\1",
-        lambda value: value[:1] in ("f", "F"),
-    ),
-    (re.compile(r"^([a-z]+):\\\\", re.IGNORECASE), r"\1://", lambda value: "\\\\" in value),
-]
-
+# The replacements, in the order they apply. Most defanged values need one or two of them,
+# and a substring test is far cheaper than a substitution that finds nothing, so `refang`
+# tests for what each needs first (written out: a table of tests cost a call apiece).
+_BRACKETED_DOT = re.compile(r"\s?[\[\(\{](?:\.|dot)[\]\)\}]\s?", re.IGNORECASE)
+_BRACKETED_AT = re.compile(r"\s?[\[\(\{](?:@|at)[\]\)\}]\s?", re.IGNORECASE)
+_BRACKETED_SEPARATOR = re.compile(r"\[(://)\]")
+_HALF_BRACKETED_SEPARATOR = re.compile(r"\[:/\]/")
+_BRACKETED_COLON = re.compile(r"[\[\(](:)[\]\)]")
+_DEFANGED_HTTP = re.compile(r"^(?:h[xX*]{2}p|meow)(s?)(?=:)", re.IGNORECASE)
+_DEFANGED_FTP = re.compile(r"^f[xX]p(s?)(?=:)", re.IGNORECASE)
+_BACKSLASH_SEPARATOR = re.compile(r"^([a-z]+):\\\\", re.IGNORECASE)
 
 # What every replacement above needs: a bracket or a backslash somewhere, or a defanged
 # scheme at the start. Most values have none, and one search is far cheaper than eight.
@@ -64,9 +43,23 @@ def refang(value: str) -> str:
     """The live form of one defanged value: `hxxps://evil[.]com` -> `https://evil.com`."""
     if not _MAY_BE_DEFANGED.search(value):
         return value
-    for pattern, replacement, may_change in _REPLACEMENTS:
-        if may_change(value):
-            value = pattern.sub(replacement, value)
+    if "[" in value or "(" in value or "{" in value:
+        value = _BRACKETED_DOT.sub(".", value)
+        if "[" in value or "(" in value or "{" in value:
+            value = _BRACKETED_AT.sub("@", value)
+            if "[://]" in value:
+                value = _BRACKETED_SEPARATOR.sub("://", value)
+            if "[:/]/" in value:
+                value = _HALF_BRACKETED_SEPARATOR.sub("://", value)
+            if "[:" in value or "(:" in value:
+                value = _BRACKETED_COLON.sub(":", value)
+    first = value[:1]
+    if first in ("h", "H", "m", "M"):
+        value = _DEFANGED_HTTP.sub(r"http\1", value)
+    elif first in ("f", "F"):
+        value = _DEFANGED_FTP.sub(r"ftp\1", value)
+    if "\\\\" in value:
+        value = _BACKSLASH_SEPARATOR.sub(r"\1://", value)
     return value
 
 

@@ -26,6 +26,9 @@ _HEADING = re.compile(
     r"more information|related reporting|additional resources)\s*:?\s*(?:\*\*)?\s*$",
     re.IGNORECASE,
 )
+# Any heading line in a whole text: most texts have none, and then no link needs the walk
+# back over the lines above it.
+_HEADING_LINE = re.compile(_HEADING.pattern, re.IGNORECASE | re.MULTILINE)
 _CUE_WORDS = (
     *("advisory", "advisories", "bulletin", "write-?up", "blog", "article", "statement"),
     *("reporting", "reported by", "references?", "sources?", "read more", "documentation"),
@@ -76,6 +79,11 @@ def _sources() -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
     return domains, paths
 
 
+def reference_domains() -> frozenset[str]:
+    """The hosts of known advisory and reference sources (their subdomains count too)."""
+    return _sources()[0]
+
+
 @lru_cache(maxsize=65536)
 def is_reference_domain(domain: str) -> bool:
     domains, _ = _sources()
@@ -110,7 +118,7 @@ def _is_reference_address(url: str) -> bool:
     return _ADVISORY_PATH.search(path) is not None
 
 
-def is_reference_url(url: str, text: str, position: int) -> bool:
+def is_reference_url(url: str, text: str, position: int, *, text_has_heading: bool = True) -> bool:
     if _is_reference_address(url):
         return True
     context = before(text, position, 100)
@@ -118,7 +126,7 @@ def is_reference_url(url: str, text: str, position: int) -> bool:
         previous_end = text.rfind("\n", 0, position)
         context = before(text, previous_end, 100) if previous_end > 0 else ""
     cue = _CUE.search(context, max(0, len(context) - _CUE_REACH))
-    return cue is not None or _under_heading(text, position)
+    return cue is not None or (text_has_heading and _under_heading(text, position))
 
 
 def _registrable(domain: str) -> str:
@@ -134,8 +142,14 @@ def split_references(
     reference_hosts: set[str] = set()
     kept: list[Extracted] = []
     seen: set[str] = set()
+    has_heading: bool | None = None  # looked for once, when the first link needs it
     for item in items:
-        if item.type == IndicatorType.URL and is_reference_url(item.value, text, item.start):
+        if item.type != IndicatorType.URL:
+            kept.append(item)
+            continue
+        if has_heading is None:
+            has_heading = _HEADING_LINE.search(text) is not None
+        if is_reference_url(item.value, text, item.start, text_has_heading=has_heading):
             host = url_host(item.value).lower()
             reference_hosts.add(_registrable(host))
             if item.value not in seen:

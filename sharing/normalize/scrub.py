@@ -23,8 +23,6 @@ victim from an attacker or researcher, misses names in e-mail headers and German
 tens of megabytes and is many times slower than these rules.
 """
 
-import base64
-import binascii
 import re
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -32,6 +30,7 @@ from functools import lru_cache
 
 from sharing.normalize.carriers import quick_init
 from sharing.normalize.extract import Extracted, IndicatorType
+from sharing.normalize.extract.network import base64_addresses
 from sharing.normalize.extract.patterns import character_table, runs
 from sharing.normalize.extract.spans import Spans
 
@@ -308,16 +307,8 @@ def _alternation(words: Iterable[str], *, grouped: bool = False) -> str:
 @lru_cache(maxsize=65536)
 def _personal_tokens_in_url(url: str) -> tuple[str, ...]:
     """Base64 tokens in a link's query or fragment that decode to an e-mail address."""
-    tokens: list[str] = []
     tail = url.split("?", 1)[1] if "?" in url else url.split("#", 1)[-1] if "#" in url else ""
-    for token in re.findall(r"[A-Za-z0-9+/_-]{16,}={0,2}", tail):
-        try:
-            clear = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_")
-        except (binascii.Error, ValueError):
-            continue
-        if re.fullmatch(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", clear):
-            tokens.append(token.rstrip("="))
-    return tuple(tokens)
+    return tuple(token.rstrip("=") for token in base64_addresses(tail))
 
 
 # One character class first, as in extract.network._EMAIL_ANCHOR (the plain spelling,

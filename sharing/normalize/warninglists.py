@@ -12,14 +12,14 @@ service stays an indicator: `url_flags` labels it instead. Pure: domains are pas
 
 import ipaddress
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from sharing.normalize.extract import HASH_TYPES, IndicatorType
 from sharing.normalize.extract.network import ipv4_number, url_host
-from sharing.normalize.references import is_reference_domain
+from sharing.normalize.references import reference_domains
 
 DOCUMENTATION_NETWORKS = tuple(
     ipaddress.ip_network(network)
@@ -85,14 +85,6 @@ def domain_in(domain: str, domains: Collection[str]) -> bool:
         if suffix in domains:
             return True
         dot = domain.find(".", dot + 1)
-
-
-def _parent_in(domain: str, domains: Collection[str]) -> str | None:
-    labels = domain.split(".")
-    for i in range(len(labels) - 1):
-        if ".".join(labels[i:]) in domains:
-            return ".".join(labels[i:])
-    return None
 
 
 _DOCUMENTATION = "documentation address ranges"
@@ -170,14 +162,51 @@ def _ip_list(value: str, *, allow_documentation_ranges: bool) -> str | None:
     return None
 
 
-def _benign_host(domain: str) -> str | None:
-    infrastructure = benign_infrastructure()
+# The public lists a host can be under, in the order they are consulted: a host under two
+# (a vendor's CDN that is also a reference source) is reported under the first.
+_DOCUMENTATION_RANK, _BENIGN_HOST, _REFERENCE, _SUBDOMAIN_SERVICE, _PATH_SERVICE, _BENIGN = range(6)
+
+
+@lru_cache(maxsize=1)
+def _public_table() -> dict[str, tuple[tuple[int, str], ...]]:
+    """Every host of the public lists -> the lists it is on (rank, list name), by rank.
+
+    One table instead of six sets: each value's parents are looked up once, not once per
+    list (a text's hosts all go through here, most of them on no list).
+    """
+    path_services, subdomain_services = shared_services()
+    entries: dict[str, list[tuple[int, str]]] = {}
+    lists: list[tuple[int, Iterable[tuple[str, str]]]] = [
+        (_DOCUMENTATION_RANK, ((host, "documentation domains") for host in DOCUMENTATION_DOMAINS)),
+        (_BENIGN_HOST, benign_infrastructure().items()),
+        (_REFERENCE, ((host, REFERENCE_SOURCES) for host in reference_domains())),
+        (_SUBDOMAIN_SERVICE, ((host, SHARED_SERVICE) for host in subdomain_services)),
+        (_PATH_SERVICE, ((host, SHARED_SERVICE) for host in path_services)),
+        (_BENIGN, ((host, "common benign domains") for host in benign_domains())),
+    ]
+    for rank, hosts in lists:
+        for host, name in hosts:
+            entries.setdefault(host, []).append((rank, name))
+    return {host: tuple(sorted(found)) for host, found in entries.items()}
+
+
+@lru_cache(maxsize=65536)
+def _suffixes(domain: str) -> tuple[str, ...]:
+    """`domain` and each of its parents that still holds a dot (never the bare TLD)."""
     labels = domain.split(".")
-    for i in range(len(labels) - 1):
-        name = infrastructure.get(".".join(labels[i:]))
-        if name:
-            return name
-    return None
+    return tuple(".".join(labels[i:]) for i in range(len(labels) - 1))
+
+
+@lru_cache(maxsize=65536)
+def _public_hits(domain: str) -> dict[int, tuple[str, str]]:
+    """The public lists `domain` (or a parent) is on: rank -> (the listed host nearest to
+    `domain`, the list's name)."""
+    table = _public_table()
+    hits: dict[int, tuple[str, str]] = {}
+    for suffix in _suffixes(domain):
+        for rank, name in table.get(suffix, ()):
+            hits.setdefault(rank, (suffix, name))
+    return hits
 
 
 def _domain_list(
@@ -200,29 +229,26 @@ def _public_domain_list(domain: str, *, allow_documentation_ranges: bool) -> str
     tld = domain.rsplit(".", 1)[-1]
     if tld in LOCAL_TLDS or domain.endswith(".home.arpa"):
         return "local names"
-    if tld in DOCUMENTATION_TLDS or domain_in(domain, DOCUMENTATION_DOMAINS):
+    hits = _public_hits(domain)
+    if tld in DOCUMENTATION_TLDS or _DOCUMENTATION_RANK in hits:
         return None if allow_documentation_ranges else "documentation domains"
-    benign = _benign_host(domain)
-    if benign:
-        return benign
-    if is_reference_domain(domain):
-        return REFERENCE_SOURCES
-    path_services, subdomain_services = shared_services()
-    tenant_of = _parent_in(domain, subdomain_services)
-    if tenant_of is not None:
+    if not hits:
+        return None
+    rank = min(hits)
+    if rank == _SUBDOMAIN_SERVICE:
         # abc123.cloudfront.net belongs to one customer; cloudfront.net to everyone.
+        tenant_of = hits[rank][0]
         return SHARED_SERVICE if domain in (tenant_of, f"www.{tenant_of}") else None
-    if domain_in(domain, path_services):
-        return SHARED_SERVICE
-    if domain_in(domain, benign_domains()):
-        return "common benign domains"
-    return None
+    return hits[rank][1]
+
+
+def _on_shared_service(host: str) -> bool:
+    hits = _public_hits(host)
+    return _SUBDOMAIN_SERVICE in hits or _PATH_SERVICE in hits
 
 
 def _on_shared_service_with_path(url: str) -> bool:
-    host = url_host(url).lower()
-    path_services, subdomain_services = shared_services()
-    if not (domain_in(host, path_services) or domain_in(host, subdomain_services)):
+    if not _on_shared_service(url_host(url).lower()):
         return False
     rest = url.split("://", 1)[-1]
     path = rest[len(rest.split("/", 1)[0]) :]
@@ -232,18 +258,13 @@ def _on_shared_service_with_path(url: str) -> bool:
 @lru_cache(maxsize=65536)
 def url_flags(url: str) -> tuple[str, ...]:
     """Labels for a URL that stays an indicator: one on a shared service is flagged."""
-    host = url_host(url).lower()
-    path_services, subdomain_services = shared_services()
-    if domain_in(host, path_services) or domain_in(host, subdomain_services):
-        return (SHARED_SERVICE_LABEL,)
-    return ()
+    return (SHARED_SERVICE_LABEL,) if _on_shared_service(url_host(url).lower()) else ()
 
 
 @lru_cache(maxsize=65536)
 def domain_flags(domain: str) -> tuple[str, ...]:
     """A customer's own host on a subdomain service (abc123.cloudfront.net) is flagged."""
-    _, subdomain_services = shared_services()
-    return (SHARED_SERVICE_LABEL,) if domain_in(domain, subdomain_services) else ()
+    return (SHARED_SERVICE_LABEL,) if _SUBDOMAIN_SERVICE in _public_hits(domain) else ()
 
 
 def warning_list_for(

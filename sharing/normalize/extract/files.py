@@ -31,11 +31,14 @@ _HASH_LENGTHS = {
 _FINGERPRINT_CONTEXT = re.compile(r"ja3s?\b|ja3s?[\"']", re.IGNORECASE)
 
 
+_LOWER_HEX = re.compile(r"[0-9a-f]+")
+
+
 @lru_cache(maxsize=65536)
 def normalise_hash(value: str) -> tuple[IndicatorType, str] | None:
     cleaned = value.strip().lower()
     kind = _HASH_LENGTHS.get(len(cleaned))
-    if kind is None or not re.fullmatch(r"[0-9a-f]+", cleaned):
+    if kind is None or not _LOWER_HEX.fullmatch(cleaned):
         return None
     if len(set(cleaned)) < 4:  # 000...0, fff...f: placeholders, not hashes
         return None

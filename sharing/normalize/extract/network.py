@@ -9,6 +9,7 @@ import base64
 import binascii
 import ipaddress
 import re
+import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -129,15 +130,45 @@ def normalise_domain(value: str) -> str | None:
     return ascii_domain if has_known_tld(ascii_domain) else None
 
 
+def _bidi_allowed(label: str) -> bool:
+    """RFC 3454 section 6: a label with right-to-left letters holds no left-to-right letter
+    and starts and ends with a right-to-left one."""
+    directions = [unicodedata.bidirectional(char) for char in label]
+    if "R" not in directions and "AL" not in directions:
+        return True
+    return "L" not in directions and directions[0] in ("R", "AL") and directions[-1] in ("R", "AL")
+
+
 @lru_cache(maxsize=65536)
 def unicode_form(domain: str) -> str:
-    """The Unicode form of a punycode (IDNA) domain, or the domain itself."""
+    """The Unicode form of a punycode (IDNA) domain, or the domain itself.
+
+    Each "xn--" label is decoded on its own (Punycode, RFC 3492) and kept only when it is
+    what nameprep would leave (printable, lower case, NFKC, right-to-left letters only as
+    RFC 3454 allows) and encodes back to itself, as the idna codec requires; the codec also
+    runs nameprep over every label, plain ones included, which costs 15 times as much.
+    """
     if "xn--" not in domain:
         return domain
+    labels = domain.split(".")
     try:
-        return domain.encode("ascii").decode("idna")
+        for index, label in enumerate(labels):
+            if label[:4].lower() != "xn--":
+                continue
+            encoded = label[4:]
+            decoded = encoded.encode("ascii").decode("punycode")
+            if (
+                decoded.isascii()
+                or not decoded.isprintable()
+                or unicodedata.normalize("NFKC", decoded.lower()) != decoded
+                or decoded.encode("punycode").decode() != encoded.lower()
+                or not _bidi_allowed(decoded)
+            ):
+                return domain
+            labels[index] = decoded
     except UnicodeError:
         return domain
+    return ".".join(labels)
 
 
 _URL_PARTS = re.compile(r"^([a-z][a-z0-9+.-]*)://([^/?#]+)(.*)$", re.IGNORECASE | re.DOTALL)
@@ -271,6 +302,9 @@ def unwrap_gateway_url(url: str) -> str:
 
 _WRAP_CONTINUATION = re.compile(r"(?:>[ \t]?)*[ \t]*([^\s<>\"'`()\[\]{}|\\^]+)")
 _WRAP_SEPARATOR_END = "=&?/-_.%"
+_LINK_START = re.compile(r"(?:https?|hxxps?|ftp)", re.IGNORECASE)
+_LINK_CHARACTER = re.compile(r"[/?=&%]")
+_DIGIT = re.compile(r"\d")
 
 
 def _continue_wrapped(text: str, end: int, line_start: int) -> int:
@@ -290,15 +324,15 @@ def _continue_wrapped(text: str, end: int, line_start: int) -> int:
     if not match:
         return end
     token = match.group(1).rstrip(_TRAILING)
-    if not token or re.match(r"(?:https?|hxxps?|ftp)", token, re.IGNORECASE):
+    if not token or _LINK_START.match(token):
         return end
     # The rest of a wrapped link fills the start of the next line: it has characters only
     # links have, or it is all that line holds. A word followed by more prose is prose.
     line_end = text.find("\n", match.end(1))
     rest_of_line = text[match.end(1) : len(text) if line_end == -1 else line_end]
-    strong = re.search(r"[/?=&%]", token) is not None
+    strong = _LINK_CHARACTER.search(token) is not None
     alone = not rest_of_line.strip(_TRAILING + " \t\r")
-    if not strong and not (alone and (re.search(r"\d", token) or ends_on_separator)):
+    if not strong and not (alone and (_DIGIT.search(token) or ends_on_separator)):
         return end
     return match.start(1) + len(token)
 
@@ -377,6 +411,9 @@ def _email_matches(working: str) -> Iterator[re.Match[str]]:
             yield match
 
 
+_MACHINE_MADE_LOCAL_PART = re.compile(r"[0-9a-f.$=_+-]{16,}", re.IGNORECASE)
+
+
 def find_emails(text: str, working: str) -> Iterator[Extracted]:
     for match in _email_matches(working):
         start, end = match.span()
@@ -385,7 +422,7 @@ def find_emails(text: str, working: str) -> Iterator[Extracted]:
         # <local@host> right after an opening angle bracket with a machine-made local part
         # (hex, digits, dots) is a Message-ID quoted in a body, not a mailbox.
         local = match.group(0).split("@", 1)[0]
-        if text[start - 1 : start] == "<" and re.fullmatch(r"[0-9a-f.$=_+-]{16,}", local, re.I):
+        if text[start - 1 : start] == "<" and _MACHINE_MADE_LOCAL_PART.fullmatch(local):
             continue
         value = normalise_email(match.group(0))
         if value:
@@ -480,14 +517,26 @@ def find_ipv4(text: str, working: str) -> Iterator[Extracted]:
 _IPV6_ANCHOR = re.compile(r":[0-9a-f]{0,4}:|\[:\][0-9a-f]{0,4}\[:\]|\(:\)[0-9a-f]{0,4}\(:\)", re.I)
 
 
+# The characters an address is written with, read backwards (in the reversed text) from
+# an anchor: a match holds no other, so one that reaches the anchor starts in this run.
+_IPV6_RUN = re.compile(r"[0-9a-f:.\[\]()/]{0,45}", re.IGNORECASE)
+
+
 def _ipv6_matches(working: str) -> Iterator[re.Match[str]]:
-    """_IPV6_RE's matches, searched only around two colons close together."""
+    """_IPV6_RE's matches, searched only around two colons close together, from the start
+    of the run of an address's characters that holds them (at most 45 before)."""
     position = 0
+    reversed_text = ""
     for anchor in _IPV6_ANCHOR.finditer(working):
-        if anchor.start() < position:
+        at = anchor.start()
+        if at < position:
             continue
+        if not reversed_text:
+            reversed_text = working[::-1]
+        run = _IPV6_RUN.match(reversed_text, len(working) - at)
+        start = at - (run.end() - run.start()) if run else at
         window_end = min(len(working), anchor.end() + 60)
-        for match in _IPV6_RE.finditer(working, max(position, anchor.start() - 45), window_end):
+        for match in _IPV6_RE.finditer(working, max(position, start), window_end):
             if match.end() > anchor.start():
                 position = match.end()
                 yield match
@@ -533,10 +582,13 @@ def find_asns(text: str, working: str) -> Iterator[Extracted]:
             yield Extracted(IndicatorType.ASN, value, *match.span(), match.group(0))
 
 
+_DOT_SEPARATOR = re.compile(DOT)
+
+
 @lru_cache(maxsize=65536)
 def _looks_like_product_or_file(original: str, domain: str) -> bool:
     labels = domain.split(".")
-    tld_written = re.split(DOT, original)[-1]
+    tld_written = _DOT_SEPARATOR.split(original)[-1]
     if "_" in domain:  # registrable names cannot hold underscores; file names often do
         return True
     if labels[-1] in FILE_LIKE_TLDS and len(labels) == 2:  # invoice.zip, but not a.b.cc
@@ -599,20 +651,33 @@ def find_domains(text: str, working: str) -> Iterator[Extracted]:
         yield Extracted(IndicatorType.DOMAIN, value, *match.span(), original, labels=labels)
 
 
+_PLAIN_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_BASE64_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_DECODED_ADDRESS = re.compile(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def base64_addresses(text: str) -> list[str]:
+    """The tokens of `text` (a link's query or fragment) that are e-mail addresses written
+    in base64 (standard or URL-safe alphabet, padded or not), as written."""
+    tokens: list[str] = []
+    for token in _BASE64_TOKEN.findall(text):
+        try:
+            clear = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_")
+        except (binascii.Error, ValueError):
+            continue
+        if _DECODED_ADDRESS.fullmatch(clear):
+            tokens.append(token)
+    return tokens
+
+
 def _personal_in_url(url: str) -> list[str]:
     """Addresses written in a URL's query or fragment, plainly, percent-encoded or base64."""
     found: list[str] = []
     parts = urlsplit(url)
     for chunk in (parts.query, parts.fragment):
-        decoded = unquote(chunk)
-        found.extend(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", decoded))
-        for token in re.findall(r"[A-Za-z0-9+/_-]{16,}={0,2}", chunk):
-            try:
-                clear = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_")
-            except (binascii.Error, ValueError):
-                continue
-            if re.fullmatch(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", clear):
-                found.append(token)
+        if "@" in chunk or "%" in chunk:  # an address, or one percent-encoded
+            found.extend(_PLAIN_ADDRESS.findall(unquote(chunk)))
+        found.extend(base64_addresses(chunk))
     return found
 
 
