@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Sector, User
 from accounts.services.groups import group_create
 from sharing.fanout.services import subscription_create
 from sharing.feeds.services import feed_create
@@ -16,6 +16,7 @@ from sharing.models import Indicator, Report, ReportIndicator, Submission
 from sharing.stix.objects import deterministic_id
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE
 from sharing.tlp import TLP
+from tests.fixtures.reports import report_row
 from tests.fixtures.taxii import AddIndicator, IssueToken, MakeReport
 
 
@@ -329,3 +330,52 @@ def test_every_documented_operation_refuses_a_call_without_a_token(
             assert response.status_code == 401, (method, path, response.status_code)
             checked += 1
     assert checked >= 15
+
+
+def test_each_listed_report_reads_as_the_report_itself(
+    client: Client,
+    analyst_a: User,
+    peer_b: User,
+    energy: Sector,
+    finance: Sector,
+    issue_token: IssueToken,
+) -> None:
+    """The list writes its rows directly; each must be what the report's own address
+    answers (the serializer): source hidden or named, sectors in order, empty fields."""
+    named = report_row(
+        author=analyst_a,
+        tlp=TLP.GREEN,
+        title="Named source",
+        attributed=True,
+        sectors=[finance, energy],
+        audience_everyone=True,
+        confidence=80,
+        summary="Two sectors, in the sectors' order.",
+    )
+    anonymous = report_row(
+        author=analyst_a,
+        tlp=TLP.AMBER,
+        title="The ISAC as source",
+        attributed=False,
+        audience_everyone=True,
+        public_release=False,
+    )
+    clear = report_row(
+        author=analyst_a, tlp=TLP.CLEAR, title="Public", public_release=True, confidence=10
+    )
+
+    for reader in (peer_b, analyst_a):
+        token = issue_token(reader)
+        listed = api_get(client, "/api/v1/reports/", token).json()["results"]
+        assert [row["id"] for row in listed] == [
+            str(report.uuid) for report in (clear, anonymous, named)
+        ]
+        for row in listed:
+            assert row == api_get(client, f"/api/v1/reports/{row['id']}/", token).json()
+    as_peer = {
+        row["title"]: row
+        for row in api_get(client, "/api/v1/reports/", issue_token(peer_b)).json()["results"]
+    }
+    assert as_peer["The ISAC as source"]["source"] is None
+    assert as_peer["Named source"]["source"] == named.organisation.name
+    assert as_peer["Named source"]["sectors"] == [energy.slug, finance.slug]

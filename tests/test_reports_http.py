@@ -1,5 +1,6 @@
 """Report pages through HTTP: who gets what, inert scripts, attachments, lists and search."""
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -7,13 +8,15 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts.models import Organisation, User
+from accounts.models import Organisation, Sector, TrustGroup, TrustGroupMember, User
 from sharing.models import Attachment, Report
+from sharing.selectors import dashboard
 from sharing.services import attachment_add, comment_create, sighting_create
 from sharing.tlp import TLP
 from tests.fixtures.members import acting, signed_in
-from tests.fixtures.reports import draft, shared
+from tests.fixtures.reports import draft, report_row, shared
 
 pytestmark = pytest.mark.django_db
 
@@ -301,6 +304,63 @@ def test_dashboard_shows_new_reports_and_waiting_drafts(
 
     assert "Energy alert" in page
     assert "My unfinished draft" in page
+
+
+def test_dashboard_lists_reports_addressed_to_the_reader_by_every_path(
+    analyst_a: User,
+    peer_b: User,
+    org_b: Organisation,
+    isac_org: Organisation,
+    energy: Sector,
+    finance: Sector,
+) -> None:
+    """ "New for you": a report for my organisation, for me by name, for a trust group my
+    organisation is in, for my sector's community, for my sector, or tagged with my sector;
+    not one addressed only to others, not my organisation's own, not one older than 30 days."""
+    custom = TrustGroup.objects.create(name="Grid operators", owner=acting(analyst_a).organisation)
+    TrustGroupMember.objects.create(group=custom, organisation=org_b)
+    community = TrustGroup.objects.create(
+        name="Energy community", kind=TrustGroup.Kind.SECTOR, sector=energy, owner=isac_org
+    )
+    amber = TLP.AMBER
+    report_row(
+        author=analyst_a, tlp=amber, title="For my organisation", audience_organisations=[org_b]
+    )
+    report_row(author=analyst_a, tlp=TLP.RED, title="For me by name", audience_people=[peer_b])
+    report_row(author=analyst_a, tlp=amber, title="For my trust group", audience_groups=[custom])
+    report_row(author=analyst_a, tlp=amber, title="For my community", audience_groups=[community])
+    report_row(author=analyst_a, tlp=amber, title="For my sector", audience_sectors=[energy])
+    report_row(
+        author=analyst_a,
+        tlp=TLP.GREEN,
+        title="Tagged energy",
+        sectors=[energy],
+        audience_everyone=True,
+    )
+    report_row(
+        author=analyst_a,
+        tlp=TLP.GREEN,
+        title="Tagged finance",
+        sectors=[finance],
+        audience_everyone=True,
+    )
+    report_row(author=analyst_a, tlp=amber, title="For finance", audience_sectors=[finance])
+    report_row(author=peer_b, tlp=amber, title="Our own", audience_sectors=[energy])
+    old = report_row(
+        author=analyst_a, tlp=amber, title="Last quarter", audience_organisations=[org_b]
+    )
+    Report.objects.filter(pk=old.pk).update(published_at=timezone.now() - timedelta(days=31))
+
+    shown = {report.title for report in dashboard(acting(peer_b))["new_reports"]}
+
+    assert shown == {
+        "For my organisation",
+        "For me by name",
+        "For my trust group",
+        "For my community",
+        "For my sector",
+        "Tagged energy",
+    }
 
 
 def test_author_dashboard_says_a_clear_report_reaches_everyone_signed_in(

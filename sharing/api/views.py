@@ -52,7 +52,7 @@ from sharing.models import (
     Subscription,
 )
 from sharing.normalize.services import submission_create
-from sharing.selectors import indicator_lookup
+from sharing.selectors import indicator_lookup, sector_slugs_of
 from sharing.services import sighting_create
 
 _ERROR = serializers.ErrorSerializer
@@ -122,6 +122,23 @@ class ReportViewSet(
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "viewer": viewer_of(self.request)}
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The rows are written directly (serializers.report_rows, the serializer's output),
+        # from only the columns they show: not the stored search text or indicator list.
+        reports = (
+            self.filter_queryset(self.get_queryset())
+            .prefetch_related(None)
+            .only(*serializers.REPORT_ROW_FIELDS)
+        )
+        page = self.paginate_queryset(reports)
+        assert page is not None  # the viewset always paginates
+        rows = serializers.report_rows(
+            page,
+            viewer=viewer_of(request),
+            sectors=sector_slugs_of([report.pk for report in page]),
+        )
+        return self.get_paginated_response(rows)
 
     @extend_schema(
         summary="The report's current STIX 2.1 bundle (as TAXII and webhooks carry it)",
