@@ -69,3 +69,9 @@ def is_in_good_standing(organisation: Organisation) -> bool:
         ("is_in_good_standing", organisation.pk),
         lambda: organisations_in_good_standing().filter(pk=organisation.pk).exists(),
     )
+
+
+def note_good_standing(organisation_id: int, in_good_standing: bool) -> None:
+    """Keep, for the rest of a read-only request, a standing another query already read
+    (a report page reads it with the report)."""
+    reused(("is_in_good_standing", organisation_id), lambda: in_good_standing)

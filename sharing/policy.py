@@ -35,6 +35,8 @@ from accounts.standing import (
     current_agreement_version,
     good_standing_condition,
     good_standing_q,
+    is_in_good_standing,
+    note_good_standing,
 )
 from portal.bound_sql import BoundCondition, ConditionTemplate
 from portal.reuse import reused
@@ -284,7 +286,7 @@ def visible_report(viewer: Membership | None, **lookup: Any) -> Report | None:
     )
     if report is not None:
         _reused(("can_view", _key(viewer), report.pk), lambda: True)
-        _reused(("can_post", _key(viewer)), lambda: report.viewer_in_good_standing)
+        note_good_standing(viewer.organisation_id, report.viewer_in_good_standing)
     return report
 
 
@@ -390,14 +392,9 @@ def can_edit(viewer: Membership | None, report: Report) -> bool:
 
 def can_post(viewer: Membership | None) -> bool:
     """Only organisations in good standing may share."""
-    return _reused(
-        ("can_post", _key(viewer)),
-        lambda: (
-            _is_usable(viewer)
-            and viewer is not None
-            and Organisation.objects.filter(_good_standing(), pk=viewer.organisation_id).exists()
-        ),
-    )
+    # The organisation's standing is the one pages read too (is_in_good_standing): asked
+    # once per request, whoever asks first.
+    return _is_usable(viewer) and viewer is not None and is_in_good_standing(viewer.organisation)
 
 
 def can_forward(report: Report, channel: Channel) -> bool:
