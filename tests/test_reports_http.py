@@ -322,29 +322,20 @@ def test_dashboard_lists_reports_addressed_to_the_reader_by_every_path(
     community = TrustGroup.objects.create(
         name="Energy community", kind=TrustGroup.Kind.SECTOR, sector=energy, owner=isac_org
     )
-    amber = TLP.AMBER
-    report_row(
-        author=analyst_a, tlp=amber, title="For my organisation", audience_organisations=[org_b]
-    )
-    report_row(author=analyst_a, tlp=TLP.RED, title="For me by name", audience_people=[peer_b])
-    report_row(author=analyst_a, tlp=amber, title="For my trust group", audience_groups=[custom])
-    report_row(author=analyst_a, tlp=amber, title="For my community", audience_groups=[community])
-    report_row(author=analyst_a, tlp=amber, title="For my sector", audience_sectors=[energy])
-    report_row(
-        author=analyst_a,
-        tlp=TLP.GREEN,
-        title="Tagged energy",
-        sectors=[energy],
-        audience_everyone=True,
-    )
-    report_row(
-        author=analyst_a,
-        tlp=TLP.GREEN,
-        title="Tagged finance",
-        sectors=[finance],
-        audience_everyone=True,
-    )
-    report_row(author=analyst_a, tlp=amber, title="For finance", audience_sectors=[finance])
+    amber, green = TLP.AMBER, TLP.GREEN
+    everyone = {"tlp": green, "audience_everyone": True}
+    written_by_a: dict[str, dict[str, Any]] = {
+        "For my organisation": {"tlp": amber, "audience_organisations": [org_b]},
+        "For me by name": {"tlp": TLP.RED, "audience_people": [peer_b]},
+        "For my trust group": {"tlp": amber, "audience_groups": [custom]},
+        "For my community": {"tlp": amber, "audience_groups": [community]},
+        "For my sector": {"tlp": amber, "audience_sectors": [energy]},
+        "Tagged energy": {**everyone, "sectors": [energy]},
+        "Tagged finance": {**everyone, "sectors": [finance]},
+        "For finance": {"tlp": amber, "audience_sectors": [finance]},
+    }
+    for title, fields in written_by_a.items():
+        report_row(author=analyst_a, title=title, **fields)
     report_row(author=peer_b, tlp=amber, title="Our own", audience_sectors=[energy])
     old = report_row(
         author=analyst_a, tlp=amber, title="Last quarter", audience_organisations=[org_b]
