@@ -52,6 +52,9 @@ class Command(RunserverCommand):
             "Background tasks and the periodic schedule (digests, webhook retries, "
             "reminders) run in this process. Ctrl-C stops it."
         )
+        # Written to a file or a pipe (a log, a supervisor) standard output waits for a
+        # full buffer: the address must show now, not with whatever is printed next.
+        self.stdout.flush()
         try:
             run(
                 addr,
