@@ -5,7 +5,7 @@ import unicodedata
 from collections.abc import Collection
 from functools import lru_cache
 
-from sharing.normalize.extract.network import unicode_form
+from sharing.normalize.extract.network import domain_and_parents, unicode_form
 
 LOOK_ALIKE_LABEL = "look-alike-domain"
 
@@ -69,10 +69,6 @@ def imitated_domain(domain: str, protected: Collection[str]) -> str | None:
     shown = unicode_form(domain)
     if shown.isascii():
         return None
-    plain = skeleton(domain)
-    labels = plain.split(".")
-    for i in range(len(labels) - 1):
-        candidate = ".".join(labels[i:])
-        if candidate in protected:
-            return candidate
-    return None
+    return next(
+        (parent for parent in domain_and_parents(skeleton(domain)) if parent in protected), None
+    )

@@ -18,7 +18,7 @@ from typing import Any
 
 from sharing.normalize.extract import Extracted, IndicatorType
 from sharing.normalize.extract.context import before
-from sharing.normalize.extract.network import url_host
+from sharing.normalize.extract.network import domain_in, url_host
 from sharing.normalize.extract.patterns import words_at_word_start
 
 _HEADING = re.compile(
@@ -86,9 +86,7 @@ def reference_domains() -> frozenset[str]:
 
 @lru_cache(maxsize=65536)
 def is_reference_domain(domain: str) -> bool:
-    domains, _ = _sources()
-    labels = domain.lower().split(".")
-    return any(".".join(labels[i:]) in domains for i in range(len(labels) - 1))
+    return domain_in(domain.lower(), reference_domains())
 
 
 def _under_heading(text: str, position: int) -> bool:

@@ -30,7 +30,7 @@ from functools import lru_cache
 
 from sharing.normalize.carriers import quick_init
 from sharing.normalize.extract import Extracted, IndicatorType
-from sharing.normalize.extract.network import base64_addresses
+from sharing.normalize.extract.network import base64_addresses, domain_in
 from sharing.normalize.extract.patterns import character_table, runs
 from sharing.normalize.extract.spans import Spans
 
@@ -238,9 +238,7 @@ _BETWEEN_NAME_AND_ADDRESS = re.compile(r"[\s,(<:]{1,4}")
 
 
 def is_victim_address(email: str, member_domains: Collection[str]) -> bool:
-    domain = email.rsplit("@", 1)[-1].lower()
-    labels = domain.split(".")
-    return any(".".join(labels[i:]) in member_domains for i in range(len(labels) - 1))
+    return domain_in(email.rsplit("@", 1)[-1].lower(), member_domains)
 
 
 def _plausible_name(name: str) -> bool:

@@ -18,7 +18,12 @@ from importlib import resources
 from typing import Any
 
 from sharing.normalize.extract import HASH_TYPES, IndicatorType
-from sharing.normalize.extract.network import ipv4_number, url_host
+from sharing.normalize.extract.network import (
+    domain_and_parents,
+    domain_in,
+    ipv4_number,
+    url_host,
+)
 from sharing.normalize.references import reference_domains
 
 DOCUMENTATION_NETWORKS = tuple(
@@ -67,24 +72,6 @@ def shared_services() -> tuple[frozenset[str], frozenset[str]]:
     """Hosts of shared services: (customers get a path, customers get a subdomain)."""
     document: dict[str, Any] = json.loads(_data("shared-hosting.json"))
     return frozenset(document["path"]), frozenset(document["subdomain"])
-
-
-def domain_in(domain: str, domains: Collection[str]) -> bool:
-    """`domain` is one of `domains` or a subdomain of one."""
-    # The suffixes after each dot that still hold a dot (never the bare TLD), without
-    # splitting and joining labels: called for every value against several lists.
-    dot = domain.find(".")
-    if dot == -1:
-        return False
-    if domain in domains:
-        return True
-    while True:
-        suffix = domain[dot + 1 :]
-        if "." not in suffix:
-            return False
-        if suffix in domains:
-            return True
-        dot = domain.find(".", dot + 1)
 
 
 _DOCUMENTATION = "documentation address ranges"
@@ -191,19 +178,12 @@ def _public_table() -> dict[str, tuple[tuple[int, str], ...]]:
 
 
 @lru_cache(maxsize=65536)
-def _suffixes(domain: str) -> tuple[str, ...]:
-    """`domain` and each of its parents that still holds a dot (never the bare TLD)."""
-    labels = domain.split(".")
-    return tuple(".".join(labels[i:]) for i in range(len(labels) - 1))
-
-
-@lru_cache(maxsize=65536)
 def _public_hits(domain: str) -> dict[int, tuple[str, str]]:
     """The public lists `domain` (or a parent) is on: rank -> (the listed host nearest to
     `domain`, the list's name)."""
     table = _public_table()
     hits: dict[int, tuple[str, str]] = {}
-    for suffix in _suffixes(domain):
+    for suffix in domain_and_parents(domain):
         for rank, name in table.get(suffix, ()):
             hits.setdefault(rank, (suffix, name))
     return hits

@@ -10,7 +10,7 @@ import binascii
 import ipaddress
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -270,6 +270,24 @@ def normalise_asn(value: str) -> str | None:
     if not digits.isdigit() or not 0 < int(digits) < 2**32:
         return None
     return f"AS{int(digits)}"
+
+
+@lru_cache(maxsize=65536)
+def domain_and_parents(domain: str) -> tuple[str, ...]:
+    """`domain` and each of its parents that still holds a dot, never the bare TLD:
+    `a.b.example.com` gives itself, `b.example.com` and `example.com`."""
+    labels = domain.split(".")
+    return tuple(".".join(labels[i:]) for i in range(len(labels) - 1))
+
+
+def domain_in(domain: str, domains: Collection[str]) -> bool:
+    """`domain` is one of `domains` or a subdomain of one."""
+    # A loop, not any(): called for every value against several lists, and a generator
+    # costs twice the lookups.
+    for parent in domain_and_parents(domain):  # noqa: SIM110
+        if parent in domains:
+            return True
+    return False
 
 
 @lru_cache(maxsize=65536)
