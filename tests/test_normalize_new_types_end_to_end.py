@@ -121,3 +121,6 @@ def test_peer_reads_new_types_over_api_and_taxii_and_no_victim_data(
     report_api = get(client, f"/api/v1/reports/{report.uuid}/", as_b).content.decode()
     for secret in PERSONAL:
         assert secret not in report_api
+    # and the API's list carries the report exactly as its own address does
+    listed = get(client, "/api/v1/reports/", as_b).json()["results"]
+    assert [row for row in listed if row["id"] == str(report.uuid)] == [json.loads(report_api)]
