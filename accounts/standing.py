@@ -15,12 +15,16 @@ from portal.reuse import reused
 
 
 def current_agreement_version() -> AgreementVersion | None:
-    """The newest published version already in effect (read once per read-only request)."""
+    """The newest published version already in effect (read once per read-only request).
+
+    Every request asks (the access policy binds its id), few read its text: the agreement
+    and its acceptable-use terms, kilobytes each, are read only when used."""
     today = timezone.localdate()
     return reused(
         ("current_agreement_version", today),
         lambda: (
             AgreementVersion.objects.filter(published_at__isnull=False, effective_date__lte=today)
+            .defer("body_markdown", "acceptable_use")
             .order_by("-effective_date", "-published_at")
             .first()
         ),

@@ -4,20 +4,16 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.http import SignedInRequest
-from accounts.standing import is_in_good_standing
-from accounts.waiting import isac_contacts, organisations_without_admin, waiting_for
+from accounts.waiting import isac_contacts, standing_and_admin, waiting_for
 from sharing.selectors import dashboard
 
 
 @login_required
 def home(request: SignedInRequest) -> HttpResponse:
     membership = request.membership
-    in_good_standing = membership is not None and is_in_good_standing(membership.organisation)
     # People of an organisation nobody administers are told whom at the ISAC to ask.
-    without_admin = (
-        membership is not None
-        and not membership.organisation.is_isac
-        and organisations_without_admin().filter(pk=membership.organisation_id).exists()
+    in_good_standing, without_admin = (
+        standing_and_admin(membership.organisation) if membership is not None else (False, False)
     )
     return render(
         request,

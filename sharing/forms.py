@@ -20,6 +20,7 @@ from accounts.standing import good_standing_q
 from sharing import policy
 from sharing.audience import addressable_groups
 from sharing.models import Indicator, Report, Sighting
+from sharing.selectors import source_choices
 from sharing.services import ReportContent
 from sharing.tlp import TLP
 
@@ -289,11 +290,10 @@ class ListFilterForm(forms.Form):
             *[(str(u), n) for u, n in groups],
         ]
         # Only organisations the viewer may see as the source of a report they can read.
-        sources = policy.visible_sources(viewer).order_by("name").values_list("uuid", "name")
         self.fields["source"].widget.choices = [
             ("", "Any source"),
             ("isac", "Shared via the ISAC (unattributed)"),
-            *[(str(u), n) for u, n in sources],
+            *source_choices(viewer),
         ]
 
     def clean_source(self) -> str:

@@ -19,6 +19,7 @@ from django.db.models import (
     Count,
     Exists,
     Expression,
+    ExpressionWrapper,
     F,
     Model,
     OuterRef,
@@ -46,6 +47,7 @@ from sharing.models import (
     Alert,
     Attachment,
     Comment,
+    CurationEvent,
     Delivery,
     Forward,
     Indicator,
@@ -267,9 +269,11 @@ def visible_report(viewer: Membership | None, **lookup: Any) -> Report | None:
     its organisation, author and the RFI answer it was made of (if any); the rest of the
     request then knows `can_view` is true, and whether the viewer may post (`can_post`).
 
-    Two facts a report page always needs ride along in the same query: the viewer's good
-    standing and whether any peer ISAC also reported the report (`peer_corroborated`, so a
-    page asks which peers only when some did)."""
+    Facts a report page always needs ride along in the same query: the viewer's good
+    standing, whether they may change the report (`can_edit`), whether any peer ISAC
+    also reported the report (`peer_corroborated`, so a page asks which peers only when
+    some did), and whether it was ever forwarded or reviewed (`has_forwards`,
+    `has_curation_events`)."""
     if not _is_usable(viewer):
         return None
     assert viewer is not None  # for the type checker: _is_usable checked it
@@ -279,7 +283,15 @@ def visible_report(viewer: Membership | None, **lookup: Any) -> Report | None:
         .select_related("organisation", "author", "rfi_answer__rfi")
         .annotate(
             viewer_in_good_standing=Exists(standing),
+            viewer_may_change=ExpressionWrapper(
+                _changeable_by(viewer), output_field=BooleanField()
+            ),
             peer_corroborated=Exists(PeerCorroboration.objects.filter(report=OuterRef("pk"))),
+            # Whether there is anything to look up for the owners' panels at all (most
+            # reports were never forwarded, nor reviewed): spares the page two queries.
+            # Never shown: who may see the forwards and the review is still asked.
+            has_forwards=Exists(Forward.objects.filter(report=OuterRef("pk"))),
+            has_curation_events=Exists(CurationEvent.objects.filter(report=OuterRef("pk"))),
         )
         .filter(**lookup)
         .first()
@@ -287,6 +299,9 @@ def visible_report(viewer: Membership | None, **lookup: Any) -> Report | None:
     if report is not None:
         _reused(("can_view", _key(viewer), report.pk), lambda: True)
         note_good_standing(viewer.organisation_id, report.viewer_in_good_standing)
+        # editable_by's answer for this row: readable (it is), in good standing, changeable.
+        may_edit = bool(report.viewer_in_good_standing and report.viewer_may_change)
+        _reused(("can_edit", _key(viewer), report.pk), lambda: may_edit)
     return report
 
 
@@ -369,12 +384,17 @@ def editable_by(viewer: Membership | None) -> QuerySet[Report]:
     assert viewer is not None
     if not can_post(viewer):
         return Report.objects.none()
+    return visible_to(viewer).filter(_changeable_by(viewer))
+
+
+def _changeable_by(viewer: Membership) -> Q:
+    """Which of the reports they can read a viewer in good standing may change."""
     mine = Q(author_id=viewer.user_id, organisation_id=viewer.organisation_id)
     if viewer.is_org_admin:
         mine |= Q(organisation_id=viewer.organisation_id) & ~Q(status=Report.Status.DRAFT)
     if viewer.is_isac_staff:
         mine |= Q(status=Report.Status.PENDING_REVIEW)
-    return visible_to(viewer).filter(mine)
+    return mine
 
 
 def can_edit(viewer: Membership | None, report: Report) -> bool:
@@ -1252,6 +1272,8 @@ def own_acknowledgement(viewer: Membership | None, report: Report) -> ReportAckn
     """The viewer's organisation's own read receipt and answer for a report it may read."""
     if viewer is None or not can_view(viewer, report):
         return None
+    if viewer.organisation_id == report.organisation_id or viewer.organisation.is_isac:
+        return None  # neither acknowledges (can_acknowledge): no query for its owner's page
     return ReportAcknowledgement.objects.filter(
         report=report, organisation_id=viewer.organisation_id
     ).first()

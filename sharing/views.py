@@ -176,7 +176,8 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "forwards": list(
             policy.visible_forwards(viewer).filter(report=report).select_related("partner")
         )
-        if staff or (viewer is not None and viewer.organisation_id == report.organisation_id)
+        if getattr(report, "has_forwards", True)
+        and (staff or (viewer is not None and viewer.organisation_id == report.organisation_id))
         else [],
         "comments": named_comments,
         "sightings": named_sightings,
@@ -192,7 +193,9 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "review_findings": preview_findings(report) if policy.can_curate(viewer, report) else None,
         "curation_visible": curation_visible,
         "curation_events": (
-            list(report.curation_events.select_related("by")) if curation_visible else []
+            list(report.curation_events.select_related("by"))
+            if curation_visible and getattr(report, "has_curation_events", True)
+            else []
         ),
         "audience": audience_summary(report),
         "on_public_feed": report.public_release

@@ -2,12 +2,14 @@
 
 import pytest
 
-from accounts.models import Organisation, Sector, User
+from accounts.models import Membership, Organisation, Sector, User
+from portal.reuse import reused_within_request
 from sharing import policy
 from sharing.models import Report
 from sharing.policy import Channel
 from sharing.tlp import TLP
 from tests.fixtures.members import acting
+from tests.fixtures.personas import make_person
 from tests.fixtures.reports import report_row
 
 
@@ -97,6 +99,40 @@ def test_outsider_cannot_edit_and_author_can(analyst_a: User, outsider_c: User) 
 
     assert policy.can_edit(acting(analyst_a), report)
     assert not policy.can_edit(acting(outsider_c), report)
+
+
+@pytest.mark.parametrize(
+    "status",
+    [Report.Status.DRAFT, Report.Status.PENDING_REVIEW, Report.Status.PUBLISHED],
+)
+def test_the_report_page_s_edit_right_is_editable_by_s_answer(
+    status: str,
+    analyst_a: User,
+    admin_a: User,
+    isac_admin: User,
+    peer_b: User,
+    org_b: Organisation,
+    suspended_d: User,
+    org_d: Organisation,
+) -> None:
+    # given: a report of A's analyst that B may read, and one of D's (not in good standing)
+    report = report_row(
+        author=analyst_a, tlp=TLP.GREEN, title="Edit rights", status=status,
+        audience_organisations=[org_b],
+    )  # fmt: skip
+    own_of_d = report_row(author=suspended_d, tlp=TLP.CLEAR, title="D's own", status=status)
+    colleague = make_person("colleague@a.test", analyst_a.memberships.get().organisation,
+                            Membership.Role.ANALYST)  # fmt: skip
+    for user in (analyst_a, colleague, admin_a, isac_admin, peer_b, suspended_d):
+        for candidate in (report, own_of_d):
+            viewer = acting(user)
+            expected = policy.editable_by(viewer).filter(pk=candidate.pk).exists()
+            # when: a report page reads the report (the edit right rides along) and asks
+            with reused_within_request():
+                found = policy.visible_report(viewer, pk=candidate.pk)
+                answered = policy.can_edit(viewer, candidate) if found is not None else False
+            # then: the same answer as the policy's list of what the viewer may change
+            assert answered == expected, (user.email, candidate.title, status)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Organisation, Sector, TrustGroup, TrustGroupMember, User
+from sharing.alerts.services.acknowledgements import report_acknowledge
 from sharing.models import Attachment, Report
 from sharing.selectors import dashboard
 from sharing.services import attachment_add, comment_create, sighting_create
@@ -529,6 +530,43 @@ def test_dashboard_and_report_page_queries_stay_bounded_as_activity_grows(
         client.get("/")
     with django_assert_max_num_queries(len(page.captured_queries)):  # type: ignore[operator]
         client.get(detail)
+
+
+def test_the_author_s_own_report_page_asks_at_most_15_times_and_offers_what_owners_see(
+    analyst_a: User,
+    peer_b: User,
+    energy: object,
+    django_assert_max_num_queries: object,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        report = shared(
+            analyst_a, TLP.GREEN, title="Own busy report", sectors=[energy],
+            indicators_text="185.220.101[.]47",
+        )  # fmt: skip
+    report_acknowledge(report=report, by=acting(peer_b), impact="affected")
+    for n in range(3):
+        comment_create(report=report, by=acting(peer_b), body=f"comment {n}")
+        sighting_create(report=report, by=acting(peer_b), note=f"seen {n}")
+    client = signed_in(analyst_a)
+    detail = reverse("report-detail", args=[report.uuid])
+    client.get(detail)
+
+    # The owner's panels (forwards, read receipts, review history, revising) on top of a
+    # reader's: whether the author may change it rides along with the report's own query,
+    # and an owner has no read receipt of its own to look up.
+    with django_assert_max_num_queries(15):  # type: ignore[operator]
+        response = client.get(detail)
+
+    page = response.text
+    assert reverse("report-edit", args=[report.uuid]) in page, "the author may revise it"
+    assert 'data-count="read">1 organisation' in page
+    assert 'data-count="affected">1' in page
+    assert "comment 2" in page
+    # and a reader of another organisation is offered neither revising nor the counts
+    other = signed_in(peer_b).get(detail).text
+    assert reverse("report-edit", args=[report.uuid]) not in other
+    assert 'data-count="read"' not in other
 
 
 def test_report_page_asks_the_database_at_most_14_times(

@@ -1,0 +1,88 @@
+"""Answers every page shows, kept for a minute per membership (portal.kept): the report
+list's Source choices and the unread badge. Kept answers are the policy's, never another
+membership's, and the pages work the same when the cache (Redis) is away."""
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+
+from accounts.models import Membership, Organisation, User
+from portal.kept import kept_for_membership
+from sharing import policy
+from sharing.selectors import source_choices
+from sharing.tlp import TLP
+from tests.fixtures.members import acting, signed_in
+from tests.fixtures.reports import report_row
+
+pytestmark = pytest.mark.django_db
+
+# A cache on a port nothing listens on: what the portal meets when Redis is down.
+REDIS_AWAY = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+    }
+}
+
+
+def source_options(user: User) -> str:
+    page = signed_in(user).get("/reports/").content.decode()
+    start = page.index('name="source"')
+    return page[start : page.index("</select>", start)]
+
+
+@pytest.fixture
+def b_wrote_for_a(peer_b: User, analyst_a: User) -> None:
+    report_row(
+        author=peer_b, tlp=TLP.AMBER, title="For A", attributed=True,
+        audience_organisations=[acting(analyst_a).organisation],
+    )  # fmt: skip
+
+
+def test_the_source_choices_are_the_policy_s_sources_by_name(
+    b_wrote_for_a: None, analyst_a: User, outsider_c: User, org_b: Organisation
+) -> None:
+    viewer = acting(analyst_a)
+    expected = [(str(o.uuid), o.name) for o in policy.visible_sources(viewer).order_by("name")]
+
+    assert source_choices(viewer) == expected
+    assert (str(org_b.uuid), org_b.name) in expected
+    assert source_choices(viewer) == expected, "and the same when read from the cache"
+    assert org_b.name not in source_options(outsider_c)
+
+
+def test_a_kept_answer_is_never_given_to_another_membership(
+    b_wrote_for_a: None, analyst_a: User, outsider_c: User, org_b: Organisation
+) -> None:
+    reader = acting(analyst_a)
+    outsider = acting(outsider_c)
+    # given: A's answer was kept under the outsider's row number, as a cache left over from
+    # another database (whose rows were numbered from 1 again) would hold it
+    cache.set(f"report-source-choices:{outsider.pk}", (str(reader.uuid), source_choices(reader)))
+
+    # then: the outsider's own answer is computed
+    assert source_choices(outsider) == [
+        (str(o.uuid), o.name) for o in policy.visible_sources(outsider).order_by("name")
+    ]
+    assert org_b.name not in source_options(outsider_c)
+
+
+def test_with_the_cache_away_the_list_and_its_choices_still_work(
+    b_wrote_for_a: None, analyst_a: User, org_b: Organisation
+) -> None:
+    with override_settings(CACHES=REDIS_AWAY):
+        options = source_options(analyst_a)
+        computed: list[int] = []
+
+        def compute() -> int:
+            computed.append(1)
+            return 7
+
+        membership = Membership.objects.get(user=analyst_a)
+        value = kept_for_membership("probe", membership, 60, compute)
+        again = kept_for_membership("probe", membership, 60, compute)
+
+    assert org_b.name in options
+    assert (value, again) == (7, 7)
+    assert computed == [1, 1], "nothing kept: computed on every request"
