@@ -129,6 +129,16 @@ if IS_POSTGRES:
     # high; JIT then spent hundreds of milliseconds compiling queries that run in a few.
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+    # Statements planned once per connection. The policy's conditions make PostgreSQL's
+    # planning the larger part of most queries (1 to 7 ms against 0.1 to 5 ms running), and
+    # the same statements come back on every page with other values. With the values sent
+    # apart from the text (server-side binding), psycopg prepares a statement from its
+    # second use, and PostgreSQL keeps a generic plan where it costs no more than a fresh one.
+    # Off (DATABASE_PREPARED_STATEMENTS=0) behind a pooler in transaction mode that does not
+    # carry prepared statements across its connections.
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        options["server_side_binding"] = True
+        options["prepare_threshold"] = 2
 if not IS_POSTGRES:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -82,3 +82,28 @@ def test_embedded_mode_runs_on_sqlite_without_any_variables(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "sqlite"
     assert (tmp_path / "secret_key").exists()
+
+
+PREPARED_PROBE = (
+    "from django.db import connection\n"
+    "with connection.cursor() as c:\n"
+    "    for n in range(3): c.execute('SELECT count(*) FROM pg_class WHERE relpages > %s', [n])\n"
+    "    c.execute('SELECT count(*) FROM pg_prepared_statements')\n"
+    "    print('prepared', c.fetchone()[0])\n"
+)
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postg"), reason="PostgreSQL setting"
+)
+@pytest.mark.parametrize(("value", "prepared"), [("", True), ("1", True), ("0", False)])
+def test_statements_are_prepared_unless_turned_off_for_a_pooler(value: str, prepared: bool) -> None:
+    env = dict(PRODUCTION_LIKE)  # PostgreSQL's own database: only a catalogue is read
+    if value:
+        env["DATABASE_PREPARED_STATEMENTS"] = value
+
+    result = _manage("shell", "-c", PREPARED_PROBE, **env)
+
+    assert result.returncode == 0, result.stderr
+    count = int(result.stdout.split("prepared")[-1])
+    assert (count > 0) is prepared, result.stdout

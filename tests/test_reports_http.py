@@ -479,6 +479,37 @@ def test_search_puts_the_best_match_first(analyst_a: User, peer_b: User) -> None
     assert page.index("Ransomware ransomware everywhere") < page.index("Ransomware note")
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "O'Brien",
+        "O'Brien'); DROP TABLE sharing_report; --",
+        "100% O'Brien",
+        "O\\'Brien %s %(x)s",
+        '"from O\'Brien"',  # a phrase
+    ],
+)
+def test_a_search_with_quotes_percent_signs_and_backslashes_finds_what_it_names(
+    typed: str, analyst_a: User, peer_b: User
+) -> None:
+    # The typed text is written into the statement as a quoted literal (sharing.search):
+    # whatever it holds stays a search.
+    shared(
+        analyst_a,
+        TLP.GREEN,
+        title="Mail from O'Brien",
+        body_markdown=f"The lure: {typed.replace('-', '')}",
+    )
+    shared(analyst_a, TLP.GREEN, title="Unrelated", body_markdown="Nothing here.")
+
+    response = signed_in(peer_b).get("/reports/", {"q": typed})
+
+    assert response.status_code == 200
+    assert "Mail from O&#x27;Brien" in response.text
+    assert "Unrelated" not in response.text
+    assert Report.objects.filter(title="Unrelated").exists()
+
+
 def test_a_long_list_says_more_than_the_cap_and_a_broad_search_lists_newest_first(
     analyst_a: User, peer_b: User, settings: Any
 ) -> None:
