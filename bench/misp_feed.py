@@ -43,7 +43,7 @@ WITH numbered AS (
 INSERT INTO sharing_indicator (type, value, stix_id, first_seen, last_seen)
 SELECT 'domain', 'c2-' || numbered.n || '-' || k || '.bench-c2.top',
        'domain-name--' || md5(numbered.n || '-' || k)::uuid, now(), now()
-FROM numbered, generate_series(1, %(per_report)s) AS k
+FROM numbered, generate_series(1, %(per_report)s::bigint) AS k
 """
 
 LINKS_SQL = """
@@ -53,7 +53,7 @@ WITH numbered AS (
 INSERT INTO sharing_reportindicator (report_id, indicator_id, first_seen, last_seen,
     confidence, description, on_warning_list, kept_by_insistence, origin)
 SELECT numbered.id, i.id, now(), now(), 50, 'Command server of the loader.', '', false, 'text'
-FROM numbered CROSS JOIN generate_series(1, %(per_report)s) AS k
+FROM numbered CROSS JOIN generate_series(1, %(per_report)s::bigint) AS k
 JOIN sharing_indicator i ON i.value = 'c2-' || numbered.n || '-' || k || '.bench-c2.top'
 """
 

@@ -107,7 +107,7 @@ FROM (
                timestamptz '2026-01-01 00:00:00+00' + (i / 10) * interval '1 millisecond' AS ts,
                CASE WHEN %(revised)s > 0 AND mod(i, %(revised)s) = 0 THEN 2 ELSE 1 END
                    AS versions
-        FROM generate_series(%(start)s, %(stop)s) AS i
+        FROM generate_series(%(start)s::bigint, %(stop)s::bigint) AS i
     ) AS t
     CROSS JOIN LATERAL generate_series(0, t.versions - 1) AS v (version)
 ) AS s
@@ -130,7 +130,7 @@ SELECT gen_random_uuid(), 'Bench report ' || i,
        now() - i * interval '1 minute', 1,
        CASE WHEN mod(i, 4) = 0 THEN %(other_user)s ELSE %(user)s END,
        CASE WHEN mod(i, 4) = 0 THEN %(other_org)s ELSE %(org)s END, '', '', false, '', false
-FROM generate_series(1, %(count)s) AS i
+FROM generate_series(1, %(count)s::bigint) AS i
 RETURNING id
 """
 
