@@ -563,6 +563,19 @@ def test_dashboard_and_report_page_queries_stay_bounded_as_activity_grows(
         client.get(detail)
 
 
+def busy_report(
+    author: User, reader: User, on_commit: Any, *, activity: int, **fields: Any
+) -> tuple[Report, str]:
+    """A TLP:GREEN report with extracted indicators (extraction runs after commit) and the
+    reader's comments and sightings; and its page's address."""
+    with on_commit(execute=True):
+        report = shared(author, TLP.GREEN, **fields)
+    for n in range(activity):
+        comment_create(report=report, by=acting(reader), body=f"comment {n}")
+        sighting_create(report=report, by=acting(reader), note=f"seen {n}")
+    return report, reverse("report-detail", args=[report.uuid])
+
+
 def test_the_author_s_own_report_page_asks_at_most_15_times_and_offers_what_owners_see(
     analyst_a: User,
     peer_b: User,
@@ -570,17 +583,12 @@ def test_the_author_s_own_report_page_asks_at_most_15_times_and_offers_what_owne
     django_assert_max_num_queries: object,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        report = shared(
-            analyst_a, TLP.GREEN, title="Own busy report", sectors=[energy],
-            indicators_text="185.220.101[.]47",
-        )  # fmt: skip
+    report, detail = busy_report(
+        analyst_a, peer_b, django_capture_on_commit_callbacks, title="Own busy report",
+        sectors=[energy], indicators_text="185.220.101[.]47", activity=3,
+    )  # fmt: skip
     report_acknowledge(report=report, by=acting(peer_b), impact="affected")
-    for n in range(3):
-        comment_create(report=report, by=acting(peer_b), body=f"comment {n}")
-        sighting_create(report=report, by=acting(peer_b), note=f"seen {n}")
     client = signed_in(analyst_a)
-    detail = reverse("report-detail", args=[report.uuid])
     client.get(detail)
 
     # The owner's panels (forwards, read receipts, review history, revising) on top of a
@@ -607,19 +615,12 @@ def test_report_page_asks_the_database_at_most_14_times(
     django_assert_max_num_queries: object,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):  # extraction runs after commit
-        report = shared(
-            analyst_a,
-            TLP.GREEN,
-            title="Busy report",
-            sectors=[energy],
-            indicators_text="185.220.101[.]47\nhxxp://login-portal-update[.]net/x",
-        )
-    for n in range(5):
-        comment_create(report=report, by=acting(peer_b), body=f"comment {n}")
-        sighting_create(report=report, by=acting(peer_b), note=f"seen {n}")
+    _, detail = busy_report(
+        analyst_a, peer_b, django_capture_on_commit_callbacks, title="Busy report",
+        sectors=[energy], indicators_text="185.220.101[.]47\nhxxp://login-portal-update[.]net/x",
+        activity=5,
+    )  # fmt: skip
     client = signed_in(peer_b)
-    detail = reverse("report-detail", args=[report.uuid])
     client.get(detail)
 
     # The policy's query is built once for the request and each question asked once; the
