@@ -27,6 +27,7 @@ from sharing.forms import (
 )
 from sharing.insights.refresh import report_read_record
 from sharing.lifecycle.selectors import state_of
+from sharing.list_rows import report_rows
 from sharing.models import Report, ReportIndicator, ReportRevision, Rfi, RfiAnswer
 from sharing.peers.selectors import also_reported_by, peer_origin
 from sharing.preview import preview_findings
@@ -80,7 +81,7 @@ def report_list_view(request: SignedInRequest) -> HttpResponse:
     listing = report_listing(viewer, filters)
     paginator = CountedPaginator(listing.reports, PAGE_SIZE, count=listing.count)
     page = paginator.get_page(request.GET.get("page"))
-    rows = [(r, revealed_source(viewer, r)) for r in page.object_list]
+    rows = report_rows([(r, revealed_source(viewer, r)) for r in page.object_list])
     query = request.GET.copy()
     query.pop("page", None)
     return render(

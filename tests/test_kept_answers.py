@@ -1,6 +1,7 @@
-"""Answers every page shows, kept for a minute per membership (portal.kept): the report
-list's Source choices and the unread badge. Kept answers are the policy's, never another
-membership's, and the pages work the same when the cache (Redis) is away."""
+"""Answers every page shows, kept in the cache: the report list's Source choices and the
+unread badge (a minute per membership, portal.kept), and the list's rows (sharing.list_rows).
+Kept answers are the policy's, never another reader's, and the pages work the same when the
+cache (Redis) is away."""
 
 import pytest
 from django.core.cache import cache
@@ -9,7 +10,9 @@ from django.test import override_settings
 from accounts.models import Membership, Organisation, User
 from portal.kept import kept_for_membership
 from sharing import policy
+from sharing.models import Report
 from sharing.selectors import source_choices
+from sharing.services import sighting_create
 from sharing.tlp import TLP
 from tests.fixtures.members import acting, signed_in
 from tests.fixtures.reports import report_row
@@ -86,3 +89,47 @@ def test_with_the_cache_away_the_list_and_its_choices_still_work(
     assert org_b.name in options
     assert (value, again) == (7, 7)
     assert computed == [1, 1], "nothing kept: computed on every request"
+
+
+# --- the report list's rows, drawn once for what they show (sharing.list_rows) -----------
+
+
+def row_of(user: User, title: str) -> str:
+    page = signed_in(user).get("/reports/").content.decode()
+    start = page.rindex('<article class="report-row', 0, page.index(title))
+    return page[start : page.index("</article>", start)]
+
+
+def test_a_kept_row_never_names_a_hidden_source_to_another_reader(
+    analyst_a: User, peer_b: User
+) -> None:
+    # given: A's report for everyone, shared without attribution
+    report_row(
+        author=analyst_a, tlp=TLP.GREEN, title="Unattributed wiper", audience_everyone=True,
+        attributed=False,
+    )  # fmt: skip
+
+    # when: A (who may see its own name) draws the row first, then B reads the list
+    own = row_of(analyst_a, "Unattributed wiper")
+    other = row_of(peer_b, "Unattributed wiper")
+
+    # then: each sees their own source line
+    assert "Member A" in own
+    assert "Member A" not in other
+    assert "the ISAC" in other
+
+
+def test_a_kept_row_follows_what_changes_on_the_report(analyst_a: User, peer_b: User) -> None:
+    report = report_row(author=analyst_a, tlp=TLP.GREEN, title="Wiper", audience_everyone=True)
+    assert "0 sightings" in row_of(peer_b, "Wiper")
+
+    sighting_create(report=report, by=acting(peer_b), note="seen")
+    assert "1 sighting" in row_of(peer_b, "Wiper")
+
+    # a change written without the model's own save (no new updated_at) shows too
+    Report.objects.filter(pk=report.pk).update(
+        summary="Now with a summary.", status=Report.Status.WITHDRAWN
+    )
+    row = row_of(peer_b, "Wiper")
+    assert "Now with a summary." in row
+    assert "Withdrawn" in row
