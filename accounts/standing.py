@@ -67,6 +67,12 @@ def organisations_in_good_standing() -> QuerySet[Organisation]:
     return Organisation.objects.filter(good_standing_q())
 
 
+def good_standing_of(organisation: int | OuterRef) -> Exists:
+    """Whether the organisation (an id, or a reference to the outer query's) is in good
+    standing, as a condition another query carries (one query instead of two)."""
+    return Exists(organisations_in_good_standing().filter(pk=organisation))
+
+
 def is_in_good_standing(organisation: Organisation) -> bool:
     """Whether the organisation is in good standing (read once per read-only request)."""
     return reused(

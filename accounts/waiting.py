@@ -20,11 +20,7 @@ from accounts.models import (
     Organisation,
     User,
 )
-from accounts.standing import (
-    current_agreement_version,
-    note_good_standing,
-    organisations_in_good_standing,
-)
+from accounts.standing import current_agreement_version, good_standing_of, note_good_standing
 
 # Acceptances that run out within this many days are listed for ISAC admins.
 EXPIRING_WITHIN_DAYS = 30
@@ -76,7 +72,7 @@ def standing_and_admin(organisation: Organisation) -> tuple[bool, bool]:
     row = (
         Organisation.objects.filter(pk=organisation.pk)
         .annotate(
-            in_good_standing=Exists(organisations_in_good_standing().filter(pk=OuterRef("pk"))),
+            in_good_standing=good_standing_of(OuterRef("pk")),
             without_admin=Exists(organisations_without_admin().filter(pk=OuterRef("pk"))),
         )
         .values_list("in_good_standing", "without_admin")

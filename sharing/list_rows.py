@@ -10,18 +10,14 @@ is only ever drawn for a reader whose list (the access policy) holds its report.
 
 import functools
 import hashlib
-import logging
 from collections.abc import Sequence
 
-from django.core.cache import cache
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
-from portal.enqueue import REDIS_UNAVAILABLE
+from portal.kept import kept_fragments
 from sharing.models import Report
-
-logger = logging.getLogger(__name__)
 
 ROW_TEMPLATE = "sharing/_report_row.html"
 KEPT_SECONDS = 6 * 3600
@@ -54,26 +50,15 @@ def _key(report: Report, source: str) -> str:
     return "report-row:" + hashlib.sha256(repr(shown).encode()).hexdigest()
 
 
-def report_rows(rows: Sequence[tuple[Report, str]]) -> list[SafeString]:
+def drawn_report_rows(rows: Sequence[tuple[Report, str]]) -> list[SafeString]:
     """Each (report, source line) as its rendered row, from the cache where it was drawn
-    before."""
-    keys = [_key(report, source) for report, source in rows]
-    try:
-        kept = cache.get_many(keys)
-    except REDIS_UNAVAILABLE:
-        kept = {}
-    drawn: dict[str, str] = {}
-    html = []
-    for key, (report, source) in zip(keys, rows, strict=True):
-        row = kept.get(key)
-        if not isinstance(row, str):
-            row = render_to_string(ROW_TEMPLATE, {"report": report, "source": source})
-            drawn[key] = row
-        # Rendered here by the row template (every value escaped), or kept from that.
-        html.append(mark_safe(row))  # noqa: S308
-    if drawn:
-        try:
-            cache.set_many(drawn, KEPT_SECONDS)
-        except REDIS_UNAVAILABLE:
-            logger.warning("The cache is away: report rows are drawn on every visit.")
-    return html
+    before (one read of the cache for the page)."""
+    return kept_fragments(
+        {
+            _key(report, source): functools.partial(
+                render_to_string, ROW_TEMPLATE, {"report": report, "source": source}
+            )
+            for report, source in rows
+        },
+        KEPT_SECONDS,
+    )

@@ -1260,20 +1260,24 @@ def visible_alerts(viewer: Membership | None) -> QuerySet[Alert]:
 def can_acknowledge(viewer: Membership | None, report: Report) -> bool:
     """Read receipts and impact answers: a reader in good standing, on a published report
     of another organisation."""
+    return _acknowledges(viewer, report) and can_interact(viewer, report)
+
+
+def _acknowledges(viewer: Membership | None, report: Report) -> bool:
+    """Only other member organisations ever read-receipt a report: not its own, not the
+    ISAC."""
     return (
         viewer is not None
         and not viewer.organisation.is_isac
         and viewer.organisation_id != report.organisation_id
-        and can_interact(viewer, report)
     )
 
 
 def own_acknowledgement(viewer: Membership | None, report: Report) -> ReportAcknowledgement | None:
-    """The viewer's organisation's own read receipt and answer for a report it may read."""
-    if viewer is None or not can_view(viewer, report):
+    """The viewer's organisation's own read receipt and answer for a report it may read
+    (no query for those who never have one: the report's own organisation, the ISAC)."""
+    if viewer is None or not _acknowledges(viewer, report) or not can_view(viewer, report):
         return None
-    if viewer.organisation_id == report.organisation_id or viewer.organisation.is_isac:
-        return None  # neither acknowledges (can_acknowledge): no query for its owner's page
     return ReportAcknowledgement.objects.filter(
         report=report, organisation_id=viewer.organisation_id
     ).first()

@@ -27,7 +27,7 @@ from sharing.forms import (
 )
 from sharing.insights.refresh import report_read_record
 from sharing.lifecycle.selectors import state_of
-from sharing.list_rows import report_rows
+from sharing.list_rows import drawn_report_rows
 from sharing.models import Report, ReportIndicator, ReportRevision, Rfi, RfiAnswer
 from sharing.peers.selectors import also_reported_by, peer_origin
 from sharing.preview import preview_findings
@@ -81,7 +81,7 @@ def report_list_view(request: SignedInRequest) -> HttpResponse:
     listing = report_listing(viewer, filters)
     paginator = CountedPaginator(listing.reports, PAGE_SIZE, count=listing.count)
     page = paginator.get_page(request.GET.get("page"))
-    rows = report_rows([(r, revealed_source(viewer, r)) for r in page.object_list])
+    rows = drawn_report_rows([(r, revealed_source(viewer, r)) for r in page.object_list])
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -141,6 +141,9 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
     named_sightings = [(s, policy.can_see_sighter(viewer, s)) for s in sightings]
     named_comments = [(c, policy.can_see_commenter(viewer, c)) for c in comments]
     staff = viewer is not None and viewer.is_isac_staff
+    owner_or_staff = staff or (
+        viewer is not None and viewer.organisation_id == report.organisation_id
+    )
     links: list[ReportIndicator] = list(
         policy.report_indicators_of(viewer, report)
         .select_related("indicator")
@@ -168,8 +171,7 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "peer_origin": peer_origin(viewer, report),
         "also_reported_by": also_reported_by(viewer, report),
         "source_visible": policy.can_see_source(viewer, report),
-        "show_submitter": staff
-        or (viewer is not None and viewer.organisation_id == report.organisation_id),
+        "show_submitter": owner_or_staff,
         "attachments": list(policy.attachments_of(viewer, report)),
         "revisions": list(policy.revisions_of(viewer, report).select_related("created_by")),
         # Only the source organisation and ISAC staff may learn where a report went; anyone
@@ -177,8 +179,7 @@ def report_detail(request: SignedInRequest, report_uuid: uuid.UUID) -> HttpRespo
         "forwards": list(
             policy.visible_forwards(viewer).filter(report=report).select_related("partner")
         )
-        if getattr(report, "has_forwards", True)
-        and (staff or (viewer is not None and viewer.organisation_id == report.organisation_id))
+        if owner_or_staff and getattr(report, "has_forwards", True)
         else [],
         "comments": named_comments,
         "sightings": named_sightings,

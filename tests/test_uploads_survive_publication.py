@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 
 from accounts.models import Organisation, Sector, User
 from accounts.services.tokens import token_issue
@@ -87,6 +88,16 @@ def read_as_member(
         if obj["type"] in ("malware", "attack-pattern", "threat-actor", "vulnerability"):
             assert obj["name"] in page.text, f"report page lacks {obj['type']} {obj['name']}"
 
+    # the reports list, twice (its rows are kept in the cache): this version's title, the
+    # ISAC as the source (the agreement shows members anonymously), never the member
+    for _ in range(2):
+        listing = signed_in(reader).get(reverse("report-list")).text
+        start = listing.index(f'href="{reverse("report-detail", args=[report.uuid])}"')
+        shown = listing[listing.rindex("<article", 0, start) : listing.index("</article>", start)]
+        assert escape(report.title) in shown
+        assert "the ISAC" in shown
+        assert escape(report.organisation.name) not in shown
+
     # the indicator list of the REST API, with the upload's context
     api = Client()
     auth = f"Bearer {reader_token}"
@@ -110,6 +121,9 @@ def read_as_member(
     assert resource["version"] == report.version
     assert resource["tlp"] == report.tlp
     assert resource["source"] is None  # the agreement shows members anonymously
+    # and the API's list carries it exactly as its own address does
+    reports = api.get(reverse("api-report-list"), HTTP_AUTHORIZATION=auth).json()["results"]
+    assert [row for row in reports if row["id"] == str(report.uuid)] == [resource]
     bundle = api.get(reverse("api-report-stix", args=[report.uuid]), HTTP_AUTHORIZATION=auth).json()
     assert_carries(
         bundle_objects(bundle),

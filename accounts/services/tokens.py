@@ -9,12 +9,12 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import OuterRef
 from django.utils import timezone
 
 from accounts.audit import audit_record
 from accounts.models import ApiToken, Membership
-from accounts.standing import note_good_standing, organisations_in_good_standing
+from accounts.standing import good_standing_of, note_good_standing
 
 TOKEN_PREFIX = "isac"  # lets secret scanners recognise a leaked token
 
@@ -131,10 +131,10 @@ def token_authenticate(*, plaintext: str, ip_address: str | None) -> ApiToken:
     if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
         raise TokenRefused("Malformed API token.")
     # The organisation's standing rides along (one query fewer on every API and TAXII call).
-    standing = organisations_in_good_standing().filter(pk=OuterRef("membership__organisation_id"))
+    standing = good_standing_of(OuterRef("membership__organisation_id"))
     token = (
         ApiToken.objects.select_related("membership__user", "membership__organisation")
-        .annotate(organisation_in_good_standing=Exists(standing))
+        .annotate(organisation_in_good_standing=standing)
         .filter(prefix=parts[1])
         .first()
     )

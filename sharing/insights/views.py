@@ -5,20 +5,15 @@ charts and their tables) is rendered once per refresh and kept in the cache, key
 time they were counted; membership health and anything about the viewer are read live.
 """
 
-import logging
-from collections.abc import Callable
-
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import isac_admin_required, member_required
 from accounts.http import AuthenticatedRequest
-from portal.enqueue import REDIS_UNAVAILABLE
+from portal.kept import kept_fragment
 from sharing import policy
 from sharing.insights.export import member_table_csv
 from sharing.insights.selectors import (
@@ -28,27 +23,8 @@ from sharing.insights.selectors import (
     staff_dashboard,
 )
 
-logger = logging.getLogger(__name__)
-
 # Kept a day at most; a refresh changes the key long before.
 FRAGMENT_SECONDS = 24 * 3600
-
-
-def _fragment(key: str, build: Callable[[], str]) -> SafeString:
-    """HTML rendered by `build`, kept in the cache under `key`; rendered afresh when the
-    cache is away."""
-    try:
-        html: str | None = cache.get(key)
-    except REDIS_UNAVAILABLE:
-        logger.warning("The cache is away: figures are rendered without it.")
-        return mark_safe(build())  # noqa: S308 (rendered by the template engine)
-    if html is None:
-        html = build()
-        try:
-            cache.set(key, html, FRAGMENT_SECONDS)
-        except REDIS_UNAVAILABLE:
-            logger.warning("The cache is away: figures are rendered without it.")
-    return mark_safe(html)  # noqa: S308 (rendered by the template engine)
 
 
 @member_required
@@ -65,13 +41,14 @@ def member_figures(request: AuthenticatedRequest) -> HttpResponse:
             f"insights:member:{organisation.pk}:{timezone.localdate().isoformat()}:"
             f"{counted.timestamp() if counted else 0}"
         )
-        body = _fragment(
+        body = kept_fragment(
             key,
             lambda: render_to_string(
                 "insights/_member_body.html",
                 {"dashboard": member_dashboard(viewer)},
                 request=request,
             ),
+            FRAGMENT_SECONDS,
         )
     return render(
         request,
@@ -88,11 +65,12 @@ def isac_figures(request: AuthenticatedRequest) -> HttpResponse:
     key = (
         f"insights:isac:{timezone.localdate().isoformat()}:{counted.timestamp() if counted else 0}"
     )
-    activity = _fragment(
+    activity = kept_fragment(
         key,
         lambda: render_to_string(
             "insights/_isac_activity.html", {"charts": activity_charts()}, request=request
         ),
+        FRAGMENT_SECONDS,
     )
     return render(request, "insights/isac.html", {"dashboard": dashboard, "activity": activity})
 
