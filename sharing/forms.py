@@ -17,6 +17,7 @@ from accounts.models import (
     User,
 )
 from accounts.standing import good_standing_q
+from portal.widgets import FastSelect, FastSelectMultiple
 from sharing import policy
 from sharing.audience import addressable_groups
 from sharing.models import Indicator, Report, Sighting
@@ -41,8 +42,12 @@ class AudienceForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # Every member organisation and person may be offered: drawn directly (portal.widgets).
     audience_organisations = forms.ModelMultipleChoiceField(
-        label="Organisations", queryset=Organisation.objects.none(), required=False
+        label="Organisations",
+        queryset=Organisation.objects.none(),
+        required=False,
+        widget=FastSelectMultiple,
     )
     audience_groups = forms.ModelMultipleChoiceField(
         label="Trust groups",
@@ -51,7 +56,10 @@ class AudienceForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     audience_people = forms.ModelMultipleChoiceField(
-        label="Named people (TLP:RED only)", queryset=User.objects.none(), required=False
+        label="Named people (TLP:RED only)",
+        queryset=User.objects.none(),
+        required=False,
+        widget=FastSelectMultiple,
     )
     audience_people_emails = forms.CharField(
         label="More people, by exact e-mail address",
@@ -248,17 +256,24 @@ class ReportForm(AudienceForm):
 
 
 class ListFilterForm(forms.Form):
+    # Its selects are drawn directly (portal.widgets): the list is the most read page and
+    # the sources grow with the membership.
     q = forms.CharField(label="Search", required=False, max_length=200)
-    tlp = forms.ChoiceField(choices=[("", "Any TLP"), *TLP.choices], required=False)
-    sector = forms.ChoiceField(required=False)
+    tlp = forms.ChoiceField(
+        choices=[("", "Any TLP"), *TLP.choices], required=False, widget=FastSelect
+    )
+    sector = forms.ChoiceField(required=False, widget=FastSelect)
     report_type = forms.ChoiceField(
-        label="Type", choices=[("", "Any type"), *Report.Type.choices], required=False
+        label="Type",
+        choices=[("", "Any type"), *Report.Type.choices],
+        required=False,
+        widget=FastSelect,
     )
     # Any organisation id is accepted (the list shows only what the viewer may see as a
     # source, and the search itself never reveals a hidden one): an id the viewer may not
     # pick finds nothing instead of being ignored.
-    source = forms.CharField(required=False, widget=forms.Select)
-    group = forms.ChoiceField(label="Trust group", required=False)
+    source = forms.CharField(required=False, widget=FastSelect)
+    group = forms.ChoiceField(label="Trust group", required=False, widget=FastSelect)
     date_from = forms.DateField(
         label="From", required=False, widget=forms.DateInput({"type": "date"}, format="%Y-%m-%d")
     )
@@ -274,6 +289,7 @@ class ListFilterForm(forms.Form):
             ("tlp", "Narrowest TLP first"),
         ],
         required=False,
+        widget=FastSelect,
     )
 
     def __init__(self, *args: Any, viewer: Membership | None, **kwargs: Any) -> None:
@@ -313,16 +329,19 @@ class CommentForm(forms.Form):
 
 
 class SightingForm(forms.Form):
+    # On every report page, with an option per indicator of the report (portal.widgets).
     indicator = forms.ModelChoiceField(
         label="What did you see?",
         queryset=Indicator.objects.none(),
         required=False,
         empty_label="The report as a whole",
+        widget=FastSelect,
     )
     kind = forms.ChoiceField(
         label="What was it?",
         choices=Sighting.Kind.choices,
         required=False,
+        widget=FastSelect,
         help_text="A false positive (an indicator only) lowers its score for everyone; a "
         "sighting keeps it valid longer.",
     )

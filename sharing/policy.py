@@ -11,7 +11,7 @@ The viewer is a Membership: a person acting for one organisation.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db.models import (
@@ -35,9 +35,10 @@ from accounts.policy import administers
 from accounts.standing import (
     current_agreement_version,
     good_standing_condition,
-    good_standing_q,
+    good_standing_of,
     is_in_good_standing,
     note_good_standing,
+    organisations_in_good_standing,
 )
 from portal.bound_sql import BoundCondition, ConditionTemplate
 from portal.reuse import reused
@@ -258,12 +259,6 @@ def can_view(viewer: Membership | None, report: Report) -> bool:
     )
 
 
-def _good_standing() -> Q:
-    """accounts.standing's condition, built once per request (it reads the current
-    agreement version)."""
-    return _reused(("good_standing",), good_standing_q)
-
-
 def visible_report(viewer: Membership | None, **lookup: Any) -> Report | None:
     """The one report matching the lookup (e.g. uuid=...) if the viewer may read it, with
     its organisation, author and the RFI answer it was made of (if any); the rest of the
@@ -277,12 +272,12 @@ def visible_report(viewer: Membership | None, **lookup: Any) -> Report | None:
     if not _is_usable(viewer):
         return None
     assert viewer is not None  # for the type checker: _is_usable checked it
-    standing = Organisation.objects.filter(_good_standing(), pk=viewer.organisation_id)
+    standing = good_standing_of(viewer.organisation_id)
     report = (
         visible_to(viewer)
         .select_related("organisation", "author", "rfi_answer__rfi")
         .annotate(
-            viewer_in_good_standing=Exists(standing),
+            viewer_in_good_standing=standing,
             viewer_may_change=ExpressionWrapper(
                 _changeable_by(viewer), output_field=BooleanField()
             ),
@@ -519,9 +514,8 @@ def public_reports() -> QuerySet[Report]:
     if not public_feed_enabled():
         return Report.objects.none()
     allowed_tlps = [t for t in TLP if _channel_allows_tlp(Channel.PUBLIC_FEED, t)]
-    standing = Organisation.objects.filter(_good_standing(), pk=OuterRef("organisation_id"))
     return Report.objects.filter(
-        Exists(standing),
+        good_standing_of(OuterRef("organisation_id")),
         status=Report.Status.PUBLISHED,
         tlp__in=allowed_tlps,
         public_release=True,
@@ -882,7 +876,17 @@ def curation_thread_visible(viewer: Membership | None, report: Report) -> bool:
     )
 
 
-def can_see_source(viewer: Membership | None, report: Report) -> bool:
+class SharedReport(Protocol):
+    """What `can_see_source` reads of a report: a Report, or a row of one read as values."""
+
+    @property
+    def attributed(self) -> bool: ...
+
+    @property
+    def organisation_id(self) -> int: ...
+
+
+def can_see_source(viewer: Membership | None, report: SharedReport) -> bool:
     """Whether the viewer may learn which organisation and person shared the report.
 
     An unattributed report shows the ISAC as its source to everyone but ISAC staff and the
@@ -1077,7 +1081,7 @@ def visible_sources(viewer: Membership | None) -> QuerySet[Organisation]:
     if not viewer.is_isac_staff:
         reports = reports.filter(Q(attributed=True) | Q(organisation_id=viewer.organisation_id))
     # Standing is checked inside the one query, as in `visible_to`.
-    standing = Exists(Organisation.objects.filter(_good_standing(), pk=viewer.organisation_id))
+    standing = good_standing_of(viewer.organisation_id)
     return Organisation.objects.filter(Q(standing), Exists(reports), is_isac=False)
 
 
@@ -1091,7 +1095,7 @@ def people_directory(viewer: Membership | None) -> QuerySet[User]:
     assert viewer is not None
     usable = Membership.objects.filter(
         is_active=True,
-        organisation__in=Organisation.objects.filter(good_standing_q()),
+        organisation__in=organisations_in_good_standing(),
     )
     if not viewer.is_isac_staff:
         circles = TrustGroup.objects.filter(
@@ -1110,7 +1114,7 @@ def person_by_email(viewer: Membership | None, email: str) -> User | None:
     if not can_post(viewer):
         return None
     usable = Membership.objects.filter(
-        is_active=True, organisation__in=Organisation.objects.filter(good_standing_q())
+        is_active=True, organisation__in=organisations_in_good_standing()
     )
     return User.objects.filter(
         is_active=True, email__iexact=email.strip(), pk__in=usable.values("user_id")
@@ -1148,7 +1152,7 @@ def visible_rfis(viewer: Membership | None, *, channel: Channel | None = None) -
 def _visible_rfis(viewer: Membership) -> QuerySet[Rfi]:
     """`visible_to`'s rules for an RFI, which has no draft: it is shared when it is asked."""
     organisation = viewer.organisation
-    standing = Exists(Organisation.objects.filter(_good_standing(), pk=organisation.pk))
+    standing = good_standing_of(organisation.pk)
     people = Rfi.audience_people.through.objects
     named = Q(Exists(people.filter(rfi_id=OuterRef("pk"), user_id=viewer.user_id)))
     own = Q(organisation_id=organisation.pk)

@@ -371,6 +371,49 @@ def test_author_dashboard_says_a_clear_report_reaches_everyone_signed_in(
     assert "nobody yet" not in page
 
 
+def test_author_dashboard_and_report_page_count_who_each_report_reaches(
+    analyst_a: User,
+    peer_b: User,
+    org_b: Organisation,
+    org_c: Organisation,
+    energy: Sector,
+    finance: Sector,
+    circle: TrustGroup,
+) -> None:
+    """The author's summary line counts each kind of recipient of each report (read for
+    all the dashboard's reports at once)."""
+    amber = TLP.AMBER
+    report_row(
+        author=analyst_a,
+        tlp=amber,
+        title="Wide amber",
+        audience_sectors=[energy, finance],
+        audience_groups=[circle],
+        audience_organisations=[org_b],
+    )
+    report_row(author=analyst_a, tlp=amber, title="Two orgs", audience_organisations=[org_b, org_c])
+    named = report_row(
+        author=analyst_a, tlp=TLP.RED, title="Red for two", audience_people=[peer_b, analyst_a]
+    )
+    report_row(author=analyst_a, tlp=amber, title="Addressed to no one")
+
+    own = dict(
+        (report.title, summary) for report, summary in dashboard(acting(analyst_a))["own_reports"]
+    )
+    page = signed_in(analyst_a).get("/").text
+
+    expected = {
+        "Wide amber": "2 sectors, 1 trust group, 1 organisation",
+        "Two orgs": "2 organisations",
+        "Red for two": "2 named people",
+        "Addressed to no one": "nobody yet",
+    }
+    assert own == expected
+    for summary in expected.values():
+        assert summary in page
+    assert "2 named people" in signed_in(analyst_a).get(f"/reports/{named.uuid}/").text
+
+
 def test_curator_sees_the_queue_and_members_do_not(
     analyst_a: User, isac_curator: User, peer_b: User, settings: object
 ) -> None:

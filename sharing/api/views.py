@@ -129,7 +129,7 @@ class ReportViewSet(
         reports = (
             self.filter_queryset(self.get_queryset())
             .prefetch_related(None)
-            .only(*serializers.REPORT_ROW_FIELDS)
+            .values_list("pk", *serializers.REPORT_ROW_FIELDS, named=True)
         )
         page = self.paginate_queryset(reports)
         assert page is not None  # the viewset always paginates
