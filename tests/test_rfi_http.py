@@ -279,3 +279,13 @@ def test_api_list_costs_the_same_with_more_requests(
         rfi_answer(rfi=ask(analyst_a), by=acting(peer_b), body="yes")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert len(api_get(client, "/api/v1/rfis/", token).json()["results"]) == 10
+
+
+def test_the_asker_and_the_isac_see_who_a_question_went_to(
+    analyst_a: User, peer_b: User, isac_curator: User, org_b: Organisation, org_c: Organisation
+) -> None:
+    rfi = ask(analyst_a, TLP.AMBER, audience_organisations=[org_b, org_c])
+    url = reverse("rfi-detail", args=[rfi.uuid])
+    for person in (analyst_a, isac_curator):
+        assert "2 organisations" in signed_in(person).get(url).content.decode()
+    assert "2 organisations" not in signed_in(peer_b).get(url).content.decode()
