@@ -32,11 +32,13 @@ SESSION_MEMBERSHIP_KEY = "membership_uuid"
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:
+    # Read on every page: the person is the one asked about, not joined again to each row
+    # (current_membership hands them to the memberships).
     return (
         Membership.objects.filter(
             user=user, is_active=True, organisation__status__in=USABLE_STATUSES
         )
-        .select_related("organisation", "user")
+        .select_related("organisation")
         .order_by("organisation__name")
     )
 
@@ -49,14 +51,13 @@ def current_membership(request: HttpRequest) -> Membership | None:
     # A person has a handful of memberships: read them once per request; the header's
     # switcher shows the same list (request.memberships, see portal.context_processors).
     memberships = list(memberships_of(user))
+    for each in memberships:
+        # The person is the one signed in: no second query for them when a page asks.
+        each.user = user
     request.memberships = memberships  # type: ignore[attr-defined]
     chosen = request.session.get(SESSION_MEMBERSHIP_KEY)
     found = [m for m in memberships if chosen and str(m.uuid) == chosen]
-    membership = found[0] if found else (memberships[0] if memberships else None)
-    if membership is not None:
-        # The person is the one signed in: no second query for them when a page asks.
-        membership.user = user
-    return membership
+    return found[0] if found else (memberships[0] if memberships else None)
 
 
 class AgreementState(TextChoices):
