@@ -1,6 +1,7 @@
 """Answers and rendered HTML kept for a while in the shared cache (Redis).
 
-Two kinds. Answers kept per membership for what every page shows and a minute's lag costs
+Single values under a key (`kept`, `keep`, `keep_first`: the public feed's and the MISP
+feeds' answers). Answers kept per membership for what every page shows and a minute's lag costs
 nothing (the header's unread badge, the report list's Source choices): each is stored with
 the membership's UUID and used only when it matches, so a cache that outlives its database
 (a new database numbers its rows from 1 again) never answers for another membership. And
@@ -38,6 +39,27 @@ def _keep(values: dict[str, Any], seconds: int) -> None:
         cache.set_many(values, seconds)
     except REDIS_UNAVAILABLE:
         logger.warning("The cache is away: %s not kept.", next(iter(values)).split(":")[0])
+
+
+def kept(key: str) -> Any:
+    """What the cache holds under the key; None when it holds nothing or is away."""
+    return _read([key]).get(key)
+
+
+def keep(key: str, value: Any, seconds: int) -> None:
+    _keep({key: value}, seconds)
+
+
+def keep_first(key: str, value: Any, seconds: int) -> Any:
+    """Store the value unless the key holds one already; return whichever is stored (the
+    value given, when the cache is away)."""
+    try:
+        cache.add(key, value, seconds)
+        stored = cache.get(key)
+    except REDIS_UNAVAILABLE:
+        logger.warning("The cache is away: %s not kept.", key.split(":")[0])
+        return value
+    return value if stored is None else stored
 
 
 def _key(kind: str, membership_id: int) -> str:

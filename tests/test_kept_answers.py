@@ -8,25 +8,17 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from accounts.models import Membership, Organisation, User
-from portal.kept import kept_for_membership
+from portal.kept import keep, keep_first, kept, kept_for_membership
 from sharing import policy
 from sharing.models import Report
 from sharing.selectors import source_choices
 from sharing.services import sighting_create
 from sharing.tlp import TLP
+from tests.fixtures.cache import REDIS_AWAY
 from tests.fixtures.members import acting, signed_in
 from tests.fixtures.reports import report_row
 
 pytestmark = pytest.mark.django_db
-
-# A cache on a port nothing listens on: what the portal meets when Redis is down.
-REDIS_AWAY = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-    }
-}
 
 
 def source_options(user: User) -> str:
@@ -133,3 +125,17 @@ def test_a_kept_row_follows_what_changes_on_the_report(analyst_a: User, peer_b: 
     row = row_of(peer_b, "Wiper")
     assert "Now with a summary." in row
     assert "Withdrawn" in row
+
+
+def test_a_value_kept_under_a_key_and_the_first_one_kept_with_and_without_the_cache() -> None:
+    cache.delete_many(["probe:value", "probe:first"])
+    keep("probe:value", b"answer", 60)
+    first = keep_first("probe:first", "one", 60)
+    second = keep_first("probe:first", "two", 60)
+    assert (kept("probe:value"), first, second) == (b"answer", "one", "one")
+    assert kept("probe:nothing") is None
+
+    with override_settings(CACHES=REDIS_AWAY):
+        keep("probe:value", b"other", 60)  # nothing kept, nothing raised
+        assert kept("probe:value") is None
+        assert keep_first("probe:first", "three", 60) == "three"

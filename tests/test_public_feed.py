@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from stix2validator import ValidationOptions, validate_instance, validate_parsed_json
 from taxii2client.v21 import Server, as_pages
@@ -27,6 +27,7 @@ from sharing.public.taxii import PUBLIC_COLLECTION_ID
 from sharing.services import ReportContent, report_revise, report_withdraw
 from sharing.taxii.protocol import TAXII_MEDIA_TYPE
 from sharing.tlp import TLP
+from tests.fixtures.cache import REDIS_AWAY
 from tests.fixtures.members import acting, signed_in
 from tests.fixtures.personas import PASSWORD, make_member, make_person
 from tests.fixtures.reports import report_row, shared
@@ -596,3 +597,20 @@ def test_public_lists_cost_the_same_queries_however_many_reports_they_carry(
 
     queries_for(2)
     queries_for(30)
+
+
+@pytest.mark.django_db
+def test_the_feed_answers_the_same_from_the_cache_and_while_the_cache_is_away(
+    client: Client, isac_admin: User, analyst_a: User
+) -> None:
+    feed_on(isac_admin)
+    release(analyst_a, title=RELEASED_TITLE, summary=RELEASED_SUMMARY)
+    drawn = client.get("/public/feed.atom")
+    from_cache = client.get("/public/feed.atom")
+    with override_settings(CACHES=REDIS_AWAY):
+        without_cache = client.get("/public/feed.atom")
+
+    assert drawn.status_code == from_cache.status_code == without_cache.status_code == 200
+    assert RELEASED_TITLE in drawn.text
+    assert from_cache.content == drawn.content
+    assert without_cache.content == drawn.content

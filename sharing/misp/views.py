@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -27,7 +26,7 @@ from rest_framework import exceptions
 from accounts.api.authentication import PerTokenRateThrottle, presented_token
 from accounts.models import ApiToken, Membership
 from accounts.services.tokens import TokenRefused, token_authenticate
-from portal.enqueue import REDIS_UNAVAILABLE
+from portal.kept import keep, keep_first, kept
 from sharing.formats.misp import manifest_entry
 from sharing.misp import selectors
 from sharing.misp.selectors import MispFeed
@@ -117,30 +116,6 @@ def misp_endpoint(lookup: FeedLookup) -> Callable[[MispView], Callable[..., Http
     return decorate
 
 
-# --- The cache, which may be away ---------------------------------------------------------
-
-
-def _cache_get(key: str) -> Any:
-    try:
-        return cache.get(key)
-    except REDIS_UNAVAILABLE as exc:
-        logger.warning("MISP feed cache unavailable (%s); answering from the database", exc)
-        return None
-
-
-def _cache_set(key: str, value: Any, *, only_new: bool = False) -> Any:
-    """Store; with only_new, keep an existing value and return whichever is stored."""
-    try:
-        if only_new:
-            cache.add(key, value, CACHE_SECONDS)
-            stored = cache.get(key)
-            return value if stored is None else stored
-        cache.set(key, value, CACHE_SECONDS)
-    except REDIS_UNAVAILABLE as exc:
-        logger.warning("MISP feed cache unavailable (%s)", exc)
-    return value
-
-
 def _conditional(
     request: HttpRequest, etag: str, last_modified: datetime | None
 ) -> tuple[HttpResponseBase | None, dict[str, str]]:
@@ -158,7 +133,7 @@ def _conditional(
 def _feed_last_modified(etag: str, newest: datetime | None) -> datetime | None:
     """The newest change, or when this state of the feed was first served if later: an
     event leaving the feed changes no timestamp, yet If-Modified-Since must see it."""
-    first_served = _cache_set(f"misp:seen:{etag}", datetime.now(tz=UTC), only_new=True)
+    first_served = keep_first(f"misp:seen:{etag}", datetime.now(tz=UTC), CACHE_SECONDS)
     if newest is None:
         return first_served if isinstance(first_served, datetime) else None
     if isinstance(first_served, datetime):
@@ -194,17 +169,17 @@ def _manifest_parts(feed: MispFeed) -> Iterator[str]:
 def _manifest_chunks(feed: MispFeed, cache_key: str) -> Iterator[bytes]:
     """The manifest, written in blocks as it is read, and cached at the end if it is not
     too large."""
-    kept: list[bytes] | None = []
+    blocks: list[bytes] | None = []
     size = 0
     for block in _in_blocks(_manifest_parts(feed)):
         size += len(block)
-        if kept is not None:
-            kept.append(block)
+        if blocks is not None:
+            blocks.append(block)
             if size > CACHE_MAX_BYTES:
-                kept = None
+                blocks = None
         yield block
-    if kept is not None:
-        _cache_set(cache_key, b"".join(kept))
+    if blocks is not None:
+        keep(cache_key, b"".join(blocks), CACHE_SECONDS)
 
 
 def manifest(request: HttpRequest, feed: MispFeed) -> HttpResponseBase:
@@ -214,7 +189,7 @@ def manifest(request: HttpRequest, feed: MispFeed) -> HttpResponseBase:
     if unchanged is not None:
         return unchanged
     key = f"misp:manifest:{freshness.etag}"
-    cached = _cache_get(key)
+    cached = kept(key)
     response: HttpResponseBase
     if isinstance(cached, bytes):
         response = HttpResponse(cached, content_type=JSON)
@@ -234,10 +209,10 @@ def event(request: HttpRequest, feed: MispFeed, event_uuid: uuid.UUID) -> HttpRe
     if unchanged is not None:
         return unchanged
     key = f"misp:event:{found.etag}"
-    body = _cache_get(key)
+    body = kept(key)
     if not isinstance(body, bytes):
         body = json.dumps(selectors.event_body(found)).encode()
-        _cache_set(key, body)
+        keep(key, body, CACHE_SECONDS)
     response = HttpResponse(body, content_type=JSON)
     for name, value in headers.items():
         response[name] = value

@@ -18,14 +18,13 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Max, Sum
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 
 from accounts.api.authentication import PerTokenRateThrottle
-from portal.enqueue import REDIS_UNAVAILABLE
+from portal.kept import keep, kept
 from sharing import policy
 from sharing.models import PublicFeed, Submission
 from sharing.taxii.protocol import TaxiiError
@@ -90,21 +89,6 @@ def _throttled(request: HttpRequest) -> float | None:
     return throttle.wait() or 1.0
 
 
-def _cache_get(key: str) -> Any:
-    try:
-        return cache.get(key)
-    except REDIS_UNAVAILABLE as exc:
-        logger.warning("public feed answered without the cache: %s", exc)
-        return None
-
-
-def _cache_set(key: str, value: Any) -> None:
-    try:
-        cache.set(key, value, timeout=settings.PUBLIC_FEED_CACHE_SECONDS)
-    except REDIS_UNAVAILABLE as exc:
-        logger.warning("public feed answer not cached: %s", exc)
-
-
 def public_endpoint(*, taxii: bool = False) -> Callable[[View], View]:
     """Serve a view to anyone while the feed is on, rate-limited and cached.
 
@@ -159,9 +143,9 @@ def public_endpoint(*, taxii: bool = False) -> Callable[[View], View]:
 def _cached_answer(
     key: str, view: View, request: HttpRequest, args: Any, kwargs: Any
 ) -> HttpResponse:
-    kept = _cache_get(key)
-    if kept is not None:
-        content, headers = kept
+    stored = kept(key)
+    if stored is not None:
+        content, headers = stored
         response = HttpResponse(content)
         for name, value in headers.items():
             response[name] = value
@@ -169,5 +153,5 @@ def _cached_answer(
     response = view(request, *args, **kwargs)
     if response.status_code == 200 and not response.streaming:
         headers = {name: response[name] for name in _KEPT_HEADERS if response.has_header(name)}
-        _cache_set(key, (response.content, headers))
+        keep(key, (response.content, headers), settings.PUBLIC_FEED_CACHE_SECONDS)
     return response
