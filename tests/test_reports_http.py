@@ -14,7 +14,13 @@ from accounts.models import Organisation, Sector, TrustGroup, TrustGroupMember, 
 from sharing.alerts.services.acknowledgements import report_acknowledge
 from sharing.models import Attachment, Report
 from sharing.selectors import dashboard
-from sharing.services import attachment_add, comment_create, sighting_create
+from sharing.services import (
+    attachment_add,
+    comment_create,
+    report_question,
+    review_requirement_set,
+    sighting_create,
+)
 from sharing.tlp import TLP
 from tests.fixtures.members import acting, signed_in
 from tests.fixtures.reports import draft, report_row, shared
@@ -412,6 +418,25 @@ def test_author_dashboard_and_report_page_count_who_each_report_reaches(
     for summary in expected.values():
         assert summary in page
     assert "2 named people" in signed_in(analyst_a).get(f"/reports/{named.uuid}/").text
+
+
+def test_the_author_dashboard_lists_a_report_the_isac_asked_about_once(
+    analyst_a: User, isac_curator: User, isac_admin: User
+) -> None:
+    review_requirement_set(
+        organisation=acting(analyst_a).organisation, required=True, by=acting(isac_admin)
+    )
+    asked = shared(analyst_a, TLP.GREEN, title="Asked about twice")
+    shared(analyst_a, TLP.GREEN, title="Waiting quietly")
+    for question in ("Which sites were hit?", "And since when?"):
+        report_question(report=asked, by=acting(isac_curator), question=question)
+
+    questions = dashboard(acting(analyst_a))["questions"]
+    page = signed_in(analyst_a).get("/").text
+
+    assert [report.title for report in questions] == ["Asked about twice"]
+    assert page.count("The ISAC asked about") == 1
+    assert "Asked about twice" in page
 
 
 def test_curator_sees_the_queue_and_members_do_not(
