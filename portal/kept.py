@@ -1,12 +1,13 @@
 """Answers and rendered HTML kept for a while in the shared cache (Redis).
 
-Single values under a key (`kept`, `keep`, `keep_first`: the public feed's and the MISP
-feeds' answers). Answers kept per membership for what every page shows and a minute's lag costs
-nothing (the header's unread badge, the report list's Source choices): each is stored with
-the membership's UUID and used only when it matches, so a cache that outlives its database
-(a new database numbers its rows from 1 again) never answers for another membership. And
-HTML fragments kept under keys that name everything they show (a dashboard's charts, the
-report list's rows), so a kept fragment is what rendering it now would give.
+Three kinds. Single answers under a key that names what they answer (`kept`, `keep`,
+`keep_first`: the public feed's and the MISP feeds' answers). Answers kept per membership
+for what every page shows and a minute's lag costs nothing (the header's unread badge, the
+report list's Source choices): each is stored with the membership's UUID and used only
+when it matches, so a cache that outlives its database (a new database numbers its rows
+from 1 again) never answers for another membership. And HTML fragments kept under keys
+that name everything they show (a dashboard's charts, the report list's rows), so a kept
+fragment is what rendering it now would give.
 
 When the cache is away, everything is computed or rendered on every request instead.
 """
