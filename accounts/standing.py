@@ -44,25 +44,16 @@ def acceptances_in_force(
     )
 
 
-def good_standing_q(*, prefix: str = "") -> Q:
-    """A Q over Organisation (or over a relation to it, via prefix such as 'organisation__')."""
-    version = current_agreement_version()
-    return good_standing_condition(
-        version_id=version.pk if version is not None else None, now=timezone.now(), prefix=prefix
-    )
-
-
-def good_standing_condition(*, version_id: int | None, now: datetime | None, prefix: str = "") -> Q:
-    """`good_standing_q` with the current agreement version and the time given, for
-    conditions compiled once and bound per use (sharing.policy): with no version in effect
-    only the ISAC itself is in good standing, and `now` is not used."""
-    active = Q(**{f"{prefix}status": Organisation.Status.ACTIVE})
-    isac = Q(**{f"{prefix}is_isac": True})
+def good_standing_condition(*, version_id: int | None, now: datetime | None) -> Q:
+    """Good standing as a condition on organisations, for the current agreement version
+    and the time given (compiled once and bound per use: `organisations_in_good_standing`,
+    sharing.policy): with no version in effect only the ISAC itself is in good standing,
+    and `now` is not used."""
+    active = Q(status=Organisation.Status.ACTIVE)
+    isac = Q(is_isac=True)
     if version_id is None:
         return active & isac
-    accepted = acceptances_in_force(version_id, now=now).filter(
-        organisation=OuterRef(f"{prefix}pk")
-    )
+    accepted = acceptances_in_force(version_id, now=now).filter(organisation=OuterRef("pk"))
     return active & (isac | Q(Exists(accepted)))
 
 

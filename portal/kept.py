@@ -73,9 +73,9 @@ def kept_for_membership(
     """The kept answer of this kind for the membership, or `compute()` kept for `seconds`."""
     key = _key(kind, membership.pk)
     owner = str(membership.uuid)
-    kept = _read([key]).get(key)
-    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == owner:
-        value: T = kept[1]
+    stored = kept(key)
+    if isinstance(stored, tuple) and len(stored) == 2 and stored[0] == owner:
+        value: T = stored[1]
         return value
     value = compute()
     _keep({key: (owner, value)}, seconds)

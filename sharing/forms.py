@@ -16,7 +16,7 @@ from accounts.models import (
     TrustGroup,
     User,
 )
-from accounts.standing import good_standing_q
+from accounts.standing import organisations_in_good_standing
 from portal.widgets import FastSelect, FastSelectMultiple
 from sharing import policy
 from sharing.audience import addressable_groups
@@ -77,7 +77,7 @@ class AudienceForm(forms.Form):
         self.fields["audience_groups"].queryset = addressable_groups(viewer).order_by(  # type: ignore[attr-defined]
             "kind", "name"
         )
-        members = Organisation.objects.filter(good_standing_q(), is_isac=False)
+        members = organisations_in_good_standing().filter(is_isac=False)
         self.fields["audience_organisations"].queryset = members  # type: ignore[attr-defined]
         # The people the analyst may pick by name (their trust groups), and whoever is
         # already named; anyone else only by exact e-mail address.
